@@ -1,0 +1,60 @@
+import yargs, { type Argv } from 'yargs';
+import { VERSION, printVersion } from './version';
+
+/** The human subcommands, defined once with yargs (help and shell completion come from here). */
+export const IDENTITY_OPTIONS = {
+  'certificate-identity': { type: 'string', describe: 'The identity expected in a valid Fulcio certificate (a SAN, exact)' },
+  'certificate-identity-regexp': { type: 'string', describe: 'A regular expression some SAN must match (unanchored)' },
+  'certificate-oidc-issuer': { type: 'string', describe: 'The OIDC issuer expected in a valid Fulcio certificate (exact)' },
+  'certificate-oidc-issuer-regexp': { type: 'string', describe: 'A regular expression the OIDC issuer must match' },
+  'certificate-github-workflow-trigger': { type: 'string', describe: 'Expected GitHub workflow trigger (ext 1.3.6.1.4.1.57264.1.2)' },
+  'certificate-github-workflow-sha': { type: 'string', describe: 'Expected GitHub workflow SHA (ext ...1.3)' },
+  'certificate-github-workflow-name': { type: 'string', describe: 'Expected GitHub workflow name (ext ...1.4)' },
+  'certificate-github-workflow-repository': { type: 'string', describe: 'Expected GitHub workflow repository (ext ...1.5)' },
+  'certificate-github-workflow-ref': { type: 'string', describe: 'Expected GitHub workflow ref (ext ...1.6)' },
+  'insecure-ignore-sct': { type: 'boolean', default: false, describe: 'Do not require an embedded SCT in the certificate' },
+  'insecure-ignore-tlog': { type: 'boolean', default: false, describe: 'Do not check the transparency log (signature, chain and SCT still are)' },
+  offline: { type: 'boolean', default: false, describe: 'Make no network request (no TUF refresh, no Rekor search)' },
+  'trusted-root': { type: 'string', describe: 'A Sigstore trusted_root.json to trust instead of the public-good root' },
+  json: { type: 'boolean', default: false, describe: 'Print one JSON object per verified object' },
+  stdin: { type: 'boolean', default: false, describe: 'Also read object names from standard input, one per line' },
+} as const;
+
+export async function runCommands(argv: string[]): Promise<number> {
+  let code = 0;
+  const cli: Argv = yargs(argv)
+    .scriptName('gitsign')
+    .usage('gitsign: keyless git signing with Sigstore (gitsign-ts)\n\nGit calls it as gpg.x509.program; the commands below are for people.')
+    .command(
+      'verify [revisions..]',
+      'Verify the signatures of commits (default HEAD); REV or A..B ranges',
+      (y) => y.options(IDENTITY_OPTIONS).positional('revisions', { type: 'string', array: true }),
+      async (args) => {
+        code = await (await import('./verifyCommand')).verifyCommand('commit', args);
+      },
+    )
+    .command(
+      'verify-tag <tags..>',
+      'Verify the signatures of annotated tags',
+      (y) => y.options(IDENTITY_OPTIONS).positional('tags', { type: 'string', array: true }),
+      async (args) => {
+        code = await (await import('./verifyCommand')).verifyCommand('tag', args);
+      },
+    )
+    .command('version', 'Print the version, environment and parsed configuration', {}, () => {
+      code = printVersion();
+    })
+    .completion('completion', 'Print a shell completion script (bash or zsh)')
+    .version(VERSION)
+    .help()
+    .alias('h', 'help')
+    .strict()
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`gitsign: ${msg}\n`);
+      code = 2;
+    })
+    .wrap(Math.min(110, process.stdout.columns || 100));
+  await cli.parseAsync();
+  return code;
+}

@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { loadConfig } from '../config/config';
+import { GitsignError, isBadSignature, toGitsignError } from '../errors';
+import { joinSignature, objectSha1, payloadType } from '../git/objectHash';
+import { StatusWriter, goodSignatureLines } from '../git/status';
+import { onlineEntryFinder } from '../verify/onlineEntry';
+import { summaryLines } from '../verify/report';
+import { verifySettings } from '../verify/settings';
+import { SignatureFailure, verifyCmsSignature } from '../verify/signature';
+import { readAll, writeErr } from './io';
+
+/**
+ * git's verify call: `gitsign --status-fd=1 --verify SIGFILE -` with the payload on stdin. Status
+ * lines go to the status fd, the human summary to stderr (git shows it). Unlike gitsign, failures
+ * say BADSIG (does not match) or ERRSIG (cannot be checked) so `%G?` is B or E, not just "no GOODSIG".
+ */
+export async function gitVerify(status: StatusWriter, positionals: string[]): Promise<number> {
+  status.emit('NEWSIG');
+  let fingerprint = '0000000000000000000000000000000000000000';
+  try {
+    if (positionals.length < 2) throw new GitsignError('USAGE', 'attached signatures are not supported: git passes SIGFILE and -');
+    const signature = readSignatureFile(positionals[0]);
+    const payload = positionals[1] === '-' ? await readAll(process.stdin) : readFileSync(positionals[1]);
+    const cfg = loadConfig();
+    const offline = cfg.offline;
+    const settings = await verifySettings(cfg, { offline, ignoreTlog: false, ignoreSct: false });
+    const type = payloadType(payload);
+    const result = await verifyCmsSignature(payload, signature, {
+      trust: settings.trust.material,
+      findOnlineEntry: offline ? undefined : onlineEntryFinder(settings.rekorUrl, objectSha1(type, joinSignature(type, payload, signature))),
+      ignoreTlog: false,
+      ignoreSct: false,
+      identity: { kind: 'none' },
+      requireSignedMessageLabel: false,
+    });
+    fingerprint = result.certificate.fingerprint;
+    writeErr(`${summaryLines(result, { validated: false }).join('\n')}\n`);
+    writeErr('WARNING: git verify-commit does not verify cert claims. Prefer using `gitsign verify` instead.\n');
+    for (const line of goodSignatureLines(fingerprint)) status.emit(line);
+    return 0;
+  } catch (err) {
+    const e = toGitsignError(err);
+    if (err instanceof SignatureFailure && err.certificate) fingerprint = err.certificate.fingerprint;
+    if (isBadSignature(e)) {
+      status.emit(`BADSIG ${fingerprint} `);
+    } else {
+      // ERRSIG <keyid> <pkalgo> <hashalgo> <class> <time> <rc> <fpr>: git reads only the key ID.
+      status.emit(`ERRSIG ${fingerprint} 19 8 00 ${Math.floor(Date.now() / 1000)} 9 ${fingerprint}`);
+    }
+    writeErr(`gitsign: ${e.message}\n`);
+    return 1;
+  }
+}
+
+function readSignatureFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new GitsignError('USAGE', `cannot read signature file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}

@@ -1,0 +1,64 @@
+import { parseArgs } from 'node:util';
+import { toGitsignError } from '../errors';
+import { StatusWriter } from '../git/status';
+import { writeErr } from './io';
+
+/**
+ * Entry point. git's calls (`--status-fd=N -bsau KEY`, `--status-fd=1 --verify FILE -`) are parsed
+ * with node:util so they never load yargs; human subcommands load their code lazily.
+ */
+const SUBCOMMANDS = new Set(['verify', 'verify-tag', 'version', 'help', 'completion']);
+
+async function gitProtocol(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      'status-fd': { type: 'string' },
+      verify: { type: 'boolean', short: 'v' },
+      sign: { type: 'boolean', short: 's' },
+      'detach-sign': { type: 'boolean', short: 'b' },
+      'detached-sign': { type: 'boolean' },
+      armor: { type: 'boolean', short: 'a' },
+      'local-user': { type: 'string', short: 'u' },
+      'include-certs': { type: 'string' },
+      version: { type: 'boolean' },
+    },
+  });
+  if (values.version) return (await import('./version')).printVersion();
+  const fd = values['status-fd'] === undefined ? -1 : Number.parseInt(values['status-fd'], 10);
+  const status = new StatusWriter(Number.isFinite(fd) ? fd : -1);
+  const signing = values.sign || values['detach-sign'] || values['detached-sign'];
+  if (signing) {
+    if (values.verify) throw new Error('--verify cannot be combined with signing flags');
+    writeErr('gitsign: signing is not available in this version of gitsign-ts yet\n');
+    return 1;
+  }
+  if (values.verify) {
+    if (values.armor) throw new Error('--armor cannot be combined with --verify');
+    return (await import('./gitVerify')).gitVerify(status, positionals);
+  }
+  return (await import('./commands')).runCommands(['--help']);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    if (argv.length > 0 && SUBCOMMANDS.has(argv[0])) return await (await import('./commands')).runCommands(argv);
+    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') return await (await import('./commands')).runCommands(argv);
+    return await gitProtocol(argv);
+  } catch (err) {
+    const e = toGitsignError(err);
+    writeErr(`gitsign: ${e.code === 'INTERNAL' ? 'internal error: ' : ''}${e.message}\n`);
+    return e.code === 'USAGE' || e.code === 'CONFIG' ? 2 : 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  () => {
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,43 @@
+/**
+ * One error type for the whole program: a stable code for tests and --json, and a one-line message
+ * for people. Anything else that escapes is a bug and is reported as INTERNAL.
+ */
+export type ErrorCode =
+  | 'USAGE'
+  | 'CONFIG'
+  | 'GIT'
+  | 'MALFORMED_OBJECT'
+  | 'NOT_SIGNED'
+  | 'UNSUPPORTED_SIGNATURE'
+  | 'MALFORMED_SIGNATURE'
+  | 'CONTENT_MISMATCH'
+  | 'SIGNATURE_INVALID'
+  | 'CERTIFICATE'
+  | 'SCT'
+  | 'TLOG'
+  | 'TLOG_MISSING'
+  | 'TIMESTAMP'
+  | 'IDENTITY'
+  | 'TRUST_ROOT'
+  | 'NETWORK'
+  | 'INTERNAL';
+
+export class GitsignError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'GitsignError';
+  }
+}
+
+/** The signature itself does not match the data (git's BADSIG), as opposed to "cannot be checked". */
+export function isBadSignature(err: unknown): boolean {
+  return err instanceof GitsignError && (err.code === 'CONTENT_MISMATCH' || err.code === 'SIGNATURE_INVALID');
+}
+
+export function toGitsignError(err: unknown): GitsignError {
+  if (err instanceof GitsignError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new GitsignError('INTERNAL', message, { cause: err });
+}

@@ -1,0 +1,80 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { GitsignError } from '../errors';
+
+/**
+ * One `git cat-file --batch` process for many objects: raw bytes as Buffers, never decoded, and no
+ * process start per object.
+ */
+export interface RawObject {
+  sha: string;
+  type: string;
+  raw: Buffer;
+}
+
+export class CatFile {
+  private readonly proc: ChildProcessWithoutNullStreams;
+  private buf: Buffer = Buffer.alloc(0);
+  private waiting: (() => void) | null = null;
+  private ended = false;
+  private stderr = '';
+
+  constructor(cwd?: string) {
+    this.proc = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc.stdout.on('data', (d: Buffer) => {
+      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+      this.wake();
+    });
+    this.proc.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.proc.on('close', () => {
+      this.ended = true;
+      this.wake();
+    });
+    this.proc.on('error', () => {
+      this.ended = true;
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiting;
+    this.waiting = null;
+    w?.();
+  }
+
+  private async need(n: number): Promise<void> {
+    while (this.buf.length < n) {
+      if (this.ended) throw new GitsignError('GIT', `git cat-file ended early${this.stderr ? `: ${this.stderr.trim()}` : ''}`);
+      await new Promise<void>((r) => (this.waiting = r));
+    }
+  }
+
+  private async line(): Promise<string> {
+    for (;;) {
+      const nl = this.buf.indexOf(0x0a);
+      if (nl !== -1) {
+        const text = this.buf.toString('utf8', 0, nl);
+        this.buf = this.buf.subarray(nl + 1);
+        return text;
+      }
+      await this.need(this.buf.length + 1);
+    }
+  }
+
+  /** Reads one object by any name git understands (SHA, ref, rev^{commit}); null when missing. */
+  async read(name: string): Promise<RawObject | null> {
+    if (/[\n\r]/.test(name)) throw new GitsignError('USAGE', 'object names cannot contain newlines');
+    this.proc.stdin.write(`${name}\n`);
+    const header = await this.line();
+    const m = /^([0-9a-f]{40,64}) (\S+) (\d+)$/.exec(header);
+    if (!m) return null; // "<name> missing" or "ambiguous"
+    const size = Number(m[3]);
+    await this.need(size + 1);
+    const raw = Buffer.from(this.buf.subarray(0, size));
+    this.buf = this.buf.subarray(size + 1);
+    return { sha: m[1], type: m[2], raw };
+  }
+
+  close(): void {
+    this.proc.stdin.end();
+  }
+}

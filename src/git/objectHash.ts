@@ -1,0 +1,25 @@
+import { createHash } from 'node:crypto';
+import type { ObjectType } from './rawobj';
+
+/** git's object ID: SHA-1 over "<type> <size>\0" and the raw bytes. */
+export function objectSha1(type: ObjectType, raw: Buffer): string {
+  return createHash('sha1').update(`${type} ${raw.length}\0`).update(raw).digest('hex');
+}
+
+/** A payload starting with "object " is a tag; everything else git signs is a commit. */
+export function payloadType(payload: Buffer): ObjectType {
+  return payload.subarray(0, 7).toString('latin1') === 'object ' ? 'tag' : 'commit';
+}
+
+/**
+ * The raw object as git stores it once signed (what gitsign hashes for online-mode Rekor entries):
+ * commit: a gpgsig header before the first blank line; tag: the signature appended.
+ */
+export function joinSignature(type: ObjectType, payload: Buffer, signature: Buffer): Buffer {
+  if (type === 'tag') return Buffer.concat([payload, signature]);
+  const lines = signature.toString('latin1').replace(/\n$/, '').split('\n');
+  const header = Buffer.from(`gpgsig ${lines.join('\n ')}\n`, 'latin1');
+  let end = payload.indexOf('\n\n');
+  end = end === -1 ? payload.length : end + 1;
+  return Buffer.concat([payload.subarray(0, end), header, payload.subarray(end)]);
+}

@@ -1,0 +1,120 @@
+import { GitsignError } from '../errors';
+
+/**
+ * Splits a raw commit or tag object into the signed payload and the signature, on the object's own
+ * bytes: nothing is decoded or re-encoded, so what is verified is exactly what git stores.
+ */
+export type ObjectType = 'commit' | 'tag';
+
+export interface SplitObject {
+  payload: Buffer;
+  /** The signature text as git hands it to the program (continuation spaces removed, ends in \n). */
+  signature: Buffer | null;
+}
+
+const SIG_HEADERS = ['gpgsig', 'gpgsig-sha256'];
+const NL = 0x0a;
+
+interface HeaderLine {
+  start: number;
+  end: number; // index after the line's \n (or end of header block)
+}
+
+/** Lines of the header block (up to the first empty line), each with its byte range. */
+function headerLines(raw: Buffer): { lines: HeaderLine[]; bodyStart: number } {
+  const lines: HeaderLine[] = [];
+  let pos = 0;
+  while (pos < raw.length) {
+    if (raw[pos] === NL) return { lines, bodyStart: pos };
+    const nl = raw.indexOf(NL, pos);
+    const end = nl === -1 ? raw.length : nl + 1;
+    lines.push({ start: pos, end });
+    pos = end;
+  }
+  return { lines, bodyStart: raw.length };
+}
+
+function headerName(raw: Buffer, line: HeaderLine): string | null {
+  if (raw[line.start] === 0x20) return null; // continuation
+  const sp = raw.indexOf(0x20, line.start);
+  if (sp === -1 || sp >= line.end) return null;
+  return raw.toString('latin1', line.start, sp);
+}
+
+/**
+ * Removes every gpgsig / gpgsig-sha256 header (with its continuation lines) and returns the value
+ * of the preferred one. A header present twice is malformed (GHSA-7rmh-48mx-2vwc).
+ */
+function extractSignatureHeaders(raw: Buffer): SplitObject & { bodyStart: number } {
+  const { lines, bodyStart } = headerLines(raw);
+  const kept: Buffer[] = [];
+  const found = new Map<string, Buffer[]>();
+  let current: Buffer[] | null = null;
+  for (const line of lines) {
+    const name = headerName(raw, line);
+    if (name === null && raw[line.start] === 0x20) {
+      if (current) {
+        // Continuation of a signature header: drop the one leading space, keep the rest.
+        current.push(raw.subarray(line.start + 1, line.end));
+        continue;
+      }
+      kept.push(raw.subarray(line.start, line.end));
+      continue;
+    }
+    current = null;
+    if (name !== null && SIG_HEADERS.includes(name)) {
+      if (found.has(name)) throw new GitsignError('MALFORMED_OBJECT', `malformed git object: duplicate ${name} header`);
+      current = [raw.subarray(line.start + name.length + 1, line.end)];
+      found.set(name, current);
+      continue;
+    }
+    kept.push(raw.subarray(line.start, line.end));
+  }
+  kept.push(raw.subarray(bodyStart));
+  const chosen = found.get('gpgsig') ?? found.get('gpgsig-sha256') ?? null;
+  let signature: Buffer | null = null;
+  if (chosen) {
+    signature = Buffer.concat(chosen);
+    if (signature[signature.length - 1] !== NL) signature = Buffer.concat([signature, Buffer.from('\n')]);
+  }
+  return { payload: found.size ? Buffer.concat(kept) : raw, signature, bodyStart };
+}
+
+export function splitCommit(raw: Buffer): SplitObject {
+  const { payload, signature } = extractSignatureHeaders(raw);
+  return { payload, signature };
+}
+
+const BEGIN = Buffer.from('-----BEGIN ');
+
+/** Tag: the signature runs from the last line-anchored "-----BEGIN " to the end of the object. */
+export function splitTag(raw: Buffer): SplitObject {
+  const { payload: withoutHeaders, bodyStart } = extractSignatureHeaders(raw);
+  let at = -1;
+  for (let i = raw.lastIndexOf(BEGIN); i !== -1; i = i > 0 ? raw.lastIndexOf(BEGIN, i - 1) : -1) {
+    if (i >= bodyStart && (i === 0 || raw[i - 1] === NL)) {
+      at = i;
+      break;
+    }
+  }
+  if (at === -1) return { payload: withoutHeaders, signature: null };
+  const removed = raw.length - withoutHeaders.length; // header bytes removed before the body
+  return { payload: withoutHeaders.subarray(0, at - removed), signature: raw.subarray(at) };
+}
+
+export function splitObject(type: ObjectType, raw: Buffer): SplitObject {
+  return type === 'commit' ? splitCommit(raw) : splitTag(raw);
+}
+
+/** The email of the committer (commit) or tagger (tag), from the payload's headers. */
+export function signerEmail(type: ObjectType, payload: Buffer): string | null {
+  const want = type === 'commit' ? 'committer' : 'tagger';
+  const { lines } = headerLines(payload);
+  for (const line of lines) {
+    if (headerName(payload, line) !== want) continue;
+    const text = payload.toString('utf8', line.start, line.end);
+    const m = /<([^>]*)>/.exec(text);
+    return m ? m[1] : null;
+  }
+  return null;
+}

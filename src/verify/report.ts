@@ -1,0 +1,65 @@
+import type { GitsignError } from '../errors';
+import type { Certificate } from '../x509/certificate';
+import type { VerifiedSignature } from './signature';
+
+/** gitsign's human summary (PrintSummary), plus our notes on what was not checked. */
+export function summaryLines(v: VerifiedSignature, claims: { validated: boolean; note?: string }): string[] {
+  const c = v.certificate;
+  const lines: string[] = [];
+  if (v.tlog.logIndex !== undefined) lines.push(`tlog index: ${v.tlog.logIndex}`);
+  lines.push(`gitsign: Signature made using certificate ID 0x${c.fingerprint} | ${c.issuerString}`);
+  lines.push(`gitsign: Good signature from [${c.subjectAlternativeNames.join(' ')}](${c.oidcIssuerV1})`);
+  lines.push('Validated Git signature: true');
+  lines.push(`Validated Rekor entry: ${v.tlog.source !== 'none'}`);
+  lines.push(`Validated Certificate claims: ${claims.validated}`);
+  if (claims.note) lines.push(`gitsign: ${claims.note}`);
+  if (v.tlog.source === 'none') lines.push('WARNING: the transparency log was not checked (--insecure-ignore-tlog)');
+  if (!v.sctChecked) lines.push('WARNING: the certificate\'s SCT was not checked (--insecure-ignore-sct)');
+  if (v.timeSource === 'unattested') {
+    lines.push(`WARNING: no log entry or timestamp attests the signing time; the certificate was checked at its notBefore ${v.signingTime.toISOString()}`);
+  }
+  return lines;
+}
+
+export interface JsonReport {
+  object: string;
+  type: string;
+  verified: boolean;
+  identities: string[];
+  issuer: string | null;
+  certificateFingerprint: string | null;
+  signingTime: string | null;
+  timeSource: string | null;
+  tlog: { source: 'embedded' | 'online' | 'none'; logIndex: number | null; integratedTime: number | null };
+  sctChecked: boolean;
+  identityCheck: string;
+  error?: { code: string; message: string };
+}
+
+export function jsonReport(
+  object: string,
+  type: string,
+  identityCheck: string,
+  outcome: { ok: VerifiedSignature } | { error: GitsignError; certificate?: Certificate },
+): JsonReport {
+  const cert = 'ok' in outcome ? outcome.ok.certificate : outcome.certificate;
+  const v = 'ok' in outcome ? outcome.ok : undefined;
+  return {
+    object,
+    type,
+    verified: 'ok' in outcome,
+    identities: cert ? cert.subjectAlternativeNames : [],
+    issuer: cert?.oidcIssuer ?? null,
+    certificateFingerprint: cert?.fingerprint ?? null,
+    signingTime: v ? v.signingTime.toISOString() : null,
+    timeSource: v?.timeSource ?? null,
+    tlog: {
+      source: v?.tlog.source ?? 'none',
+      logIndex: v?.tlog.logIndex !== undefined ? Number(v.tlog.logIndex) : null,
+      integratedTime: v?.tlog.integratedTime ?? null,
+    },
+    sctChecked: v?.sctChecked ?? false,
+    identityCheck,
+    ...('error' in outcome ? { error: { code: outcome.error.code, message: outcome.error.message } } : {}),
+  };
+}

@@ -1,0 +1,249 @@
+import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { RFC3161Timestamp, X509Certificate } from '@sigstore/core';
+import type { TrustMaterial } from '@sigstore/verify';
+import type { SignatureContent } from '@sigstore/verify/dist/shared.types';
+import { verifyCertificateChain } from '@sigstore/verify/dist/key/certificate';
+import { verifySCTs } from '@sigstore/verify/dist/key/sct';
+import { getTSATimestamp } from '@sigstore/verify/dist/timestamp';
+import { verifyTLogBody, verifyTLogInclusion } from '@sigstore/verify/dist/tlog';
+import { decodePem, encodePem } from '../cms/pem';
+import { OID } from '../cms/oids';
+import { type SignedData, type SignerInfo, digest, findAttribute, parseSignedData, requiredAttribute } from '../cms/signedData';
+import { GitsignError, toGitsignError } from '../errors';
+import { canonicalBody, hashedRekord } from '../rekor/hashedrekord';
+import { decodeLogEntry, type LogEntry } from '../rekor/tlogEntry';
+import { Certificate } from '../x509/certificate';
+import { checkIdentity, type IdentityCheck } from './identity';
+
+/**
+ * Verifies one gitsign CMS signature over a payload: content binding, the signer's signature, the
+ * transparency log (embedded entry, else Rekor search), timestamps, the Fulcio chain at the attested
+ * time, the SCT, and the identity. Each failure is a GitsignError with a stable code.
+ */
+export interface VerifyOptions {
+  trust: TrustMaterial;
+  /** Look up the Rekor entry of an online-mode signature; absent when offline. */
+  findOnlineEntry?: (cert: Certificate) => Promise<OnlineEntry>;
+  ignoreTlog: boolean;
+  ignoreSct: boolean;
+  identity: IdentityCheck;
+  /** Require the PEM label gitsign writes (gitsign verify does; git's --verify accepts any). */
+  requireSignedMessageLabel: boolean;
+}
+
+export interface OnlineEntry {
+  entry: LogEntry;
+  /** What the online-mode entry signs: the object's SHA-1 as 40 hex characters. */
+  message: Buffer;
+}
+
+export type TimeSource = 'tlog' | 'tsa' | 'unattested';
+
+export interface VerifiedSignature {
+  certificate: Certificate;
+  tlog: { source: 'embedded' | 'online' | 'none'; logIndex?: string; integratedTime?: number };
+  signingTime: Date;
+  timeSource: TimeSource;
+  cmsSigningTime?: Date;
+  sctChecked: boolean;
+}
+
+/** A failure that still knows the certificate (for status lines and --json). */
+export class SignatureFailure extends GitsignError {
+  constructor(
+    inner: GitsignError,
+    readonly certificate?: Certificate,
+  ) {
+    super(inner.code, inner.message, { cause: inner });
+  }
+}
+
+const SIG_HASH: Record<string, string> = {
+  [OID.ecdsaWithSha256]: 'sha256',
+  [OID.ecdsaWithSha384]: 'sha384',
+  [OID.ecdsaWithSha512]: 'sha512',
+  '1.2.840.113549.1.1.11': 'sha256',
+  '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512',
+};
+
+/** What the embedded log entry and the signature cover: the signed attributes. */
+class SignedAttributesContent implements SignatureContent {
+  constructor(
+    private readonly message: Buffer,
+    readonly signature: Buffer,
+  ) {}
+  compareSignature(signature: Buffer): boolean {
+    return signature.equals(this.signature);
+  }
+  compareDigest(d: Buffer): boolean {
+    return d.equals(createHash('sha256').update(this.message).digest());
+  }
+  verifySignature(key: KeyObject): boolean {
+    return cryptoVerify('sha256', this.message, key, this.signature);
+  }
+}
+
+function findSignerCertificate(sd: SignedData, si: SignerInfo): Certificate {
+  for (const der of sd.certificates) {
+    const cert = new Certificate(der);
+    if ('issuer' in si.sid ? cert.matchesSignerId(si.sid.issuer, si.sid.serial) : cert.extensionValue('2.5.29.14')?.subarray(2).equals(si.sid.subjectKeyId)) {
+      return cert;
+    }
+  }
+  throw new GitsignError('MALFORMED_SIGNATURE', 'malformed signature: the signer certificate is not in the signature');
+}
+
+function checkContent(si: SignerInfo, sd: SignedData, payload: Buffer): Date | undefined {
+  const contentType = requiredAttribute(si.signedAttrs, OID.contentType, 'contentType').oid;
+  if (contentType !== sd.eContentType) throw new GitsignError('MALFORMED_SIGNATURE', 'malformed signature: contentType attribute differs from the content type');
+  const expected = requiredAttribute(si.signedAttrs, OID.messageDigest, 'messageDigest').content;
+  if (!digest(si.digestAlgorithm, payload).equals(expected)) {
+    throw new GitsignError('CONTENT_MISMATCH', 'signature does not match the signed data: message digest differs (the object was changed after signing)');
+  }
+  const t = findAttribute(si.signedAttrs, OID.signingTime);
+  return t && t.length === 1 ? t[0].time : undefined;
+}
+
+function checkSignerSignature(si: SignerInfo, key: KeyObject): void {
+  const hash = SIG_HASH[si.signatureAlgorithm] ?? (si.signatureAlgorithm.startsWith('1.2.840.113549.1.1.') ? undefined : null);
+  if (hash === null) throw new GitsignError('UNSUPPORTED_SIGNATURE', `unsupported signature algorithm ${si.signatureAlgorithm}`);
+  let ok = false;
+  try {
+    ok = cryptoVerify(hash ?? digestNameOf(si), si.signedAttrsDer, key, si.signature);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new GitsignError('SIGNATURE_INVALID', 'signature does not verify with the signing certificate\'s key');
+}
+
+function digestNameOf(si: SignerInfo): string {
+  return { [OID.sha256]: 'sha256', [OID.sha384]: 'sha384', [OID.sha512]: 'sha512' }[si.digestAlgorithm] ?? 'sha256';
+}
+
+/** The embedded Rekor entry, or null when absent (or in the abandoned pre-release layout, a plain string). */
+function embeddedEntry(si: SignerInfo, cert: Certificate): LogEntry | null {
+  const values = findAttribute(si.unsignedAttrs, OID.rekorTransparencyLogEntry);
+  if (!values) return null;
+  if (values.length !== 1) throw new GitsignError('MALFORMED_SIGNATURE', 'malformed embedded log entry: more than one value');
+  if (!values[0].isUniversal(4)) return null;
+  const entry = decodeLogEntry(values[0].content);
+  if (entry.kindVersion.kind !== 'hashedrekord' || entry.kindVersion.version !== '0.0.1') {
+    throw new GitsignError('TLOG', `embedded log entry has unsupported kind ${entry.kindVersion.kind}/${entry.kindVersion.version}`);
+  }
+  entry.canonicalizedBody = canonicalBody(hashedRekord(si.signedAttrsDer, si.signature, cert.der));
+  return entry;
+}
+
+function tlogError(err: unknown): GitsignError {
+  const e = err as { code?: string; message?: string };
+  return new GitsignError('TLOG', `transparency log entry does not verify: ${e.message ?? String(err)}${e.code ? ` (${e.code})` : ''}`);
+}
+
+function verifyEntry(entry: LogEntry, content: SignatureContent, trust: TrustMaterial): void {
+  try {
+    verifyTLogInclusion(entry, trust.tlogs);
+    verifyTLogBody(entry, content);
+  } catch (err) {
+    throw tlogError(err);
+  }
+}
+
+/** An online-mode entry: a separate signature, by the same key, over the object SHA string. */
+function verifyOnlineEntry(online: OnlineEntry, cert: Certificate, key: KeyObject, trust: TrustMaterial): void {
+  const body = JSON.parse(online.entry.canonicalizedBody.toString('utf8')) as {
+    spec?: { signature?: { content?: string; publicKey?: { content?: string } } };
+  };
+  const sig = Buffer.from(body.spec?.signature?.content ?? '', 'base64');
+  const certPem = Buffer.from(body.spec?.signature?.publicKey?.content ?? '', 'base64').toString('utf8');
+  if (certPem !== encodePem('CERTIFICATE', cert.der)) throw new GitsignError('TLOG', 'Rekor entry names another certificate');
+  const content = new SignedAttributesContent(online.message, sig);
+  if (!content.verifySignature(key)) throw new GitsignError('TLOG', 'Rekor entry signature does not verify over the object SHA');
+  verifyEntry(online.entry, content, trust);
+}
+
+function tsaTimes(si: SignerInfo, trust: TrustMaterial): Date[] {
+  const values = findAttribute(si.unsignedAttrs, OID.timeStampToken) ?? [];
+  return values.map((v) => {
+    try {
+      const ts = RFC3161Timestamp.parse(v.raw as Buffer<ArrayBuffer>);
+      return getTSATimestamp(ts, si.signature, trust.timestampAuthorities).timestamp;
+    } catch (err) {
+      throw new GitsignError('TIMESTAMP', `RFC 3161 timestamp does not verify: ${(err as Error).message}`);
+    }
+  });
+}
+
+function verifyChainAndSct(cert: Certificate, times: Date[], trust: TrustMaterial, ignoreSct: boolean): boolean {
+  let path: X509Certificate[] = [];
+  for (const t of times) {
+    try {
+      path = verifyCertificateChain(t, cert.x509, trust.certificateAuthorities);
+    } catch (err) {
+      const cause = (err as { cause?: { message?: string } }).cause?.message;
+      throw new GitsignError('CERTIFICATE', `certificate is not trusted at ${t.toISOString()}: ${cause ?? (err as Error).message} (issuer ${cert.issuerString})`);
+    }
+  }
+  if (!cert.hasCodeSigningEku) throw new GitsignError('CERTIFICATE', 'certificate is not for code signing (no codeSigning extended key usage)');
+  if (ignoreSct) return false;
+  let scts: Buffer[];
+  try {
+    scts = verifySCTs(path[0], path[1] ?? path[0], trust.ctlogs);
+  } catch (err) {
+    throw new GitsignError('SCT', `certificate transparency SCT does not verify: ${(err as Error).message}`);
+  }
+  if (scts.length === 0) throw new GitsignError('SCT', 'certificate has no embedded SCT, so its issuance was never logged (use --insecure-ignore-sct to skip this check)');
+  return true;
+}
+
+async function verifySigner(sd: SignedData, si: SignerInfo, payload: Buffer, opts: VerifyOptions): Promise<VerifiedSignature> {
+  const cert = findSignerCertificate(sd, si);
+  try {
+    const cmsSigningTime = checkContent(si, sd, payload);
+    const key = createPublicKey({ key: cert.x509.publicKey, format: 'der', type: 'spki' });
+    checkSignerSignature(si, key);
+
+    let tlog: VerifiedSignature['tlog'] = { source: 'none' };
+    let entry = embeddedEntry(si, cert);
+    if (entry) {
+      verifyEntry(entry, new SignedAttributesContent(si.signedAttrsDer, si.signature), opts.trust);
+      tlog = { source: 'embedded', logIndex: entry.logIndex, integratedTime: Number(entry.integratedTime) };
+    } else if (!opts.ignoreTlog) {
+      if (!opts.findOnlineEntry) {
+        throw new GitsignError('TLOG_MISSING', 'no transparency log entry is embedded in the signature and --offline forbids looking it up in Rekor (--insecure-ignore-tlog skips the log)');
+      }
+      const online = await opts.findOnlineEntry(cert);
+      verifyOnlineEntry(online, cert, key, opts.trust);
+      entry = online.entry;
+      tlog = { source: 'online', logIndex: entry.logIndex, integratedTime: Number(entry.integratedTime) };
+    }
+
+    const tsa = tsaTimes(si, opts.trust);
+    const times = [...(tlog.integratedTime !== undefined ? [new Date(tlog.integratedTime * 1000)] : []), ...tsa];
+    const timeSource: TimeSource = tlog.integratedTime !== undefined ? 'tlog' : tsa.length ? 'tsa' : 'unattested';
+    const signingTime = times[0] ?? cert.notBefore;
+    const sctChecked = verifyChainAndSct(cert, times.length ? times : [cert.notBefore], opts.trust, opts.ignoreSct);
+    checkIdentity(cert, opts.identity);
+    return { certificate: cert, tlog, signingTime, timeSource, cmsSigningTime, sctChecked };
+  } catch (err) {
+    throw new SignatureFailure(toGitsignError(err), cert);
+  }
+}
+
+export async function verifyCmsSignature(payload: Buffer, signature: Buffer, opts: VerifyOptions): Promise<VerifiedSignature> {
+  const pem = decodePem(signature);
+  if (opts.requireSignedMessageLabel && pem.label !== 'SIGNED MESSAGE') {
+    throw new GitsignError('UNSUPPORTED_SIGNATURE', `unsupported signature type "${pem.label || 'DER'}" (gitsign signatures are SIGNED MESSAGE PEM blocks)`);
+  }
+  const sd = parseSignedData(pem.der);
+  if (sd.certificates.length === 0) throw new GitsignError('MALFORMED_SIGNATURE', 'malformed signature: no certificate in the signature');
+  let first: unknown;
+  for (const si of sd.signers) {
+    try {
+      return await verifySigner(sd, si, payload, opts);
+    } catch (err) {
+      first ??= err;
+    }
+  }
+  throw first;
+}
