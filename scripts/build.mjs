@@ -1,11 +1,30 @@
-// Type-checks and compiles everything with tsc (tests run from dist/tsc), then bundles the CLI
-// into one minified CommonJS file so git's per-object start-up stays close to bare node.
+// Type-checks and compiles everything with tsc (tests run from dist/tsc), then bundles the CLI with
+// esbuild into minified CommonJS files. git runs us once per object, so the hot bundle holds only
+// what git's calls need; human subcommands (yargs) and the TUF client live in their own files,
+// loaded on demand.
 import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+
+/** Imports that resolve to another bundle file next to this one instead of being inlined. */
+const SPLIT = {
+  './commands': './commands.js',
+  '@sigstore/tuf': './tuf.js',
+};
+const split = {
+  name: 'split',
+  setup(b) {
+    b.onResolve({ filter: /^(\.\/commands|@sigstore\/tuf)$/ }, (args) => {
+      if (args.kind === 'entry-point') return undefined;
+      if (args.path === './commands' && !args.importer.endsWith('src/cli/main.ts')) return undefined;
+      return { path: SPLIT[args.path], external: true };
+    });
+  },
+};
+
 await build({
-  entryPoints: { gitsign: 'src/cli/main.ts' },
+  entryPoints: { gitsign: 'src/cli/main.ts', commands: 'src/cli/commands.ts', tuf: 'node_modules/@sigstore/tuf/dist/index.js' },
   outdir: 'dist',
   bundle: true,
   minify: true,
@@ -14,6 +33,7 @@ await build({
   target: 'node20',
   legalComments: 'external',
   logLevel: 'warning',
+  plugins: [split],
   // ESM dependencies (yargs) read import.meta.url, which CommonJS output lacks.
   define: { 'import.meta.url': '__importMetaUrl' },
   banner: { js: 'var __importMetaUrl=require("url").pathToFileURL(__filename).href;' },

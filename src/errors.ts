@@ -38,6 +38,10 @@ export function isBadSignature(err: unknown): boolean {
 
 export function toGitsignError(err: unknown): GitsignError {
   if (err instanceof GitsignError) return err;
+  // The same class from another bundle file (subcommands load separately): keep its code.
+  if (err instanceof Error && err.name === 'GitsignError' && typeof (err as { code?: unknown }).code === 'string') {
+    return new GitsignError((err as GitsignError).code, err.message, { cause: err });
+  }
   const message = err instanceof Error ? err.message : String(err);
   return new GitsignError('INTERNAL', message, { cause: err });
 }

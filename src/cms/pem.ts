@@ -20,6 +20,16 @@ export function decodePem(input: Buffer): PemBlock {
   return { label: m[1], der: Buffer.from(body, 'base64') };
 }
 
+/**
+ * The label of the first PEM block without decoding it ('' for raw DER, null when there is none), so a
+ * PGP or SSH block (armor headers, CRC line) is reported as the wrong type, not as broken base64.
+ */
+export function pemLabel(input: Buffer): string | null {
+  if (input.length > 0 && input[0] === 0x30) return '';
+  const m = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(input.toString('latin1'));
+  return m ? m[1] : null;
+}
+
 /** Every PEM block of a given label (certificate bundles). */
 export function decodePemAll(text: string, label: string): Buffer[] {
   const re = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`, 'g');

@@ -1,18 +1,18 @@
-import { createHash, createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { RFC3161Timestamp, X509Certificate } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
 import type { SignatureContent } from '@sigstore/verify/dist/shared.types';
-import { verifyCertificateChain } from '@sigstore/verify/dist/key/certificate';
 import { verifySCTs } from '@sigstore/verify/dist/key/sct';
 import { getTSATimestamp } from '@sigstore/verify/dist/timestamp';
 import { verifyTLogBody, verifyTLogInclusion } from '@sigstore/verify/dist/tlog';
-import { decodePem, encodePem } from '../cms/pem';
+import { decodePem, encodePem, pemLabel } from '../cms/pem';
 import { OID } from '../cms/oids';
 import { type SignedData, type SignerInfo, digest, findAttribute, parseSignedData, requiredAttribute } from '../cms/signedData';
 import { GitsignError, toGitsignError } from '../errors';
 import { canonicalBody, hashedRekord } from '../rekor/hashedrekord';
 import { decodeLogEntry, type LogEntry } from '../rekor/tlogEntry';
 import { Certificate } from '../x509/certificate';
+import { verifyChain } from './chain';
 import { checkIdentity, type IdentityCheck } from './identity';
 
 /**
@@ -178,10 +178,9 @@ function verifyChainAndSct(cert: Certificate, times: Date[], trust: TrustMateria
   let path: X509Certificate[] = [];
   for (const t of times) {
     try {
-      path = verifyCertificateChain(t, cert.x509, trust.certificateAuthorities);
+      path = verifyChain(cert.x509, cert.node, t, trust);
     } catch (err) {
-      const cause = (err as { cause?: { message?: string } }).cause?.message;
-      throw new GitsignError('CERTIFICATE', `certificate is not trusted at ${t.toISOString()}: ${cause ?? (err as Error).message} (issuer ${cert.issuerString})`);
+      throw new GitsignError('CERTIFICATE', `certificate is not trusted: ${(err as Error).message} (issuer ${cert.issuerString})`);
     }
   }
   if (!cert.hasCodeSigningEku) throw new GitsignError('CERTIFICATE', 'certificate is not for code signing (no codeSigning extended key usage)');
@@ -200,7 +199,7 @@ async function verifySigner(sd: SignedData, si: SignerInfo, payload: Buffer, opt
   const cert = findSignerCertificate(sd, si);
   try {
     const cmsSigningTime = checkContent(si, sd, payload);
-    const key = createPublicKey({ key: cert.x509.publicKey, format: 'der', type: 'spki' });
+    const key = cert.publicKey;
     checkSignerSignature(si, key);
 
     let tlog: VerifiedSignature['tlog'] = { source: 'none' };
@@ -231,10 +230,12 @@ async function verifySigner(sd: SignedData, si: SignerInfo, payload: Buffer, opt
 }
 
 export async function verifyCmsSignature(payload: Buffer, signature: Buffer, opts: VerifyOptions): Promise<VerifiedSignature> {
-  const pem = decodePem(signature);
-  if (opts.requireSignedMessageLabel && pem.label !== 'SIGNED MESSAGE') {
-    throw new GitsignError('UNSUPPORTED_SIGNATURE', `unsupported signature type "${pem.label || 'DER'}" (gitsign signatures are SIGNED MESSAGE PEM blocks)`);
+  // The label is checked before the base64 is decoded: a PGP block is the wrong type, not a corrupt one.
+  const label = pemLabel(signature);
+  if (opts.requireSignedMessageLabel && label !== null && label !== 'SIGNED MESSAGE') {
+    throw new GitsignError('UNSUPPORTED_SIGNATURE', `unsupported signature type "${label || 'DER'}" (gitsign signatures are SIGNED MESSAGE PEM blocks)`);
   }
+  const pem = decodePem(signature);
   const sd = parseSignedData(pem.der);
   if (sd.certificates.length === 0) throw new GitsignError('MALFORMED_SIGNATURE', 'malformed signature: no certificate in the signature');
   let first: unknown;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject, X509Certificate as NodeX509 } from 'node:crypto';
 import { X509Certificate, ASN1Obj } from '@sigstore/core';
 import { GitsignError } from '../errors';
 
@@ -38,6 +38,18 @@ export class Certificate {
     } catch (err) {
       throw new GitsignError('MALFORMED_SIGNATURE', `malformed certificate: ${(err as Error).message}`);
     }
+  }
+
+  private nodeCert?: NodeX509;
+
+  /** OpenSSL's parse of the same DER: fast signature checks and the public key without re-encoding. */
+  get node(): NodeX509 {
+    this.nodeCert ??= new NodeX509(this.der);
+    return this.nodeCert;
+  }
+
+  get publicKey(): KeyObject {
+    return this.node.publicKey;
   }
 
   /** Lowercase hex SHA-1 of the DER: gitsign's certificate ID and GOODSIG key. */
