@@ -7,7 +7,7 @@ import { onlineEntryFinder } from '../verify/onlineEntry';
 import { summaryLines } from '../verify/report';
 import { verifySettings } from '../verify/settings';
 import { SignatureFailure, verifyCmsSignature } from '../verify/signature';
-import { readAll, writeErr } from './io';
+import { readStdin, writeErr } from './io';
 
 /**
  * git's verify call: `gitsign --status-fd=1 --verify SIGFILE -` with the payload on stdin. Status
@@ -20,7 +20,7 @@ export async function gitVerify(status: StatusWriter, positionals: string[]): Pr
   try {
     if (positionals.length < 2) throw new GitsignError('USAGE', 'attached signatures are not supported: git passes SIGFILE and -');
     const signature = readSignatureFile(positionals[0]);
-    const payload = positionals[1] === '-' ? await readAll(process.stdin) : readFileSync(positionals[1]);
+    const payload = positionals[1] === '-' ? await readStdin() : readFileSync(positionals[1]);
     const cfg = loadConfig();
     const offline = cfg.offline;
     const settings = await verifySettings(cfg, { offline, ignoreTlog: false, ignoreSct: false });
