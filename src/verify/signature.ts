@@ -9,6 +9,7 @@ import { decodePem, encodePem, pemLabel } from '../cms/pem';
 import { OID } from '../cms/oids';
 import { type SignedData, type SignerInfo, digest, findAttribute, parseSignedData, requiredAttribute } from '../cms/signedData';
 import { GitsignError, toGitsignError } from '../errors';
+import { checkProofMatchesCheckpoint } from '../rekor/checkpoint';
 import { canonicalBody, hashedRekord } from '../rekor/hashedrekord';
 import { decodeLogEntry, type LogEntry } from '../rekor/tlogEntry';
 import { Certificate } from '../x509/certificate';
@@ -147,6 +148,7 @@ function verifyEntry(entry: LogEntry, content: SignatureContent, trust: TrustMat
   } catch (err) {
     throw tlogError(err);
   }
+  checkProofMatchesCheckpoint(entry);
 }
 
 /** An online-mode entry: a separate signature, by the same key, over the object SHA string. */
