@@ -44,12 +44,22 @@ export class Certificate {
 
   /** OpenSSL's parse of the same DER: fast signature checks and the public key without re-encoding. */
   get node(): NodeX509 {
-    this.nodeCert ??= new NodeX509(this.der);
+    try {
+      this.nodeCert ??= new NodeX509(this.der);
+    } catch (err) {
+      throw new GitsignError('MALFORMED_SIGNATURE', `malformed certificate: ${(err as Error).message}`);
+    }
     return this.nodeCert;
   }
 
+  /** OpenSSL decodes the key lazily: a key that is not a valid curve point fails here, as a malformed certificate. */
   get publicKey(): KeyObject {
-    return this.node.publicKey;
+    const node = this.node;
+    try {
+      return node.publicKey;
+    } catch (err) {
+      throw new GitsignError('MALFORMED_SIGNATURE', `malformed certificate: invalid public key (${(err as Error).message})`);
+    }
   }
 
   /** Lowercase hex SHA-1 of the DER: gitsign's certificate ID and GOODSIG key. */
