@@ -25,7 +25,8 @@ async function call(url: string, init: RequestInit, what: string): Promise<{ sta
   try {
     res = await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS), headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'User-Agent': 'gitsign', ...(init.headers ?? {}) } });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+    const c = (err as { cause?: { code?: string; message?: string } }).cause;
+    const cause = c?.code ?? c?.message ?? (err as Error).name;
     throw new GitsignError('NETWORK', `${what}: cannot reach Rekor at ${new URL(url).origin} (${cause})`);
   }
   const text = await res.text();
