@@ -51,8 +51,11 @@ async function* objectNames(kind: 'commit' | 'tag', args: VerifyArgs): AsyncGene
   }
 }
 
-function given(kind: 'commit' | 'tag', args: VerifyArgs): number {
-  return ((kind === 'commit' ? args.revisions : args.tags) ?? []).length;
+/** More than one object may be verified: each summary then starts with the object it is about. */
+function manyObjects(kind: 'commit' | 'tag', args: VerifyArgs): boolean {
+  const revs = (kind === 'commit' ? args.revisions : args.tags) ?? [];
+  // A range can expand to any number of commits, so its first summary needs a heading too.
+  return Boolean(args.stdin) || revs.length > 1 || (kind === 'commit' && revs.some((r) => r.includes('..')));
 }
 
 export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): Promise<number> {
@@ -99,7 +102,7 @@ export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): P
         writeOut(`${JSON.stringify(jsonReport(obj.sha, obj.type, check, outcome))}\n`);
       } else if ('ok' in outcome) {
         const note = outcome.identity.kind === 'committer' ? `identity checked: ${check} (no --certificate-identity given)` : undefined;
-        const heading = count > 1 || args.stdin || given(kind, args) > 1 ? `${obj.type} ${obj.sha}\n` : '';
+        const heading = manyObjects(kind, args) ? `${obj.type} ${obj.sha}\n` : '';
         writeOut(`${heading}${summaryLines(outcome.ok, { validated: true, note }).join('\n')}\n`);
       } else {
         writeErr(`Error: ${obj.type} ${obj.sha}: ${outcome.error.message}\n`);
