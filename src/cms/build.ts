@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { Der } from './der';
+import { algorithm, contextConstructed, integer, octetString, oid, sequence, setOf, time } from './derWriter';
+import { OID } from './oids';
+
+/**
+ * gitsign's detached CMS SignedData, byte for byte (spec section 2): version 1, SHA-256 without
+ * parameters, detached id-data, the leaf certificate only, a version 1 SignerInfo identified by issuer
+ * and serial, the three signed attributes in DER order, ECDSA with SHA-256, unsigned attributes
+ * DER-sorted.
+ */
+export interface UnsignedAttribute {
+  oid: string;
+  /** Each value, already DER-encoded. */
+  values: Buffer[];
+}
+
+export const attribute = (type: string, values: Buffer[]): Buffer => sequence(oid(type), setOf(...values));
+
+/** The signed attributes as SET OF: the exact bytes the signature covers. */
+export function signedAttributes(payload: Buffer, signingTime: Date): Buffer {
+  return setOf(
+    attribute(OID.contentType, [oid(OID.data)]),
+    attribute(OID.signingTime, [time(signingTime)]),
+    attribute(OID.messageDigest, [octetString(createHash('sha256').update(payload).digest())]),
+  );
+}
+
+/** Issuer Name (verbatim) and serial number INTEGER of a certificate, from its DER. */
+function issuerAndSerial(certDer: Buffer): Buffer {
+  const tbs = Der.parse(certDer, 'certificate').child(0, 'tbsCertificate');
+  const fields = tbs.children;
+  const off = fields[0]?.isContext(0) ? 1 : 0;
+  return sequence(fields[off + 2].raw, fields[off].raw);
+}
+
+export function buildSignedData(opts: {
+  certDer: Buffer;
+  signedAttrs: Buffer;
+  signature: Buffer;
+  unsignedAttrs?: UnsignedAttribute[];
+}): Buffer {
+  // The signed attributes go in as [0] IMPLICIT: the SET's tag byte becomes 0xA0.
+  const implicitSigned = Buffer.from(opts.signedAttrs);
+  implicitSigned[0] = 0xa0;
+  const unsigned = opts.unsignedAttrs?.length
+    ? [contextConstructed(1, Buffer.concat(opts.unsignedAttrs.map((a) => attribute(a.oid, a.values)).sort(Buffer.compare)))]
+    : [];
+  const signerInfo = sequence(
+    integer(1n),
+    issuerAndSerial(opts.certDer),
+    algorithm(OID.sha256),
+    implicitSigned,
+    algorithm(OID.ecdsaWithSha256),
+    octetString(opts.signature),
+    ...unsigned,
+  );
+  const signedData = sequence(
+    integer(1n),
+    setOf(algorithm(OID.sha256)),
+    sequence(oid(OID.data)),
+    contextConstructed(0, opts.certDer),
+    setOf(signerInfo),
+  );
+  return sequence(oid(OID.signedData), contextConstructed(0, signedData));
+}
