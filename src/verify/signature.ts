@@ -6,6 +6,7 @@ import { verifySCTs } from '@sigstore/verify/dist/key/sct';
 import { getTSATimestamp } from '@sigstore/verify/dist/timestamp';
 import { verifyTLogBody, verifyTLogInclusion } from '@sigstore/verify/dist/tlog';
 import { decodePem, encodePem, pemLabel } from '../cms/pem';
+import { integer, sequence } from '../cms/derWriter';
 import { OID } from '../cms/oids';
 import { type SignedData, type SignerInfo, digest, findAttribute, parseSignedData, requiredAttribute } from '../cms/signedData';
 import { GitsignError, toGitsignError } from '../errors';
@@ -168,7 +169,8 @@ function tsaTimes(si: SignerInfo, trust: TrustMaterial): Date[] {
   const values = findAttribute(si.unsignedAttrs, OID.timeStampToken) ?? [];
   return values.map((v) => {
     try {
-      const ts = RFC3161Timestamp.parse(v.raw as Buffer<ArrayBuffer>);
+      // The attribute holds a TimeStampToken; @sigstore/core parses a whole TimeStampResp around it.
+      const ts = RFC3161Timestamp.parse(sequence(sequence(integer(0n)), v.raw) as Buffer<ArrayBuffer>);
       return getTSATimestamp(ts, si.signature, trust.timestampAuthorities).timestamp;
     } catch (err) {
       throw new GitsignError('TIMESTAMP', `RFC 3161 timestamp does not verify: ${(err as Error).message}`);
