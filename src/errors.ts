@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'IDENTITY'
   | 'TRUST_ROOT'
   | 'NETWORK'
+  | 'SERVICE'
+  | 'TOKEN'
   | 'INTERNAL';
 
 export class GitsignError extends Error {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { toGitsignError } from '../errors';
+import { GitsignError, toGitsignError } from '../errors';
 import { StatusWriter } from '../git/status';
 import { writeErr } from './io';
 
@@ -7,7 +7,7 @@ import { writeErr } from './io';
  * Entry point. git's calls (`--status-fd=N -bsau KEY`, `--status-fd=1 --verify FILE -`) are parsed
  * with node:util so they never load yargs; human subcommands load their code lazily.
  */
-const SUBCOMMANDS = new Set(['verify', 'verify-tag', 'version', 'help', 'completion']);
+const SUBCOMMANDS = new Set(['verify', 'verify-tag', 'version', 'help', 'completion', 'sandbox']);
 
 async function gitProtocol(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -31,12 +31,12 @@ async function gitProtocol(argv: string[]): Promise<number> {
   const status = new StatusWriter(Number.isFinite(fd) ? fd : -1);
   const signing = values.sign || values['detach-sign'] || values['detached-sign'];
   if (signing) {
-    if (values.verify) throw new Error('--verify cannot be combined with signing flags');
-    writeErr('gitsign: signing is not available in this version of gitsign-ts yet\n');
-    return 1;
+    if (values.verify) throw new GitsignError('USAGE', '--verify cannot be combined with signing flags');
+    const detached = Boolean(values['detach-sign'] || values['detached-sign']);
+    return (await import('./gitSign')).gitSign(status, { detached, armor: Boolean(values.armor) }, positionals);
   }
   if (values.verify) {
-    if (values.armor) throw new Error('--armor cannot be combined with --verify');
+    if (values.armor) throw new GitsignError('USAGE', '--armor cannot be combined with --verify');
     return (await import('./gitVerify')).gitVerify(status, positionals);
   }
   return (await import('./commands')).runCommands(['--help']);

@@ -39,6 +39,8 @@ export function buildSignedData(opts: {
   signedAttrs: Buffer;
   signature: Buffer;
   unsignedAttrs?: UnsignedAttribute[];
+  /** The payload, for an attached signature (eContent); absent for git's detached ones. */
+  content?: Buffer;
 }): Buffer {
   // The signed attributes go in as [0] IMPLICIT: the SET's tag byte becomes 0xA0.
   const implicitSigned = Buffer.from(opts.signedAttrs);
@@ -58,7 +60,7 @@ export function buildSignedData(opts: {
   const signedData = sequence(
     integer(1n),
     setOf(algorithm(OID.sha256)),
-    sequence(oid(OID.data)),
+    opts.content ? sequence(oid(OID.data), contextConstructed(0, octetString(opts.content))) : sequence(oid(OID.data)),
     contextConstructed(0, opts.certDer),
     setOf(signerInfo),
   );

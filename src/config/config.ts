@@ -37,7 +37,8 @@ export const DEFAULTS: Config = {
   fulcio: 'https://fulcio.sigstore.dev',
   fulcioRoot: '',
   rekor: 'https://rekor.sigstore.dev',
-  rekorMode: 'online',
+  // gitsign's default is online; ours embeds the entry so any verifier works without network.
+  rekorMode: 'offline',
   enableSigstoreGo: true,
   rekorVersion: 1,
   clientID: 'sigstore',

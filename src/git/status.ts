@@ -17,3 +17,20 @@ export class StatusWriter {
 export function goodSignatureLines(fingerprint: string, subject = ''): string[] {
   return [`GOODSIG ${fingerprint} ${subject}`, 'TRUST_FULLY 0 shell'];
 }
+
+/** OpenPGP algorithm numbers for the *issuer's* signature on the leaf, as gitsign reports them. */
+const PK_HASH: Record<string, [number, number]> = {
+  '1.2.840.10045.4.3.2': [19, 8],
+  '1.2.840.10045.4.3.3': [19, 9],
+  '1.2.840.10045.4.3.4': [19, 10],
+  '1.2.840.113549.1.1.5': [1, 2],
+  '1.2.840.113549.1.1.11': [1, 8],
+  '1.2.840.113549.1.1.12': [1, 9],
+  '1.2.840.113549.1.1.13': [1, 10],
+};
+
+/** `SIG_CREATED <D|S> <pkAlgo> <hashAlgo> 00 <unix time> <sha1 fingerprint>`. */
+export function sigCreatedLine(detached: boolean, cert: { signatureAlgorithmOid: string; fingerprint: string }, now = new Date()): string {
+  const [pk, hash] = PK_HASH[cert.signatureAlgorithmOid] ?? [0, 0];
+  return `SIG_CREATED ${detached ? 'D' : 'S'} ${pk} ${hash} 00 ${Math.floor(now.getTime() / 1000)} ${cert.fingerprint}`;
+}

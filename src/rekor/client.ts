@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import type { LogEntry } from './tlogEntry';
 import { GitsignError } from '../errors';
 import { entryUuid } from './hashedrekord';
+import { type CallOptions, type HttpResponse, httpCall, parseJson, serviceError } from '../net/http';
 
 /**
- * Rekor v1 REST client (the read side used by verification): search by certificate, fetch entries.
+ * Rekor v1 REST client: add entries, search by certificate, fetch entries.
  * Every answer is checked for shape here; cryptographic checks are the verifier's.
  */
 export interface RekorEntryJson {
@@ -18,50 +19,70 @@ export interface RekorEntryJson {
   };
 }
 
-const TIMEOUT_MS = 10_000;
+const SERVICE = 'Rekor';
+const JSON_HEADERS = { 'Content-Type': 'application/json', Accept: 'application/json' };
 
-async function call(url: string, init: RequestInit, what: string): Promise<{ status: number; body: unknown; headers: Headers }> {
-  let res: Response;
+/** A failed call says what was being done; the HTTP helper already names the service and status. */
+async function rekorCall(what: string, url: string, opts: Omit<CallOptions, 'service'>): Promise<HttpResponse> {
   try {
-    res = await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS), headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'User-Agent': 'gitsign', ...(init.headers ?? {}) } });
+    return await httpCall(url, { service: SERVICE, headers: JSON_HEADERS, ...opts });
   } catch (err) {
-    const c = (err as { cause?: { code?: string; message?: string } }).cause;
-    const cause = c?.code ?? c?.message ?? (err as Error).name;
-    throw new GitsignError('NETWORK', `${what}: cannot reach Rekor at ${new URL(url).origin} (${cause})`);
+    const e = err as GitsignError;
+    throw new GitsignError(e.code, `${what}: ${e.message}`);
   }
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    /* keep text for the message */
-  }
-  return { status: res.status, body, headers: res.headers };
 }
 
-function rekorError(what: string, status: number, body: unknown): GitsignError {
-  const msg = typeof body === 'object' && body && 'message' in body ? String((body as { message: unknown }).message) : String(body).slice(0, 200);
-  return new GitsignError(status >= 500 ? 'NETWORK' : 'TLOG', `${what}: Rekor answered ${status}: ${msg}`);
+function rekorError(what: string, res: HttpResponse): GitsignError {
+  const e = serviceError(SERVICE, res);
+  return new GitsignError(res.status >= 500 ? 'NETWORK' : 'TLOG', `${what}: ${e.message}`);
+}
+
+function entryOf(what: string, res: HttpResponse): { uuid: string; entry: RekorEntryJson } {
+  const body = parseJson<Record<string, RekorEntryJson>>(SERVICE, res);
+  const keys = body && typeof body === 'object' && !Array.isArray(body) ? Object.keys(body) : [];
+  if (keys.length !== 1) throw new GitsignError('TLOG', `${what}: unexpected answer`);
+  return { uuid: keys[0], entry: body[keys[0]] };
 }
 
 export async function searchByCertificate(baseUrl: string, certPem: string): Promise<string[]> {
   const what = 'searching Rekor';
-  const { status, body } = await call(`${baseUrl}/api/v1/index/retrieve`, {
+  const res = await rekorCall(what, `${baseUrl}/api/v1/index/retrieve`, {
     method: 'POST',
     body: JSON.stringify({ publicKey: { content: Buffer.from(certPem).toString('base64'), format: 'x509' } }),
-  }, what);
-  if (status !== 200) throw rekorError(what, status, body);
+  });
+  if (res.status !== 200) throw rekorError(what, res);
+  const body = parseJson<unknown>(SERVICE, res);
   if (!Array.isArray(body) || !body.every((u) => typeof u === 'string')) throw new GitsignError('TLOG', `${what}: unexpected answer`);
   return body as string[];
 }
 
 export async function getEntry(baseUrl: string, uuid: string): Promise<{ uuid: string; entry: RekorEntryJson }> {
   const what = `fetching Rekor entry ${uuid}`;
-  const { status, body } = await call(`${baseUrl}/api/v1/log/entries/${encodeURIComponent(uuid)}`, { method: 'GET' }, what);
-  if (status !== 200) throw rekorError(what, status, body);
-  const keys = body && typeof body === 'object' ? Object.keys(body) : [];
-  if (keys.length !== 1) throw new GitsignError('TLOG', `${what}: unexpected answer`);
-  return { uuid: keys[0], entry: (body as Record<string, RekorEntryJson>)[keys[0]] };
+  const res = await rekorCall(what, `${baseUrl}/api/v1/log/entries/${encodeURIComponent(uuid)}`, { method: 'GET' });
+  if (res.status !== 200) throw rekorError(what, res);
+  return entryOf(what, res);
+}
+
+/**
+ * Adds an entry (POST /api/v1/log/entries). An entry already in the log (409) is fetched from the
+ * Location Rekor gives, as gitsign does.
+ */
+export async function createEntry(
+  baseUrl: string,
+  proposed: unknown,
+  onExisting?: () => void,
+): Promise<{ uuid: string; entry: RekorEntryJson }> {
+  const what = 'uploading to Rekor';
+  const res = await rekorCall(what, `${baseUrl}/api/v1/log/entries`, { method: 'POST', body: JSON.stringify(proposed) });
+  if (res.status === 201) return entryOf(what, res);
+  if (res.status === 409) {
+    const location = res.headers.get('location') ?? '';
+    const uuid = /([0-9a-f]{64,80})\/?$/.exec(location)?.[1];
+    if (!uuid) throw new GitsignError('TLOG', `${what}: Rekor answered 409 without the existing entry's location`);
+    onExisting?.();
+    return getEntry(baseUrl, uuid);
+  }
+  throw rekorError(what, res);
 }
 
 /** The UUID without the tree-ID prefix that sharded Rekor puts in front of the 64-hex leaf hash. */

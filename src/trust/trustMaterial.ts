@@ -96,6 +96,21 @@ function authoritiesFromPem(path: string): unknown[] {
   });
 }
 
+/** Trust options from gitsign's configuration and environment; a --trusted-root flag wins. */
+export function trustOptionsFromConfig(
+  cfg: { trustedRoot: string; fulcioRoot: string },
+  flags: { offline: boolean; trustedRoot?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): TrustOptions {
+  return {
+    trustedRootPath: flags.trustedRoot || cfg.trustedRoot || undefined,
+    fulcioRootPath: cfg.fulcioRoot || undefined,
+    rekorPublicKeyPath: env.SIGSTORE_REKOR_PUBLIC_KEY || undefined,
+    ctLogPublicKeyPath: env.SIGSTORE_CT_LOG_PUBLIC_KEY_FILE || undefined,
+    offline: flags.offline,
+  };
+}
+
 export async function loadTrust(opts: TrustOptions): Promise<LoadedTrust> {
   if (opts.trustedRootPath) {
     return materialFromJson(readJsonFile(opts.trustedRootPath, 'trusted root'), opts.trustedRootPath);

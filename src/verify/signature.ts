@@ -1,21 +1,18 @@
-import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { RFC3161Timestamp, X509Certificate } from '@sigstore/core';
+import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import type { X509Certificate } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
-import type { SignatureContent } from '@sigstore/verify/dist/shared.types';
 import { verifySCTs } from '@sigstore/verify/dist/key/sct';
-import { getTSATimestamp } from '@sigstore/verify/dist/timestamp';
-import { verifyTLogBody, verifyTLogInclusion } from '@sigstore/verify/dist/tlog';
 import { decodePem, encodePem, pemLabel } from '../cms/pem';
-import { integer, sequence } from '../cms/derWriter';
 import { OID } from '../cms/oids';
 import { type SignedData, type SignerInfo, digest, findAttribute, parseSignedData, requiredAttribute } from '../cms/signedData';
 import { GitsignError, toGitsignError } from '../errors';
-import { checkProofMatchesCheckpoint } from '../rekor/checkpoint';
 import { canonicalBody, hashedRekord } from '../rekor/hashedrekord';
 import { decodeLogEntry, type LogEntry } from '../rekor/tlogEntry';
 import { Certificate } from '../x509/certificate';
 import { verifyChain } from './chain';
 import { checkIdentity, type IdentityCheck } from './identity';
+import { SignedMessage, verifyLogEntry } from './logEntry';
+import { verifyTimestampToken } from './timestamp';
 
 /**
  * Verifies one gitsign CMS signature over a payload: content binding, the signer's signature, the
@@ -69,23 +66,6 @@ const SIG_HASH: Record<string, string> = {
   '1.2.840.113549.1.1.13': 'sha512',
 };
 
-/** What the embedded log entry and the signature cover: the signed attributes. */
-class SignedAttributesContent implements SignatureContent {
-  constructor(
-    private readonly message: Buffer,
-    readonly signature: Buffer,
-  ) {}
-  compareSignature(signature: Buffer): boolean {
-    return signature.equals(this.signature);
-  }
-  compareDigest(d: Buffer): boolean {
-    return d.equals(createHash('sha256').update(this.message).digest());
-  }
-  verifySignature(key: KeyObject): boolean {
-    return cryptoVerify('sha256', this.message, key, this.signature);
-  }
-}
-
 function findSignerCertificate(sd: SignedData, si: SignerInfo): Certificate {
   for (const der of sd.certificates) {
     const cert = new Certificate(der);
@@ -137,21 +117,6 @@ function embeddedEntry(si: SignerInfo, cert: Certificate): LogEntry | null {
   return entry;
 }
 
-function tlogError(err: unknown): GitsignError {
-  const e = err as { code?: string; message?: string };
-  return new GitsignError('TLOG', `transparency log entry does not verify: ${e.message ?? String(err)}${e.code ? ` (${e.code})` : ''}`);
-}
-
-function verifyEntry(entry: LogEntry, content: SignatureContent, trust: TrustMaterial): void {
-  try {
-    verifyTLogInclusion(entry, trust.tlogs);
-    verifyTLogBody(entry, content);
-  } catch (err) {
-    throw tlogError(err);
-  }
-  checkProofMatchesCheckpoint(entry);
-}
-
 /** An online-mode entry: a separate signature, by the same key, over the object SHA string. */
 function verifyOnlineEntry(online: OnlineEntry, cert: Certificate, key: KeyObject, trust: TrustMaterial): void {
   const body = JSON.parse(online.entry.canonicalizedBody.toString('utf8')) as {
@@ -160,22 +125,13 @@ function verifyOnlineEntry(online: OnlineEntry, cert: Certificate, key: KeyObjec
   const sig = Buffer.from(body.spec?.signature?.content ?? '', 'base64');
   const certPem = Buffer.from(body.spec?.signature?.publicKey?.content ?? '', 'base64').toString('utf8');
   if (certPem !== encodePem('CERTIFICATE', cert.der)) throw new GitsignError('TLOG', 'Rekor entry names another certificate');
-  const content = new SignedAttributesContent(online.message, sig);
+  const content = new SignedMessage(online.message, sig);
   if (!content.verifySignature(key)) throw new GitsignError('TLOG', 'Rekor entry signature does not verify over the object SHA');
-  verifyEntry(online.entry, content, trust);
+  verifyLogEntry(online.entry, content, trust);
 }
 
 function tsaTimes(si: SignerInfo, trust: TrustMaterial): Date[] {
-  const values = findAttribute(si.unsignedAttrs, OID.timeStampToken) ?? [];
-  return values.map((v) => {
-    try {
-      // The attribute holds a TimeStampToken; @sigstore/core parses a whole TimeStampResp around it.
-      const ts = RFC3161Timestamp.parse(sequence(sequence(integer(0n)), v.raw) as Buffer<ArrayBuffer>);
-      return getTSATimestamp(ts, si.signature, trust.timestampAuthorities).timestamp;
-    } catch (err) {
-      throw new GitsignError('TIMESTAMP', `RFC 3161 timestamp does not verify: ${(err as Error).message}`);
-    }
-  });
+  return (findAttribute(si.unsignedAttrs, OID.timeStampToken) ?? []).map((v) => verifyTimestampToken(v.raw, si.signature, trust));
 }
 
 function verifyChainAndSct(cert: Certificate, times: Date[], trust: TrustMaterial, ignoreSct: boolean): boolean {
@@ -209,7 +165,7 @@ async function verifySigner(sd: SignedData, si: SignerInfo, payload: Buffer, opt
     let tlog: VerifiedSignature['tlog'] = { source: 'none' };
     let entry = embeddedEntry(si, cert);
     if (entry) {
-      verifyEntry(entry, new SignedAttributesContent(si.signedAttrsDer, si.signature), opts.trust);
+      verifyLogEntry(entry, new SignedMessage(si.signedAttrsDer, si.signature), opts.trust);
       tlog = { source: 'embedded', logIndex: entry.logIndex, integratedTime: Number(entry.integratedTime) };
     } else if (!opts.ignoreTlog) {
       if (!opts.findOnlineEntry) {

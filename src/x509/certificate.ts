@@ -125,6 +125,15 @@ export class Certificate {
     return this.sans.emails;
   }
 
+  /** The issuer's signature algorithm on this certificate, as an OID. */
+  get signatureAlgorithmOid(): string {
+    return this.x509.root.subs[1].subs[0].toOID();
+  }
+
+  get uris(): string[] {
+    return this.sans.uris;
+  }
+
   private get sans(): SubjectAltNames {
     const sans: SubjectAltNames = { dns: [], emails: [], ips: [], uris: [], otherNames: [] };
     const v = this.extensionValue(OID_SAN);

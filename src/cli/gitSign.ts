@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { loadConfig } from '../config/config';
+import { GitsignError, toGitsignError } from '../errors';
+import { type StatusWriter, sigCreatedLine } from '../git/status';
+import { obtainCredential } from '../sign/credential';
+import { signPayload } from '../sign/signature';
+import { loadTrust, trustOptionsFromConfig } from '../trust/trustMaterial';
+import { readStdin, writeErr } from './io';
+import { say } from './tty';
+
+/**
+ * git's sign call: `gitsign --status-fd=2 -bsau KEY` with the object on stdin. The identity is
+ * obtained before any status line or input, as gitsign; the signature reaches stdout only once it
+ * is complete and verified, so a failure leaves git nothing to store and the commit is not made.
+ */
+export interface SignFlags {
+  detached: boolean;
+  armor: boolean;
+}
+
+export async function gitSign(status: StatusWriter, flags: SignFlags, positionals: string[]): Promise<number> {
+  try {
+    const cfg = loadConfig();
+    const trust = await loadTrust(trustOptionsFromConfig(cfg, { offline: false }));
+    const credential = await obtainCredential(cfg, trust.material, say);
+    status.emit('BEGIN_SIGNING');
+    const payload = positionals.length === 1 ? readMessageFile(positionals[0]) : await readStdin();
+    const result = await signPayload(payload, credential, {
+      rekorUrl: cfg.rekor.replace(/\/+$/, ''),
+      rekorMode: cfg.rekorMode === 'offline' ? 'offline' : 'online',
+      timestampUrl: cfg.timestampURL || undefined,
+      trust: trust.material,
+      detached: flags.detached,
+      say,
+    });
+    if (result.logIndex !== undefined) say(`tlog entry created with index: ${result.logIndex}`);
+    status.emit(sigCreatedLine(flags.detached, credential.certificate));
+    process.stdout.write(flags.armor ? result.armored : result.der);
+    return 0;
+  } catch (err) {
+    const e = toGitsignError(err);
+    writeErr(`gitsign: error signing: ${e.message}\n`);
+    return 1;
+  }
+}
+
+function readMessageFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new GitsignError('USAGE', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}

@@ -1,0 +1,66 @@
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { TrustMaterial } from '@sigstore/verify';
+import { verifySCTs } from '@sigstore/verify/dist/key/sct';
+import type { Config } from '../config/config';
+import { GitsignError } from '../errors';
+import { requestCertificate } from '../fulcio/client';
+import { obtainIdToken } from '../oidc/token';
+import { verifyChain } from '../verify/chain';
+import { Certificate } from '../x509/certificate';
+
+/**
+ * A signing identity: an ephemeral P-256 key and the Fulcio certificate for it. The certificate is
+ * checked before anything is signed with it (gitsign does not): our key, a chain to a trusted Fulcio
+ * CA, an SCT from a trusted CT log, and gitsign.matchCommitter.
+ */
+export interface Credential {
+  privateKey: KeyObject;
+  certificate: Certificate;
+  /** Intermediates and root as Fulcio returned them. */
+  chain: Buffer[];
+}
+
+export type Say = (line: string) => void;
+
+export async function obtainCredential(cfg: Config, trust: TrustMaterial, say: Say): Promise<Credential> {
+  const token = await obtainIdToken(cfg);
+  say('Generating ephemeral keys...');
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { chain } = await requestCertificate(cfg.fulcio, token.raw, token.subject, privateKey, publicKey);
+  const credential = { privateKey, certificate: new Certificate(chain[0]), chain: chain.slice(1) };
+  checkCredential(credential, trust, cfg);
+  return credential;
+}
+
+/** Everything a credential must satisfy before it signs (also applied to cached credentials). */
+export function checkCredential(c: Credential, trust: TrustMaterial, cfg: Config, at = new Date()): void {
+  const cert = c.certificate;
+  const certKey = cert.publicKey.export({ type: 'spki', format: 'der' });
+  if (!certKey.equals(createPublicKey(c.privateKey).export({ type: 'spki', format: 'der' }))) {
+    throw new GitsignError('CERTIFICATE', 'the certificate is for another key than ours');
+  }
+  let path;
+  try {
+    path = verifyChain(cert.x509, cert.node, at, trust);
+  } catch (err) {
+    throw new GitsignError('CERTIFICATE', `the certificate from Fulcio does not verify: ${(err as Error).message}`);
+  }
+  let scts: Buffer[];
+  try {
+    scts = verifySCTs(path[0], path[1], trust.ctlogs);
+  } catch (err) {
+    throw new GitsignError('SCT', `the certificate from Fulcio has an SCT that does not verify: ${(err as Error).message}`);
+  }
+  if (scts.length === 0) throw new GitsignError('SCT', 'the certificate from Fulcio has no SCT from a trusted CT log');
+  if (!cert.hasCodeSigningEku) throw new GitsignError('CERTIFICATE', 'the certificate from Fulcio is not for code signing');
+  if (cfg.matchCommitter) {
+    const emailOk = cfg.committerEmail !== '' && cert.emails.includes(cfg.committerEmail);
+    const uriOk = cfg.committerName !== '' && cert.uris.includes(cfg.committerName);
+    if (!emailOk && !uriOk) {
+      throw new GitsignError(
+        'IDENTITY',
+        `gitsign.matchCommitter: certificate identity does not match config - want ${cfg.committerName} <${cfg.committerEmail}>, got email: [${cert.emails.join(' ')}],uri: [${cert.uris.join(' ')}]`,
+      );
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import { sign } from 'node:crypto';
+import type { TrustMaterial } from '@sigstore/verify';
+import { buildSignedData, signedAttributes, type UnsignedAttribute } from '../cms/build';
+import { octetString } from '../cms/derWriter';
+import { OID } from '../cms/oids';
+import { encodePem } from '../cms/pem';
+import { GitsignError } from '../errors';
+import { joinSignature, objectSha1, payloadType } from '../git/objectHash';
+import { createEntry, toLogEntry } from '../rekor/client';
+import { canonicalBody, hashedRekord } from '../rekor/hashedrekord';
+import { encodeLogEntry, type LogEntry } from '../rekor/tlogEntry';
+import { timestampSignature } from '../tsa/client';
+import { verifyChain } from '../verify/chain';
+import { SignedMessage, verifyLogEntry } from '../verify/logEntry';
+import { verifyTimestampToken } from '../verify/timestamp';
+import type { Credential, Say } from './credential';
+
+/**
+ * Signs a git object's payload as gitsign does: a detached CMS over the payload, optionally an
+ * RFC 3161 timestamp of the signature, and a Rekor entry. rekorMode=offline logs the signed attributes
+ * and embeds the returned entry in the signature; online logs a second signature over the SHA the
+ * object will have once signed, and embeds nothing. Every Rekor answer is verified before use.
+ */
+export interface SignOptions {
+  rekorUrl: string;
+  rekorMode: 'offline' | 'online';
+  timestampUrl?: string;
+  trust: TrustMaterial;
+  /** Attached signatures carry the payload (git always asks for detached ones). */
+  detached: boolean;
+  now?: Date;
+  say: Say;
+}
+
+export interface SignResult {
+  der: Buffer;
+  armored: string;
+  logIndex?: string;
+}
+
+async function logAndVerify(message: Buffer, signature: Buffer, cred: Credential, opts: SignOptions): Promise<LogEntry> {
+  const body = hashedRekord(message, signature, cred.certificate.der);
+  const { uuid, entry } = await createEntry(opts.rekorUrl, body, () => opts.say('Signature already exists. Fetching and verifying inclusion proof.'));
+  const logEntry = toLogEntry(uuid, entry);
+  if (!logEntry.canonicalizedBody.equals(canonicalBody(body))) throw new GitsignError('TLOG', 'Rekor logged another entry than the one sent');
+  verifyLogEntry(logEntry, new SignedMessage(message, signature), opts.trust);
+  if (!logEntry.inclusionProof) throw new GitsignError('TLOG', 'Rekor answered without an inclusion proof');
+  // The certificate must have been valid when the log saw the entry (verifiers check the chain then).
+  verifyChain(cred.certificate.x509, cred.certificate.node, new Date(Number(logEntry.integratedTime) * 1000), opts.trust);
+  return logEntry;
+}
+
+export async function signPayload(payload: Buffer, cred: Credential, opts: SignOptions): Promise<SignResult> {
+  const signedAttrs = signedAttributes(payload, opts.now ?? new Date());
+  const signature = sign('sha256', signedAttrs, cred.privateKey);
+  const unsigned: UnsignedAttribute[] = [];
+  if (opts.timestampUrl) {
+    const token = await timestampSignature(opts.timestampUrl, signature);
+    verifyTimestampToken(token, signature, opts.trust); // a token no verifier could check is worse than none
+    unsigned.push({ oid: OID.timeStampToken, values: [token] });
+  }
+  let logIndex: string | undefined;
+  if (opts.rekorMode === 'offline') {
+    const entry = await logAndVerify(signedAttrs, signature, cred, opts);
+    unsigned.push({ oid: OID.rekorTransparencyLogEntry, values: [octetString(encodeLogEntry(entry))] });
+    logIndex = entry.logIndex;
+  }
+  const der = buildSignedData({
+    certDer: cred.certificate.der,
+    signedAttrs,
+    signature,
+    unsignedAttrs: unsigned,
+    content: opts.detached ? undefined : payload,
+  });
+  const armored = encodePem('SIGNED MESSAGE', der);
+  if (opts.rekorMode === 'online') {
+    const type = payloadType(payload);
+    const sha = objectSha1(type, joinSignature(type, payload, Buffer.from(armored)));
+    const message = Buffer.from(sha);
+    logIndex = (await logAndVerify(message, sign('sha256', message, cred.privateKey), cred, opts)).logIndex;
+  }
+  return { der, armored, logIndex };
+}

@@ -1,0 +1,46 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { RFC3161Timestamp } from '@sigstore/core';
+import { Der } from '../cms/der';
+import { algorithm, boolean, integer, octetString, sequence } from '../cms/derWriter';
+import { OID } from '../cms/oids';
+import { GitsignError } from '../errors';
+import { httpCall, serviceError } from '../net/http';
+
+/**
+ * RFC 3161 timestamp of a signature, as gitsign requests it: imprint sha256(signature value), a
+ * 16-byte nonce, certReq true. The answer must carry our imprint and nonce.
+ */
+const SERVICE = 'the timestamp authority';
+
+export async function timestampSignature(url: string, signature: Buffer): Promise<Buffer> {
+  const imprint = createHash('sha256').update(signature).digest();
+  const nonce = randomBytes(16);
+  nonce[0] &= 0x7f; // a positive INTEGER
+  const request = sequence(integer(1n), sequence(algorithm(OID.sha256), octetString(imprint)), integer(nonce), boolean(true));
+  const res = await httpCall(url, {
+    service: SERVICE,
+    method: 'POST',
+    headers: { 'Content-Type': 'application/timestamp-query', Accept: 'application/timestamp-reply' },
+    body: request,
+  });
+  if (res.status !== 200) throw serviceError(SERVICE, res);
+  if (!(res.headers.get('content-type') ?? '').startsWith('application/timestamp-reply')) {
+    throw new GitsignError('SERVICE', `${SERVICE} answered with ${res.headers.get('content-type') ?? 'no content type'}, not a timestamp reply`);
+  }
+  let resp: Der;
+  let parsed: RFC3161Timestamp;
+  try {
+    resp = Der.parse(res.body, 'timestamp reply');
+    parsed = RFC3161Timestamp.parse(res.body as Buffer<ArrayBuffer>);
+  } catch (err) {
+    throw new GitsignError('SERVICE', `${SERVICE} answered with a malformed reply: ${(err as Error).message}`);
+  }
+  if (parsed.status > 1n) throw new GitsignError('SERVICE', `${SERVICE} refused the request (status ${parsed.status})`);
+  const tst = parsed.tstInfo;
+  if (!tst.messageImprintHashedMessage.equals(imprint)) throw new GitsignError('SERVICE', `${SERVICE} timestamped another imprint`);
+  // TSTInfo: version, policy, messageImprint, serialNumber, genTime, [accuracy], [ordering], [nonce] ...
+  const replyNonce = Der.parse(tst.raw, 'TSTInfo').children.find((c, i) => i > 4 && c.isUniversal(2));
+  if (!replyNonce || !replyNonce.content.equals(integer(nonce).subarray(2))) throw new GitsignError('SERVICE', `${SERVICE} answered with another nonce`);
+  // The token is the reply's second element (the ContentInfo), stored as the attribute value.
+  return resp.child(1, 'timeStampToken').raw;
+}
