@@ -2,7 +2,13 @@ import { readSync, writeSync } from 'node:fs';
 
 /** Synchronous writes keep status lines, messages and the signature in order, and flush before exit. */
 export function writeOut(text: string): void {
-  writeSync(1, text);
+  try {
+    writeSync(1, text);
+  } catch (err) {
+    // The reader went away (`gitsign verify ... | head`): stop quietly, as a killed-by-SIGPIPE tool would.
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  }
 }
 export function writeErr(text: string): void {
   writeSync(2, text);

@@ -27,7 +27,7 @@ export async function verifyGitObject(obj: RawObject, settings: VerifySettings, 
     if (request.kind === 'committer-pending') {
       identity = { kind: 'committer', email: signerEmail(type, payload), issuer: request.issuer, issuerRegexp: request.issuerRegexp };
     }
-    if (!signature) throw new GitsignError('NOT_SIGNED', `${type} ${obj.sha} is not signed`);
+    if (!signature) throw new GitsignError('NOT_SIGNED', `the ${type} is not signed`);
     const ok = await verifyCmsSignature(payload, signature, {
       trust: settings.trust.material,
       findOnlineEntry: settings.offline ? undefined : onlineEntryFinder(settings.rekorUrl, objectSha1(type, obj.raw)),
