@@ -5,8 +5,8 @@ import { type StatusWriter, sigCreatedLine } from '../git/status';
 import { obtainCredential } from '../sign/credential';
 import { signPayload } from '../sign/signature';
 import { loadTrust, trustOptionsFromConfig } from '../trust/trustMaterial';
-import { readStdin, writeErr } from './io';
-import { say } from './tty';
+import { readStdin } from './io';
+import { say, sayError } from './tty';
 
 /**
  * git's sign call: `gitsign --status-fd=2 -bsau KEY` with the object on stdin. The identity is
@@ -39,7 +39,7 @@ export async function gitSign(status: StatusWriter, flags: SignFlags, positional
     return 0;
   } catch (err) {
     const e = toGitsignError(err);
-    writeErr(`gitsign: error signing: ${e.message}\n`);
+    sayError(`gitsign: error signing: ${e.message}`);
     return 1;
   }
 }

@@ -24,3 +24,13 @@ export function say(line: string): void {
   if (fd !== null) writeSync(fd, `${line}\n`);
   else writeErr(`${line}\n`);
 }
+
+/**
+ * An error: on the terminal, where a person sees it (git keeps a failing signer's stderr to itself),
+ * and on stderr for logs and scripts; once when there is no terminal.
+ */
+export function sayError(line: string): void {
+  const fd = tty();
+  if (fd !== null) writeSync(fd, `${line}\n`);
+  writeErr(`${line}\n`);
+}
