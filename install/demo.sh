@@ -1,32 +1,51 @@
 #!/bin/sh
-# The main job end to end, on this checkout: a repository holding real gitsign-signed objects, git
-# configured to call gitsign-ts, then git verify-commit / verify-tag / log --show-signature and
-# gitsign verify. (Signing joins this demo once the local Sigstore sandbox lands.)
+# The main job end to end on this checkout: start the built-in local Sigstore (`gitsign sandbox`),
+# make a repository configured to sign with gitsign-ts, sign a commit and a tag, and verify them with
+# git verify-commit, git verify-tag, git log --show-signature and gitsign verify.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-corpus="$root/../shared/corpus"
-[ -d "$corpus" ] || { echo "demo: $corpus is missing (the shared corpus of real gitsign signatures)" >&2; exit 1; }
+gitsign="$root/bin/gitsign"
 [ -f "$root/dist/gitsign.js" ] || (cd "$root" && npm run build >/dev/null)
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+sandbox_pid=
+cleanup() {
+  [ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null && wait "$sandbox_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
 export HOME="$work/home" XDG_CACHE_HOME="$work/home/.cache" GIT_CONFIG_NOSYSTEM=1
 mkdir -p "$HOME"
-git init -q "$work/repo"
+
+step() { printf '\n$ %s\n' "$*" >&2; "$@"; }
+
+printf '$ gitsign sandbox up --dir %s --port 0 &\n' "$work/sandbox" >&2
+"$gitsign" sandbox up --dir "$work/sandbox" --port 0 >"$work/sandbox.out" 2>&1 &
+sandbox_pid=$!
+i=0
+until grep -q 'ready at' "$work/sandbox.out" 2>/dev/null; do
+  i=$((i + 1)); [ "$i" -lt 100 ] || { cat "$work/sandbox.out" >&2; echo "demo: the sandbox did not start" >&2; exit 1; }
+  sleep 0.1
+done
+tail -n 1 "$work/sandbox.out" >&2
+. "$work/sandbox/env"
+SIGSTORE_ID_TOKEN=$("$gitsign" sandbox token --dir "$work/sandbox" --subject demo@example.com)
+export SIGSTORE_ID_TOKEN
+
+git init -q -b main "$work/repo"
 cd "$work/repo"
+git config user.name 'Demo User'
+git config user.email demo@example.com
 git config gpg.format x509
-git config gpg.x509.program "$root/bin/gitsign"
-git config gitsign.offline true   # this machine has no route to rekor.sigstore.dev
+git config gpg.x509.program "$gitsign"
+echo 'hello, sigstore' > README
+git add README
 
-commit=$(git hash-object -w --literally -t commit "$corpus/sigstore__gitsign/fe1e62346d3c346a343d089e8b4c3fb57716bc94.commit")
-tag=$(git hash-object -w --literally -t tag "$corpus/sigstore__gitsign/f6a73d9c2b84ee0b46598600c14007f41fa7a6ac.tag")
-echo "$commit" >> .git/shallow   # its parents are not here: a shallow boundary, as in a shallow clone
-git tag -f v0.17.1 "$tag" 2>/dev/null || git update-ref refs/tags/v0.17.1 "$tag"
-
-step() { printf "\n$ %s\n" "$*" >&2; "$@"; }
-step git verify-commit "$commit"
-step git verify-tag v0.17.1
-step git log --show-signature --format='%H %G? %GK' -1 "$commit"
-step "$root/bin/gitsign" verify --offline --certificate-identity billy@chainguard.dev --certificate-oidc-issuer https://accounts.google.com "$commit"
-step "$root/bin/gitsign" verify-tag --offline --json v0.17.1
-printf '\ndemo: all checks passed\n'
+step git commit -S -m 'A commit signed with gitsign-ts'
+step git tag -s v1.0.0 -m 'A tag signed with gitsign-ts'
+step git verify-commit HEAD
+step git verify-tag v1.0.0
+step git log --show-signature -1
+step "$gitsign" verify --certificate-identity demo@example.com --certificate-oidc-issuer "$GITSIGN_OIDC_ISSUER" HEAD
+step "$gitsign" verify-tag --json v1.0.0
+printf '\ndemo: signed and verified a commit and a tag against the local Sigstore\n'
