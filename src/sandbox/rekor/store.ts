@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { GitsignError } from '../../errors';
+import { syncDirectory } from '../state/fsutil';
+
+/**
+ * The log's entries on disk: one line per entry, `<json>\t<checksum>\n`, only ever appended. A batch is
+ * written and fdatasync'ed before any of its entries is acknowledged. On open, a torn or half-written
+ * last record (a crash mid-append, before the acknowledgement) is cut off; damage anywhere before it
+ * means acknowledged entries were lost, and the sandbox refuses to start rather than serve another log.
+ */
+export interface StoredEntry {
+  index: number;
+  integratedTime: number;
+  body: Buffer;
+}
+
+const checksum = (json: string): string => createHash('sha256').update(json).digest('hex').slice(0, 16);
+
+export function encodeRecord(e: StoredEntry): Buffer {
+  const json = JSON.stringify({ i: e.index, t: e.integratedTime, b: e.body.toString('base64') });
+  return Buffer.from(`${json}\t${checksum(json)}\n`);
+}
+
+function decodeRecord(line: string, expectedIndex: number): StoredEntry | undefined {
+  const tab = line.lastIndexOf('\t');
+  if (tab < 0) return undefined;
+  const json = line.slice(0, tab);
+  if (checksum(json) !== line.slice(tab + 1)) return undefined;
+  try {
+    const r = JSON.parse(json) as { i: unknown; t: unknown; b: unknown };
+    if (r.i !== expectedIndex || typeof r.t !== 'number' || typeof r.b !== 'string') return undefined;
+    return { index: r.i, integratedTime: r.t, body: Buffer.from(r.b, 'base64') };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface LoadResult {
+  entries: StoredEntry[];
+  /** Bytes of a torn last record that were cut off (0 when the file was clean). */
+  discardedBytes: number;
+}
+
+/** Reads every complete record; truncates a torn tail in place. */
+export function loadEntries(path: string): LoadResult {
+  if (!existsSync(path)) return { entries: [], discardedBytes: 0 };
+  const data = readFileSync(path);
+  const entries: StoredEntry[] = [];
+  let offset = 0;
+  while (offset < data.length) {
+    const nl = data.indexOf(0x0a, offset);
+    const end = nl < 0 ? data.length : nl;
+    const entry = nl < 0 ? undefined : decodeRecord(data.subarray(offset, end).toString('utf8'), entries.length);
+    if (!entry) {
+      // Only the very last record may be bad: it was never acknowledged.
+      if (nl >= 0 && nl + 1 < data.length) {
+        throw new GitsignError('CONFIG', `sandbox log ${path} is damaged at record ${entries.length} (byte ${offset}); refusing to start`);
+      }
+      const fd = openSync(path, 'r+');
+      try {
+        ftruncateSync(fd, offset);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      return { entries, discardedBytes: data.length - offset };
+    }
+    entries.push(entry);
+    offset = nl + 1;
+  }
+  return { entries, discardedBytes: 0 };
+}
+
+export class EntryStore {
+  /** Set when a failed append could not be cut back: appending more would bury a torn record. */
+  private broken = false;
+
+  private constructor(
+    private readonly file: FileHandle,
+    private length: number,
+  ) {}
+
+  static async open(path: string): Promise<EntryStore> {
+    const created = !existsSync(path);
+    const file = await open(path, 'a', 0o600);
+    if (created) syncDirectory(dirname(path));
+    const { size } = await file.stat();
+    return new EntryStore(file, size);
+  }
+
+  /** Appends a batch durably; on failure the file is cut back so no partial record stays behind. */
+  async append(entries: StoredEntry[]): Promise<void> {
+    if (this.broken) throw new Error('the log file could not be repaired after a failed write; restart the sandbox');
+    const data = Buffer.concat(entries.map(encodeRecord));
+    try {
+      let written = 0;
+      while (written < data.length) {
+        const { bytesWritten } = await this.file.write(data, written, data.length - written);
+        written += bytesWritten;
+      }
+      await this.file.datasync();
+      this.length += data.length;
+    } catch (err) {
+      try {
+        await this.file.truncate(this.length);
+      } catch {
+        this.broken = true; // the next start cuts the torn tail
+      }
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.file.close();
+  }
+}
