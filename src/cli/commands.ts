@@ -41,6 +41,22 @@ export async function runCommands(argv: string[]): Promise<number> {
         code = await (await import('./verifyCommand')).verifyCommand('tag', args);
       },
     )
+    .command(
+      'sandbox <action>',
+      'Run a local Sigstore (OIDC issuer, Fulcio, Rekor, TSA) on 127.0.0.1: `up` serves it, `token` prints an ID token',
+      (y) =>
+        y
+          .positional('action', { type: 'string', choices: ['up', 'token'], describe: 'up: start in the foreground; token: print a fresh ID token' })
+          .options({
+            dir: { type: 'string', describe: 'State directory (keys, log, trusted_root.json, env); default under $XDG_STATE_HOME' },
+            port: { type: 'number', describe: 'TCP port on 127.0.0.1 for all services (up; default 0: any free port)' },
+            subject: { type: 'string', describe: 'The test identity (email, or a URI subject)' },
+            'issuer-claims': { type: 'string', describe: 'JSON object of extra ID token claims (override any claim)' },
+          }),
+      async (args) => {
+        code = await (await import('../sandbox/command')).sandboxCommand(args as unknown as import('../sandbox/command').SandboxArgs);
+      },
+    )
     .command('version', 'Print the version, environment and parsed configuration', {}, () => {
       code = printVersion();
     })

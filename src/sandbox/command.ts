@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { GitsignError } from '../errors';
+import type { Claims } from './oidc/jwt';
+import { mintIdToken } from './oidc/token';
+import { readMaterial } from './state/material';
+import { defaultSandboxDir, sandboxPaths } from './state/paths';
+import type { RuntimeInfo } from './server';
+
+/**
+ * `gitsign sandbox up|token`. `up` runs in the foreground until SIGINT/SIGTERM (then exits 0) after
+ * printing the client exports; `token` prints a fresh ID token from the sandbox's issuer key.
+ */
+export interface SandboxArgs {
+  action: string;
+  dir?: string;
+  port?: number;
+  subject?: string;
+  'issuer-claims'?: string;
+}
+
+function parseClaims(text: string | undefined): Claims | undefined {
+  if (text === undefined) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new GitsignError('USAGE', '--issuer-claims must be a JSON object');
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new GitsignError('USAGE', '--issuer-claims must be a JSON object');
+  return v as Claims;
+}
+
+async function up(args: SandboxArgs): Promise<number> {
+  const port = args.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new GitsignError('USAGE', `invalid --port ${String(args.port)}`);
+  const { startSandbox } = await import('./server');
+  const sandbox = await startSandbox({
+    dir: args.dir ?? defaultSandboxDir(),
+    port,
+    subject: args.subject,
+    issuerClaims: parseClaims(args['issuer-claims']),
+  });
+  process.stdout.write(sandbox.env);
+  const notes = [
+    sandbox.createdKeys ? 'new keys' : 'existing keys',
+    `${sandbox.entries} log entries`,
+    ...(sandbox.repairedBytes ? [`cut ${sandbox.repairedBytes} bytes of an unfinished last record`] : []),
+  ];
+  process.stderr.write(`gitsign sandbox: ready at ${sandbox.url} in ${Math.round(process.uptime() * 1000)} ms (${notes.join(', ')}); Ctrl-C stops it\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await sandbox.close();
+  process.stderr.write('gitsign sandbox: stopped\n');
+  return 0;
+}
+
+function token(args: SandboxArgs): number {
+  const paths = sandboxPaths(args.dir ?? defaultSandboxDir());
+  const material = readMaterial(paths.keys);
+  let runtime: RuntimeInfo | undefined;
+  try {
+    runtime = JSON.parse(readFileSync(paths.runtime, 'utf8')) as RuntimeInfo;
+  } catch {
+    runtime = undefined;
+  }
+  if (!material || !runtime?.issuer) {
+    throw new GitsignError('CONFIG', `no sandbox in ${paths.dir}: run \`gitsign sandbox up --dir ${paths.dir}\` first`);
+  }
+  const jwt = mintIdToken(
+    { issuer: runtime.issuer, subject: args.subject ?? runtime.subject, extraClaims: parseClaims(args['issuer-claims']) },
+    material.oidc.key,
+    material.oidc.kid,
+  );
+  process.stdout.write(jwt + '\n');
+  return 0;
+}
+
+export async function sandboxCommand(args: SandboxArgs): Promise<number> {
+  if (args.action === 'up') return up(args);
+  if (args.action === 'token') return token(args);
+  throw new GitsignError('USAGE', `unknown sandbox action ${args.action} (expected up or token)`);
+}

@@ -1,0 +1,159 @@
+import { createServer, type Server } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { encodePem } from '../cms/pem';
+import { GitsignError } from '../errors';
+import { envFile } from './env';
+import { CertificateAuthority } from './fulcio/ca';
+import { CtLog } from './fulcio/ctlog';
+import { FulcioService } from './fulcio/service';
+import { Router, send, sendJson, type Request } from './http/router';
+import { OidcIssuer } from './oidc/issuer';
+import type { Claims } from './oidc/jwt';
+import { DEFAULT_CLIENT_ID, DEFAULT_SUBJECT } from './oidc/token';
+import { TransparencyLog } from './rekor/log';
+import { indexKeysOfLoggedBody } from './rekor/proposedEntry';
+import { RekorService } from './rekor/service';
+import { EntryStore, loadEntries } from './rekor/store';
+import { writeFileAtomic } from './state/fsutil';
+import { acquireLock } from './state/lock';
+import { loadOrCreateMaterial } from './state/material';
+import { sandboxPaths, type SandboxPaths } from './state/paths';
+import { trustedRootJson } from './trustedRoot';
+import { TimestampAuthority } from './tsa/authority';
+import { TsaService } from './tsa/service';
+
+/**
+ * Starts the whole sandbox on one 127.0.0.1 port: OIDC issuer under /auth, Fulcio, Rekor and the TSA
+ * under /api. Writes DIR/trusted_root.json, DIR/env, the PEM files clients need and DIR/sandbox.json.
+ */
+export const HOST = '127.0.0.1';
+export const ISSUER_PATH = '/auth';
+/** Rekor's checkpoint signer name: the host, as public Rekor uses its hostname. */
+const CHECKPOINT_NAME = HOST;
+
+export interface SandboxOptions {
+  dir: string;
+  port: number;
+  subject?: string;
+  issuerClaims?: Claims;
+}
+
+export interface RunningSandbox {
+  url: string;
+  issuer: string;
+  port: number;
+  paths: SandboxPaths;
+  env: string;
+  createdKeys: boolean;
+  entries: number;
+  /** Bytes of a torn, never-acknowledged last log record that were cut off at start. */
+  repairedBytes: number;
+  close(): Promise<void>;
+}
+
+export interface RuntimeInfo {
+  url: string;
+  issuer: string;
+  pid: number;
+  subject: string;
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: HOST, port, exclusive: true }, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox> {
+  const paths = sandboxPaths(opts.dir);
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  const release = acquireLock(paths.lock, paths.dir);
+  let store: EntryStore | undefined;
+  try {
+    const { material, created } = loadOrCreateMaterial(paths.keys);
+    const loaded = loadEntries(paths.log);
+    store = await EntryStore.open(paths.log);
+    const log = new TransparencyLog(store, material.rekor.key, material.rekor.pub, material.treeId, CHECKPOINT_NAME);
+    for (const e of loaded.entries) log.restore(e, indexKeysOfLoggedBody(e.body));
+
+    const router = new Router();
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://sandbox');
+      const found = router.match(req.method ?? 'GET', url.pathname);
+      if (found === undefined) return sendJson(res, 404, { code: 404, message: 'Not Found' });
+      if (found === 'method') return sendJson(res, 405, { code: 405, message: 'Method Not Allowed' });
+      const request: Request = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, params: found.params, headers: req.headers, raw: req };
+      Promise.resolve()
+        .then(() => found.handler(request, res))
+        .catch(() => {
+          if (!res.headersSent) sendJson(res, 500, { code: 500, message: 'internal error' });
+          else res.destroy();
+        });
+    });
+    server.keepAliveTimeout = 5_000;
+    let port: number;
+    try {
+      port = await listen(server, opts.port);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new GitsignError('CONFIG', `cannot listen on ${HOST}:${opts.port} (${code ?? (err as Error).message})`);
+    }
+    const url = `http://${HOST}:${port}`;
+    const issuerUrl = url + ISSUER_PATH;
+    const subject = opts.subject ?? DEFAULT_SUBJECT;
+
+    const issuer = new OidcIssuer(issuerUrl, material.oidc.key, material.oidc.pub, material.oidc.kid, { subject, extraClaims: opts.issuerClaims });
+    issuer.mount(router, ISSUER_PATH);
+    const ctlog = new CtLog(material.ctlog.key, material.ctlog.pub);
+    const ca = new CertificateAuthority(material.fulcioIntermediate.key, material.fulcioIntermediate.pub, material.fulcioRoot.cert, material.fulcioIntermediate.cert, ctlog);
+    new FulcioService(ca, issuerUrl, new Map([[material.oidc.kid, material.oidc.pub]])).mount(router);
+    new RekorService(log).mount(router);
+    new TsaService(new TimestampAuthority(material.tsaLeaf.key, material.tsaLeaf.cert, material.tsaRoot.cert)).mount(router);
+    router.on('GET', '/ping', (_req, res) => send(res, 200, 'pong', { 'Content-Type': 'text/plain' }));
+
+    const spkiPem = (k: typeof material.rekor.pub): string => encodePem('PUBLIC KEY', k.export({ type: 'spki', format: 'der' }));
+    writeFileAtomic(paths.trustedRoot, JSON.stringify(trustedRootJson(material, url), null, 2) + '\n');
+    writeFileAtomic(paths.fulcioChain, encodePem('CERTIFICATE', material.fulcioIntermediate.cert) + encodePem('CERTIFICATE', material.fulcioRoot.cert));
+    writeFileAtomic(paths.tsaChain, encodePem('CERTIFICATE', material.tsaLeaf.cert) + encodePem('CERTIFICATE', material.tsaRoot.cert));
+    writeFileAtomic(paths.rekorPub, spkiPem(material.rekor.pub));
+    writeFileAtomic(paths.ctfePub, spkiPem(material.ctlog.pub));
+    const env = envFile({ baseUrl: url, issuer: issuerUrl, clientId: DEFAULT_CLIENT_ID, paths });
+    writeFileAtomic(paths.env, env);
+    const runtime: RuntimeInfo = { url, issuer: issuerUrl, pid: process.pid, subject };
+    writeFileAtomic(paths.runtime, JSON.stringify(runtime, null, 2) + '\n');
+
+    const openStore = store;
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      issuer: issuerUrl,
+      port,
+      paths,
+      env,
+      createdKeys: created,
+      entries: loaded.entries.length,
+      repairedBytes: loaded.discardedBytes,
+      close: () =>
+        (closing ??= (async () => {
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+            // Requests under way get a moment to finish; then every connection goes.
+            setTimeout(() => server.closeAllConnections(), 2_000).unref();
+          });
+          await log.drain();
+          await openStore.close();
+          release();
+        })()),
+    };
+  } catch (err) {
+    await store?.close().catch(() => undefined);
+    release();
+    throw err;
+  }
+}

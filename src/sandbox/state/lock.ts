@@ -1,0 +1,55 @@
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { GitsignError } from '../../errors';
+
+/**
+ * One sandbox per directory: two writers would interleave the log. The lock file holds the owner's
+ * pid; a lock whose process is gone is taken over.
+ */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Locks this process holds: a lock file naming our own pid is ours only if it is in here. */
+const held = new Set<string>();
+
+export function acquireLock(path: string, dir: string): () => void {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      held.add(path);
+      return () => {
+        held.delete(path);
+        try {
+          if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let owner = NaN;
+      try {
+        owner = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+      } catch {
+        /* vanished meanwhile: retry */
+      }
+      const ours = owner === process.pid && held.has(path);
+      if (ours || (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner))) {
+        throw new GitsignError('CONFIG', `a sandbox is already running on ${dir} (pid ${owner})`);
+      }
+      try {
+        unlinkSync(path);
+      } catch {
+        /* someone else removed it */
+      }
+    }
+  }
+  throw new GitsignError('CONFIG', `cannot lock ${dir}`);
+}

@@ -1,0 +1,27 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Where a sandbox keeps its keys, log and generated files. */
+export function defaultSandboxDir(env: NodeJS.ProcessEnv = process.env): string {
+  const state = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith('/') ? env.XDG_STATE_HOME : join(homedir(), '.local', 'state');
+  return join(state, 'gitsign-ts', 'sandbox');
+}
+
+export function sandboxPaths(dir: string) {
+  const d = resolve(dir);
+  return {
+    dir: d,
+    keys: join(d, 'keys.json'),
+    lock: join(d, 'sandbox.lock'),
+    runtime: join(d, 'sandbox.json'),
+    log: join(d, 'rekor-entries.log'),
+    trustedRoot: join(d, 'trusted_root.json'),
+    env: join(d, 'env'),
+    fulcioChain: join(d, 'fulcio_chain.pem'),
+    tsaChain: join(d, 'tsa_chain.pem'),
+    rekorPub: join(d, 'rekor.pub'),
+    ctfePub: join(d, 'ctfe.pub'),
+  };
+}
+
+export type SandboxPaths = ReturnType<typeof sandboxPaths>;
