@@ -5,12 +5,13 @@
  *  - peak memory (max RSS) of both.
  * Prints figures; never fails on a target (targets are for people to read, not timed tests).
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { splitCommit } from '../../src/git/rawobj';
 import { BIN, CORPUS } from '../helpers/paths';
+import { spawnSandbox } from '../sandbox/support';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const EMBEDDED_COMMIT = 'sigstore__gitsign/fe1e62346d3c346a343d089e8b4c3fb57716bc94.commit';
@@ -75,8 +76,36 @@ async function benchCorpus(work: string): Promise<void> {
     const rss = Number(r.stderr.toString().trim().split('\n').pop());
     console.log(`gitsign verify --json --stdin over the corpus: ${verified}/${names.length} verified in ${ms.toFixed(0)} ms = ${((names.length / ms) * 1000).toFixed(0)} objects/s (target >= 500/s), peak RSS ${(rss / 1024).toFixed(1)} MiB`);
   }
-  // Same run with full tlog/SCT checks for the 22 embedded-entry objects only, for reference.
-  void spawn;
+}
+
+/** One `gitsign -bsau` with a ready token against the sandbox on loopback (a separate process). */
+async function benchSign(work: string): Promise<void> {
+  const dir = join(work, 'sandbox');
+  const sandbox = await spawnSandbox(dir);
+  try {
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: work, XDG_CACHE_HOME: join(work, 'cache') };
+    for (const m of readFileSync(join(dir, 'env'), 'utf8').matchAll(/^export ([A-Z_]+)='([^']*)'$/gm)) env[m[1]] = m[2];
+    env.GITSIGN_TIMESTAMP_SERVER_URL = '';
+    env.SIGSTORE_ID_TOKEN = execFileSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', dir], { encoding: 'utf8' }).trim();
+    const payload = Buffer.from('tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@example.com> 1 +0000\ncommitter A <a@example.com> 1 +0000\n\nbench\n');
+    const cmd = [process.execPath, BIN, '--status-fd=2', '-bsau', 'A <a@example.com>'];
+    const node: number[] = [];
+    const ours: number[] = [];
+    let rss = 0;
+    timed(cmd, { input: payload, env });
+    for (let i = 0; i < RUNS; i++) {
+      node.push(timed([process.execPath, '-e', '0'], { env }).ms);
+      const g = timed(cmd, { input: payload, env });
+      ours.push(g.ms);
+      rss = Math.max(rss, g.rssKb);
+    }
+    console.log(`gitsign -bsau (ready token, sandbox on loopback, offline mode): median ${median(ours).toFixed(1)} ms vs node -e 0 ${median(node).toFixed(1)} ms = ${(median(ours) / median(node)).toFixed(2)}x (target <= 3x), peak RSS ${(rss / 1024).toFixed(1)} MiB`);
+    const trace = spawnSync(cmd[0], cmd.slice(1), { input: payload, env: { ...env, GITSIGN_TRACE: '1' } }).stderr.toString();
+    const phases = [...trace.matchAll(/gitsign trace: (.+?) ([\d.]+) ms/g)].map((m) => `${m[1]} ${m[2]} ms`);
+    console.log(`  where the time goes (one run): ${phases.join(', ')}`);
+  } finally {
+    await sandbox.stop();
+  }
 }
 
 async function main(): Promise<void> {
@@ -85,6 +114,7 @@ async function main(): Promise<void> {
     console.log(`node ${process.version}, ${require('node:os').cpus().length} cores`);
     benchGitVerify(work);
     await benchCorpus(work);
+    await benchSign(work);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
