@@ -41,7 +41,7 @@ export function checkCredential(c: Credential, trust: TrustMaterial, cfg: Config
   }
   let path;
   try {
-    path = verifyChain(cert.x509, cert.node, at, trust);
+    path = verifyChain(cert, at, trust);
   } catch (err) {
     throw new GitsignError('CERTIFICATE', `the certificate from Fulcio does not verify: ${(err as Error).message}`);
   }

@@ -46,7 +46,7 @@ async function logAndVerify(message: Buffer, signature: Buffer, cred: Credential
   verifyLogEntry(logEntry, new SignedMessage(message, signature), opts.trust);
   if (!logEntry.inclusionProof) throw new GitsignError('TLOG', 'Rekor answered without an inclusion proof');
   // The certificate must have been valid when the log saw the entry (verifiers check the chain then).
-  verifyChain(cred.certificate.x509, cred.certificate.node, new Date(Number(logEntry.integratedTime) * 1000), opts.trust);
+  verifyChain(cred.certificate, new Date(Number(logEntry.integratedTime) * 1000), opts.trust);
   return logEntry;
 }
 

@@ -1,7 +1,8 @@
-import { createPublicKey, type KeyObject, type X509Certificate as NodeX509 } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { X509Certificate } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
 import { GitsignError } from '../errors';
+import type { Certificate } from '../x509/certificate';
 
 /**
  * Fulcio chain verification: the leaf must be signed by a certificate of a trusted CA valid at the
@@ -81,14 +82,15 @@ function pathToRoot(certs: CaCert[], from: CaCert): CaCert[] | null {
 }
 
 /** The verified path [leaf, issuer, ..., root] as @sigstore/core certificates. */
-export function verifyChain(leaf: X509Certificate, leafNode: NodeX509, time: Date, trust: TrustMaterial): X509Certificate[] {
+export function verifyChain(cert: Certificate, time: Date, trust: TrustMaterial): X509Certificate[] {
+  const leaf = cert.x509;
   const aki = leaf.extAuthorityKeyID?.keyIdentifier;
   let reason = `no trusted CA valid at ${time.toISOString()} issued this certificate`;
   for (const ca of authorities(trust)) {
     if (time < ca.validFor.start || time > ca.validFor.end) continue;
     for (const issuer of ca.certs) {
       if (!issuer.subject.equals(leaf.issuer) || (aki && issuer.ski && !issuer.ski.equals(aki))) continue;
-      if (!leafNode.verify(publicKeyOf(issuer))) {
+      if (!cert.isSignedBy(publicKeyOf(issuer))) {
         reason = "certificate signature does not verify with its issuer's key";
         continue;
       }

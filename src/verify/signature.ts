@@ -138,7 +138,7 @@ function verifyChainAndSct(cert: Certificate, times: Date[], trust: TrustMateria
   let path: X509Certificate[] = [];
   for (const t of times) {
     try {
-      path = verifyChain(cert.x509, cert.node, t, trust);
+      path = verifyChain(cert, t, trust);
     } catch (err) {
       throw new GitsignError('CERTIFICATE', `certificate is not trusted: ${(err as Error).message} (issuer ${cert.issuerString})`);
     }

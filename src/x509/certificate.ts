@@ -1,5 +1,6 @@
-import { createHash, type KeyObject, X509Certificate as NodeX509 } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject, verify as cryptoVerify } from 'node:crypto';
 import { X509Certificate, ASN1Obj } from '@sigstore/core';
+import { Der } from '../cms/der';
 import { GitsignError } from '../errors';
 
 /** Fulcio certificate extensions (https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md). */
@@ -17,6 +18,16 @@ export const FULCIO_OID = {
 const OID_EKU = '2.5.29.37';
 const OID_CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
 const OID_SAN = '2.5.29.17';
+
+/** Hash of each certificate signature algorithm Fulcio and common CAs use. */
+const SIGNATURE_HASH: Record<string, string> = {
+  '1.2.840.10045.4.3.2': 'sha256',
+  '1.2.840.10045.4.3.3': 'sha384',
+  '1.2.840.10045.4.3.4': 'sha512',
+  '1.2.840.113549.1.1.11': 'sha256',
+  '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512',
+};
 
 interface SubjectAltNames {
   dns: string[];
@@ -40,26 +51,51 @@ export class Certificate {
     }
   }
 
-  private nodeCert?: NodeX509;
+  private parts?: { tbs: Buffer; spki: Buffer; signatureAlgorithm: string; signature: Buffer };
+  private key?: KeyObject;
 
-  /** OpenSSL's parse of the same DER: fast signature checks and the public key without re-encoding. */
-  get node(): NodeX509 {
-    try {
-      this.nodeCert ??= new NodeX509(this.der);
-    } catch (err) {
-      throw new GitsignError('MALFORMED_SIGNATURE', `malformed certificate: ${(err as Error).message}`);
+  /** The received bytes of the parts a signature check needs (never a re-encoding). */
+  private get raw(): { tbs: Buffer; spki: Buffer; signatureAlgorithm: string; signature: Buffer } {
+    if (!this.parts) {
+      try {
+        const [tbs, alg, sig] = Der.parse(this.der, 'certificate').children;
+        const fields = tbs.children;
+        const off = fields[0]?.isContext(0) ? 1 : 0;
+        const bits = sig.content;
+        if (!sig.isUniversal(3) || bits[0] !== 0) throw new Error('bad signature BIT STRING');
+        this.parts = { tbs: tbs.raw, spki: fields[off + 5].raw, signatureAlgorithm: alg.child(0, 'algorithm').oid, signature: bits.subarray(1) };
+      } catch (err) {
+        throw new GitsignError('MALFORMED_SIGNATURE', `malformed certificate: ${(err as Error).message}`);
+      }
     }
-    return this.nodeCert;
+    return this.parts;
   }
 
-  /** OpenSSL decodes the key lazily: a key that is not a valid curve point fails here, as a malformed certificate. */
+  /** The subject public key; one that is not a valid curve point is a malformed certificate. */
   get publicKey(): KeyObject {
-    const node = this.node;
     try {
-      return node.publicKey;
+      this.key ??= createPublicKey({ key: this.raw.spki, format: 'der', type: 'spki' });
     } catch (err) {
       throw new GitsignError('MALFORMED_SIGNATURE', `malformed certificate: invalid public key (${(err as Error).message})`);
     }
+    return this.key;
+  }
+
+  /** Whether the issuer's key made this certificate's signature (over the TBS bytes as received). */
+  isSignedBy(issuerKey: KeyObject): boolean {
+    const { tbs, signatureAlgorithm, signature } = this.raw;
+    const hash = SIGNATURE_HASH[signatureAlgorithm];
+    if (!hash) return false;
+    try {
+      return cryptoVerify(hash, tbs, issuerKey, signature);
+    } catch {
+      return false;
+    }
+  }
+
+  /** The issuer's signature algorithm on this certificate, as an OID. */
+  get signatureAlgorithmOid(): string {
+    return this.raw.signatureAlgorithm;
   }
 
   /** Lowercase hex SHA-1 of the DER: gitsign's certificate ID and GOODSIG key. */
@@ -123,11 +159,6 @@ export class Certificate {
 
   get emails(): string[] {
     return this.sans.emails;
-  }
-
-  /** The issuer's signature algorithm on this certificate, as an OID. */
-  get signatureAlgorithmOid(): string {
-    return this.x509.root.subs[1].subs[0].toOID();
   }
 
   get uris(): string[] {
