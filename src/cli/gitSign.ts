@@ -5,7 +5,7 @@ import { type StatusWriter, sigCreatedLine } from '../git/status';
 import { obtainCredential } from '../sign/credential';
 import { signPayload } from '../sign/signature';
 import { loadTrust, trustOptionsFromConfig } from '../trust/trustMaterial';
-import { readStdin, writeErr } from './io';
+import { readStdin, teeStderrTo, writeErr } from './io';
 import { say, sayError } from './tty';
 
 /**
@@ -34,6 +34,7 @@ export async function gitSign(status: StatusWriter, flags: SignFlags, positional
   try {
     trace('start-up');
     const cfg = loadConfig();
+    teeStderrTo(cfg.logPath);
     trace('config');
     const trust = await loadTrust(trustOptionsFromConfig(cfg, { offline: false }));
     trace('trust root');

@@ -7,7 +7,7 @@ import { onlineEntryFinder } from '../verify/onlineEntry';
 import { summaryLines } from '../verify/report';
 import { verifySettings } from '../verify/settings';
 import { SignatureFailure, verifyCmsSignature } from '../verify/signature';
-import { readStdin, writeErr } from './io';
+import { readStdin, teeStderrTo, writeErr } from './io';
 
 /**
  * git's verify call: `gitsign --status-fd=1 --verify SIGFILE -` with the payload on stdin. Status
@@ -22,6 +22,7 @@ export async function gitVerify(status: StatusWriter, positionals: string[]): Pr
     const signature = readSignatureFile(positionals[0]);
     const payload = positionals[1] === '-' ? await readStdin() : readFileSync(positionals[1]);
     const cfg = loadConfig();
+    teeStderrTo(cfg.logPath);
     const offline = cfg.offline;
     const settings = await verifySettings(cfg, { offline, ignoreTlog: false, ignoreSct: false });
     const type = payloadType(payload);

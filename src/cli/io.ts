@@ -1,4 +1,4 @@
-import { readSync, writeSync } from 'node:fs';
+import { openSync, readSync, writeSync } from 'node:fs';
 
 /** Synchronous writes keep status lines, messages and the signature in order, and flush before exit. */
 export function writeOut(text: string): void {
@@ -10,8 +10,21 @@ export function writeOut(text: string): void {
     throw err;
   }
 }
+let logFd: number | null = null;
+
+/** gitsign.logPath / GITSIGN_LOG: stderr is also written to this file, truncated each run. */
+export function teeStderrTo(path: string): void {
+  if (!path || logFd !== null) return;
+  try {
+    logFd = openSync(path, 'w', 0o600);
+  } catch (err) {
+    writeSync(2, `gitsign: cannot open log file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
+  }
+}
+
 export function writeErr(text: string): void {
   writeSync(2, text);
+  if (logFd !== null) writeSync(logFd, text);
 }
 
 export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
