@@ -53,7 +53,10 @@ function gitAsync(repo: TempRepo, args: string[], extra: NodeJS.ProcessEnv = {})
 }
 
 /** A proxy in front of the sandbox that can answer some requests itself. */
-function proxy(intercept: (method: string, path: string) => { status: number; body: string } | null): Promise<{ url: string; seen: string[]; server: Server }> {
+function proxy(
+  intercept: (method: string, path: string) => { status: number; body: string } | null,
+  rewrite?: (method: string, path: string, body: Buffer) => Buffer,
+): Promise<{ url: string; seen: string[]; server: Server }> {
   const seen: string[] = [];
   const target = new URL(sandbox.url);
   const server = createServer((req, res) => {
@@ -66,8 +69,13 @@ function proxy(intercept: (method: string, path: string) => { status: number; bo
       return;
     }
     const up = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => {
+        const body = rewrite ? rewrite(req.method ?? '', req.url ?? '', Buffer.concat(chunks)) : Buffer.concat(chunks);
+        res.writeHead(r.statusCode ?? 502, { ...r.headers, 'content-length': String(body.length) });
+        res.end(body);
+      });
     });
     req.pipe(up);
   });
@@ -209,5 +217,34 @@ test('GITSIGN_LOG: what gitsign writes on stderr is also in the log file', () =>
     assert.match(readFileSync(log, 'utf8'), /gitsign: error signing: cannot reach Fulcio/);
   } finally {
     repo.remove();
+  }
+});
+
+test('a Rekor answer whose inclusion proof or SET does not verify is refused: no signature, no commit', async () => {
+  const tamper = (field: 'hashes' | 'signedEntryTimestamp') => (method: string, path: string, body: Buffer): Buffer => {
+    if (method !== 'POST' || path !== '/api/v1/log/entries') return body;
+    const json = JSON.parse(body.toString()) as Record<string, { verification: { signedEntryTimestamp: string; inclusionProof: { hashes: string[]; rootHash: string } } }>;
+    for (const e of Object.values(json)) {
+      if (field === 'hashes') e.verification.inclusionProof.rootHash = 'ff'.repeat(32);
+      else e.verification.signedEntryTimestamp = Buffer.from('MEUCIQ' + 'A'.repeat(90), 'base64').toString('base64');
+    }
+    return Buffer.from(JSON.stringify(json));
+  };
+  for (const field of ['hashes', 'signedEntryTimestamp'] as const) {
+    const p = await proxy(() => null, tamper(field));
+    const repo = repoWith({ GITSIGN_REKOR_URL: p.url });
+    try {
+      const r = await new Promise<{ status: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(process.execPath, [BIN, '--status-fd=2', '-bsau', 'x'], { cwd: repo.dir, env: repo.env }, (err, stdout, stderr) =>
+          resolve({ status: err ? 1 : 0, stdout, stderr }),
+        ).stdin?.end('tree x\n\nmsg\n'),
+      );
+      assert.equal(r.status, 1, field);
+      assert.equal(r.stdout, '', field);
+      assert.match(r.stderr, /gitsign: error signing: transparency log entry does not verify|inclusion proof root hash differs/, `${field}: ${r.stderr}`);
+    } finally {
+      p.server.close();
+      repo.remove();
+    }
   }
 });

@@ -233,3 +233,19 @@ describe('faults: one clear line, exit 1, nothing on stdout, nothing lost', () =
     }
   });
 });
+
+test('trust from gitsign\'s per-service settings (Fulcio roots, Rekor and CT keys, TSA chain) instead of a trusted_root.json', () => {
+  const repo = signingRepo({ GITSIGN_TRUSTED_ROOT: undefined });
+  try {
+    for (const v of ['GITSIGN_FULCIO_ROOT', 'SIGSTORE_REKOR_PUBLIC_KEY', 'SIGSTORE_CT_LOG_PUBLIC_KEY_FILE', 'GITSIGN_TIMESTAMP_CERT_CHAIN']) assert.ok(repo.env[v], v);
+    repo.git('commit', '--allow-empty', '-S', '-q', '-m', 'legacy trust settings');
+    const out = verifyJson(repo, ['HEAD']);
+    assert.equal(out.verified, true, JSON.stringify(out));
+    assert.equal(repo.gitResult(['verify-commit', 'HEAD']).status, 0);
+    // Without the Rekor key the log cannot be trusted: the public-good key is not the sandbox's.
+    const r = repo.gitsign(['verify', '--json', 'HEAD'], undefined, { SIGSTORE_REKOR_PUBLIC_KEY: '' });
+    assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'TLOG');
+  } finally {
+    repo.remove();
+  }
+});

@@ -15,7 +15,11 @@ export interface TrustOptions {
   trustedRootPath?: string;
   fulcioRootPath?: string;
   rekorPublicKeyPath?: string;
+  /** The configured Rekor: a key given alone is that log's (checkpoints name their log by URL). */
+  rekorUrl?: string;
   ctLogPublicKeyPath?: string;
+  /** gitsign.timestampCertChain: PEM chain of the timestamp authority, leaf first. */
+  timestampCertChainPath?: string;
   offline: boolean;
 }
 
@@ -98,7 +102,7 @@ function authoritiesFromPem(path: string): unknown[] {
 
 /** Trust options from gitsign's configuration and environment; a --trusted-root flag wins. */
 export function trustOptionsFromConfig(
-  cfg: { trustedRoot: string; fulcioRoot: string },
+  cfg: { trustedRoot: string; fulcioRoot: string; timestampCert: string; rekor: string },
   flags: { offline: boolean; trustedRoot?: string },
   env: NodeJS.ProcessEnv = process.env,
 ): TrustOptions {
@@ -106,7 +110,9 @@ export function trustOptionsFromConfig(
     trustedRootPath: flags.trustedRoot || cfg.trustedRoot || undefined,
     fulcioRootPath: cfg.fulcioRoot || undefined,
     rekorPublicKeyPath: env.SIGSTORE_REKOR_PUBLIC_KEY || undefined,
+    rekorUrl: cfg.rekor,
     ctLogPublicKeyPath: env.SIGSTORE_CT_LOG_PUBLIC_KEY_FILE || undefined,
+    timestampCertChainPath: cfg.timestampCert || undefined,
     offline: flags.offline,
   };
 }
@@ -123,12 +129,20 @@ export async function loadTrust(opts: TrustOptions): Promise<LoadedTrust> {
     overrides.push(`Fulcio roots from ${opts.fulcioRootPath}`);
   }
   if (opts.rekorPublicKeyPath) {
-    json.tlogs = [logFromKeyFile(opts.rekorPublicKeyPath, 'Rekor public key', 'rekor')];
+    json.tlogs = [logFromKeyFile(opts.rekorPublicKeyPath, 'Rekor public key', opts.rekorUrl || 'https://rekor.sigstore.dev')];
     overrides.push(`Rekor key from ${opts.rekorPublicKeyPath}`);
   }
   if (opts.ctLogPublicKeyPath) {
     json.ctlogs = [logFromKeyFile(opts.ctLogPublicKeyPath, 'CT log public key', 'ctfe')];
     overrides.push(`CT log key from ${opts.ctLogPublicKeyPath}`);
+  }
+  if (opts.timestampCertChainPath) {
+    const chain = decodePemAll(readText(opts.timestampCertChainPath, 'timestamp certificate chain'), 'CERTIFICATE');
+    if (chain.length === 0) throw new GitsignError('TRUST_ROOT', `no certificate in timestamp chain ${opts.timestampCertChainPath}`);
+    json.timestampAuthorities = [
+      { subject: {}, uri: '', certChain: { certificates: chain.map((der) => ({ rawBytes: der.toString('base64') })) }, validFor: { start: '1970-01-01T00:00:00Z' } },
+    ];
+    overrides.push(`timestamp authority from ${opts.timestampCertChainPath}`);
   }
   return materialFromJson(json, [source, ...overrides].join('; '));
 }
