@@ -82,10 +82,9 @@ export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): P
   let failures = 0;
   let count = 0;
   try {
-    for await (const name of objectNames(kind, args)) {
+    for await (const { name, object: obj } of catFile.readAll(objectNames(kind, args))) {
       count++;
       const display = name.replace(/\^\{commit\}$/, '').replace(/^refs\/tags\//, '');
-      const obj = await catFile.read(name);
       if (!obj) {
         failures++;
         const error = new GitsignError('GIT', `${display}: no such ${kind === 'tag' ? 'tag' : 'object'}`);

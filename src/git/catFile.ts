@@ -62,8 +62,42 @@ export class CatFile {
 
   /** Reads one object by any name git understands (SHA, ref, rev^{commit}); null when missing. */
   async read(name: string): Promise<RawObject | null> {
+    this.request(name);
+    return this.response();
+  }
+
+  /**
+   * Objects for a stream of names, in order, with up to `window` requests in flight: git looks up
+   * the next objects while we verify this one instead of waiting for each round trip.
+   */
+  async *readAll(names: AsyncIterable<string>, window = 64): AsyncGenerator<{ name: string; object: RawObject | null }> {
+    const it = names[Symbol.asyncIterator]();
+    const inFlight: string[] = [];
+    let exhausted = false;
+    const fill = async (): Promise<void> => {
+      while (!exhausted && inFlight.length < window) {
+        const next = await it.next();
+        if (next.done) exhausted = true;
+        else {
+          this.request(next.value);
+          inFlight.push(next.value);
+        }
+      }
+    };
+    await fill();
+    while (inFlight.length > 0) {
+      const name = inFlight.shift() as string;
+      yield { name, object: await this.response() };
+      await fill();
+    }
+  }
+
+  private request(name: string): void {
     if (/[\n\r]/.test(name)) throw new GitsignError('USAGE', 'object names cannot contain newlines');
     this.proc.stdin.write(`${name}\n`);
+  }
+
+  private async response(): Promise<RawObject | null> {
     const header = await this.line();
     const m = /^([0-9a-f]{40,64}) (\S+) (\d+)$/.exec(header);
     if (!m) return null; // "<name> missing" or "ambiguous"
