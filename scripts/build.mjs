@@ -17,6 +17,7 @@ const split = {
   setup(b) {
     b.onResolve({ filter: /^(\.\/commands|@sigstore\/tuf)$/ }, (args) => {
       if (args.kind === 'entry-point') return undefined;
+      if (args.kind !== 'require-call') throw new Error(`${args.importer}: load ${args.path} with require() (see src/cli/main.ts)`);
       if (args.path === './commands' && !args.importer.endsWith('src/cli/main.ts')) return undefined;
       return { path: SPLIT[args.path], external: true };
     });

@@ -9,6 +9,15 @@ import { writeErr } from './io';
  */
 const SUBCOMMANDS = new Set(['verify', 'verify-tag', 'version', 'help', 'completion', 'sandbox']);
 
+/**
+ * The human subcommands, a separate bundle file. require(), not import(): bin/gitsign runs the bundle
+ * from a V8 code cache, and Node 20 cannot resolve import() in cached scripts.
+ */
+function commands(): typeof import('./commands') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./commands') as typeof import('./commands');
+}
+
 async function gitProtocol(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -39,13 +48,13 @@ async function gitProtocol(argv: string[]): Promise<number> {
     if (values.armor) throw new GitsignError('USAGE', '--armor cannot be combined with --verify');
     return (await import('./gitVerify')).gitVerify(status, positionals);
   }
-  return (await import('./commands')).runCommands(['--help']);
+  return commands().runCommands(['--help']);
 }
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    if (argv.length > 0 && SUBCOMMANDS.has(argv[0])) return await (await import('./commands')).runCommands(argv);
-    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') return await (await import('./commands')).runCommands(argv);
+    if (argv.length > 0 && SUBCOMMANDS.has(argv[0])) return await commands().runCommands(argv);
+    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') return await commands().runCommands(argv);
     return await gitProtocol(argv);
   } catch (err) {
     const e = toGitsignError(err);

@@ -40,7 +40,9 @@ export async function publicGoodTrustedRoot(offline: boolean): Promise<{ root: R
   }
   if (!offline) {
     try {
-      const { getTrustedRoot } = await import('@sigstore/tuf');
+      // require(), not import(): see src/cli/main.ts. @sigstore/tuf is a bundle file of its own.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { getTrustedRoot } = require('@sigstore/tuf') as typeof import('@sigstore/tuf');
       const { TrustedRoot } = await import('@sigstore/protobuf-specs');
       const root = TrustedRoot.toJSON(
         await getTrustedRoot({ cachePath: process.env.TUF_ROOT || join(dir, 'tuf'), retry: 1, timeout: 5000 }),
