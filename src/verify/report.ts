@@ -30,6 +30,8 @@ export interface JsonReport {
   certificateFingerprint: string | null;
   signingTime: string | null;
   timeSource: string | null;
+  /** The signingTime attribute: the signer's own clock, not attested (shown, never trusted). */
+  cmsSigningTime: string | null;
   tlog: { source: 'embedded' | 'online' | 'none'; logIndex: number | null; integratedTime: number | null };
   sctChecked: boolean;
   identityCheck: string;
@@ -53,6 +55,7 @@ export function jsonReport(
     certificateFingerprint: cert?.fingerprint ?? null,
     signingTime: v ? v.signingTime.toISOString() : null,
     timeSource: v?.timeSource ?? null,
+    cmsSigningTime: v?.cmsSigningTime?.toISOString() ?? null,
     tlog: {
       source: v?.tlog.source ?? 'none',
       logIndex: v?.tlog.logIndex !== undefined ? Number(v.tlog.logIndex) : null,

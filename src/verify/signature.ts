@@ -4,10 +4,11 @@ import type { TrustMaterial } from '@sigstore/verify';
 import { verifySCTs } from '@sigstore/verify/dist/key/sct';
 import { decodePem, encodePem, pemLabel } from '../cms/pem';
 import { OID } from '../cms/oids';
-import { type SignedData, type SignerInfo, digest, findAttribute, parseSignedData, requiredAttribute } from '../cms/signedData';
+import { type SignedData, type SignerInfo, digest, digestName, findAttribute, parseSignedData, requiredAttribute } from '../cms/signedData';
 import { GitsignError, toGitsignError } from '../errors';
 import { canonicalBody, hashedRekord } from '../rekor/hashedrekord';
 import { decodeLogEntry, type LogEntry } from '../rekor/tlogEntry';
+import { RSA_ENCRYPTION, SIGNATURE_HASH } from '../x509/algorithms';
 import { Certificate } from '../x509/certificate';
 import { verifyChain } from './chain';
 import { checkIdentity, type IdentityCheck } from './identity';
@@ -57,14 +58,6 @@ export class SignatureFailure extends GitsignError {
   }
 }
 
-const SIG_HASH: Record<string, string> = {
-  [OID.ecdsaWithSha256]: 'sha256',
-  [OID.ecdsaWithSha384]: 'sha384',
-  [OID.ecdsaWithSha512]: 'sha512',
-  '1.2.840.113549.1.1.11': 'sha256',
-  '1.2.840.113549.1.1.12': 'sha384',
-  '1.2.840.113549.1.1.13': 'sha512',
-};
 
 function findSignerCertificate(sd: SignedData, si: SignerInfo): Certificate {
   for (const der of sd.certificates) {
@@ -88,19 +81,15 @@ function checkContent(si: SignerInfo, sd: SignedData, payload: Buffer): Date | u
 }
 
 function checkSignerSignature(si: SignerInfo, key: KeyObject): void {
-  const hash = SIG_HASH[si.signatureAlgorithm] ?? (si.signatureAlgorithm.startsWith('1.2.840.113549.1.1.') ? undefined : null);
-  if (hash === null) throw new GitsignError('UNSUPPORTED_SIGNATURE', `unsupported signature algorithm ${si.signatureAlgorithm}`);
+  const hash = SIGNATURE_HASH[si.signatureAlgorithm] ?? (si.signatureAlgorithm === RSA_ENCRYPTION ? digestName(si.digestAlgorithm) : undefined);
+  if (!hash) throw new GitsignError('UNSUPPORTED_SIGNATURE', `unsupported signature algorithm ${si.signatureAlgorithm}`);
   let ok = false;
   try {
-    ok = cryptoVerify(hash ?? digestNameOf(si), si.signedAttrsDer, key, si.signature);
+    ok = cryptoVerify(hash, si.signedAttrsDer, key, si.signature);
   } catch {
     ok = false;
   }
-  if (!ok) throw new GitsignError('SIGNATURE_INVALID', 'signature does not verify with the signing certificate\'s key');
-}
-
-function digestNameOf(si: SignerInfo): string {
-  return { [OID.sha256]: 'sha256', [OID.sha384]: 'sha384', [OID.sha512]: 'sha512' }[si.digestAlgorithm] ?? 'sha256';
+  if (!ok) throw new GitsignError('SIGNATURE_INVALID', "signature does not verify with the signing certificate's key");
 }
 
 /** The embedded Rekor entry, or null when absent (or in the abandoned pre-release layout, a plain string). */

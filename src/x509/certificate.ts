@@ -2,6 +2,7 @@ import { createHash, createPublicKey, type KeyObject, verify as cryptoVerify } f
 import { X509Certificate, ASN1Obj } from '@sigstore/core';
 import { Der } from '../cms/der';
 import { GitsignError } from '../errors';
+import { SIGNATURE_HASH } from './algorithms';
 
 /** Fulcio certificate extensions (https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md). */
 export const FULCIO_OID = {
@@ -19,15 +20,6 @@ const OID_EKU = '2.5.29.37';
 const OID_CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
 const OID_SAN = '2.5.29.17';
 
-/** Hash of each certificate signature algorithm Fulcio and common CAs use. */
-const SIGNATURE_HASH: Record<string, string> = {
-  '1.2.840.10045.4.3.2': 'sha256',
-  '1.2.840.10045.4.3.3': 'sha384',
-  '1.2.840.10045.4.3.4': 'sha512',
-  '1.2.840.113549.1.1.11': 'sha256',
-  '1.2.840.113549.1.1.12': 'sha384',
-  '1.2.840.113549.1.1.13': 'sha512',
-};
 
 interface SubjectAltNames {
   dns: string[];
