@@ -49,7 +49,7 @@ export async function runCommands(argv: string[]): Promise<number> {
           .positional('action', { type: 'string', choices: ['up', 'token'], describe: 'up: start in the foreground; token: print a fresh ID token' })
           .options({
             dir: { type: 'string', describe: 'State directory (keys, log, trusted_root.json, env); default under $XDG_STATE_HOME' },
-            port: { type: 'number', describe: 'TCP port on 127.0.0.1 for all services (up; default 0: any free port)' },
+            port: { type: 'number', describe: 'TCP port on 127.0.0.1 for all services (up; default: the previous run\'s port if free, else any free port)' },
             subject: { type: 'string', describe: 'The test identity (email, or a URI subject)' },
             'issuer-claims': { type: 'string', describe: 'JSON object of extra ID token claims (override any claim)' },
           }),

@@ -33,22 +33,12 @@ function parseClaims(text: string | undefined): Claims | undefined {
 async function up(args: SandboxArgs): Promise<number> {
   const port = args.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new GitsignError('USAGE', `invalid --port ${String(args.port)}`);
-  const { startSandbox } = await import('./server');
-  const sandbox = await startSandbox({
-    dir: args.dir ?? defaultSandboxDir(),
-    port,
-    subject: args.subject,
-    issuerClaims: parseClaims(args['issuer-claims']),
-  });
-  process.stdout.write(sandbox.env);
-  const notes = [
-    sandbox.createdKeys ? 'new keys' : 'existing keys',
-    `${sandbox.entries} log entries`,
-    ...(sandbox.repairedBytes ? [`cut ${sandbox.repairedBytes} bytes of an unfinished last record`] : []),
-  ];
-  process.stderr.write(`gitsign sandbox: ready at ${sandbox.url} in ${Math.round(process.uptime() * 1000)} ms (${notes.join(', ')}); Ctrl-C stops it\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
+  const issuerClaims = parseClaims(args['issuer-claims']);
+  // Listen for the stop signals first: a signal during start-up, or right after "ready", still ends in a
+  // clean shutdown and exit 0.
+  let stop = (): void => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       resolve();
@@ -56,20 +46,52 @@ async function up(args: SandboxArgs): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  const dir = args.dir ?? defaultSandboxDir();
+  let sandbox: Awaited<ReturnType<typeof import('./server').startSandbox>>;
+  try {
+    const { startSandbox } = await import('./server');
+    const start = (p: number) => startSandbox({ dir, port: p, subject: args.subject, issuerClaims });
+    // Without --port, come back on the previous run's port (the exported URLs and minted tokens stay
+    // valid), else on any free port.
+    const previous = args.port === undefined ? previousPort(dir) : undefined;
+    sandbox = previous ? await start(previous).catch((err: unknown) => (isPortBusy(err) ? start(0) : Promise.reject(err))) : await start(port);
+  } catch (err) {
+    stop();
+    throw err;
+  }
+  process.stdout.write(sandbox.env);
+  const notes = [
+    sandbox.createdKeys ? 'new keys' : 'existing keys',
+    `${sandbox.entries} log entries`,
+    ...(sandbox.repairedBytes ? [`cut ${sandbox.repairedBytes} bytes of an unfinished last record`] : []),
+  ];
+  process.stderr.write(`gitsign sandbox: ready at ${sandbox.url} in ${Math.round(process.uptime() * 1000)} ms (${notes.join(', ')}); Ctrl-C stops it\n`);
+  await stopped;
   await sandbox.close();
   process.stderr.write('gitsign sandbox: stopped\n');
   return 0;
 }
 
+function readRuntime(dir: string): RuntimeInfo | undefined {
+  try {
+    return JSON.parse(readFileSync(sandboxPaths(dir).runtime, 'utf8')) as RuntimeInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+function previousPort(dir: string): number | undefined {
+  const url = readRuntime(dir)?.url;
+  const port = url ? Number(new URL(url).port) : NaN;
+  return Number.isInteger(port) && port > 0 ? port : undefined;
+}
+
+const isPortBusy = (err: unknown): boolean => err instanceof GitsignError && /EADDRINUSE|EACCES/.test(err.message);
+
 function token(args: SandboxArgs): number {
   const paths = sandboxPaths(args.dir ?? defaultSandboxDir());
   const material = readMaterial(paths.keys);
-  let runtime: RuntimeInfo | undefined;
-  try {
-    runtime = JSON.parse(readFileSync(paths.runtime, 'utf8')) as RuntimeInfo;
-  } catch {
-    runtime = undefined;
-  }
+  const runtime = readRuntime(paths.dir);
   if (!material || !runtime?.issuer) {
     throw new GitsignError('CONFIG', `no sandbox in ${paths.dir}: run \`gitsign sandbox up --dir ${paths.dir}\` first`);
   }
