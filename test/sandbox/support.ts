@@ -48,26 +48,28 @@ export interface Spawned {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `gitsign sandbox up --dir DIR --port 0` and waits until its exports are printed. */
-export function spawnSandbox(dir: string, extraArgs: string[] = []): Promise<Spawned> {
+/** Runs `gitsign sandbox up --dir DIR --port 0` (no --port when port is null) and waits until it is ready. */
+export function spawnSandbox(dir: string, extraArgs: string[] = [], port: string | null = '0'): Promise<Spawned> {
   const started = process.hrtime.bigint();
-  const proc = spawn(process.execPath, [BIN, 'sandbox', 'up', '--dir', dir, '--port', '0', ...extraArgs], { stdio: 'pipe' });
+  const portArgs = port === null ? [] : ['--port', port];
+  const proc = spawn(process.execPath, [BIN, 'sandbox', 'up', '--dir', dir, ...portArgs, ...extraArgs], { stdio: 'pipe' });
   let stdout = '';
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
+    let ready = false;
     const timer = setTimeout(() => reject(new Error(`sandbox did not start: ${stderr}`)), 15_000);
     proc.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`sandbox exited with ${code}: ${stderr}`));
+      if (!ready) reject(new Error(`sandbox exited with ${code}: ${stderr}`));
     });
-    proc.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      const m = /export GITSIGN_SANDBOX_DIR=.*\n[\s\S]*GITSIGN_TOKEN_PROVIDER=device\n/.test(stdout) ? /GITSIGN_FULCIO_URL='([^']+)'/.exec(stdout) : null;
+    const check = (): void => {
+      // Ready: the exports are printed (they end with the GITSIGN_TOKEN_PROVIDER comment), then the ready line.
+      const m = !ready && /GITSIGN_TOKEN_PROVIDER=device\n/.test(stdout) && /ready at /.test(stderr) ? /GITSIGN_FULCIO_URL='([^']+)'/.exec(stdout) : null;
       if (!m) return;
+      ready = true;
       clearTimeout(timer);
-      proc.removeAllListeners('exit');
       resolve({
         proc,
         url: m[1],
@@ -79,7 +81,12 @@ export function spawnSandbox(dir: string, extraArgs: string[] = []): Promise<Spa
           return exited;
         },
       });
+    };
+    proc.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      check();
     });
+    proc.stderr.on('data', check);
   });
 }
 
