@@ -79,7 +79,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
     const loaded = loadEntries(paths.log);
     store = await EntryStore.open(paths.log);
     const log = new TransparencyLog(store, material.rekor.key, material.rekor.pub, material.treeId, CHECKPOINT_NAME);
-    for (const e of loaded.entries) log.restore(e, indexKeysOfLoggedBody(e.body));
+    const keyCache = new Map<string, string[]>();
+    for (const e of loaded.entries) log.restore(e, indexKeysOfLoggedBody(e.body, keyCache));
 
     const router = new Router();
     const server = createServer((req, res) => {

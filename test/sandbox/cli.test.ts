@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { after, test } from 'node:test';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial } from '@sigstore/verify';
 import { BIN } from '../helpers/paths';
-import { certify, entryFor, leafHashOf, removeDir, rootFromInclusionProof, spawnSandbox, tempDir, upload, verifyConsistency, type EntryJson, type Identity } from './support';
+import { certify, entryFor, leafHashOf, postJson, removeDir, rootFromInclusionProof, spawnSandbox, tempDir, upload, verifyConsistency, type EntryJson, type Identity } from './support';
 
 // `gitsign sandbox up|token` as a user runs them: a separate process, stopped by signals.
 const dirs: string[] = [];
@@ -118,7 +119,12 @@ test('a restart keeps the keys and the log; proofs stay valid and the log contin
       assert.equal(got[entryId].logIndex, e.logIndex);
       assert.equal(got[entryId].integratedTime, e.integratedTime);
     }
-    // The old certificate's entries are still found by key; the log continues at index 3.
+    // The search index is rebuilt: the old certificate's entries are still found by key and by hash.
+    const search = async (q: unknown): Promise<string[]> => (await (await postJson(`${sb.url}/api/v1/index/retrieve`, q)).json()) as string[];
+    assert.deepEqual(await search({ publicKey: { format: 'x509', content: Buffer.from(id.leafPem).toString('base64') } }), first.map((f) => f.id));
+    assert.deepEqual(await search({ email: 'sandbox-user@example.com' }), first.map((f) => f.id));
+    assert.deepEqual(await search({ hash: createHash('sha256').update('before restart 1').digest('hex') }), [first[1].id]);
+    // The log continues at index 3.
     const next = await upload(sb.url, entryFor(id, Buffer.from('after restart')).entry);
     assert.equal(next.value.logIndex, 3);
     const proof = (await (await fetch(`${sb.url}/api/v1/log/proof?firstSize=3&lastSize=4`)).json()) as { rootHash: string; hashes: string[] };

@@ -119,16 +119,25 @@ export function canonicalizeProposedEntry(proposed: unknown): CanonicalEntry {
   return hashedRekordV001(spec);
 }
 
-/** The search keys of a body the log already holds (replay at start-up: no signature check again). */
-export function indexKeysOfLoggedBody(body: Buffer): string[] {
+/**
+ * The search keys of a body the log already holds (replay at start-up). The body is canonical, so the
+ * key hash is the hash of its key content as stored; keys shared by many entries are parsed once.
+ */
+export function indexKeysOfLoggedBody(body: Buffer, cache = new Map<string, string[]>()): string[] {
   try {
     const e = JSON.parse(body.toString('utf8')) as {
       spec?: { data?: { hash?: { algorithm?: string; value?: string } }; signature?: { publicKey?: { content?: string } } };
     };
-    const key = parsePkiKey(Buffer.from(e.spec?.signature?.publicKey?.content ?? '', 'base64'));
+    const content = e.spec?.signature?.publicKey?.content ?? '';
+    let keyKeys = cache.get(content);
+    if (!keyKeys) {
+      const pem = Buffer.from(content, 'base64');
+      const certs = decodePemAll(pem.toString('utf8'), 'CERTIFICATE');
+      keyKeys = [createHash('sha256').update(pem).digest('hex'), ...(certs.length ? new Certificate(certs[0]).subjectAlternativeNames : [])];
+      cache.set(content, keyKeys);
+    }
     const hash = e.spec?.data?.hash;
-    const subjects = key.certificate ? key.certificate.subjectAlternativeNames : [];
-    return [keyIndexKey(key), ...subjects, ...(hash ? [`${hash.algorithm}:${hash.value}`] : [])].map((k) => k.toLowerCase());
+    return [...keyKeys, ...(hash ? [`${hash.algorithm}:${hash.value}`] : [])].map((k) => k.toLowerCase());
   } catch {
     return [];
   }
