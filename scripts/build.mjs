@@ -25,7 +25,7 @@ const split = {
 };
 
 await build({
-  entryPoints: { gitsign: 'src/cli/main.ts', commands: 'src/cli/commands.ts', tuf: 'node_modules/@sigstore/tuf/dist/index.js' },
+  entryPoints: { gitsign: 'src/cli/main.ts', commands: 'src/cli/commands.ts', verifyWorker: 'src/cli/verifyWorker.ts', tuf: 'node_modules/@sigstore/tuf/dist/index.js' },
   outdir: 'dist',
   bundle: true,
   minify: true,

@@ -1,17 +1,20 @@
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../config/config';
 import { GitsignError, toGitsignError } from '../errors';
 import { CatFile } from '../git/catFile';
 import { revList } from '../git/revisions';
 import { identityCheckFrom } from '../verify/identity';
-import { describeIdentityCheck, verifyGitObject } from '../verify/gitObject';
-import { jsonReport, summaryLines } from '../verify/report';
+import { verifyGitObject } from '../verify/gitObject';
 import { verifySettings } from '../verify/settings';
 import { writeErr, writeOut } from './io';
+import { type RenderedOutcome, renderOutcome } from './verifyOutput';
+import { VerifyPool } from './verifyPool';
 
 /**
  * `gitsign verify [REV|A..B ...]` and `gitsign verify-tag TAG...`: many objects in one process, one
- * cat-file and one trust root for all. Exit 0 only when every object verified.
+ * pipelined cat-file for all, verification on worker threads when there are many. Exit 0 only when
+ * every object verified.
  */
 export interface VerifyArgs {
   revisions?: string[];
@@ -58,6 +61,12 @@ function manyObjects(kind: 'commit' | 'tag', args: VerifyArgs): boolean {
   return Boolean(args.stdin) || revs.length > 1 || (kind === 'commit' && revs.some((r) => r.includes('..')));
 }
 
+/** Workers pay off for many objects (stdin, ranges) on more than one core; one object runs in-process. */
+function usePool(kind: 'commit' | 'tag', args: VerifyArgs): boolean {
+  const revs = (kind === 'commit' ? args.revisions : args.tags) ?? [];
+  return availableParallelism() > 1 && (Boolean(args.stdin) || revs.some((r) => r.includes('..')));
+}
+
 export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): Promise<number> {
   const identity = identityCheckFrom({
     identity: args['certificate-identity'],
@@ -72,46 +81,46 @@ export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): P
   });
   const cfg = loadConfig();
   const offline = Boolean(args.offline) || cfg.offline;
-  const settings = await verifySettings(cfg, {
+  const flags = {
     offline,
     trustedRoot: args['trusted-root'],
     ignoreTlog: Boolean(args['insecure-ignore-tlog']),
     ignoreSct: Boolean(args['insecure-ignore-sct']),
-  });
+  };
+  // Loaded here even when workers verify: a bad trust root is one error up front, not one per object.
+  const settings = await verifySettings(cfg, flags);
+  const render = { json: Boolean(args.json), heading: manyObjects(kind, args) };
+  const pool = usePool(kind, args) ? new VerifyPool(Math.min(availableParallelism(), 4), { cfg, flags, identity, render }) : null;
   const catFile = new CatFile();
   let failures = 0;
   let count = 0;
+  const emit = (r: RenderedOutcome): void => {
+    if (r.out) writeOut(r.out);
+    if (r.err) writeErr(r.err);
+    if (!r.ok) failures++;
+  };
+  // Results are printed in object order; with workers, up to 64 objects are in flight.
+  const pending: Promise<RenderedOutcome>[] = [];
   try {
     for await (const { name, object: obj } of catFile.readAll(objectNames(kind, args))) {
       count++;
-      const display = name.replace(/\^\{commit\}$/, '').replace(/^refs\/tags\//, '');
       if (!obj) {
-        failures++;
+        const display = name.replace(/\^\{commit\}$/, '').replace(/^refs\/tags\//, '');
         const error = new GitsignError('GIT', `${display}: no such ${kind === 'tag' ? 'tag' : 'object'}`);
-        if (args.json) writeOut(`${JSON.stringify({ object: display, type: null, verified: false, error: { code: error.code, message: error.message } })}\n`);
-        else writeErr(`Error: ${error.message}\n`);
-        continue;
-      }
-      if (kind === 'tag' && obj.type !== 'tag') {
-        obj.type = `${obj.type} (lightweight tag)`;
-      }
-      const outcome = await verifyGitObject(obj, settings, identity);
-      const check = describeIdentityCheck(outcome.identity);
-      if (args.json) {
-        writeOut(`${JSON.stringify(jsonReport(obj.sha, obj.type, check, outcome))}\n`);
-      } else if ('ok' in outcome) {
-        const note = outcome.identity.kind === 'committer' ? `identity checked: ${check} (no --certificate-identity given)` : undefined;
-        const heading = manyObjects(kind, args) ? `${obj.type} ${obj.sha}\n` : '';
-        writeOut(`${heading}${summaryLines(outcome.ok, { validated: true, note }).join('\n')}\n`);
+        const out = render.json ? `${JSON.stringify({ object: display, type: null, verified: false, error: { code: error.code, message: error.message } })}\n` : '';
+        pending.push(Promise.resolve({ ok: false, out, err: render.json ? '' : `Error: ${error.message}\n` }));
       } else {
-        writeErr(`Error: ${obj.type} ${obj.sha}: ${outcome.error.message}\n`);
+        if (kind === 'tag' && obj.type !== 'tag') obj.type = `${obj.type} (lightweight tag)`;
+        pending.push(pool ? pool.verify(obj) : verifyGitObject(obj, settings, identity).then((o) => renderOutcome(obj, o, render)));
       }
-      if ('error' in outcome) failures++;
+      while (pending.length > (pool ? 64 : 0)) emit(await (pending.shift() as Promise<RenderedOutcome>));
     }
+    while (pending.length > 0) emit(await (pending.shift() as Promise<RenderedOutcome>));
   } catch (err) {
     throw toGitsignError(err);
   } finally {
     catFile.close();
+    await pool?.close();
   }
   if (count === 0) throw new GitsignError('USAGE', 'no object to verify');
   return failures === 0 ? 0 : 1;

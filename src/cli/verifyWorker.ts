@@ -1,0 +1,33 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Config } from '../config/config';
+import type { RawObject } from '../git/catFile';
+import { type IdentityRequest, verifyGitObject } from '../verify/gitObject';
+import { type VerifySettings, verifySettings } from '../verify/settings';
+import { renderOutcome } from './verifyOutput';
+
+/**
+ * A verification worker of `gitsign verify` over many objects: it loads its own trust root once and
+ * answers each object with the text to print, so the main thread only reads git and writes output.
+ */
+export interface WorkerSetup {
+  cfg: Config;
+  flags: { offline: boolean; trustedRoot?: string; ignoreTlog: boolean; ignoreSct: boolean };
+  identity: IdentityRequest;
+  render: { json: boolean; heading: boolean };
+}
+
+export interface WorkerRequest {
+  id: number;
+  object: RawObject;
+}
+
+const setup = workerData as WorkerSetup;
+let settings: Promise<VerifySettings> | undefined;
+
+parentPort?.on('message', async ({ id, object }: WorkerRequest) => {
+  settings ??= verifySettings(setup.cfg, setup.flags);
+  // Structured cloning turns the Buffer into a plain Uint8Array.
+  object.raw = Buffer.from(object.raw.buffer, object.raw.byteOffset, object.raw.byteLength);
+  const outcome = await verifyGitObject(object, await settings, setup.identity);
+  parentPort?.postMessage({ id, ...renderOutcome(object, outcome, setup.render) });
+});
