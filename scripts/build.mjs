@@ -10,22 +10,31 @@ execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconf
 /** Imports that resolve to another bundle file next to this one instead of being inlined. */
 const SPLIT = {
   './commands': './commands.js',
+  './login': './login.js',
   '@sigstore/tuf': './tuf.js',
 };
+/** Relative imports that are split only from this importer (elsewhere they are ordinary modules). */
+const SPLIT_FROM = { './commands': 'src/cli/main.ts', './login': 'src/oidc/token.ts' };
 const split = {
   name: 'split',
   setup(b) {
-    b.onResolve({ filter: /^(\.\/commands|@sigstore\/tuf)$/ }, (args) => {
+    b.onResolve({ filter: /^(\.\/commands|\.\/login|@sigstore\/tuf)$/ }, (args) => {
       if (args.kind === 'entry-point') return undefined;
       if (args.kind !== 'require-call') throw new Error(`${args.importer}: load ${args.path} with require() (see src/cli/main.ts)`);
-      if (args.path === './commands' && !args.importer.endsWith('src/cli/main.ts')) return undefined;
+      if (SPLIT_FROM[args.path] && !args.importer.endsWith(SPLIT_FROM[args.path])) return undefined;
       return { path: SPLIT[args.path], external: true };
     });
   },
 };
 
 await build({
-  entryPoints: { gitsign: 'src/cli/main.ts', commands: 'src/cli/commands.ts', verifyWorker: 'src/cli/verifyWorker.ts', tuf: 'node_modules/@sigstore/tuf/dist/index.js' },
+  entryPoints: {
+    gitsign: 'src/cli/main.ts',
+    commands: 'src/cli/commands.ts',
+    verifyWorker: 'src/cli/verifyWorker.ts',
+    login: 'src/oidc/login.ts',
+    tuf: 'node_modules/@sigstore/tuf/dist/index.js',
+  },
   outdir: 'dist',
   bundle: true,
   minify: true,

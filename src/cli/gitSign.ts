@@ -6,7 +6,7 @@ import { obtainCredential } from '../sign/credential';
 import { signPayload } from '../sign/signature';
 import { loadTrust, trustOptionsFromConfig } from '../trust/trustMaterial';
 import { readStdin, teeStderrTo, writeErr } from './io';
-import { say, sayError } from './tty';
+import { ask, say, sayError } from './tty';
 
 /**
  * git's sign call: `gitsign --status-fd=2 -bsau KEY` with the object on stdin. The identity is
@@ -38,7 +38,7 @@ export async function gitSign(status: StatusWriter, flags: SignFlags, positional
     trace('config');
     const trust = await loadTrust(trustOptionsFromConfig(cfg, { offline: false }));
     trace('trust root');
-    const credential = await obtainCredential(cfg, trust.material, say);
+    const credential = await obtainCredential(cfg, trust.material, { say, ask });
     trace('token, key and certificate');
     status.emit('BEGIN_SIGNING');
     const payload = positionals.length === 1 ? readMessageFile(positionals[0]) : await readStdin();

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Config } from '../config/config';
 import { GitsignError } from '../errors';
 import { httpCall, parseJson } from '../net/http';
+import type { LoginIo } from './flowTypes';
 
 /**
  * Where the OIDC ID token comes from. One documented order when gitsign.tokenProvider is unset:
@@ -60,21 +61,27 @@ export function parseIdToken(raw: string, provider: string): IdToken {
   return { raw: raw.trim(), subject, issuer: typeof claims.iss === 'string' ? claims.iss : '', provider };
 }
 
-export async function obtainIdToken(cfg: Config, env: NodeJS.ProcessEnv = process.env): Promise<IdToken> {
+export async function obtainIdToken(cfg: Config, io: LoginIo, env: NodeJS.ProcessEnv = process.env): Promise<IdToken> {
   const choice = cfg.tokenProvider;
-  if (choice === '' ) {
+  if (choice === '') {
     for (const p of PROVIDERS) {
       if (p.enabled(env)) return parseIdToken(await p.get(env, cfg), p.name);
     }
-    return interactive(cfg, 'interactive');
+    return interactive(cfg, 'interactive', io);
   }
-  if (choice === 'interactive' || choice === 'device') return interactive(cfg, choice);
+  if (choice === 'interactive' || choice === 'device') return interactive(cfg, choice, io);
   const named = PROVIDERS.find((p) => p.name === choice);
   if (!named) throw new GitsignError('CONFIG', `unknown gitsign.tokenProvider "${choice}" (known: ${[...PROVIDERS.map((p) => p.name), 'interactive', 'device'].join(', ')})`);
   if (!named.enabled(env)) throw new GitsignError('TOKEN', `token provider ${choice} is not available here`);
   return parseIdToken(await named.get(env, cfg), named.name);
 }
 
-async function interactive(_cfg: Config, flow: string): Promise<IdToken> {
-  throw new GitsignError('TOKEN', `no ID token: set SIGSTORE_ID_TOKEN, run in GitHub Actions, or provide ${FILESYSTEM_TOKEN_PATH} (the ${flow} login flow is not available in this version yet)`);
+/**
+ * A person's login; its code (oauth4webapi, open) is a separate bundle file loaded only now, with
+ * require() as the other bundle files (see src/cli/main.ts).
+ */
+async function interactive(cfg: Config, flow: 'interactive' | 'device', io: LoginIo): Promise<IdToken> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { login } = require('./login') as typeof import('./login');
+  return login(cfg, flow, io);
 }

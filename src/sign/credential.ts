@@ -4,6 +4,7 @@ import { verifySCTs } from '@sigstore/verify/dist/key/sct';
 import type { Config } from '../config/config';
 import { GitsignError } from '../errors';
 import { requestCertificate } from '../fulcio/client';
+import type { LoginIo } from '../oidc/flowTypes';
 import { obtainIdToken } from '../oidc/token';
 import { verifyChain } from '../verify/chain';
 import { Certificate } from '../x509/certificate';
@@ -22,9 +23,9 @@ export interface Credential {
 
 export type Say = (line: string) => void;
 
-export async function obtainCredential(cfg: Config, trust: TrustMaterial, say: Say): Promise<Credential> {
-  const token = await obtainIdToken(cfg);
-  say('Generating ephemeral keys...');
+export async function obtainCredential(cfg: Config, trust: TrustMaterial, term: LoginIo, env: NodeJS.ProcessEnv = process.env): Promise<Credential> {
+  const token = await obtainIdToken(cfg, term, env);
+  term.say('Generating ephemeral keys...');
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const { chain } = await requestCertificate(cfg.fulcio, token.raw, token.subject, privateKey, publicKey);
   const credential = { privateKey, certificate: new Certificate(chain[0]), chain: chain.slice(1) };
