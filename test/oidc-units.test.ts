@@ -1,0 +1,147 @@
+/**
+ * The login's parts against a scripted issuer in this process: the device flow's polling (pending,
+ * slow_down, refusal), the ID token checks (signature, issuer, audience, nonce, expiry), and the
+ * urlOpener template.
+ */
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { DEFAULTS, type Config } from '../src/config/config';
+import { deviceFlow } from '../src/oidc/deviceFlow';
+import { discoverIssuer } from '../src/oidc/discovery';
+import { verifyIdToken } from '../src/oidc/idToken';
+import { openerArgv, splitArgs } from '../src/oidc/opener';
+import { successPage } from '../src/oidc/successPage';
+
+const KID = 'k1';
+let key: KeyObject;
+let server: Server;
+let issuer: string;
+/** Token endpoint answers, in order; then a valid ID token. */
+let script: { error: string }[] = [];
+let polls = 0;
+
+function jwt(claims: Record<string, unknown>, signer = key, kid = KID): string {
+  const enc = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const input = `${enc({ alg: 'ES256', kid, typ: 'JWT' })}.${enc(claims)}`;
+  return `${input}.${sign('sha256', Buffer.from(input), { key: signer, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+}
+
+function claims(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const now = Math.floor(Date.now() / 1000);
+  return { iss: issuer, sub: 'u1', aud: 'sigstore', email: 'dev@example.com', email_verified: true, iat: now, exp: now + 60, ...extra };
+}
+
+before(async () => {
+  ({ privateKey: key } = generateKeyPairSync('ec', { namedCurve: 'P-256' }));
+  const pub = generateKeyPairSync('ec', { namedCurve: 'P-256' }); // unused second key in the set
+  server = createServer((req, res) => {
+    const json = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    req.resume();
+    req.on('end', () => {
+      if (req.url === '/.well-known/openid-configuration') {
+        return json(200, { issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/keys`, device_authorization_endpoint: `${issuer}/device`, response_types_supported: ['code'], id_token_signing_alg_values_supported: ['ES256'] });
+      }
+      if (req.url === '/keys') {
+        return json(200, { keys: [{ ...key.export({ format: 'jwk' }), d: undefined, kid: KID, use: 'sig', alg: 'ES256' }, { ...pub.publicKey.export({ format: 'jwk' }), kid: 'other' }] });
+      }
+      if (req.url === '/device') return json(200, { device_code: 'dc', user_code: 'ABCD-EFGH', verification_uri: `${issuer}/activate`, expires_in: 600, interval: 1 });
+      if (req.url === '/token') {
+        polls++;
+        const next = script.shift();
+        if (next) return json(400, next);
+        return json(200, { access_token: 'at', token_type: 'bearer', id_token: jwt(claims()) });
+      }
+      json(404, {});
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+after(() => server.close());
+
+const cfg = (): Config => ({ ...DEFAULTS, issuer, clientID: 'sigstore' });
+
+describe('device flow', () => {
+  test('waits the interval, 10 s more after slow_down, and keeps polling while pending', async () => {
+    script = [{ error: 'authorization_pending' }, { error: 'slow_down' }, { error: 'authorization_pending' }];
+    polls = 0;
+    const slept: number[] = [];
+    const said: string[] = [];
+    const io = { say: (l: string) => said.push(l), ask: async () => null };
+    const token = await deviceFlow(cfg(), await discoverIssuer(cfg(), ''), io, async (ms) => void slept.push(ms));
+    assert.deepEqual(slept, [1000, 1000, 11000, 11000]);
+    assert.equal(polls, 4);
+    assert.equal(token.subject, 'dev@example.com');
+    assert.deepEqual(said, [`Enter the verification code ABCD-EFGH in your browser at: ${issuer}/activate`, 'Code will be valid for 600 seconds']);
+  });
+
+  for (const error of ['access_denied', 'expired_token']) {
+    test(`${error} ends the login with the issuer's words`, async () => {
+      script = [{ error }];
+      const io = { say: () => undefined, ask: async () => null };
+      await assert.rejects(deviceFlow(cfg(), await discoverIssuer(cfg(), ''), io, async () => undefined), (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'TOKEN');
+        assert.match(e.message, new RegExp(error));
+        return true;
+      });
+    });
+  }
+});
+
+describe('ID token verification', () => {
+  const want = (nonce?: string) => ({ issuer, audience: 'sigstore', jwksUri: `${issuer}/keys`, nonce });
+
+  test('a token signed by the issuer with our audience and nonce is accepted', async () => {
+    const t = await verifyIdToken(jwt(claims({ nonce: 'n1' })), want('n1'), 'interactive');
+    assert.equal(t.subject, 'dev@example.com');
+  });
+
+  const cases: [string, () => string, RegExp][] = [
+    ['another key', () => jwt(claims(), generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey), /signature does not verify/],
+    ['an unknown key id', () => jwt(claims(), key, 'nope'), /no single key "nope"/],
+    ['another issuer', () => jwt(claims({ iss: 'https://evil.example' })), /issuer "https:\/\/evil\.example"/],
+    ['another audience', () => jwt(claims({ aud: 'someone-else' })), /audience "someone-else"/],
+    ['another nonce', () => jwt(claims({ nonce: 'replayed' })), /nonce/],
+    ['no nonce', () => jwt(claims()), /nonce/],
+    ['an expired token', () => jwt(claims({ exp: Math.floor(Date.now() / 1000) - 120 })), /expired/],
+    ['no expiry', () => jwt(claims({ exp: undefined })), /no expiry/],
+    ['alg none', () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}.`, /unsupported signature algorithm "none"/],
+    ['an unverified email', () => jwt(claims({ nonce: 'n1', email_verified: false })), /unverified email/],
+  ];
+  for (const [what, make, message] of cases) {
+    test(`refused: ${what}`, async () => {
+      await assert.rejects(verifyIdToken(make(), want('n1'), 'interactive'), (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'TOKEN');
+        assert.match(e.message, message);
+        return true;
+      });
+    });
+  }
+});
+
+describe('urlOpener template and success page', () => {
+  test('split like a shell, run without one: the URL stays one argument, metacharacters are inert', () => {
+    assert.deepEqual(splitArgs(`open -a "Google Chrome" '{{.URL}}' x\\ y`), ['open', '-a', 'Google Chrome', '{{.URL}}', 'x y']);
+    const url = 'http://h/a?b=1&c=$(rm -rf /);d';
+    assert.deepEqual(openerArgv('firefox --new-tab {{.URL}}', url), ['firefox', '--new-tab', url]);
+    assert.deepEqual(openerArgv('sh -c "echo $0" {{.URL}}', url), ['sh', '-c', 'echo $0', url]);
+  });
+
+  test('a template without {{.URL}}, or with an open quote, is a configuration error', () => {
+    assert.throws(() => openerArgv('firefox', 'http://x'), /must be a command with \{\{\.URL\}\}/);
+    assert.throws(() => openerArgv('firefox "{{.URL}}', 'http://x'), /unterminated " quote/);
+  });
+
+  test('the success page closes itself only with autoclose', () => {
+    assert.match(successPage(true, 6), /window\.close\(\)/);
+    assert.match(successPage(true, 6), /closes itself in <span id="n">6<\/span> seconds/);
+    assert.doesNotMatch(successPage(false, 6), /window\.close/);
+  });
+});
