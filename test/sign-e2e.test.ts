@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Der } from '../src/cms/der';
+import { Der } from '../src/asn1/reader';
 import { decodePem } from '../src/cms/pem';
 import { parseSignedData } from '../src/cms/signedData';
 import { splitCommit, splitTag } from '../src/git/rawobj';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Der } from './der';
-import { algorithm, contextConstructed, integer, octetString, oid, sequence, setOf, time } from './derWriter';
+import { Der } from '../asn1/reader';
+import { algorithm, explicit, int, octets, oid, seq, setOf, time } from '../asn1/writer';
 import { OID } from './oids';
 
 /**
@@ -15,14 +15,14 @@ export interface UnsignedAttribute {
   values: Buffer[];
 }
 
-export const attribute = (type: string, values: Buffer[]): Buffer => sequence(oid(type), setOf(...values));
+export const attribute = (type: string, values: Buffer[]): Buffer => seq(oid(type), setOf(...values));
 
 /** The signed attributes as SET OF: the exact bytes the signature covers. */
 export function signedAttributes(payload: Buffer, signingTime: Date): Buffer {
   return setOf(
     attribute(OID.contentType, [oid(OID.data)]),
     attribute(OID.signingTime, [time(signingTime)]),
-    attribute(OID.messageDigest, [octetString(createHash('sha256').update(payload).digest())]),
+    attribute(OID.messageDigest, [octets(createHash('sha256').update(payload).digest())]),
   );
 }
 
@@ -31,7 +31,7 @@ function issuerAndSerial(certDer: Buffer): Buffer {
   const tbs = Der.parse(certDer, 'certificate').child(0, 'tbsCertificate');
   const fields = tbs.children;
   const off = fields[0]?.isContext(0) ? 1 : 0;
-  return sequence(fields[off + 2].raw, fields[off].raw);
+  return seq(fields[off + 2].raw, fields[off].raw);
 }
 
 export function buildSignedData(opts: {
@@ -46,23 +46,23 @@ export function buildSignedData(opts: {
   const implicitSigned = Buffer.from(opts.signedAttrs);
   implicitSigned[0] = 0xa0;
   const unsigned = opts.unsignedAttrs?.length
-    ? [contextConstructed(1, Buffer.concat(opts.unsignedAttrs.map((a) => attribute(a.oid, a.values)).sort(Buffer.compare)))]
+    ? [explicit(1, Buffer.concat(opts.unsignedAttrs.map((a) => attribute(a.oid, a.values)).sort(Buffer.compare)))]
     : [];
-  const signerInfo = sequence(
-    integer(1n),
+  const signerInfo = seq(
+    int(1n),
     issuerAndSerial(opts.certDer),
     algorithm(OID.sha256),
     implicitSigned,
     algorithm(OID.ecdsaWithSha256),
-    octetString(opts.signature),
+    octets(opts.signature),
     ...unsigned,
   );
-  const signedData = sequence(
-    integer(1n),
+  const signedData = seq(
+    int(1n),
     setOf(algorithm(OID.sha256)),
-    opts.content ? sequence(oid(OID.data), contextConstructed(0, octetString(opts.content))) : sequence(oid(OID.data)),
-    contextConstructed(0, opts.certDer),
+    opts.content ? seq(oid(OID.data), explicit(0, octets(opts.content))) : seq(oid(OID.data)),
+    explicit(0, opts.certDer),
     setOf(signerInfo),
   );
-  return sequence(oid(OID.signedData), contextConstructed(0, signedData));
+  return seq(oid(OID.signedData), explicit(0, signedData));
 }

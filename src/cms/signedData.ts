@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GitsignError } from '../errors';
-import { Der } from './der';
+import { Der } from '../asn1/reader';
 import { OID } from './oids';
 
 /**

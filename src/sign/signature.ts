@@ -1,7 +1,7 @@
 import { sign } from 'node:crypto';
 import type { TrustMaterial } from '@sigstore/verify';
 import { buildSignedData, signedAttributes, type UnsignedAttribute } from '../cms/build';
-import { octetString } from '../cms/derWriter';
+import { octets } from '../asn1/writer';
 import { OID } from '../cms/oids';
 import { encodePem } from '../cms/pem';
 import { GitsignError } from '../errors';
@@ -62,7 +62,7 @@ export async function signPayload(payload: Buffer, cred: Credential, opts: SignO
   let logIndex: string | undefined;
   if (opts.rekorMode === 'offline') {
     const entry = await logAndVerify(signedAttrs, signature, cred, opts);
-    unsigned.push({ oid: OID.rekorTransparencyLogEntry, values: [octetString(encodeLogEntry(entry))] });
+    unsigned.push({ oid: OID.rekorTransparencyLogEntry, values: [octets(encodeLogEntry(entry))] });
     logIndex = entry.logIndex;
   }
   const der = buildSignedData({

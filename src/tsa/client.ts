@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { RFC3161Timestamp } from '@sigstore/core';
-import { Der } from '../cms/der';
-import { algorithm, boolean, integer, octetString, sequence } from '../cms/derWriter';
+import { Der } from '../asn1/reader';
+import { algorithm, bool, int, octets, seq } from '../asn1/writer';
 import { OID } from '../cms/oids';
 import { GitsignError } from '../errors';
 import { httpCall, serviceError } from '../net/http';
@@ -16,7 +16,7 @@ export async function timestampSignature(url: string, signature: Buffer): Promis
   const imprint = createHash('sha256').update(signature).digest();
   const nonce = randomBytes(16);
   nonce[0] &= 0x7f; // a positive INTEGER
-  const request = sequence(integer(1n), sequence(algorithm(OID.sha256), octetString(imprint)), integer(nonce), boolean(true));
+  const request = seq(int(1n), seq(algorithm(OID.sha256), octets(imprint)), int(nonce), bool(true));
   const res = await httpCall(url, {
     service: SERVICE,
     method: 'POST',
@@ -40,7 +40,7 @@ export async function timestampSignature(url: string, signature: Buffer): Promis
   if (!tst.messageImprintHashedMessage.equals(imprint)) throw new GitsignError('SERVICE', `${SERVICE} timestamped another imprint`);
   // TSTInfo: version, policy, messageImprint, serialNumber, genTime, [accuracy], [ordering], [nonce] ...
   const replyNonce = Der.parse(tst.raw, 'TSTInfo').children.find((c, i) => i > 4 && c.isUniversal(2));
-  if (!replyNonce || !replyNonce.content.equals(integer(nonce).subarray(2))) throw new GitsignError('SERVICE', `${SERVICE} answered with another nonce`);
+  if (!replyNonce || !replyNonce.content.equals(int(nonce).subarray(2))) throw new GitsignError('SERVICE', `${SERVICE} answered with another nonce`);
   // The token is the reply's second element (the ContentInfo), stored as the attribute value.
   return resp.child(1, 'timeStampToken').raw;
 }

@@ -1,7 +1,7 @@
 import { RFC3161Timestamp } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
 import { getTSATimestamp } from '@sigstore/verify/dist/timestamp';
-import { integer, sequence } from '../cms/derWriter';
+import { int, seq } from '../asn1/writer';
 import { GitsignError } from '../errors';
 
 /**
@@ -11,7 +11,7 @@ import { GitsignError } from '../errors';
 export function verifyTimestampToken(token: Buffer, signature: Buffer, trust: TrustMaterial): Date {
   try {
     // The CMS attribute holds a TimeStampToken; @sigstore/core parses a whole TimeStampResp around it.
-    const ts = RFC3161Timestamp.parse(sequence(sequence(integer(0n)), token) as Buffer<ArrayBuffer>);
+    const ts = RFC3161Timestamp.parse(seq(seq(int(0n)), token) as Buffer<ArrayBuffer>);
     return getTSATimestamp(ts, signature, trust.timestampAuthorities).timestamp;
   } catch (err) {
     throw new GitsignError('TIMESTAMP', `RFC 3161 timestamp does not verify: ${(err as Error).message}`);

@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, type KeyObject, verify as cryptoVerify } from 'node:crypto';
 import { X509Certificate, ASN1Obj } from '@sigstore/core';
-import { Der } from '../cms/der';
+import { Der } from '../asn1/reader';
 import { GitsignError } from '../errors';
 import { SIGNATURE_HASH } from './algorithms';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { ASN1Obj } from '@sigstore/core';
-import { algorithm, bool, int, octets, seq } from '../../src/sandbox/asn1/der';
+import { algorithm, bool, int, octets, seq } from '../../src/asn1/writer';
 import { signJwt } from '../../src/sandbox/oidc/jwt';
 import { identityClaims } from '../../src/sandbox/oidc/token';
 import { certify, entryFor, postJson, removeDir, startInProcess, upload, type Identity, type InProcess } from './support';

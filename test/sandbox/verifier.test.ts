@@ -9,7 +9,7 @@ import { X509Certificate } from '@sigstore/core';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { encodePem } from '../../src/cms/pem';
-import { algorithm, bool, int, octets, seq } from '../../src/sandbox/asn1/der';
+import { algorithm, bool, int, octets, seq } from '../../src/asn1/writer';
 import { certify, entryFor, postJson, removeDir, startInProcess, upload, type InProcess } from './support';
 
 // An independent verifier (sigstore-js + openssl) must accept everything the sandbox produces.

@@ -1,5 +1,5 @@
 import { createHash, sign, type KeyObject } from 'node:crypto';
-import { octets } from '../asn1/der';
+import { octets } from '../../asn1/writer';
 import { OIDS, spkiOf, type Extension } from '../x509/build';
 
 /**

@@ -1,6 +1,7 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { ASN1Obj } from '@sigstore/core';
 import { decodePem } from '../../cms/pem';
+import { SIGNATURE_HASH } from '../../x509/algorithms';
 
 /**
  * What Fulcio checks about the requester's key: that it parses (PEM or PKIX DER), that it is not weak,
@@ -49,15 +50,8 @@ export function verifyProofOfPossession(key: KeyObject, name: string, proof: Buf
   if (!ok) throw new KeyProblem('invalidSignature', 'proof of possession does not verify');
 }
 
-const CSR_SIG_HASH: Record<string, string | null> = {
-  '1.2.840.10045.4.3.2': 'sha256',
-  '1.2.840.10045.4.3.3': 'sha384',
-  '1.2.840.10045.4.3.4': 'sha512',
-  '1.2.840.113549.1.1.11': 'sha256',
-  '1.2.840.113549.1.1.12': 'sha384',
-  '1.2.840.113549.1.1.13': 'sha512',
-  '1.3.101.112': null,
-};
+const ED25519 = '1.3.101.112';
+
 
 /** A PKCS#10 request (PEM or DER): its key, once its self-signature checks out. */
 export function keyFromCsr(content: Buffer): KeyObject {
@@ -77,7 +71,8 @@ export function keyFromCsr(content: Buffer): KeyObject {
   }
   const key = parsePublicKey(spki);
   checkKeyStrength(key);
-  const hash = CSR_SIG_HASH[sigAlg];
+  // Ed25519 signs the message itself (no separate hash).
+  const hash = sigAlg === ED25519 ? null : SIGNATURE_HASH[sigAlg];
   if (hash === undefined) throw new KeyProblem('invalidSignature', `unsupported CSR signature algorithm ${sigAlg}`);
   let ok = false;
   try {

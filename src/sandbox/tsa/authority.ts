@@ -1,6 +1,6 @@
 import { createHash, sign, type KeyObject } from 'node:crypto';
 import { ASN1Obj } from '@sigstore/core';
-import { algorithm, bits, explicit, generalizedTime, implicitConstructed, int, oid, octets, seq, setOf, time, utf8, type Der } from '../asn1/der';
+import { algorithm, bits, explicit, generalizedTime, implicitConstructed, int, oid, octets, seq, setOf, time, utf8, type DerBytes } from '../../asn1/writer';
 import { randomSerial } from '../x509/build';
 import { HASH_OIDS, type TimeStampRequest } from './request';
 
@@ -23,7 +23,7 @@ export const TSA_POLICY = '1.3.6.1.4.1.57264.2';
 /** PKIFailureInfo bit numbers (RFC 3161 section 2.4.2). */
 export const FAILURE = { badAlg: 0, badRequest: 2, badDataFormat: 5, unacceptedPolicy: 15, unacceptedExtension: 16 } as const;
 
-function namedBit(bit: number): Der {
+function namedBit(bit: number): DerBytes {
   const bytes = Buffer.alloc(Math.floor(bit / 8) + 1);
   bytes[Math.floor(bit / 8)] = 0x80 >> bit % 8;
   return bits(bytes, 7 - (bit % 8));

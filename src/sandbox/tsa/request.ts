@@ -1,5 +1,5 @@
 import { ASN1Obj } from '@sigstore/core';
-import { octets, seq } from '../asn1/der';
+import { octets, seq } from '../../asn1/writer';
 
 /** A parsed RFC 3161 TimeStampReq; imprint and nonce are kept as received, to be echoed verbatim. */
 export interface TimeStampRequest {

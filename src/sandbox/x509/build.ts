@@ -1,6 +1,6 @@
 import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { ASN1Obj } from '@sigstore/core';
-import { algorithm, bits, bool, explicit, implicitPrimitive, int, oid, octets, printable, seq, setOf, time, utf8, type Der } from '../asn1/der';
+import { algorithm, bits, bool, explicit, implicitPrimitive, int, oid, octets, printable, seq, setOf, time, utf8, type DerBytes } from '../../asn1/writer';
 
 /** X.509 v3 certificates built directly in DER and signed with node:crypto keys. */
 export const OIDS = {
@@ -28,8 +28,8 @@ export interface Extension {
 
 export interface CertificateFields {
   serial: Buffer;
-  issuer: Der;
-  subject: Der;
+  issuer: DerBytes;
+  subject: DerBytes;
   notBefore: Date;
   notAfter: Date;
   spki: Buffer;
@@ -38,12 +38,12 @@ export interface CertificateFields {
 }
 
 /** A Name made of O and CN (in that order, as Go writes pkix.Name), PrintableString when it fits. */
-export function name(organization: string, commonName: string): Der {
-  const str = (s: string): Der => (/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(s) ? printable(s) : utf8(s));
+export function name(organization: string, commonName: string): DerBytes {
+  const str = (s: string): DerBytes => (/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(s) ? printable(s) : utf8(s));
   return seq(setOf(seq(oid(OIDS.organization), str(organization))), setOf(seq(oid(OIDS.commonName), str(commonName))));
 }
 
-export const emptyName = (): Der => seq();
+export const emptyName = (): DerBytes => seq();
 
 /** A positive random 20-byte serial number, as Fulcio issues them. */
 export function randomSerial(): Buffer {
@@ -53,13 +53,13 @@ export function randomSerial(): Buffer {
   return b;
 }
 
-export function encodeExtension(e: Extension): Der {
+export function encodeExtension(e: Extension): DerBytes {
   return e.critical ? seq(oid(e.oid), bool(true), octets(e.value)) : seq(oid(e.oid), octets(e.value));
 }
 
 const sigAlgOid = (hash: 'sha256' | 'sha384'): string => (hash === 'sha256' ? OIDS.ecdsaWithSha256 : OIDS.ecdsaWithSha384);
 
-export function tbsCertificate(f: CertificateFields): Der {
+export function tbsCertificate(f: CertificateFields): DerBytes {
   const parts = [
     explicit(0, int(2)),
     int(f.serial),
@@ -74,7 +74,7 @@ export function tbsCertificate(f: CertificateFields): Der {
 }
 
 /** Signs a TBSCertificate with an ECDSA issuer key. */
-export function signTbs(tbs: Der, hash: 'sha256' | 'sha384', issuerKey: KeyObject): Der {
+export function signTbs(tbs: DerBytes, hash: 'sha256' | 'sha384', issuerKey: KeyObject): DerBytes {
   return seq(tbs, algorithm(sigAlgOid(hash)), bits(sign(hash, tbs, issuerKey)));
 }
 

@@ -2,7 +2,7 @@
  * A small DER writer: every function returns the complete encoding of one element, so structures are
  * built bottom-up from Buffers and the bytes that get signed are exactly the bytes that get sent.
  */
-export type Der = Buffer;
+export type DerBytes = Buffer;
 
 function lengthBytes(n: number): Buffer {
   if (n < 0x80) return Buffer.from([n]);
@@ -11,21 +11,21 @@ function lengthBytes(n: number): Buffer {
   return Buffer.from([0x80 | bytes.length, ...bytes]);
 }
 
-export function tlv(tag: number, content: Buffer): Der {
+export function tlv(tag: number, content: Buffer): DerBytes {
   return Buffer.concat([Buffer.from([tag]), lengthBytes(content.length), content]);
 }
 
-export const seq = (...items: Der[]): Der => tlv(0x30, Buffer.concat(items));
+export const seq = (...items: DerBytes[]): DerBytes => tlv(0x30, Buffer.concat(items));
 
 /** SET OF in DER order (elements sorted by their encodings). */
-export const setOf = (...items: Der[]): Der => tlv(0x31, Buffer.concat([...items].sort(Buffer.compare)));
+export const setOf = (...items: DerBytes[]): DerBytes => tlv(0x31, Buffer.concat([...items].sort(Buffer.compare)));
 
-export const nul = (): Der => Buffer.from([0x05, 0x00]);
+export const nul = (): DerBytes => Buffer.from([0x05, 0x00]);
 
-export const bool = (v: boolean): Der => Buffer.from([0x01, 0x01, v ? 0xff : 0x00]);
+export const bool = (v: boolean): DerBytes => Buffer.from([0x01, 0x01, v ? 0xff : 0x00]);
 
 /** INTEGER from a non-negative bigint or number, or from unsigned big-endian bytes. */
-export function int(v: bigint | number | Buffer): Der {
+export function int(v: bigint | number | Buffer): DerBytes {
   let bytes: Buffer;
   if (Buffer.isBuffer(v)) {
     let i = 0;
@@ -42,7 +42,7 @@ export function int(v: bigint | number | Buffer): Der {
   return tlv(0x02, bytes);
 }
 
-export function oid(dotted: string): Der {
+export function oid(dotted: string): DerBytes {
   const parts = dotted.split('.').map((p) => BigInt(p));
   const out: number[] = [];
   const push = (n: bigint): void => {
@@ -55,35 +55,35 @@ export function oid(dotted: string): Der {
   return tlv(0x06, Buffer.from(out));
 }
 
-export const octets = (b: Buffer): Der => tlv(0x04, b);
-export const bits = (b: Buffer, unused = 0): Der => tlv(0x03, Buffer.concat([Buffer.from([unused]), b]));
-export const utf8 = (s: string): Der => tlv(0x0c, Buffer.from(s, 'utf8'));
-export const ia5 = (s: string): Der => tlv(0x16, Buffer.from(s, 'ascii'));
-export const printable = (s: string): Der => tlv(0x13, Buffer.from(s, 'ascii'));
+export const octets = (b: Buffer): DerBytes => tlv(0x04, b);
+export const bits = (b: Buffer, unused = 0): DerBytes => tlv(0x03, Buffer.concat([Buffer.from([unused]), b]));
+export const utf8 = (s: string): DerBytes => tlv(0x0c, Buffer.from(s, 'utf8'));
+export const ia5 = (s: string): DerBytes => tlv(0x16, Buffer.from(s, 'ascii'));
+export const printable = (s: string): DerBytes => tlv(0x13, Buffer.from(s, 'ascii'));
 
 /** Context-specific EXPLICIT [n] wrapper (constructed). */
-export const explicit = (n: number, inner: Der): Der => tlv(0xa0 | n, inner);
+export const explicit = (n: number, inner: DerBytes): DerBytes => tlv(0xa0 | n, inner);
 
 /** Context-specific IMPLICIT [n] primitive with raw content. */
-export const implicitPrimitive = (n: number, content: Buffer): Der => tlv(0x80 | n, content);
+export const implicitPrimitive = (n: number, content: Buffer): DerBytes => tlv(0x80 | n, content);
 
 /** Context-specific IMPLICIT [n] constructed with the given children. */
-export const implicitConstructed = (n: number, ...items: Der[]): Der => tlv(0xa0 | n, Buffer.concat(items));
+export const implicitConstructed = (n: number, ...items: DerBytes[]): DerBytes => tlv(0xa0 | n, Buffer.concat(items));
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
 /** UTCTime for 1950-2049, GeneralizedTime otherwise (RFC 5280 rule), whole seconds, Z. */
-export function time(d: Date): Der {
+export function time(d: Date): DerBytes {
   const y = d.getUTCFullYear();
   const rest = `${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}Z`;
   if (y >= 1950 && y < 2050) return tlv(0x17, Buffer.from(pad(y % 100) + rest, 'ascii'));
   return generalizedTime(d);
 }
 
-export function generalizedTime(d: Date): Der {
+export function generalizedTime(d: Date): DerBytes {
   const s = `${pad(d.getUTCFullYear(), 4)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}Z`;
   return tlv(0x18, Buffer.from(s, 'ascii'));
 }
 
 /** AlgorithmIdentifier with absent parameters (ECDSA) or NULL parameters (RSA, hashes in some places). */
-export const algorithm = (dotted: string, nullParams = false): Der => (nullParams ? seq(oid(dotted), nul()) : seq(oid(dotted)));
+export const algorithm = (dotted: string, nullParams = false): DerBytes => (nullParams ? seq(oid(dotted), nul()) : seq(oid(dotted)));
