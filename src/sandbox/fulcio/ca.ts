@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { emptyName, ext, name, OIDS, randomSerial, signTbs, spkiOf, tbsCertificate, type Extension } from '../x509/build';
+import { CA_LIFETIME_MS, createRoot, emptyName, ext, name, OIDS, randomSerial, signTbs, spkiOf, tbsCertificate, type Extension } from '../x509/build';
 import { sctListExtension, type CtLog } from './ctlog';
 
 /**
@@ -11,22 +11,9 @@ export const CA_ORGANIZATION = 'gitsign-ts sandbox';
 const ROOT_CN = 'sigstore';
 const INTERMEDIATE_CN = 'sigstore-intermediate';
 const LEAF_LIFETIME_MS = 10 * 60 * 1000;
-const CA_LIFETIME_MS = 10 * 365 * 24 * 3600 * 1000;
 
 export function createRootCertificate(rootKey: KeyObject, rootPub: KeyObject, now: Date): Buffer {
-  const spki = spkiOf(rootPub);
-  const subject = name(CA_ORGANIZATION, ROOT_CN);
-  const tbs = tbsCertificate({
-    serial: randomSerial(),
-    issuer: subject,
-    subject,
-    notBefore: now,
-    notAfter: new Date(now.getTime() + CA_LIFETIME_MS),
-    spki,
-    extensions: [ext.keyUsage([5, 6]), ext.basicConstraints(true, 1), ext.subjectKeyId(spki)],
-    hash: 'sha384',
-  });
-  return signTbs(tbs, 'sha384', rootKey);
+  return createRoot(rootKey, rootPub, CA_ORGANIZATION, ROOT_CN, 1, now);
 }
 
 export function createIntermediateCertificate(rootKey: KeyObject, rootPub: KeyObject, intPub: KeyObject, now: Date): Buffer {

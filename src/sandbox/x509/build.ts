@@ -123,3 +123,22 @@ export const ext = {
     return { oid: dotted, critical: false, value: utf8(value) };
   },
 };
+
+export const CA_LIFETIME_MS = 10 * 365 * 24 * 3600 * 1000;
+
+/** A self-signed P-384/SHA-384 root CA valid ten years from `now` (Fulcio's and the TSA's). */
+export function createRoot(key: KeyObject, pub: KeyObject, organization: string, commonName: string, pathLen: number, now: Date): DerBytes {
+  const spki = spkiOf(pub);
+  const subject = name(organization, commonName);
+  const tbs = tbsCertificate({
+    serial: randomSerial(),
+    issuer: subject,
+    subject,
+    notBefore: now,
+    notAfter: new Date(now.getTime() + CA_LIFETIME_MS),
+    spki,
+    extensions: [ext.keyUsage([5, 6]), ext.basicConstraints(true, pathLen), ext.subjectKeyId(spki)],
+    hash: 'sha384',
+  });
+  return signTbs(tbs, 'sha384', key);
+}
