@@ -4,8 +4,10 @@
 // loaded on demand.
 import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
+import { buildPeercred } from './native.mjs';
 
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+buildPeercred();
 
 /** Imports that resolve to another bundle file next to this one instead of being inlined. */
 const SPLIT = {
@@ -33,6 +35,7 @@ await build({
     commands: 'src/cli/commands.ts',
     verifyWorker: 'src/cli/verifyWorker.ts',
     login: 'src/oidc/login.ts',
+    'gitsign-credential-cache': 'src/cache/main.ts',
     tuf: 'node_modules/@sigstore/tuf/dist/index.js',
   },
   outdir: 'dist',

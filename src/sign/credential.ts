@@ -7,6 +7,7 @@ import { requestCertificate } from '../fulcio/client';
 import type { LoginIo } from '../oidc/flowTypes';
 import { obtainIdToken } from '../oidc/token';
 import { verifyChain } from '../verify/chain';
+import { cacheClient, fromCache, storeInCache } from './cachedCredential';
 import { Certificate } from '../x509/certificate';
 
 /**
@@ -23,7 +24,21 @@ export interface Credential {
 
 export type Say = (line: string) => void;
 
+/**
+ * The credential to sign with: from gitsign-credential-cache when GITSIGN_CREDENTIAL_CACHE names it and
+ * it holds a good one, else a fresh one (a token, maybe a login, a key and a certificate), which is
+ * then offered to the cache.
+ */
 export async function obtainCredential(cfg: Config, trust: TrustMaterial, term: LoginIo, env: NodeJS.ProcessEnv = process.env): Promise<Credential> {
+  const cache = cacheClient(env);
+  const cached = cache && (await fromCache(cache, cfg, trust));
+  if (cached) return cached;
+  const credential = await freshCredential(cfg, trust, term, env);
+  if (cache) await storeInCache(cache, cfg, credential);
+  return credential;
+}
+
+async function freshCredential(cfg: Config, trust: TrustMaterial, term: LoginIo, env: NodeJS.ProcessEnv): Promise<Credential> {
   const token = await obtainIdToken(cfg, term, env);
   term.say('Generating ephemeral keys...');
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

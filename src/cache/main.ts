@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util';
+import { GitsignError, toGitsignError } from '../errors';
+import { startDaemon } from './server';
+import { defaultSocketPath, socketFromEnv } from './socketPath';
+import { listenFds } from './systemd';
+
+/**
+ * gitsign-credential-cache: keeps signing credentials (key and Fulcio certificate) in memory so
+ * gitsign logs in once per certificate lifetime, not once per commit. Runs in the foreground until
+ * SIGINT or SIGTERM.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION = (require('../../package.json') as { version: string }).version;
+
+const USAGE = `Usage: gitsign-credential-cache [--socket PATH] [--systemd-socket-activation]
+       gitsign-credential-cache --version
+
+Keeps gitsign's signing credentials in memory; gitsign uses it when GITSIGN_CREDENTIAL_CACHE names the socket.
+  --socket PATH                 listen on PATH (default $GITSIGN_CREDENTIAL_CACHE, else ${defaultSocketPath()})
+  --systemd-socket-activation   serve the sockets systemd passes (LISTEN_FDS) instead
+  -v, --version                 print the version
+  -h, --help                    print this help
+`;
+
+async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        version: { type: 'boolean', short: 'v' },
+        help: { type: 'boolean', short: 'h' },
+        socket: { type: 'string' },
+        'systemd-socket-activation': { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    throw new GitsignError('USAGE', `${(err as Error).message}\n${USAGE}`);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`gitsign-credential-cache version ${VERSION} (gitsign-ts)\n`);
+    return 0;
+  }
+  const activated = Boolean(values['systemd-socket-activation']);
+  if (activated && values.socket) throw new GitsignError('USAGE', '--socket and --systemd-socket-activation exclude each other');
+  const socketPath = values.socket ?? socketFromEnv() ?? defaultSocketPath();
+  const daemon = await startDaemon(activated ? { fds: listenFds(), version: VERSION } : { socketPath, version: VERSION });
+  if (daemon.peerCheckUnavailable) {
+    process.stderr.write(`gitsign-credential-cache: warning: connections are not checked by peer credentials (${daemon.peerCheckUnavailable}); only the socket directory's permissions keep other users out\n`);
+  }
+  // The path on stdout, as gitsign's daemon prints it (scripts export it as GITSIGN_CREDENTIAL_CACHE).
+  process.stdout.write(activated ? `listening on ${daemon.servers.length} socket(s) from systemd\n` : `${socketPath}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await daemon.close();
+  return 0;
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    const e = toGitsignError(err);
+    process.stderr.write(`gitsign-credential-cache: ${e.message}\n`);
+    process.exitCode = e.code === 'USAGE' ? 2 : 1;
+  },
+);

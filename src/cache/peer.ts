@@ -1,0 +1,55 @@
+import { existsSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+
+/**
+ * Who is at the other end of a connection: the kernel's answer (SO_PEERCRED on Linux, getpeereid on
+ * macOS) through our small addon native/peercred.c, since Node exposes neither. The daemon serves
+ * only its own user; the socket directory's 0700 mode keeps others out too, but not a socket reached
+ * another way (a looser directory, an SSH-forwarded path, a file descriptor passed on).
+ */
+export interface PeerCredentials {
+  uid: number;
+  gid: number;
+  /** -1 where the system does not tell. */
+  pid: number;
+}
+
+interface Addon {
+  peerCredentials(fd: number): PeerCredentials;
+}
+
+const ADDON = 'peercred.node';
+
+/** The addon next to the bundle (dist/), or dist/ above a compiled module (tests run from dist/tsc). */
+function findAddon(): string | null {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    for (const candidate of [join(dir, ADDON), join(dir, 'dist', ADDON)]) if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return null;
+}
+
+let addon: Addon | null | undefined;
+
+/** The addon, or why there is none. */
+export function loadPeerCheck(): { addon: Addon } | { reason: string } {
+  if (addon === undefined) {
+    const path = findAddon();
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      addon = path ? (require(path) as Addon) : null;
+    } catch {
+      addon = null;
+    }
+  }
+  return addon ? { addon } : { reason: `the ${ADDON} helper is not built (npm run build needs a C compiler and Node's headers)` };
+}
+
+/** The peer of an accepted Unix socket connection; throws when the kernel does not say. */
+export function peerOf(a: Addon, socket: Socket): PeerCredentials {
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) throw new Error('the connection has no file descriptor');
+  return a.peerCredentials(fd);
+}

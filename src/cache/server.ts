@@ -1,0 +1,146 @@
+import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { GitsignError } from '../errors';
+import { serveConnection } from './connection';
+import { loadPeerCheck, peerOf } from './peer';
+import { encode, type Request, type Response } from './protocol';
+import { CredentialStore } from './store';
+
+/**
+ * The gitsign-credential-cache daemon: answers get/store/ping on Unix sockets it listens on (its own
+ * path, or the ones systemd passes), for connections from its own user only.
+ */
+export const MAX_CONNECTIONS = 64;
+
+export interface CacheDaemon {
+  servers: Server[];
+  store: CredentialStore;
+  /** Why connections are not checked by peer credentials, when they are not. */
+  peerCheckUnavailable?: string;
+  close(): Promise<void>;
+}
+
+export function handler(store: CredentialStore, version: string): (r: Request) => Response {
+  return (r) => {
+    switch (r.op) {
+      case 'get':
+        return { ok: true, credential: store.get(r.key) };
+      case 'store':
+        store.put(r.key, r.credential);
+        return { ok: true };
+      case 'ping':
+        return { ok: true, version, entries: store.size };
+    }
+  };
+}
+
+function acceptor(store: CredentialStore, version: string, uid: number): { onConnection: (s: Socket) => void; unavailable?: string } {
+  const peer = loadPeerCheck();
+  const handle = handler(store, version);
+  const onConnection = (socket: Socket): void => {
+    if ('addon' in peer) {
+      let who;
+      try {
+        who = peerOf(peer.addon, socket);
+      } catch {
+        who = undefined;
+      }
+      if (!who || who.uid !== uid) {
+        socket.on('error', () => socket.destroy());
+        socket.end(encode({ ok: false, error: 'forbidden', message: 'this credential cache serves only its own user' }));
+        return;
+      }
+    }
+    serveConnection(socket, handle);
+  };
+  return 'addon' in peer ? { onConnection } : { onConnection, unavailable: peer.reason };
+}
+
+/** The socket's directory: created 0700, and tightened to 0700 if it is ours and looser. */
+function prepareDirectory(dir: string, uid: number): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  if (!st.isDirectory()) throw new GitsignError('CONFIG', `${dir} is not a directory`);
+  if (st.uid !== uid) throw new GitsignError('CONFIG', `${dir} belongs to another user (uid ${st.uid})`);
+  if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+}
+
+/** A socket file left by a daemon that died is removed; one that answers means a daemon is running. */
+async function clearStaleSocket(path: string): Promise<void> {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!st.isSocket()) throw new GitsignError('CONFIG', `${path} exists and is not a socket`);
+  const alive = await new Promise<boolean>((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+  if (alive) throw new GitsignError('CONFIG', `a credential cache is already listening on ${path}`);
+  unlinkSync(path);
+}
+
+function listen(server: Server, target: string | { fd: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new GitsignError('CONFIG', `cannot listen on ${typeof target === 'string' ? target : `fd ${target.fd}`}: ${err.code ?? err.message}`)));
+    server.listen(target, () => {
+      server.removeAllListeners('error');
+      server.on('error', () => undefined);
+      resolve();
+    });
+  });
+}
+
+export async function startDaemon(opts: { socketPath?: string; fds?: number[]; version: string }): Promise<CacheDaemon> {
+  const uid = process.getuid?.() ?? -1;
+  const store = new CredentialStore();
+  const { onConnection, unavailable } = acceptor(store, opts.version, uid);
+  const servers: Server[] = [];
+  const make = (): Server => {
+    // Half-open: a client that ends its side early still gets the error line.
+    const s = createServer({ allowHalfOpen: true }, onConnection);
+    s.maxConnections = MAX_CONNECTIONS;
+    servers.push(s);
+    return s;
+  };
+  if (opts.fds && opts.fds.length > 0) {
+    for (const fd of opts.fds) await listen(make(), { fd });
+  } else if (opts.socketPath) {
+    prepareDirectory(dirname(opts.socketPath), uid);
+    await clearStaleSocket(opts.socketPath);
+    // Created with no group or other bits from the start, then made 0600 explicitly.
+    const umask = process.umask(0o177);
+    try {
+      await listen(make(), opts.socketPath);
+    } finally {
+      process.umask(umask);
+    }
+    chmodSync(opts.socketPath, 0o600);
+  } else {
+    throw new GitsignError('USAGE', 'no socket to listen on');
+  }
+  const ownPath = opts.fds?.length ? undefined : opts.socketPath;
+  return {
+    servers,
+    store,
+    peerCheckUnavailable: unavailable,
+    close: async () => {
+      store.clear();
+      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      if (ownPath) {
+        try {
+          unlinkSync(ownPath);
+        } catch {
+          /* already gone */
+        }
+      }
+    },
+  };
+}

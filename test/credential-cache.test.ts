@@ -1,0 +1,320 @@
+/**
+ * gitsign-credential-cache with real git against the sandbox: a 20-commit rebase with one login, a
+ * daemon killed mid-session, dead and hung daemons, other users refused, malformed requests, systemd
+ * socket activation, and the client's checks of what the cache returns.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { CacheClient } from '../src/cache/client';
+import { MAX_REQUEST_BYTES } from '../src/cache/protocol';
+import { loadConfig } from '../src/config/config';
+import { fromCache, toWire } from '../src/sign/cachedCredential';
+import { loadTrust, trustOptionsFromConfig } from '../src/trust/trustMaterial';
+import { Certificate } from '../src/x509/certificate';
+import { CACHE_BIN, type Daemon, rawExchange, request, startDaemon } from './helpers/cacheDaemon';
+import type { TempRepo } from './helpers/gitRepo';
+import { BIN, ROOT } from './helpers/paths';
+import { countingOpener, gitAsync, loginRepo, removeDir, type SigningSandbox, signingCertificates, startSigningSandbox, tempDir } from './helpers/signingSandbox';
+import { certify } from './sandbox/support';
+
+const NOBODY = 65534;
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+let sb: SigningSandbox;
+let work: string;
+
+before(async () => {
+  sb = await startSigningSandbox();
+  work = tempDir();
+  chmodSync(work, 0o755); // so that another user can reach the sockets the tests open up on purpose
+});
+
+after(async () => {
+  await sb?.stop();
+  removeDir(work);
+});
+
+let n = 0;
+/** A socket path in its own fresh directory. */
+function socketPath(): string {
+  const dir = join(work, `d${++n}`, 'gitsign');
+  return join(dir, 'cache.sock');
+}
+
+/** A repository that logs in through a counting opener and uses the cache at `socket`. */
+function cachedRepo(socket: string): { repo: TempRepo; logins: () => number } {
+  const dir = join(work, `o${++n}`);
+  mkdirSync(dir);
+  const opener = countingOpener(dir);
+  const repo = loginRepo(sb, { GITSIGN_TOKEN_PROVIDER: 'interactive', GITSIGN_URL_OPENER: opener.urlOpener, GITSIGN_CREDENTIAL_CACHE: socket });
+  return { repo, logins: opener.count };
+}
+
+async function commits(repo: TempRepo, count: number, label: string): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const r = await gitAsync(repo, ['commit', '--allow-empty', '-S', '-q', '-m', `${label} ${i}`]);
+    assert.equal(r.status, 0, r.stderr);
+  }
+}
+
+describe('signing through the cache', () => {
+  test('a rebase re-signing 20 commits logs in once; all 20 signatures carry one certificate', async (t) => {
+    const socket = socketPath();
+    const daemon = await startDaemon(['--socket', socket]);
+    const { repo, logins } = cachedRepo(socket);
+    try {
+      repo.git('commit', '--allow-empty', '-q', '-m', 'base');
+      for (let i = 0; i < 20; i++) repo.git('commit', '--allow-empty', '-q', '-m', `change ${i}`);
+      const r = await gitAsync(repo, ['rebase', '-q', '--force-rebase', '--gpg-sign', 'HEAD~20']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(logins(), 1);
+      const certs = signingCertificates(repo, 'HEAD~20..HEAD');
+      assert.equal(certs.length, 20);
+      assert.equal(new Set(certs).size, 1);
+      assert.deepEqual(new Set(repo.git('log', '--format=%G?', 'HEAD~20..HEAD').trim().split('\n')), new Set(['G']));
+      assert.deepEqual(await request(socket, { v: 1, op: 'ping' }), { ok: true, version: VERSION, entries: 1 });
+      t.diagnostic(`rebase of 20 signed commits through the cache: ${r.ms.toFixed(0)} ms, ${logins()} login`);
+    } finally {
+      await daemon.stop();
+      repo.remove();
+    }
+  });
+
+  test('a daemon killed mid-session costs one extra login and no failure', async () => {
+    const socket = socketPath();
+    let daemon: Daemon = await startDaemon(['--socket', socket]);
+    const { repo, logins } = cachedRepo(socket);
+    try {
+      await commits(repo, 5, 'before');
+      assert.equal(logins(), 1);
+      await daemon.stop('SIGKILL'); // leaves its socket file behind
+      daemon = await startDaemon(['--socket', socket]); // a supervisor restarts it
+      await commits(repo, 5, 'after');
+      assert.equal(logins(), 2);
+      assert.equal(new Set(signingCertificates(repo, 'HEAD')).size, 2);
+    } finally {
+      await daemon.stop();
+      repo.remove();
+    }
+  });
+
+  test('a dead daemon (stale socket) or a hung one never blocks a commit', async () => {
+    const dead = socketPath();
+    const daemon = await startDaemon(['--socket', dead]);
+    await daemon.stop('SIGKILL');
+    const hung = socketPath();
+    mkdirSync(join(hung, '..'), { recursive: true, mode: 0o700 });
+    const silent = createServer(() => undefined).listen(hung); // accepts, never answers
+    try {
+      for (const socket of [dead, hung]) {
+        const { repo, logins } = cachedRepo(socket);
+        try {
+          const r = await gitAsync(repo, ['commit', '--allow-empty', '-S', '-q', '-m', 'no cache']);
+          assert.equal(r.status, 0, r.stderr);
+          assert.equal(logins(), 1);
+          // Two bounded calls (get, store) at most on top of a normal signature.
+          assert.ok(r.ms < 5_000, `${r.ms} ms`);
+        } finally {
+          repo.remove();
+        }
+      }
+    } finally {
+      silent.close();
+    }
+  });
+});
+
+describe('the daemon', () => {
+  test('socket and directory modes; --version; the path on stdout', async () => {
+    const socket = socketPath();
+    const daemon = await startDaemon(['--socket', socket]);
+    try {
+      assert.equal(daemon.stdout, `${socket}\n`);
+      assert.equal(statSync(join(socket, '..')).mode & 0o777, 0o700);
+      assert.equal(statSync(socket).mode & 0o777, 0o600);
+      const v = spawnSync(process.execPath, [CACHE_BIN, '--version'], { encoding: 'utf8' });
+      assert.match(v.stdout, /^gitsign-credential-cache version \d+\.\d+\.\d+/);
+      const second = spawnSync(process.execPath, [CACHE_BIN, '--socket', socket], { encoding: 'utf8' });
+      assert.equal(second.status, 1);
+      assert.match(second.stderr, /already listening/);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  test('another user is kept out: by the directory, and by peer credentials when it gets through', async () => {
+    const socket = socketPath();
+    const daemon = await startDaemon(['--socket', socket]);
+    const asNobody = (): { status: number | null; stdout: string; stderr: string } =>
+      spawnSync(process.execPath, ['-e', `const s=require('net').connect(${JSON.stringify(socket)});s.on('error',e=>{console.log(e.code);});s.on('data',d=>process.stdout.write(d));s.end('{"v":1,"op":"ping"}\\n');`], {
+        uid: NOBODY,
+        gid: NOBODY,
+        cwd: '/',
+        encoding: 'utf8',
+      });
+    try {
+      assert.equal(asNobody().stdout.trim(), 'EACCES');
+      // Open the directory and socket to everyone, as a careless setup or a forwarded socket would.
+      chmodSync(join(socket, '..'), 0o755);
+      chmodSync(join(socket, '..', '..'), 0o755);
+      chmodSync(socket, 0o666);
+      const r = JSON.parse(asNobody().stdout) as { ok: boolean; error: string };
+      assert.deepEqual(r, { ok: false, error: 'forbidden', message: 'this credential cache serves only its own user' });
+      assert.equal(((await request(socket, { v: 1, op: 'ping' })) as { ok: boolean }).ok, true);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  test('gitsign never talks to a socket another user owns', async () => {
+    const socket = socketPath();
+    const daemon = await startDaemon(['--socket', socket]);
+    try {
+      chownSync(socket, NOBODY, NOBODY);
+      const r = await new CacheClient(socket).get({ id: 'h@/r', fulcio: 'f', issuer: 'i' });
+      assert.deepEqual(r, { ok: false, why: `${socket} belongs to uid ${NOBODY}, not us` });
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  test('malformed requests (truncated, huge, binary, not UTF-8, wrong shapes, idle) are answered or dropped, never fatal', async () => {
+    const socket = socketPath();
+    const daemon = await startDaemon(['--socket', socket]);
+    try {
+      const idle = rawExchange(socket, '', { keepOpen: true, timeoutMs: 10_000 });
+      const cases: [string | Buffer, string][] = [
+        ['{"v":1,"op":"get"', 'bad_request'], // truncated: the client ends without a newline
+        ['{"v":1,"op":"get"\n', 'bad_request'],
+        [Buffer.concat([Buffer.from([0xff, 0xfe, 0x00, 0x01]), Buffer.from('\n')]), 'bad_request'],
+        [Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d, 0x0a]), 'bad_request'], // {"\xc3("}: not UTF-8
+        ['[1,2,3]\n', 'bad_request'],
+        ['null\n', 'bad_request'],
+        ['{"v":2,"op":"ping"}\n', 'unsupported_version'],
+        ['{"v":1,"op":"delete-everything"}\n', 'bad_request'],
+        ['{"v":1,"op":"get","key":{"id":1,"fulcio":"f","issuer":"i"}}\n', 'bad_request'],
+        ['{"v":1,"op":"store","key":{"id":"a","fulcio":"f","issuer":"i"},"credential":{"privateKey":"x","certificate":"y","chain":"z"}}\n', 'invalid_credential'],
+        ['x'.repeat(MAX_REQUEST_BYTES + 10), 'too_large'],
+        [Buffer.alloc(4 * 1024 * 1024, 0x41), 'too_large'],
+      ];
+      const answers = await Promise.all(cases.map(([data]) => rawExchange(socket, data)));
+      answers.forEach((a, i) => {
+        const j = JSON.parse(a.trim()) as { ok: boolean; error: string };
+        assert.equal(j.ok, false, `case ${i}`);
+        assert.equal(j.error, cases[i][1], `case ${i}: ${a}`);
+      });
+      // 200 connections of random bytes at once.
+      await Promise.all(Array.from({ length: 200 }, (_, i) => rawExchange(socket, Buffer.from(Array.from({ length: 50 + i }, () => Math.floor(Math.random() * 256)))).catch(() => '')));
+      assert.deepEqual(await request(socket, { v: 1, op: 'ping' }), { ok: true, version: VERSION, entries: 0 });
+      const idleAnswer = JSON.parse((await idle).trim()) as { error: string; message: string };
+      assert.equal(idleAnswer.error, 'bad_request');
+      assert.match(idleAnswer.message, /in time/);
+      assert.equal(daemon.proc.exitCode, null);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  test('systemd socket activation: serves the listening socket passed as fd 3', async () => {
+    const socket = socketPath();
+    mkdirSync(join(socket, '..'), { recursive: true, mode: 0o700 });
+    // What systemd does: bind and listen, put the socket at fd 3, set LISTEN_PID/LISTEN_FDS, exec.
+    const launcher = [
+      'import os, socket, sys',
+      's = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)',
+      's.bind(sys.argv[1]); s.listen(16)',
+      'if s.fileno() != 3: os.dup2(s.fileno(), 3)',
+      'os.set_inheritable(3, True)',
+      'os.environ["LISTEN_PID"] = str(os.getpid()); os.environ["LISTEN_FDS"] = "1"',
+      'os.execv(sys.argv[2], sys.argv[2:])',
+    ].join('\n');
+    writeFileSync(join(work, 'activate.py'), launcher);
+    const daemon = await startDaemon(['--systemd-socket-activation'], { command: ['python3', join(work, 'activate.py'), socket, process.execPath, CACHE_BIN] });
+    try {
+      assert.equal(daemon.stdout, 'listening on 1 socket(s) from systemd\n');
+      assert.equal(((await request(socket, { v: 1, op: 'ping' })) as { ok: boolean }).ok, true);
+      const wrongPid = spawnSync(process.execPath, [CACHE_BIN, '--systemd-socket-activation'], { env: { ...process.env, LISTEN_PID: '1', LISTEN_FDS: '1' }, encoding: 'utf8' });
+      assert.equal(wrongPid.status, 2);
+      assert.match(wrongPid.stderr, /LISTEN_PID 1 is not this process/);
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
+
+describe('what gitsign accepts from the cache', () => {
+  test('a credential is used only if its key matches, its chain is trusted and 30 s of validity are left', async () => {
+    const cfg = loadConfig({ ...sb.env }, work);
+    const trust = (await loadTrust(trustOptionsFromConfig(cfg, { offline: true }, sb.env))).material;
+    const token = spawnSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', sb.dir], { encoding: 'utf8' }).stdout.trim();
+    const id = await certify(sb.env.GITSIGN_FULCIO_URL, token, 'sandbox-user@example.com');
+    const other = await certify(sb.env.GITSIGN_FULCIO_URL, token, 'sandbox-user@example.com');
+    const good = toWire({ privateKey: id.key, certificate: new Certificate(id.chain[0]), chain: id.chain.slice(1) });
+    const foreignKey = { ...good, privateKey: toWire({ privateKey: other.key, certificate: new Certificate(other.chain[0]), chain: [] }).privateKey };
+    // A stand-in daemon that answers every get with the credential under test.
+    let answer: unknown = good;
+    const socket = socketPath();
+    mkdirSync(join(socket, '..'), { recursive: true, mode: 0o700 });
+    const fake = createServer((s) => {
+      s.on('data', () => s.end(`${JSON.stringify({ ok: true, credential: answer })}\n`));
+      s.on('error', () => undefined);
+    }).listen(socket);
+    try {
+      const client = new CacheClient(socket);
+      const notAfter = new Certificate(id.chain[0]).notAfter.getTime();
+      assert.ok(await fromCache(client, cfg, trust));
+      assert.equal(await fromCache(client, cfg, trust, notAfter - 29_000), null, 'less than 30 s left');
+      assert.ok(await fromCache(client, cfg, trust, notAfter - 31_000));
+      answer = foreignKey;
+      assert.equal(await fromCache(client, cfg, trust), null, 'key of another certificate');
+      answer = { ...good, certificate: good.chain.split('-----END CERTIFICATE-----')[0] + '-----END CERTIFICATE-----\n' };
+      assert.equal(await fromCache(client, cfg, trust), null, 'a CA certificate as the leaf');
+      answer = { privateKey: 'garbage', certificate: 'garbage', chain: '' };
+      assert.equal(await fromCache(client, cfg, trust), null, 'garbage');
+      const otherRoot = loadConfig({ ...sb.env, GITSIGN_TRUSTED_ROOT: '' }, work);
+      answer = good;
+      const publicGood = (await loadTrust(trustOptionsFromConfig({ ...otherRoot, fulcioRoot: '' }, { offline: true }, {}))).material;
+      assert.equal(await fromCache(client, cfg, publicGood), null, 'a chain the trust root does not know');
+    } finally {
+      fake.close();
+    }
+  });
+
+  test('entries are bound to the Fulcio URL and the issuer, not only the host and directory', async () => {
+    const socket = socketPath();
+    const daemon = await startDaemon(['--socket', socket]);
+    try {
+      const token = spawnSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', sb.dir], { encoding: 'utf8' }).stdout.trim();
+      const id = await certify(sb.env.GITSIGN_FULCIO_URL, token, 'sandbox-user@example.com');
+      const credential = toWire({ privateKey: id.key, certificate: new Certificate(id.chain[0]), chain: id.chain.slice(1) });
+      const key = { id: 'host@/repo', fulcio: 'https://fulcio.one', issuer: 'https://issuer.one' };
+      const client = new CacheClient(socket);
+      assert.deepEqual(await client.store(key, credential), { ok: true, value: null });
+      assert.deepEqual(await client.get(key), { ok: true, value: credential });
+      for (const k of [{ ...key, fulcio: 'https://fulcio.two' }, { ...key, issuer: 'https://issuer.two' }, { ...key, id: 'host@/other' }]) {
+        assert.deepEqual(await client.get(k), { ok: true, value: null }, JSON.stringify(k));
+      }
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
+
+test('the daemon drops an entry when its certificate expires', async () => {
+  const { CredentialStore } = await import('../src/cache/store');
+  let now = Date.now();
+  const store = new CredentialStore(() => now);
+  const token = spawnSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', sb.dir], { encoding: 'utf8' }).stdout.trim();
+  const id = await certify(sb.env.GITSIGN_FULCIO_URL, token, 'sandbox-user@example.com');
+  const cert = new Certificate(id.chain[0]);
+  const key = { id: 'h@/r', fulcio: 'f', issuer: 'i' };
+  store.put(key, toWire({ privateKey: id.key, certificate: cert, chain: id.chain.slice(1) }));
+  assert.ok(store.get(key));
+  now = cert.notAfter.getTime() + 1;
+  assert.equal(store.get(key), null);
+  assert.equal(store.size, 0);
+  store.clear();
+});
