@@ -3,9 +3,8 @@ import { loadConfig } from '../config/config';
 import { GitsignError, isBadSignature, toGitsignError } from '../errors';
 import { joinSignature, objectSha1, payloadType } from '../git/objectHash';
 import { StatusWriter, goodSignatureLines } from '../git/status';
-import { onlineEntryFinder } from '../verify/onlineEntry';
 import { summaryLines } from '../verify/report';
-import { verifySettings } from '../verify/settings';
+import { signatureOptions, verifySettings } from '../verify/settings';
 import { SignatureFailure, verifyCmsSignature } from '../verify/signature';
 import { readStdin, teeStderrTo, writeErr } from './io';
 
@@ -23,17 +22,11 @@ export async function gitVerify(status: StatusWriter, positionals: string[]): Pr
     const payload = positionals[1] === '-' ? await readStdin() : readFileSync(positionals[1]);
     const cfg = loadConfig();
     teeStderrTo(cfg.logPath);
-    const offline = cfg.offline;
-    const settings = await verifySettings(cfg, { offline, ignoreTlog: false, ignoreSct: false });
+    const settings = await verifySettings(cfg, { offline: cfg.offline, ignoreTlog: false, ignoreSct: false });
+    // git passes only the payload: the object's SHA is rebuilt as gitsign does, for the Rekor search.
     const type = payloadType(payload);
-    const result = await verifyCmsSignature(payload, signature, {
-      trust: settings.trust.material,
-      findOnlineEntry: offline ? undefined : onlineEntryFinder(settings.rekorUrl, objectSha1(type, joinSignature(type, payload, signature))),
-      ignoreTlog: false,
-      ignoreSct: false,
-      identity: { kind: 'none' },
-      requireSignedMessageLabel: false,
-    });
+    const objectSha = objectSha1(type, joinSignature(type, payload, signature));
+    const result = await verifyCmsSignature(payload, signature, signatureOptions(settings, objectSha, { kind: 'none' }, false));
     fingerprint = result.certificate.fingerprint;
     writeErr(`${summaryLines(result, { validated: false }).join('\n')}\n`);
     writeErr('WARNING: git verify-commit does not verify cert claims. Prefer using `gitsign verify` instead.\n');

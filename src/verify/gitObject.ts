@@ -3,8 +3,7 @@ import type { RawObject } from '../git/catFile';
 import { objectSha1 } from '../git/objectHash';
 import { type ObjectType, signerEmail, splitObject } from '../git/rawobj';
 import type { IdentityCheck } from './identity';
-import { onlineEntryFinder } from './onlineEntry';
-import type { VerifySettings } from './settings';
+import { signatureOptions, type VerifySettings } from './settings';
 import { SignatureFailure, type VerifiedSignature, verifyCmsSignature } from './signature';
 import type { Certificate } from '../x509/certificate';
 
@@ -28,14 +27,7 @@ export async function verifyGitObject(obj: RawObject, settings: VerifySettings, 
       identity = { kind: 'committer', email: signerEmail(type, payload), issuer: request.issuer, issuerRegexp: request.issuerRegexp };
     }
     if (!signature) throw new GitsignError('NOT_SIGNED', `the ${type} is not signed`);
-    const ok = await verifyCmsSignature(payload, signature, {
-      trust: settings.trust.material,
-      findOnlineEntry: settings.offline ? undefined : onlineEntryFinder(settings.rekorUrl, objectSha1(type, obj.raw)),
-      ignoreTlog: settings.ignoreTlog,
-      ignoreSct: settings.ignoreSct,
-      identity,
-      requireSignedMessageLabel: true,
-    });
+    const ok = await verifyCmsSignature(payload, signature, signatureOptions(settings, objectSha1(type, obj.raw), identity, true));
     return { ok, identity };
   } catch (err) {
     const error = toGitsignError(err);

@@ -1,4 +1,7 @@
 import type { Config } from '../config/config';
+import type { IdentityCheck } from './identity';
+import { onlineEntryFinder } from './onlineEntry';
+import type { VerifyOptions } from './signature';
 import { loadTrust, type LoadedTrust, trustOptionsFromConfig } from '../trust/trustMaterial';
 
 /** Everything verification needs that does not change between objects: loaded once per process. */
@@ -17,4 +20,16 @@ export async function verifySettings(
 ): Promise<VerifySettings> {
   const trust = await loadTrust(trustOptionsFromConfig(cfg, flags, env));
   return { trust, offline: flags.offline, rekorUrl: cfg.rekor.replace(/\/+$/, ''), ignoreTlog: flags.ignoreTlog, ignoreSct: flags.ignoreSct };
+}
+
+/** Options for one signature: the log entry of an online-mode signature is searched by object SHA. */
+export function signatureOptions(settings: VerifySettings, objectSha: string, identity: IdentityCheck, requireSignedMessageLabel: boolean): VerifyOptions {
+  return {
+    trust: settings.trust.material,
+    findOnlineEntry: settings.offline ? undefined : onlineEntryFinder(settings.rekorUrl, objectSha),
+    ignoreTlog: settings.ignoreTlog,
+    ignoreSct: settings.ignoreSct,
+    identity,
+    requireSignedMessageLabel,
+  };
 }
