@@ -1,4 +1,5 @@
 import yargs, { type Argv } from 'yargs';
+import { GitsignError } from '../errors';
 import { VERSION, printVersion } from './version';
 
 /** The human subcommands, defined once with yargs (help and shell completion come from here). */
@@ -20,7 +21,21 @@ export const IDENTITY_OPTIONS = {
   stdin: { type: 'boolean', default: false, describe: 'Also read object names from standard input, one per line' },
 } as const;
 
+/**
+ * `gitsign completion [bash|zsh]`: yargs writes the script for the shell it finds in $SHELL; a shell
+ * named on the command line wins, so the script can be generated from any shell (install.sh does).
+ */
+function completionShell(argv: string[]): string[] {
+  if (argv[0] !== 'completion' || argv.length < 2) return argv;
+  const shell = argv[1];
+  if (shell !== 'bash' && shell !== 'zsh') throw new GitsignError('USAGE', `completion: unknown shell "${shell}" (bash or zsh)`);
+  process.env.SHELL = `/bin/${shell}`;
+  delete process.env.ZSH_NAME;
+  return [argv[0], ...argv.slice(2)];
+}
+
 export async function runCommands(argv: string[]): Promise<number> {
+  argv = completionShell(argv);
   let code = 0;
   const cli: Argv = yargs(argv)
     .scriptName('gitsign')
@@ -60,7 +75,7 @@ export async function runCommands(argv: string[]): Promise<number> {
     .command('version', 'Print the version, environment and parsed configuration', {}, () => {
       code = printVersion();
     })
-    .completion('completion', 'Print a shell completion script (bash or zsh)')
+    .completion('completion', 'Print a shell completion script: `gitsign completion bash` or `gitsign completion zsh` (default: $SHELL)')
     .version(VERSION)
     .help()
     .alias('h', 'help')

@@ -54,7 +54,8 @@ async function gitProtocol(argv: string[]): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   try {
     if (argv.length > 0 && SUBCOMMANDS.has(argv[0])) return await commands().runCommands(argv);
-    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') return await commands().runCommands(argv);
+    // --get-yargs-completions: what the shell completion scripts call on every <Tab>.
+    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === '--get-yargs-completions') return await commands().runCommands(argv);
     return await gitProtocol(argv);
   } catch (err) {
     const e = toGitsignError(err);
