@@ -195,7 +195,9 @@ describe('faults: one clear line, exit 1, nothing on stdout, nothing lost', () =
   async function faults(): Promise<[string, NodeJS.ProcessEnv, RegExp][]> {
     const port = await closedPort();
     return [
-      ['no token', { SIGSTORE_ID_TOKEN: undefined }, /no ID token/],
+      // Without any token gitsign logs in (test/login-browser.test.ts covers its failures); the envvar
+      // provider named alone has no login to fall back on.
+      ['no token', { SIGSTORE_ID_TOKEN: undefined, GITSIGN_TOKEN_PROVIDER: 'envvar' }, /token provider envvar is not available here/],
       ['a token that is not a JWT', { SIGSTORE_ID_TOKEN: 'not-a-token' }, /not a JWT/],
       ['a token Fulcio rejects', { SIGSTORE_ID_TOKEN: `${mintToken().slice(0, -8)}AAAAAAAA` }, /Fulcio answered 40\d/],
       ['Fulcio unreachable', { GITSIGN_FULCIO_URL: `http://127.0.0.1:${port}` }, /cannot reach Fulcio at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/],
