@@ -5,6 +5,7 @@ import { toTrustMaterial, type TrustMaterial } from '@sigstore/verify';
 import { X509Certificate } from '@sigstore/core';
 import { decodePemAll } from '../cms/pem';
 import { GitsignError } from '../errors';
+import { validateTrustedRoot } from './validateRoot';
 
 /**
  * Where trust comes from, in order: an explicit trusted_root.json; else the public-good root (TUF or
@@ -59,6 +60,7 @@ function readText(path: string, what: string): string {
 }
 
 export function materialFromJson(json: TrustedRootJson, source: string): LoadedTrust {
+  validateTrustedRoot(json, source);
   try {
     const root = TrustedRoot.fromJSON(json);
     return { material: toTrustMaterial(root), source };
