@@ -11,7 +11,8 @@ import { canonicalBody, hashedRekord } from '../rekor/hashedrekord';
 import { encodeLogEntry, type LogEntry } from '../rekor/tlogEntry';
 import { timestampSignature } from '../tsa/client';
 import { verifyChain } from '../verify/chain';
-import { SignedMessage, verifyLogEntry } from '../verify/logEntry';
+import { verifyLogEntry } from '../verify/logEntry';
+import { SignedMessage } from '../verify/signedContent';
 import { verifyTimestampToken } from '../verify/timestamp';
 import type { Credential, Say } from './credential';
 

@@ -1,7 +1,5 @@
 import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import type { X509Certificate } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
-import { verifySCTs } from '@sigstore/verify/dist/key/sct';
 import { decodePem, encodePem, pemLabel } from '../cms/pem';
 import { OID } from '../cms/oids';
 import { type SignedData, type SignerInfo, digest, digestName, findAttribute, parseSignedData, requiredAttribute } from '../cms/signedData';
@@ -10,9 +8,10 @@ import { canonicalBody, hashedRekord } from '../rekor/hashedrekord';
 import { decodeLogEntry, type LogEntry } from '../rekor/tlogEntry';
 import { RSA_ENCRYPTION, SIGNATURE_HASH } from '../x509/algorithms';
 import { Certificate } from '../x509/certificate';
-import { verifyChain } from './chain';
+import { verifyCertificateTrust } from './certificateTrust';
 import { checkIdentity, type IdentityCheck } from './identity';
-import { SignedMessage, verifyLogEntry } from './logEntry';
+import { verifyLogEntry } from './logEntry';
+import { SignedMessage } from './signedContent';
 import { verifyTimestampToken } from './timestamp';
 
 /**
@@ -123,27 +122,6 @@ function tsaTimes(si: SignerInfo, trust: TrustMaterial): Date[] {
   return (findAttribute(si.unsignedAttrs, OID.timeStampToken) ?? []).map((v) => verifyTimestampToken(v.raw, si.signature, trust));
 }
 
-function verifyChainAndSct(cert: Certificate, times: Date[], trust: TrustMaterial, ignoreSct: boolean): boolean {
-  let path: X509Certificate[] = [];
-  for (const t of times) {
-    try {
-      path = verifyChain(cert, t, trust);
-    } catch (err) {
-      throw new GitsignError('CERTIFICATE', `certificate is not trusted: ${(err as Error).message} (issuer ${cert.issuerString})`);
-    }
-  }
-  if (!cert.hasCodeSigningEku) throw new GitsignError('CERTIFICATE', 'certificate is not for code signing (no codeSigning extended key usage)');
-  if (ignoreSct) return false;
-  let scts: Buffer[];
-  try {
-    scts = verifySCTs(path[0], path[1] ?? path[0], trust.ctlogs);
-  } catch (err) {
-    throw new GitsignError('SCT', `certificate transparency SCT does not verify: ${(err as Error).message}`);
-  }
-  if (scts.length === 0) throw new GitsignError('SCT', 'certificate has no embedded SCT, so its issuance was never logged (use --insecure-ignore-sct to skip this check)');
-  return true;
-}
-
 async function verifySigner(sd: SignedData, si: SignerInfo, payload: Buffer, opts: VerifyOptions): Promise<VerifiedSignature> {
   const cert = findSignerCertificate(sd, si);
   try {
@@ -170,7 +148,7 @@ async function verifySigner(sd: SignedData, si: SignerInfo, payload: Buffer, opt
     const times = [...(tlog.integratedTime !== undefined ? [new Date(tlog.integratedTime * 1000)] : []), ...tsa];
     const timeSource: TimeSource = tlog.integratedTime !== undefined ? 'tlog' : tsa.length ? 'tsa' : 'unattested';
     const signingTime = times[0] ?? cert.notBefore;
-    const sctChecked = verifyChainAndSct(cert, times.length ? times : [cert.notBefore], opts.trust, opts.ignoreSct);
+    const sctChecked = verifyCertificateTrust(cert, times.length ? times : [cert.notBefore], opts.trust, opts.ignoreSct);
     checkIdentity(cert, opts.identity);
     return { certificate: cert, tlog, signingTime, timeSource, cmsSigningTime, sctChecked };
   } catch (err) {
