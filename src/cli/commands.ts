@@ -57,6 +57,24 @@ export async function runCommands(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'verify-bundle <artifact>',
+      'Verify a Sigstore bundle over a file or sha256:<hex> digest (the Sigstore conformance protocol)',
+      (y) =>
+        y
+          .positional('artifact', { type: 'string', demandOption: true, describe: 'The signed file, or sha256:<hex> of it' })
+          .options({
+            bundle: { type: 'string', demandOption: true, describe: 'The Sigstore bundle (v0.1 to v0.3) to verify' },
+            'certificate-identity': { type: 'string', describe: 'The identity (a SAN, exact) the Fulcio certificate must have' },
+            'certificate-oidc-issuer': { type: 'string', describe: 'The OIDC issuer (exact) the Fulcio certificate must name' },
+            key: { type: 'string', describe: 'A PEM public key: the bundle is signed with this managed key, not a certificate' },
+            'trusted-root': { type: 'string', describe: 'A Sigstore trusted_root.json to trust instead of the public-good root' },
+            staging: { type: 'boolean', default: false, describe: "Sigstore's staging instance (needs --trusted-root: its root is not bundled)" },
+          }),
+      async (args) => {
+        code = await (await import('./verifyBundleCommand')).verifyBundleCommand(args as unknown as import('./verifyBundleCommand').VerifyBundleArgs);
+      },
+    )
+    .command(
       'sandbox <action>',
       'Run a local Sigstore (OIDC issuer, Fulcio, Rekor, TSA) on 127.0.0.1: `up` serves it, `token` prints an ID token',
       (y) =>
