@@ -36,7 +36,10 @@ _gitsign_yargs_completions`;
 
 test('bash: subcommands and their options complete', () => {
   assert.deepEqual(bashComplete(['gitsign', 'verify-t']), ['verify-tag']);
-  assert.deepEqual(bashComplete(['gitsign', 've']).sort(), ['verify', 'verify-tag', 'version']);
+  // Every subcommand starting with "ve", whatever others are added later.
+  const ve = bashComplete(['gitsign', 've']);
+  assert.ok(['verify', 'verify-tag', 'version'].every((c) => ve.includes(c)), ve.join(' '));
+  assert.ok(ve.every((c) => c.startsWith('ve')), ve.join(' '));
   assert.deepEqual(bashComplete(['gitsign', 'verify', '--certificate-oidc-i']).sort(), ['--certificate-oidc-issuer', '--certificate-oidc-issuer-regexp']);
   assert.deepEqual(bashComplete(['gitsign', 'sandbox', '--iss']), ['--issuer-claims']);
 });

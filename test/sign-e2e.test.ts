@@ -14,6 +14,7 @@ import { Der } from '../src/asn1/reader';
 import { decodePem } from '../src/cms/pem';
 import { parseSignedData } from '../src/cms/signedData';
 import { splitCommit, splitTag } from '../src/git/rawobj';
+import { seededPublicGoodRoot } from '../src/trust/publicGood';
 import { TempRepo } from './helpers/gitRepo';
 import { BIN, CORPUS, sharedMissing } from './helpers/paths';
 import { removeDir, type Spawned, spawnSandbox, tempDir } from './sandbox/support';
@@ -39,6 +40,13 @@ function signingRepo(extra: NodeJS.ProcessEnv = {}): TempRepo {
   repo.git('config', 'gpg.format', 'x509');
   repo.git('config', 'gpg.x509.program', BIN);
   return repo;
+}
+
+/** The public-good trusted root (seeded in @sigstore/tuf) as a file: a trust root without the sandbox. */
+function publicGoodRootFile(): string {
+  const file = join(sandboxDir, 'public-good-trusted-root.json');
+  writeFileSync(file, JSON.stringify(seededPublicGoodRoot()));
+  return file;
 }
 
 function closedPort(): Promise<number> {
@@ -202,7 +210,7 @@ describe('faults: one clear line, exit 1, nothing on stdout, nothing lost', () =
       ['a token Fulcio rejects', { SIGSTORE_ID_TOKEN: `${mintToken().slice(0, -8)}AAAAAAAA` }, /Fulcio answered 40\d/],
       ['Fulcio unreachable', { GITSIGN_FULCIO_URL: `http://127.0.0.1:${port}` }, /cannot reach Fulcio at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/],
       ['Rekor unreachable', { GITSIGN_REKOR_URL: `http://127.0.0.1:${port}` }, /cannot reach Rekor at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/],
-      ['a trust root that does not hold the sandbox CA', { GITSIGN_TRUSTED_ROOT: join(CORPUS, 'trust', 'sigstore-go__public-good.json') }, /certificate from Fulcio does not verify/],
+      ['a trust root that does not hold the sandbox CA', { GITSIGN_TRUSTED_ROOT: publicGoodRootFile() }, /certificate from Fulcio does not verify/],
     ];
   }
 
