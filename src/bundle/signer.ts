@@ -10,7 +10,13 @@ import { Certificate } from '../x509/certificate';
  * trusted root and an identity), or a managed key the caller supplies (the bundle only hints at it).
  * The two must agree: a certificate bundle is not verified with --key, nor a key bundle by identity.
  */
-export type BundleSigner = { certificate: Certificate; key: KeyObject; logged: Signer } | { certificate?: undefined; key: KeyObject; logged: Signer };
+export interface BundleSigner {
+  /** Absent for a managed key. */
+  certificate?: Certificate;
+  key: KeyObject;
+  /** The signer as a log entry must name it. */
+  logged: Signer;
+}
 
 export function readPublicKey(path: string): KeyObject {
   let pem: Buffer;
