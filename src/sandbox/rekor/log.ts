@@ -26,6 +26,7 @@ interface Queued {
   body: Buffer;
   uuid: string;
   indexKeys: string[];
+  storedKeys: string[];
   resolve: (index: number) => void;
   reject: (err: unknown) => void;
 }
@@ -59,9 +60,9 @@ export class TransparencyLog {
     this.origin = `${name} - ${treeId}`;
   }
 
-  /** Replays entries read from disk (startup). Index keys are recomputed by the caller. */
+  /** Replays entries read from disk (startup). Index keys are recomputed by the caller, plus the stored ones. */
   restore(entry: StoredEntry, indexKeys: string[]): void {
-    this.integrate(entry.body, entry.integratedTime, indexKeys);
+    this.integrate(entry.body, entry.integratedTime, [...indexKeys, ...(entry.keys ?? [])]);
   }
 
   get size(): number {
@@ -83,15 +84,18 @@ export class TransparencyLog {
     return i;
   }
 
-  /** Adds a canonical body, or reports the index of the identical entry already logged. */
-  async add(body: Buffer, indexKeys: string[]): Promise<AddResult> {
+  /**
+   * Adds a canonical body, or reports the index of the identical entry already logged. `storedKeys`
+   * are the index keys a restart could not recompute from the body: they are written with it.
+   */
+  async add(body: Buffer, indexKeys: string[], storedKeys: string[] = []): Promise<AddResult> {
     const uuid = leafHash(body).toString('hex');
     const existing = this.byUuid.get(uuid);
     if (existing !== undefined) return { index: existing, created: false };
     const inFlight = this.pending.get(uuid);
     if (inFlight) return { index: await inFlight, created: false };
     const p = new Promise<number>((resolve, reject) => {
-      this.queue.push({ body, uuid, indexKeys, resolve, reject });
+      this.queue.push({ body, uuid, indexKeys, storedKeys, resolve, reject });
     });
     this.pending.set(uuid, p);
     this.scheduleFlush();
@@ -109,7 +113,7 @@ export class TransparencyLog {
         const batch = this.queue;
         this.queue = [];
         const time = Math.floor(Date.now() / 1000);
-        const records = batch.map((q, k) => ({ index: this.tree.size + k, integratedTime: time, body: q.body }));
+        const records = batch.map((q, k) => ({ index: this.tree.size + k, integratedTime: time, body: q.body, keys: q.storedKeys }));
         try {
           await this.store.append(records);
         } catch (err) {

@@ -1,19 +1,25 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject, verify as cryptoVerify } from 'node:crypto';
+import { dsse } from '@sigstore/core';
 import { decodePemAll, encodePem } from '../../cms/pem';
+import { dsseBody, intotoBody } from '../../rekor/envelopeEntry';
 import { canonicalBody } from '../../rekor/hashedrekord';
 import { Certificate } from '../../x509/certificate';
 import { verifyDigest } from '../crypto/prehash';
 
 /**
- * Rekor's handling of a proposed hashedrekord v0.0.1 entry: decode, cross-field validation, the
- * signature check against the key or certificate inside, canonicalization (key re-encoded as PEM, JCS
- * body), and the search-index keys (key hash, SAN subjects, artifact hash).
+ * Rekor's handling of proposed entries (hashedrekord, intoto and dsse v0.0.1): decode, cross-field
+ * validation, the signature check against the key or certificate inside, canonicalization (key
+ * re-encoded as PEM, JCS body; for the DSSE kinds only hashes of the envelope and payload, never the
+ * envelope), and the search-index keys (key hash, SAN subjects, artifact or envelope and payload
+ * hashes, and an in-toto statement's subject and material digests).
  */
 export class EntryRejected extends Error {}
 
 export interface CanonicalEntry {
   body: Buffer;
   indexKeys: string[];
+  /** Index keys the body cannot give back (from the envelope's payload): stored with the entry. */
+  payloadKeys: string[];
 }
 
 const HASH_SIZES: Record<string, number> = { sha256: 32, sha384: 48, sha512: 64 };
@@ -101,8 +107,129 @@ function hashedRekordV001(spec: Record<string, unknown>): CanonicalEntry {
   });
   const subjects = key.certificate ? key.certificate.subjectAlternativeNames : [];
   const indexKeys = [keyIndexKey(key), ...subjects, `${algorithm}:${hash.value}`].map((k) => k.toLowerCase());
-  return { body, indexKeys };
+  return { body, indexKeys, payloadKeys: [] };
 }
+
+const IN_TOTO = 'application/vnd.in-toto+json';
+
+interface ProposedEnvelope {
+  raw: Buffer;
+  payloadType: string;
+  payload: Buffer;
+  signatures: { sig: string; bytes: Buffer }[];
+}
+
+/** go-securesystemslib's decoding: padded standard base64, else padded URL-safe base64. */
+function dsseBase64(v: unknown, what: string): Buffer {
+  if (typeof v === 'string' && v.length % 4 === 0) {
+    if (/^[A-Za-z0-9+/]*={0,2}$/.test(v)) return Buffer.from(v, 'base64');
+    if (/^[A-Za-z0-9_-]*={0,2}$/.test(v)) return Buffer.from(v, 'base64url');
+  }
+  throw new EntryRejected(`unable to base64 decode ${what} (is ${what} in the right format?)`);
+}
+
+function parseEnvelope(text: unknown): ProposedEnvelope {
+  if (typeof text !== 'string' || text === '') throw new EntryRejected('missing envelope content');
+  let e: { payloadType?: unknown; payload?: unknown; signatures?: unknown };
+  try {
+    e = JSON.parse(text) as typeof e;
+  } catch (err) {
+    throw new EntryRejected(`invalid DSSE envelope: ${(err as Error).message}`);
+  }
+  if (!obj(e)) throw new EntryRejected('invalid DSSE envelope: not an object');
+  const payloadType = typeof e.payloadType === 'string' ? e.payloadType : '';
+  const payload = typeof e.payload === 'string' ? e.payload : '';
+  if (!Array.isArray(e.signatures) || e.signatures.length === 0) throw new EntryRejected('DSSE envelope must contain 1 or more signatures');
+  if (payload === '' || payloadType === '') throw new EntryRejected('invalid DSSE envelope');
+  const signatures = e.signatures.map((s: unknown) => {
+    const sig = obj(s)?.sig;
+    return { sig: typeof sig === 'string' ? sig : '', bytes: dsseBase64(sig, 'signature') };
+  });
+  return { raw: Buffer.from(text, 'utf8'), payloadType, payload: dsseBase64(payload, 'payload'), signatures };
+}
+
+/** Which of the envelope's signatures the key verifies, over PAE(payloadType, payload) with SHA-256 as Rekor loads it. */
+function verifiedBy(env: ProposedEnvelope, key: PkiKey): string[] {
+  const pae = dsse.preAuthEncoding(env.payloadType, env.payload);
+  const hash = key.key.asymmetricKeyType === 'ed25519' ? null : 'sha256';
+  return env.signatures
+    .filter((s) => {
+      try {
+        return cryptoVerify(hash, pae, key.key, s.bytes);
+      } catch {
+        return false;
+      }
+    })
+    .map((s) => s.sig);
+}
+
+/** An in-toto statement's subject digests and a SLSA predicate's material digests, as "alg:digest". */
+function statementKeys(env: ProposedEnvelope): string[] {
+  if (env.payloadType !== IN_TOTO) return [];
+  let st: { subject?: unknown; predicate?: { materials?: unknown } };
+  try {
+    st = JSON.parse(env.payload.toString('utf8')) as typeof st;
+  } catch {
+    return [];
+  }
+  const digests = (list: unknown): string[] =>
+    (Array.isArray(list) ? list : []).flatMap((d) => Object.entries(obj(obj(d)?.digest) ?? {}).map(([alg, v]) => `${alg}:${String(v)}`));
+  return [...digests(obj(st)?.subject), ...digests(obj(st?.predicate)?.materials)].map((k) => k.toLowerCase());
+}
+
+const sha256Key = (data: Buffer | string): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+
+function keyKeys(key: PkiKey): string[] {
+  return [`sha256:${keyIndexKey(key)}`, ...(key.certificate ? key.certificate.subjectAlternativeNames : [])];
+}
+
+/** intoto 0.0.1: the envelope and one key; hashes given by the client are ignored and recomputed. */
+function intotoV001(spec: Record<string, unknown>): CanonicalEntry {
+  const content = obj(spec.content);
+  if (!content) throw new EntryRejected('missing content in intoto v0.0.1 entry');
+  if (spec.publicKey === undefined || spec.publicKey === '') throw new EntryRejected('missing public key in intoto v0.0.1 entry');
+  const key = parsePkiKey(b64(spec.publicKey, 'public key'));
+  const env = parseEnvelope(content.envelope);
+  if (verifiedBy(env, key).length === 0) throw new EntryRejected('Accepted signatures do not match threshold, Found: 0, Expected 1');
+  const body = canonicalBody(intotoBody(env.raw, env.payload, key.canonicalPem));
+  const payloadKeys = statementKeys(env);
+  const indexKeys = [sha256Key(env.raw), ...keyKeys(key), sha256Key(env.payload), ...payloadKeys].map((k) => k.toLowerCase());
+  return { body, indexKeys, payloadKeys };
+}
+
+/**
+ * dsse 0.0.1: every signature must be verified by one of the verifiers, taken in order until all are;
+ * each verifier taken must verify at least one.
+ */
+function dsseV001(spec: Record<string, unknown>): CanonicalEntry {
+  const proposed = obj(spec.proposedContent);
+  if (!proposed) throw new EntryRejected('either proposedContent or envelopeHash, payloadHash, and signatures must be present');
+  if (spec.envelopeHash !== undefined || spec.payloadHash !== undefined || spec.signatures !== undefined) {
+    throw new EntryRejected('either proposedContent or envelopeHash, payloadHash, and signatures must be present but not both');
+  }
+  if (!Array.isArray(proposed.verifiers) || proposed.verifiers.length === 0) throw new EntryRejected('validation failure: proposedContent.verifiers in body should have at least 1 items');
+  const env = parseEnvelope(proposed.envelope);
+  const keyBySig = new Map<string, PkiKey>();
+  for (const v of proposed.verifiers) {
+    if (env.signatures.every((s) => keyBySig.has(s.sig))) break;
+    const key = parsePkiKey(b64(v, 'verifier'));
+    const sigs = verifiedBy(env, key);
+    if (sigs.length === 0) throw new EntryRejected('could not verify envelope: Accepted signatures do not match threshold, Found: 0, Expected 1');
+    for (const sig of sigs) keyBySig.set(sig, key);
+  }
+  if (env.signatures.some((s) => !keyBySig.has(s.sig))) throw new EntryRejected('all signatures must have a key that verifies it');
+  const signed = [...keyBySig].map(([sig, key]) => ({ sig, canonicalPem: key.canonicalPem }));
+  const body = canonicalBody(dsseBody(env.raw, env.payload, signed));
+  const payloadKeys = statementKeys(env);
+  const indexKeys = [...[...keyBySig.values()].flatMap(keyKeys), sha256Key(env.payload), sha256Key(env.raw), ...payloadKeys].map((k) => k.toLowerCase());
+  return { body, indexKeys, payloadKeys };
+}
+
+const KINDS: Record<string, (spec: Record<string, unknown>) => CanonicalEntry> = {
+  hashedrekord: hashedRekordV001,
+  intoto: intotoV001,
+  dsse: dsseV001,
+};
 
 /**
  * Validates and canonicalizes a proposed entry. Throws EntryRejected (Rekor: 400 "error processing
@@ -111,33 +238,57 @@ function hashedRekordV001(spec: Record<string, unknown>): CanonicalEntry {
 export function canonicalizeProposedEntry(proposed: unknown): CanonicalEntry {
   const p = obj(proposed);
   if (!p || typeof p.kind !== 'string') throw new EntryRejected('kind is required');
-  if (p.kind !== 'hashedrekord') throw new EntryRejected(`unsupported kind ${JSON.stringify(p.kind)} in the sandbox (hashedrekord only)`);
+  const kind = KINDS[p.kind];
+  if (!kind) throw new EntryRejected(`unsupported kind ${JSON.stringify(p.kind)} in the sandbox (${Object.keys(KINDS).join(', ')})`);
   if (typeof p.apiVersion !== 'string') throw new EntryRejected('apiVersion is required');
-  if (p.apiVersion !== '0.0.1') throw new EntryRejected(`hashedrekord implementation for version '${p.apiVersion}' not found`);
+  if (p.apiVersion !== '0.0.1') throw new EntryRejected(`${p.kind} implementation for version '${p.apiVersion}' not found`);
   const spec = obj(p.spec);
   if (!spec) throw new EntryRejected('spec is required');
-  return hashedRekordV001(spec);
+  return kind(spec);
 }
 
 /**
- * The search keys of a body the log already holds (replay at start-up). The body is canonical, so the
- * key hash is the hash of its key content as stored; keys shared by many entries are parsed once.
+ * The search keys of a body the log already holds (replay at start-up; the payload's keys are stored
+ * with the entry). The body is canonical, so a key's hash is the hash of its content as stored; keys
+ * shared by many entries are parsed once. intoto and dsse prefix the key hash with "sha256:", as Rekor.
  */
 export function indexKeysOfLoggedBody(body: Buffer, cache = new Map<string, string[]>()): string[] {
-  try {
-    const e = JSON.parse(body.toString('utf8')) as {
-      spec?: { data?: { hash?: { algorithm?: string; value?: string } }; signature?: { publicKey?: { content?: string } } };
-    };
-    const content = e.spec?.signature?.publicKey?.content ?? '';
-    let keyKeys = cache.get(content);
-    if (!keyKeys) {
+  const keysOf = (content: string): string[] => {
+    let keys = cache.get(content);
+    if (!keys) {
       const pem = Buffer.from(content, 'base64');
       const certs = decodePemAll(pem.toString('utf8'), 'CERTIFICATE');
-      keyKeys = [createHash('sha256').update(pem).digest('hex'), ...(certs.length ? new Certificate(certs[0]).subjectAlternativeNames : [])];
-      cache.set(content, keyKeys);
+      keys = [createHash('sha256').update(pem).digest('hex'), ...(certs.length ? new Certificate(certs[0]).subjectAlternativeNames : [])];
+      cache.set(content, keys);
     }
-    const hash = e.spec?.data?.hash;
-    return [...keyKeys, ...(hash ? [`${hash.algorithm}:${hash.value}`] : [])].map((k) => k.toLowerCase());
+    return keys;
+  };
+  const prefixed = (keys: string[]): string[] => [`sha256:${keys[0]}`, ...keys.slice(1)];
+  type Hash = { algorithm?: string; value?: string };
+  const hashKey = (h: Hash | undefined): string[] => (h ? [`${h.algorithm}:${h.value}`] : []);
+  try {
+    const e = JSON.parse(body.toString('utf8')) as {
+      kind?: string;
+      spec?: {
+        data?: { hash?: Hash };
+        signature?: { publicKey?: { content?: string } };
+        content?: { hash?: Hash; payloadHash?: Hash };
+        publicKey?: string;
+        signatures?: { verifier?: string }[];
+        envelopeHash?: Hash;
+        payloadHash?: Hash;
+      };
+    };
+    const spec = e.spec ?? {};
+    let keys: string[];
+    if (e.kind === 'intoto') {
+      keys = [...hashKey(spec.content?.hash), ...prefixed(keysOf(spec.publicKey ?? '')), ...hashKey(spec.content?.payloadHash)];
+    } else if (e.kind === 'dsse') {
+      keys = [...(spec.signatures ?? []).flatMap((sig) => prefixed(keysOf(sig.verifier ?? ''))), ...hashKey(spec.payloadHash), ...hashKey(spec.envelopeHash)];
+    } else {
+      keys = [...keysOf(spec.signature?.publicKey?.content ?? ''), ...hashKey(spec.data?.hash)];
+    }
+    return keys.map((k) => k.toLowerCase());
   } catch {
     return [];
   }

@@ -85,7 +85,7 @@ export class RekorService {
       if (err instanceof EntryRejected) throw badRequest(`error processing entry: ${err.message}`);
       throw err;
     }
-    const result = await this.log.add(canonical.body, canonical.indexKeys);
+    const result = await this.log.add(canonical.body, canonical.indexKeys, canonical.payloadKeys);
     const id = this.log.entryId(result.index);
     if (!result.created) {
       throw new RekorError(409, 409, `an equivalent entry already exists in the transparency log with UUID ${id}`, { Location: this.location(req, id) });

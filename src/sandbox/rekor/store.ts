@@ -15,12 +15,14 @@ export interface StoredEntry {
   index: number;
   integratedTime: number;
   body: Buffer;
+  /** Search keys the body cannot give back (a DSSE payload's digests); absent when there are none. */
+  keys?: string[];
 }
 
 const checksum = (json: string): string => createHash('sha256').update(json).digest('hex').slice(0, 16);
 
 export function encodeRecord(e: StoredEntry): Buffer {
-  const json = JSON.stringify({ i: e.index, t: e.integratedTime, b: e.body.toString('base64') });
+  const json = JSON.stringify({ i: e.index, t: e.integratedTime, b: e.body.toString('base64'), ...(e.keys?.length ? { k: e.keys } : {}) });
   return Buffer.from(`${json}\t${checksum(json)}\n`);
 }
 
@@ -30,9 +32,10 @@ function decodeRecord(line: string, expectedIndex: number): StoredEntry | undefi
   const json = line.slice(0, tab);
   if (checksum(json) !== line.slice(tab + 1)) return undefined;
   try {
-    const r = JSON.parse(json) as { i: unknown; t: unknown; b: unknown };
+    const r = JSON.parse(json) as { i: unknown; t: unknown; b: unknown; k?: unknown };
     if (r.i !== expectedIndex || typeof r.t !== 'number' || typeof r.b !== 'string') return undefined;
-    return { index: r.i, integratedTime: r.t, body: Buffer.from(r.b, 'base64') };
+    if (r.k !== undefined && !(Array.isArray(r.k) && r.k.every((k) => typeof k === 'string'))) return undefined;
+    return { index: r.i, integratedTime: r.t, body: Buffer.from(r.b, 'base64'), ...(r.k ? { keys: r.k as string[] } : {}) };
   } catch {
     return undefined;
   }
