@@ -6,8 +6,8 @@ import { parseV2Body } from './v2/entryBody';
 
 /**
  * Reads a log entry's canonicalized body into a LoggedSignature. Rekor v1 kinds are parsed here
- * (hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.2: hex digests, base64 PEM signers); the Rekor v2 kinds
- * (hashedrekord 0.0.2, dsse 0.0.2) in v2/entryBody.ts.
+ * (hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.1 and 0.0.2: hex digests, base64 PEM signers); the
+ * Rekor v2 kinds (hashedrekord 0.0.2, dsse 0.0.2) in v2/entryBody.ts.
  */
 const V1_HASHES = new Set(['sha256', 'sha384', 'sha512']);
 
@@ -56,6 +56,16 @@ function dsseV001(spec: unknown): Omit<LoggedSignature, 'type'> {
   };
 }
 
+/** intoto 0.0.1 (what gitsign attest logs) keeps one signer and the envelope's digest, not its signature. */
+function intotoV001(spec: unknown): Omit<LoggedSignature, 'type'> {
+  const payloadHash = (spec as { content?: { payloadHash?: unknown } }).content?.payloadHash;
+  return {
+    envelopeDigest: hexDigest(field(spec, 'content.hash', 'object'), 'spec.content.hash'),
+    payloadDigest: payloadHash === undefined ? undefined : hexDigest(payloadHash, 'spec.content.payloadHash'),
+    signatures: [{ signer: pemSigner(field<string>(spec, 'publicKey', 'string'), 'spec.publicKey') }],
+  };
+}
+
 /** intoto 0.0.2 logs each signature base64-encoded twice. */
 function intotoV002(spec: unknown): Omit<LoggedSignature, 'type'> {
   return {
@@ -70,6 +80,7 @@ function intotoV002(spec: unknown): Omit<LoggedSignature, 'type'> {
 const PARSERS: Record<string, (spec: unknown) => Omit<LoggedSignature, 'type'>> = {
   'hashedrekord/0.0.1': hashedRekordV001,
   'dsse/0.0.1': dsseV001,
+  'intoto/0.0.1': intotoV001,
   'intoto/0.0.2': intotoV002,
   'hashedrekord/0.0.2': (spec) => parseV2Body('hashedrekord', spec),
   'dsse/0.0.2': (spec) => parseV2Body('dsse', spec),

@@ -19,9 +19,12 @@ export interface LoggedSignature {
   type: string;
   /** hashedrekord: the digest of the signed bytes (for a DSSE envelope, of its PAE). */
   signedDigest?: LoggedDigest;
-  /** dsse and intoto: the digest of the envelope payload. */
+  /** dsse and intoto: the digest of the envelope payload (absent from the oldest intoto 0.0.1 entries). */
   payloadDigest?: LoggedDigest;
-  signatures: { signature: Buffer; signer: LoggedSigner }[];
+  /** intoto 0.0.1: the digest of the whole serialized envelope, which it keeps instead of the signature. */
+  envelopeDigest?: LoggedDigest;
+  /** `signature` is absent when only the envelope digest records it (intoto 0.0.1). */
+  signatures: { signature?: Buffer; signer: LoggedSigner }[];
 }
 
 /** A field of an entry body; a missing or mistyped field is a malformed body. */

@@ -4,10 +4,10 @@ import type { SignedContent } from './signedContent';
 
 /**
  * A log entry vouches only for what it records: the signed bytes' digest (hashedrekord) or the DSSE
- * payload's (dsse, intoto), the signer, and the signature, compared in that order so the message names
- * the first thing that differs. A hashedrekord entry may log a DSSE envelope by the digest of its PAE
- * (Rekor v2's hashedrekord-over-DSSE); @sigstore/verify 3.1.1 compares that digest with the payload's
- * and rejects such valid entries.
+ * payload's (dsse, intoto) and the whole envelope's (intoto 0.0.1), the signer, and the signature,
+ * compared in that order so the message names the first thing that differs. A hashedrekord entry may
+ * log a DSSE envelope by the digest of its PAE (Rekor v2's hashedrekord-over-DSSE); @sigstore/verify
+ * 3.1.1 compares that digest with the payload's and rejects such valid entries.
  */
 function mismatch(what: string): GitsignError {
   return new GitsignError('TLOG', `transparency log entry does not match the signature: ${what}`);
@@ -25,6 +25,11 @@ export function checkEntryMatches(logged: LoggedSignature, content: SignedConten
     if (!content.payloadDigest) throw mismatch(`a ${logged.type} entry logs a DSSE envelope, not a message signature`);
     if (!content.payloadDigest(logged.payloadDigest.algorithm)?.equals(logged.payloadDigest.value)) throw mismatch('it records another DSSE payload');
   }
+  if (logged.envelopeDigest) {
+    const want = content.envelopeDigest?.(logged.envelopeDigest.algorithm);
+    if (!want) throw mismatch(`a ${logged.type} entry logs a whole serialized DSSE envelope, which this signature does not come with`);
+    if (!want.equals(logged.envelopeDigest.value)) throw mismatch('it records another DSSE envelope');
+  }
   if (logged.signatures.length !== 1) throw mismatch(`it records ${logged.signatures.length} signatures, not one`);
   const [{ signature, signer }] = logged.signatures;
   if (content.signer) {
@@ -34,5 +39,6 @@ export function checkEntryMatches(logged: LoggedSignature, content: SignedConten
       throw mismatch('it names another public key');
     }
   }
-  if (!signature.equals(content.signature)) throw mismatch('it records another signature');
+  // Without a logged signature (intoto 0.0.1) the envelope digest, which covers it, has been compared.
+  if (signature && !signature.equals(content.signature)) throw mismatch('it records another signature');
 }

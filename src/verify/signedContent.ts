@@ -21,6 +21,8 @@ export interface SignedContent {
   signedDigest(algorithm: string): Buffer | undefined;
   /** DSSE only: digest of the envelope payload. */
   payloadDigest?(algorithm: string): Buffer | undefined;
+  /** DSSE only, when the serialized envelope is known: its digest (what intoto 0.0.1 logs). */
+  envelopeDigest?(algorithm: string): Buffer | undefined;
   readonly signature: Buffer;
   /** Absent when the caller has bound the log entry to its signer already. */
   readonly signer?: Signer;
@@ -71,8 +73,14 @@ export class SignedEnvelope implements SignedContent {
     payloadType: string,
     readonly signature: Buffer,
     readonly signer?: Signer,
+    /** The envelope as serialized and logged, when there is one (not in a bundle). */
+    private readonly envelope?: Buffer,
   ) {
     this.pae = dsse.preAuthEncoding(payloadType, payload);
+  }
+
+  envelopeDigest(algorithm: string): Buffer | undefined {
+    return this.envelope && createHash(algorithm).update(this.envelope).digest();
   }
 
   signedDigest(algorithm: string): Buffer {
