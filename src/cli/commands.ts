@@ -75,6 +75,17 @@ export async function runCommands(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'show [revision]',
+      'Print the in-toto statement describing a commit or annotated tag and its signature (experimental, as gitsign)',
+      (y) =>
+        y
+          .positional('revision', { type: 'string', describe: 'A commit or annotated tag (default HEAD)' })
+          .options({ remote: { type: 'string', alias: 'r', default: 'origin', describe: 'The git remote whose URL names the subject' } }),
+      async (args) => {
+        code = await (await import('./showCommand')).showCommand(args as unknown as import('./showCommand').ShowArgs);
+      },
+    )
+    .command(
       'sandbox <action>',
       'Run a local Sigstore (OIDC issuer, Fulcio, Rekor, TSA) on 127.0.0.1: `up` serves it, `token` prints an ID token',
       (y) =>

@@ -57,8 +57,8 @@ export class SignatureFailure extends GitsignError {
   }
 }
 
-
-function findSignerCertificate(sd: SignedData, si: SignerInfo): Certificate {
+/** The signer's certificate among those the signature carries, by issuer and serial or by key ID. */
+export function findSignerCertificate(sd: SignedData, si: SignerInfo): Certificate {
   for (const der of sd.certificates) {
     const cert = new Certificate(der);
     if ('issuer' in si.sid ? cert.matchesSignerId(si.sid.issuer, si.sid.serial) : cert.extensionValue('2.5.29.14')?.subarray(2).equals(si.sid.subjectKeyId)) {
