@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { parseBundle } from '../src/bundle/parse';
+import { type BundlePolicy, verifyBundle } from '../src/bundle/verifyBundle';
 import { GitsignError } from '../src/errors';
 import { seededPublicGoodRoot } from '../src/trust/publicGood';
 import { materialFromJson } from '../src/trust/trustMaterial';
+import { CONFORMANCE } from './helpers/paths';
 
 /**
  * A trusted root is validated, not just read: each log, CT log, CA and TSA needs its key or chain and
- * a validity period with a start; an end may be absent or null (open) but not before the start.
+ * a validity period with a start; an end may be absent or null (open) but not before the start, and
+ * it includes its last second.
  */
 type Root = Record<string, unknown> & { tlogs: Record<string, unknown>[]; ctlogs: Record<string, unknown>[]; certificateAuthorities: Record<string, unknown>[]; timestampAuthorities: Record<string, unknown>[] };
 
@@ -73,4 +79,31 @@ test('keys, log IDs and the media type are checked', () => {
   media.mediaType = 'application/json';
   rejects(media, /mediaType "application\/json" is not a Sigstore trusted root/);
   rejects([], /the document is not a JSON object/);
+});
+
+describe('validity ends are inclusive, to the second', { skip: existsSync(CONFORMANCE) ? false : `${CONFORMANCE} is absent` }, () => {
+  const IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+  const policy: BundlePolicy = { identity: { kind: 'policy', policy: { identity: IDENTITY, issuer: 'https://token.actions.githubusercontent.com' } } };
+  const artifact = readFileSync(join(CONFORMANCE, 'a.txt'));
+
+  /** The case's bundle against its trusted root, with one validity end moved by `shift` seconds. */
+  function verifyWithEnd(name: string, edit: (r: Root) => Record<string, unknown>, shift: number): void {
+    const dir = join(CONFORMANCE, name);
+    const r = JSON.parse(readFileSync(join(dir, 'trusted_root.json'), 'utf8')) as Root;
+    const validFor = edit(r);
+    validFor.end = new Date(Date.parse(validFor.end as string) + shift * 1000).toISOString();
+    verifyBundle(parseBundle(readFileSync(join(dir, 'bundle.sigstore.json'), 'utf8')), artifact, policy, materialFromJson(r, name).material);
+  }
+
+  test('a log key whose validity ends at the integrated time vouches for it; a second earlier, it does not', () => {
+    const tlog = (r: Root) => key(r.tlogs.find((t) => (t.baseUrl as string) === 'https://rekor.sigstore.dev') as Record<string, unknown>).validFor as Record<string, unknown>;
+    verifyWithEnd('trust-root-tlog-validity-end-inclusive', tlog, 0);
+    assert.throws(() => verifyWithEnd('trust-root-tlog-validity-end-inclusive', tlog, -1), /key of log https:\/\/rekor\.sigstore\.dev was not valid at 2023-07-12T15:56:36\.000Z/);
+  });
+
+  test('a timestamp authority whose validity ends at the timestamp vouches for it; a second earlier, it does not', () => {
+    const tsa = (r: Root) => r.timestampAuthorities[0].validFor as Record<string, unknown>;
+    verifyWithEnd('trust-root-tsa-validity-end-inclusive', tsa, 0);
+    assert.throws(() => verifyWithEnd('trust-root-tsa-validity-end-inclusive', tsa, -1), /its time 2025-06-12T12:02:20\.000Z is outside its timestamp authority's validity/);
+  });
 });

@@ -29,18 +29,18 @@ function fail(why: string): GitsignError {
   return new GitsignError('TLOG', `transparency log entry does not verify: ${why}`);
 }
 
-function findLog(entry: LogEntry, trust: TrustMaterial): Log {
-  const log = trust.tlogs.find((t) => t.logID.equals(entry.logId.keyId));
-  if (!log) throw fail(`its log (ID ${Buffer.from(entry.logId.keyId).toString('base64')}) is not in the trusted root`);
-  return log;
-}
+const validAt = (log: Log, t: Date): boolean => log.validFor.start <= t && t <= log.validFor.end; // both ends included
 
-/** Validity periods include both ends. */
-function checkKeyValid(log: Log, time: Date): void {
-  if (time < log.validFor.start || time > log.validFor.end) {
-    const end = log.validFor.end.getTime() >= 8.64e15 ? 'no end' : log.validFor.end.toISOString();
-    throw fail(`the key of log ${log.baseURL} was not valid at ${time.toISOString()} (valid from ${log.validFor.start.toISOString()} to ${end})`);
-  }
+/** The trusted log the entry names whose key was valid at every attested time (a root may list a key twice). */
+function findLog(entry: LogEntry, trust: TrustMaterial, times: Date[]): Log {
+  const logs = trust.tlogs.filter((t) => t.logID.equals(entry.logId.keyId));
+  if (logs.length === 0) throw fail(`its log (ID ${Buffer.from(entry.logId.keyId).toString('base64')}) is not in the trusted root`);
+  const log = logs.find((l) => times.every((t) => validAt(l, t)));
+  if (log) return log;
+  const [first] = logs;
+  const bad = times.find((t) => !validAt(first, t)) as Date;
+  const end = first.validFor.end.getTime() >= 8.64e15 ? 'no end' : first.validFor.end.toISOString();
+  throw fail(`the key of log ${first.baseURL} was not valid at ${bad.toISOString()} (valid from ${first.validFor.start.toISOString()} to ${end})`);
 }
 
 /**
@@ -63,10 +63,9 @@ function verifyInclusionProof(entry: LogEntry, log: Log): void {
 
 export function verifyLogEntry(entry: LogEntry, content: SignedContent, trust: TrustMaterial, times: Date[] = []): VerifiedEntry {
   checkEntryMatches(parseEntryBody(entry), content);
-  const log = findLog(entry, trust);
   const promise = entry.inclusionPromise;
   const integratedTime = promise ? new Date(Number(entry.integratedTime) * 1000) : undefined;
-  for (const t of integratedTime ? [integratedTime] : times) checkKeyValid(log, t);
+  const log = findLog(entry, trust, integratedTime ? [integratedTime] : times);
   if (promise) {
     try {
       verifyTLogSET({ ...entry, inclusionPromise: promise }, [log]);
