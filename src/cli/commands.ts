@@ -109,10 +109,10 @@ export async function runCommands(argv: string[]): Promise<number> {
     .help()
     .alias('h', 'help')
     .strict()
+    // Thrown, not printed: yargs would otherwise go on to run the command with the invalid arguments.
     .fail((msg, err) => {
       if (err) throw err;
-      process.stderr.write(`gitsign: ${msg}\n`);
-      code = 2;
+      throw new GitsignError('USAGE', msg);
     })
     .wrap(Math.min(110, process.stdout.columns || 100));
   await cli.parseAsync();
