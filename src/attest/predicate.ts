@@ -30,7 +30,7 @@ interface Headers {
   bodyStart: number;
 }
 
-/** Headers a well-formed object has at most once; a repeated one makes the object ambiguous (gitsign refuses it too). */
+/** Headers an object has at most once; a repeated one makes it ambiguous (gitsign refuses it too). */
 const SINGLETONS = {
   commit: ['tree', 'author', 'committer', 'gpgsig', 'gpgsig-sha256'],
   tag: ['object', 'type', 'tag', 'tagger', 'gpgsig', 'gpgsig-sha256'],

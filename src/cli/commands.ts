@@ -21,6 +21,11 @@ export const IDENTITY_OPTIONS = {
   stdin: { type: 'boolean', default: false, describe: 'Also read object names from standard input, one per line' },
 } as const;
 
+/** verify-attestation: the certificate is only in the log (no --offline or --insecure-ignore-tlog); no --stdin. */
+const { offline: _offline, 'insecure-ignore-tlog': _ignoreTlog, stdin: _stdin, ...ATTESTATION_IDENTITY_OPTIONS } = IDENTITY_OPTIONS;
+
+const OBJTYPE = { type: 'string', choices: ['commit', 'tree'] } as const;
+
 /**
  * `gitsign completion [bash|zsh]`: yargs writes the script for the shell it finds in $SHELL; a shell
  * named on the command line wins, so the script can be generated from any shell (install.sh does).
@@ -72,6 +77,35 @@ export async function runCommands(argv: string[]): Promise<number> {
           }),
       async (args) => {
         code = await (await import('./verifyBundleCommand')).verifyBundleCommand(args as unknown as import('./verifyBundleCommand').VerifyBundleArgs);
+      },
+    )
+    .command(
+      'attest',
+      'Sign an in-toto attestation about HEAD (or its tree) and store it on refs/attestations/commits (or /trees)',
+      (y) =>
+        y.options({
+          objtype: { ...OBJTYPE, default: 'commit', describe: 'What to attest: the commit HEAD, or its tree' },
+          filepath: { type: 'string', alias: 'f', describe: 'The attestation file (a JSON object: the predicate)' },
+          type: { type: 'string', describe: 'The predicate type URI' },
+        }),
+      async (args) => {
+        code = await (await import('./attestCommand')).attestCommand(args as unknown as import('./attestCommand').AttestArgs);
+      },
+    )
+    .command(
+      'verify-attestation [revision]',
+      'Verify the attestations stored for a commit (default HEAD) and its tree, and print their predicates',
+      (y) =>
+        y
+          .positional('revision', { type: 'string', describe: 'A commit (its tree\'s attestations are verified too) or a tree' })
+          .options({
+            ...ATTESTATION_IDENTITY_OPTIONS,
+            type: { type: 'string', describe: 'Only attestations of this predicate type URI' },
+            objtype: { ...OBJTYPE, describe: 'Only attestations of the commit, or only of its tree' },
+            json: { ...IDENTITY_OPTIONS.json, describe: 'Print one JSON object per attestation' },
+          }),
+      async (args) => {
+        code = await (await import('./verifyAttestationCommand')).verifyAttestationCommand(args as unknown as import('./verifyAttestationCommand').VerifyAttestationArgs);
       },
     )
     .command(

@@ -44,16 +44,23 @@ function entryOf(what: string, res: HttpResponse): { uuid: string; entry: RekorE
   return { uuid: keys[0], entry: body[keys[0]] };
 }
 
-export async function searchByCertificate(baseUrl: string, certPem: string): Promise<string[]> {
+/** POST /api/v1/index/retrieve: the UUIDs of the entries with a search key. */
+async function searchIndex(baseUrl: string, query: unknown): Promise<string[]> {
   const what = 'searching Rekor';
-  const res = await rekorCall(what, `${baseUrl}/api/v1/index/retrieve`, {
-    method: 'POST',
-    body: JSON.stringify({ publicKey: { content: Buffer.from(certPem).toString('base64'), format: 'x509' } }),
-  });
+  const res = await rekorCall(what, `${baseUrl}/api/v1/index/retrieve`, { method: 'POST', body: JSON.stringify(query) });
   if (res.status !== 200) throw rekorError(what, res);
   const body = parseJson<unknown>(SERVICE, res);
   if (!Array.isArray(body) || !body.every((u) => typeof u === 'string')) throw new GitsignError('TLOG', `${what}: unexpected answer`);
   return body as string[];
+}
+
+export function searchByCertificate(baseUrl: string, certPem: string): Promise<string[]> {
+  return searchIndex(baseUrl, { publicKey: { content: Buffer.from(certPem).toString('base64'), format: 'x509' } });
+}
+
+/** By an artifact's (or a DSSE envelope's or payload's) hash: "sha256:<hex>". */
+export function searchByHash(baseUrl: string, hash: string): Promise<string[]> {
+  return searchIndex(baseUrl, { hash });
 }
 
 export async function getEntry(baseUrl: string, uuid: string): Promise<{ uuid: string; entry: RekorEntryJson }> {

@@ -60,7 +60,7 @@ export class TransparencyLog {
     this.origin = `${name} - ${treeId}`;
   }
 
-  /** Replays entries read from disk (startup). Index keys are recomputed by the caller, plus the stored ones. */
+  /** Replays entries read from disk (startup). Index keys are recomputed by the caller, plus those stored. */
   restore(entry: StoredEntry, indexKeys: string[]): void {
     this.integrate(entry.body, entry.integratedTime, [...indexKeys, ...(entry.keys ?? [])]);
   }

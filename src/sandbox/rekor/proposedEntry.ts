@@ -148,7 +148,7 @@ function parseEnvelope(text: unknown): ProposedEnvelope {
   return { raw: Buffer.from(text, 'utf8'), payloadType, payload: dsseBase64(payload, 'payload'), signatures };
 }
 
-/** Which of the envelope's signatures the key verifies, over PAE(payloadType, payload) with SHA-256 as Rekor loads it. */
+/** The envelope's signatures the key verifies over PAE(payloadType, payload), with SHA-256 as Rekor does. */
 function verifiedBy(env: ProposedEnvelope, key: PkiKey): string[] {
   const pae = dsse.preAuthEncoding(env.payloadType, env.payload);
   const hash = key.key.asymmetricKeyType === 'ed25519' ? null : 'sha256';
