@@ -6,9 +6,10 @@ import { GitsignError } from '../errors';
 import { CatFile } from '../git/catFile';
 import { signerEmail } from '../git/rawobj';
 import { describeIdentityCheck } from '../verify/gitObject';
-import { type IdentityCheck, identityCheckFrom } from '../verify/identity';
+import type { IdentityCheck } from '../verify/identity';
 import { jsonReport, summaryLines } from '../verify/report';
 import { verifySettings } from '../verify/settings';
+import { type IdentityArgs, identityFromArgs } from './identityArgs';
 import { writeErr, writeOut } from './io';
 
 /**
@@ -17,19 +18,10 @@ import { writeErr, writeOut } from './io';
  * summary and predicate (--json: one object per attestation). Exit 0 only when at least one was found
  * and every one shown verified.
  */
-export interface VerifyAttestationArgs {
+export interface VerifyAttestationArgs extends IdentityArgs {
   revision?: string;
   type?: string;
   objtype?: ObjectKind;
-  'certificate-identity'?: string;
-  'certificate-identity-regexp'?: string;
-  'certificate-oidc-issuer'?: string;
-  'certificate-oidc-issuer-regexp'?: string;
-  'certificate-github-workflow-trigger'?: string;
-  'certificate-github-workflow-sha'?: string;
-  'certificate-github-workflow-name'?: string;
-  'certificate-github-workflow-repository'?: string;
-  'certificate-github-workflow-ref'?: string;
   'insecure-ignore-sct'?: boolean;
   'trusted-root'?: string;
   json?: boolean;
@@ -83,17 +75,7 @@ function render(a: StoredAttestation, o: AttestationOutcome, identity: IdentityC
 }
 
 export async function verifyAttestationCommand(args: VerifyAttestationArgs): Promise<number> {
-  const request = identityCheckFrom({
-    identity: args['certificate-identity'],
-    identityRegexp: args['certificate-identity-regexp'],
-    issuer: args['certificate-oidc-issuer'],
-    issuerRegexp: args['certificate-oidc-issuer-regexp'],
-    githubWorkflowTrigger: args['certificate-github-workflow-trigger'],
-    githubWorkflowSha: args['certificate-github-workflow-sha'],
-    githubWorkflowName: args['certificate-github-workflow-name'],
-    githubWorkflowRepository: args['certificate-github-workflow-repository'],
-    githubWorkflowRef: args['certificate-github-workflow-ref'],
-  });
+  const request = identityFromArgs(args);
   const rev = args.revision ?? 'HEAD';
   const catFile = new CatFile();
   let found: StoredAttestation[];

@@ -4,9 +4,9 @@ import { loadConfig } from '../config/config';
 import { GitsignError, toGitsignError } from '../errors';
 import { CatFile } from '../git/catFile';
 import { revList } from '../git/revisions';
-import { identityCheckFrom } from '../verify/identity';
 import { verifyGitObject } from '../verify/gitObject';
 import { verifySettings } from '../verify/settings';
+import { type IdentityArgs, identityFromArgs } from './identityArgs';
 import { writeErr, writeOut } from './io';
 import { type RenderedOutcome, renderOutcome } from './verifyOutput';
 import { VerifyPool } from './verifyPool';
@@ -16,18 +16,9 @@ import { VerifyPool } from './verifyPool';
  * pipelined cat-file for all, verification on worker threads when there are many. Exit 0 only when
  * every object verified.
  */
-export interface VerifyArgs {
+export interface VerifyArgs extends IdentityArgs {
   revisions?: string[];
   tags?: string[];
-  'certificate-identity'?: string;
-  'certificate-identity-regexp'?: string;
-  'certificate-oidc-issuer'?: string;
-  'certificate-oidc-issuer-regexp'?: string;
-  'certificate-github-workflow-trigger'?: string;
-  'certificate-github-workflow-sha'?: string;
-  'certificate-github-workflow-name'?: string;
-  'certificate-github-workflow-repository'?: string;
-  'certificate-github-workflow-ref'?: string;
   'insecure-ignore-sct'?: boolean;
   'insecure-ignore-tlog'?: boolean;
   offline?: boolean;
@@ -68,17 +59,7 @@ function usePool(kind: 'commit' | 'tag', args: VerifyArgs): boolean {
 }
 
 export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): Promise<number> {
-  const identity = identityCheckFrom({
-    identity: args['certificate-identity'],
-    identityRegexp: args['certificate-identity-regexp'],
-    issuer: args['certificate-oidc-issuer'],
-    issuerRegexp: args['certificate-oidc-issuer-regexp'],
-    githubWorkflowTrigger: args['certificate-github-workflow-trigger'],
-    githubWorkflowSha: args['certificate-github-workflow-sha'],
-    githubWorkflowName: args['certificate-github-workflow-name'],
-    githubWorkflowRepository: args['certificate-github-workflow-repository'],
-    githubWorkflowRef: args['certificate-github-workflow-ref'],
-  });
+  const identity = identityFromArgs(args);
   const cfg = loadConfig();
   const offline = Boolean(args.offline) || cfg.offline;
   const flags = {
