@@ -15,6 +15,8 @@ import { TransparencyLog } from './rekor/log';
 import { indexKeysOfLoggedBody } from './rekor/proposedEntry';
 import { RekorService } from './rekor/service';
 import { EntryStore, loadEntries } from './rekor/store';
+import { ed25519LogId } from './rekor/v2LogId';
+import { RekorV2Service } from './rekor/v2Service';
 import { writeFileAtomic } from './state/fsutil';
 import { acquireLock } from './state/lock';
 import { loadOrCreateMaterial } from './state/material';
@@ -74,6 +76,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   const release = acquireLock(paths.lock, paths.dir);
   let store: EntryStore | undefined;
+  let storeV2: EntryStore | undefined;
   try {
     const { material, created } = loadOrCreateMaterial(paths.keys);
     const loaded = loadEntries(paths.log);
@@ -81,6 +84,12 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
     const log = new TransparencyLog(store, material.rekor.key, material.rekor.pub, material.treeId, CHECKPOINT_NAME);
     const keyCache = new Map<string, string[]>();
     for (const e of loaded.entries) log.restore(e, indexKeysOfLoggedBody(e.body, keyCache));
+    // The Rekor v2 log: its own tree, file and Ed25519 key; checkpoints name the bare host.
+    const loadedV2 = loadEntries(paths.logV2);
+    storeV2 = await EntryStore.open(paths.logV2);
+    const v2LogId = ed25519LogId(CHECKPOINT_NAME, material.rekorV2.pub);
+    const logV2 = new TransparencyLog(storeV2, material.rekorV2.key, material.rekorV2.pub, material.treeId, CHECKPOINT_NAME, { logId: v2LogId, origin: CHECKPOINT_NAME });
+    for (const e of loadedV2.entries) logV2.restore(e, []);
 
     const router = new Router();
     const server = createServer((req, res) => {
@@ -114,11 +123,12 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
     const ca = new CertificateAuthority(material.fulcioIntermediate.key, material.fulcioIntermediate.pub, material.fulcioRoot.cert, material.fulcioIntermediate.cert, ctlog);
     new FulcioService(ca, issuerUrl, new Map([[material.oidc.kid, material.oidc.pub]])).mount(router);
     new RekorService(log).mount(router);
+    new RekorV2Service(logV2).mount(router);
     new TsaService(new TimestampAuthority(material.tsaLeaf.key, material.tsaLeaf.cert, material.tsaRoot.cert)).mount(router);
     router.on('GET', '/ping', (_req, res) => send(res, 200, 'pong', { 'Content-Type': 'text/plain' }));
 
     const spkiPem = (k: typeof material.rekor.pub): string => encodePem('PUBLIC KEY', k.export({ type: 'spki', format: 'der' }));
-    writeFileAtomic(paths.trustedRoot, JSON.stringify(trustedRootJson(material, url), null, 2) + '\n');
+    writeFileAtomic(paths.trustedRoot, JSON.stringify(trustedRootJson(material, url, v2LogId), null, 2) + '\n');
     writeFileAtomic(paths.fulcioChain, encodePem('CERTIFICATE', material.fulcioIntermediate.cert) + encodePem('CERTIFICATE', material.fulcioRoot.cert));
     writeFileAtomic(paths.tsaChain, encodePem('CERTIFICATE', material.tsaLeaf.cert) + encodePem('CERTIFICATE', material.tsaRoot.cert));
     writeFileAtomic(paths.rekorPub, spkiPem(material.rekor.pub));
@@ -129,6 +139,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
     writeFileAtomic(paths.runtime, JSON.stringify(runtime, null, 2) + '\n');
 
     const openStore = store;
+    const openStoreV2 = storeV2;
     let closing: Promise<void> | undefined;
     return {
       url,
@@ -138,7 +149,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
       env,
       createdKeys: created,
       entries: loaded.entries.length,
-      repairedBytes: loaded.discardedBytes,
+      repairedBytes: loaded.discardedBytes + loadedV2.discardedBytes,
       close: () =>
         (closing ??= (async () => {
           await new Promise<void>((resolve) => {
@@ -148,12 +159,15 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
             setTimeout(() => server.closeAllConnections(), 2_000).unref();
           });
           await log.drain();
+          await logV2.drain();
           await openStore.close();
+          await openStoreV2.close();
           release();
         })()),
     };
   } catch (err) {
     await store?.close().catch(() => undefined);
+    await storeV2?.close().catch(() => undefined);
     release();
     throw err;
   }

@@ -54,10 +54,12 @@ export class TransparencyLog {
     readonly treeId: string,
     /** The checkpoint signer name (Rekor's hostname). */
     readonly name: string,
+    /** Rekor v2 names its log by the C2SP key ID and its checkpoints by the bare name. */
+    naming?: { logId: Buffer; origin: string },
   ) {
-    this.logId = createHash('sha256').update(spkiOf(publicKey)).digest();
+    this.logId = naming?.logId ?? createHash('sha256').update(spkiOf(publicKey)).digest();
     this.treeIdHex = BigInt(treeId).toString(16).padStart(16, '0');
-    this.origin = `${name} - ${treeId}`;
+    this.origin = naming?.origin ?? `${name} - ${treeId}`;
   }
 
   /** Replays entries read from disk (startup). Index keys are recomputed by the caller, plus those stored. */
@@ -164,9 +166,19 @@ export class TransparencyLog {
     return text;
   }
 
+  bodyAt(index: number): Buffer {
+    return this.bodies[index];
+  }
+
+  /** The entry's inclusion proof against the current tree, with the checkpoint that signs its root. */
+  inclusion(index: number): { treeSize: number; rootHash: Buffer; hashes: Buffer[]; checkpoint: string } {
+    const size = this.size;
+    return { treeSize: size, rootHash: this.tree.root(size), hashes: this.tree.inclusionProof(index, size), checkpoint: this.checkpoint(size) };
+  }
+
   /** The entry as Rekor returns it: { "<entry ID>": LogEntryAnon }, proven against the current tree. */
   entry(index: number): Record<string, LogEntryAnon> {
-    const size = this.size;
+    const proof = this.inclusion(index);
     const anon = {
       body: this.bodies[index].toString('base64'),
       integratedTime: this.times[index],
@@ -179,11 +191,11 @@ export class TransparencyLog {
         ...anon,
         verification: {
           inclusionProof: {
-            checkpoint: this.checkpoint(size),
-            hashes: this.tree.inclusionProof(index, size).map((h) => h.toString('hex')),
+            checkpoint: proof.checkpoint,
+            hashes: proof.hashes.map((h) => h.toString('hex')),
             logIndex: index,
-            rootHash: this.tree.root(size).toString('hex'),
-            treeSize: size,
+            rootHash: proof.rootHash.toString('hex'),
+            treeSize: proof.treeSize,
           },
           signedEntryTimestamp: set.toString('base64'),
         },

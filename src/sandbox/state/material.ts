@@ -24,6 +24,8 @@ export interface Material {
   fulcioIntermediate: KeyPair & { cert: Buffer };
   ctlog: KeyPair;
   rekor: KeyPair;
+  /** The Rekor v2 log's Ed25519 key (added to older key files on start). */
+  rekorV2: KeyPair;
   tsaRoot: KeyPair & { cert: Buffer };
   tsaLeaf: KeyPair & { cert: Buffer };
 }
@@ -37,11 +39,16 @@ interface MaterialFile {
   version: 1;
   createdAt: string;
   treeId: string;
-  keys: Record<'oidc' | 'fulcioRoot' | 'fulcioIntermediate' | 'ctlog' | 'rekor' | 'tsaRoot' | 'tsaLeaf', StoredKey>;
+  keys: Record<'oidc' | 'fulcioRoot' | 'fulcioIntermediate' | 'ctlog' | 'rekor' | 'tsaRoot' | 'tsaLeaf', StoredKey> & { rekorV2?: StoredKey };
 }
 
 /** Certificates start this long before creation, so small clock differences never reject them. */
 const BACKDATE_MS = 60_000;
+
+function generateEd25519(): KeyPair {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return { key: privateKey, pub: publicKey };
+}
 
 function generate(curve: 'P-256' | 'P-384'): KeyPair {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
@@ -63,6 +70,7 @@ function create(now: Date): Material {
     fulcioIntermediate: { ...fulcioIntermediate, cert: createIntermediateCertificate(fulcioRoot.key, fulcioRoot.pub, fulcioIntermediate.pub, start) },
     ctlog: generate('P-256'),
     rekor: generate('P-256'),
+    rekorV2: generateEd25519(),
     tsaRoot: { ...tsaRoot, cert: createTsaRoot(tsaRoot.key, tsaRoot.pub, start) },
     tsaLeaf: { ...tsaLeaf, cert: createTsaLeaf(tsaRoot.key, tsaRoot.pub, tsaLeaf.pub, start) },
   };
@@ -83,6 +91,7 @@ function serialize(m: Material): MaterialFile {
       fulcioIntermediate: k(m.fulcioIntermediate),
       ctlog: k(m.ctlog),
       rekor: k(m.rekor),
+      rekorV2: k(m.rekorV2),
       tsaRoot: k(m.tsaRoot),
       tsaLeaf: k(m.tsaLeaf),
     },
@@ -94,7 +103,7 @@ function deserialize(f: MaterialFile, path: string): Material {
   if (f?.version !== 1 || !f.keys || typeof f.treeId !== 'string' || !/^\d+$/.test(f.treeId)) throw bad('unknown format');
   const pair = (name: keyof MaterialFile['keys']): KeyPair => {
     try {
-      const key = createPrivateKey(f.keys[name].key);
+      const key = createPrivateKey((f.keys[name] as StoredKey).key);
       return { key, pub: createPublicKey(key) };
     } catch {
       throw bad(`key ${name}`);
@@ -114,6 +123,7 @@ function deserialize(f: MaterialFile, path: string): Material {
     fulcioIntermediate: withCert('fulcioIntermediate'),
     ctlog: pair('ctlog'),
     rekor: pair('rekor'),
+    rekorV2: f.keys.rekorV2 ? pair('rekorV2') : generateEd25519(),
     tsaRoot: withCert('tsaRoot'),
     tsaLeaf: withCert('tsaLeaf'),
   };
@@ -132,7 +142,11 @@ export function readMaterial(path: string): Material | undefined {
 
 export function loadOrCreateMaterial(path: string, now = new Date()): { material: Material; created: boolean } {
   const existing = readMaterial(path);
-  if (existing) return { material: existing, created: false };
+  if (existing) {
+    // A key file from before the Rekor v2 log got its key above: keep it, so its checkpoints keep verifying.
+    if (!(JSON.parse(readFileSync(path, 'utf8')) as MaterialFile).keys.rekorV2) writeFileAtomic(path, JSON.stringify(serialize(existing), null, 2) + '\n', 0o600);
+    return { material: existing, created: false };
+  }
   const material = create(now);
   writeFileAtomic(path, JSON.stringify(serialize(material), null, 2) + '\n', 0o600);
   return { material, created: true };

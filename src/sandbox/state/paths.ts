@@ -15,6 +15,7 @@ export function sandboxPaths(dir: string) {
     lock: join(d, 'sandbox.lock'),
     runtime: join(d, 'sandbox.json'),
     log: join(d, 'rekor-entries.log'),
+    logV2: join(d, 'rekor-v2-entries.log'),
     trustedRoot: join(d, 'trusted_root.json'),
     env: join(d, 'env'),
     fulcioChain: join(d, 'fulcio_chain.pem'),
