@@ -3,6 +3,7 @@ import { loadConfig } from '../config/config';
 import { GitsignError, toGitsignError } from '../errors';
 import { type StatusWriter, sigCreatedLine } from '../git/status';
 import { obtainCredential } from '../sign/credential';
+import { REKOR_V2_NEEDS_TSA } from '../sign/rekorV2';
 import { signPayload } from '../sign/signature';
 import { loadTrust, trustOptionsFromConfig } from '../trust/trustMaterial';
 import { readStdin, teeStderrTo, writeErr } from './io';
@@ -35,6 +36,7 @@ export async function gitSign(status: StatusWriter, flags: SignFlags, positional
     trace('start-up');
     const cfg = loadConfig();
     teeStderrTo(cfg.logPath);
+    const rekorVersion = rekorVersionOf(cfg);
     trace('config');
     const trust = await loadTrust(trustOptionsFromConfig(cfg, { offline: false }));
     trace('trust root');
@@ -45,6 +47,7 @@ export async function gitSign(status: StatusWriter, flags: SignFlags, positional
     const result = await signPayload(payload, credential, {
       rekorUrl: cfg.rekor.replace(/\/+$/, ''),
       rekorMode: cfg.rekorMode === 'offline' ? 'offline' : 'online',
+      rekorVersion,
       timestampUrl: cfg.timestampURL || undefined,
       trust: trust.material,
       detached: flags.detached,
@@ -60,6 +63,14 @@ export async function gitSign(status: StatusWriter, flags: SignFlags, positional
     sayError(`gitsign: error signing: ${e.message}`);
     return 1;
   }
+}
+
+/** Rekor v2 goes through the sigstore-go path in gitsign, and needs a timestamp; both are checked before any login. */
+function rekorVersionOf(cfg: { rekorVersion: number; enableSigstoreGo: boolean; timestampURL: string }): 1 | 2 {
+  if (cfg.rekorVersion !== 2) return 1;
+  if (!cfg.enableSigstoreGo) throw new GitsignError('CONFIG', 'rekorVersion=2 requires enableSigstoreGo=true');
+  if (!cfg.timestampURL) throw new GitsignError('CONFIG', REKOR_V2_NEEDS_TSA);
+  return 2;
 }
 
 function readMessageFile(path: string): Buffer {

@@ -38,11 +38,13 @@ export function decodeLogEntry(bytes: Buffer): LogEntry {
   const proofMsg = bytesOf(f, 6);
   const logIndex = intOf(f, 1);
   const integratedTime = intOf(f, 4);
-  if (logIndex < 0n || integratedTime <= 0n) throw bad('negative log index or missing integrated time');
+  const version = bytesOf(kv, 2)?.toString('utf8') ?? '';
+  // Rekor v2 (0.0.2) entries have no integrated time: a timestamp dates them.
+  if (logIndex < 0n || integratedTime < 0n || (integratedTime === 0n && version !== '0.0.2')) throw bad('negative log index or missing integrated time');
   const entry: LogEntry = {
     logIndex: logIndex.toString(),
     logId: { keyId },
-    kindVersion: { kind: bytesOf(kv, 1)?.toString('utf8') ?? '', version: bytesOf(kv, 2)?.toString('utf8') ?? '' },
+    kindVersion: { kind: bytesOf(kv, 1)?.toString('utf8') ?? '', version },
     integratedTime: integratedTime.toString(),
     inclusionPromise: promiseMsg ? { signedEntryTimestamp: bytesOf(readFields(promiseMsg), 1) ?? Buffer.alloc(0) } : undefined,
     inclusionProof: undefined,

@@ -15,16 +15,19 @@ import { verifyLogEntry } from '../verify/logEntry';
 import { SignedMessage } from '../verify/signedContent';
 import { verifyTimestampToken } from '../verify/timestamp';
 import type { Credential, Say } from './credential';
+import { logV2AndVerify, REKOR_V2_NEEDS_TSA } from './rekorV2';
 
 /**
  * Signs a git object's payload as gitsign does: a detached CMS over the payload, optionally an
  * RFC 3161 timestamp of the signature, and a Rekor entry. rekorMode=offline logs the signed attributes
  * and embeds the returned entry in the signature; online logs a second signature over the SHA the
- * object will have once signed, and embeds nothing. Every Rekor answer is verified before use.
+ * object will have once signed, and embeds nothing. Rekor v2 has no search API, so a v2 entry is
+ * always embedded; it needs a timestamp. Every Rekor answer is verified before use.
  */
 export interface SignOptions {
   rekorUrl: string;
   rekorMode: 'offline' | 'online';
+  rekorVersion?: 1 | 2;
   timestampUrl?: string;
   trust: TrustMaterial;
   /** Attached signatures carry the payload (git always asks for detached ones). */
@@ -54,15 +57,18 @@ async function logAndVerify(message: Buffer, signature: Buffer, cred: Credential
 export async function signPayload(payload: Buffer, cred: Credential, opts: SignOptions): Promise<SignResult> {
   const signedAttrs = signedAttributes(payload, opts.now ?? new Date());
   const signature = sign('sha256', signedAttrs, cred.privateKey);
+  const v2 = opts.rekorVersion === 2;
+  if (v2 && !opts.timestampUrl) throw new GitsignError('CONFIG', REKOR_V2_NEEDS_TSA);
   const unsigned: UnsignedAttribute[] = [];
+  let tsaTime: Date | undefined;
   if (opts.timestampUrl) {
     const token = await timestampSignature(opts.timestampUrl, signature);
-    verifyTimestampToken(token, signature, opts.trust); // a token no verifier could check is worse than none
+    tsaTime = verifyTimestampToken(token, signature, opts.trust); // a token no verifier could check is worse than none
     unsigned.push({ oid: OID.timeStampToken, values: [token] });
   }
   let logIndex: string | undefined;
-  if (opts.rekorMode === 'offline') {
-    const entry = await logAndVerify(signedAttrs, signature, cred, opts);
+  if (opts.rekorMode === 'offline' || v2) {
+    const entry = v2 ? await logV2AndVerify(opts.rekorUrl, signedAttrs, signature, cred, opts.trust, tsaTime as Date) : await logAndVerify(signedAttrs, signature, cred, opts);
     unsigned.push({ oid: OID.rekorTransparencyLogEntry, values: [octets(encodeLogEntry(entry))] });
     logIndex = entry.logIndex;
   }
@@ -74,7 +80,7 @@ export async function signPayload(payload: Buffer, cred: Credential, opts: SignO
     content: opts.detached ? undefined : payload,
   });
   const armored = encodePem('SIGNED MESSAGE', der);
-  if (opts.rekorMode === 'online') {
+  if (opts.rekorMode === 'online' && !v2) {
     const type = payloadType(payload);
     const sha = objectSha1(type, joinSignature(type, payload, Buffer.from(armored)));
     const message = Buffer.from(sha);

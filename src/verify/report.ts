@@ -32,7 +32,7 @@ export interface JsonReport {
   timeSource: string | null;
   /** The signingTime attribute: the signer's own clock, not attested (shown, never trusted). */
   cmsSigningTime: string | null;
-  tlog: { source: 'embedded' | 'online' | 'none'; logIndex: number | null; integratedTime: number | null };
+  tlog: { source: 'embedded' | 'online' | 'none'; kind: string | null; logIndex: number | null; integratedTime: number | null };
   sctChecked: boolean;
   identityCheck: string;
   error?: { code: string; message: string };
@@ -58,6 +58,7 @@ export function jsonReport(
     cmsSigningTime: v?.cmsSigningTime?.toISOString() ?? null,
     tlog: {
       source: v?.tlog.source ?? 'none',
+      kind: v?.tlog.kind ?? null,
       logIndex: v?.tlog.logIndex !== undefined ? Number(v.tlog.logIndex) : null,
       integratedTime: v?.tlog.integratedTime ?? null,
     },

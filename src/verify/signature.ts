@@ -1,10 +1,11 @@
-import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import type { TrustMaterial } from '@sigstore/verify';
 import { decodePem, encodePem, pemLabel } from '../cms/pem';
 import { OID } from '../cms/oids';
 import { type SignedData, type SignerInfo, digest, digestName, findAttribute, parseSignedData, requiredAttribute } from '../cms/signedData';
 import { GitsignError, toGitsignError } from '../errors';
 import { canonicalBody, hashedRekord } from '../rekor/hashedrekord';
+import { hashedRekordV2Body, keyDetails } from '../rekor/v2/hashedrekord';
 import { decodeLogEntry, type LogEntry } from '../rekor/tlogEntry';
 import { RSA_ENCRYPTION, SIGNATURE_HASH } from '../x509/algorithms';
 import { Certificate } from '../x509/certificate';
@@ -40,7 +41,8 @@ export type TimeSource = 'tlog' | 'tsa' | 'unattested';
 
 export interface VerifiedSignature {
   certificate: Certificate;
-  tlog: { source: 'embedded' | 'online' | 'none'; logIndex?: string; integratedTime?: number };
+  /** kind: "<kind>/<version>" of the entry, e.g. hashedrekord/0.0.2 for Rekor v2. */
+  tlog: { source: 'embedded' | 'online' | 'none'; kind?: string; logIndex?: string; integratedTime?: number };
   signingTime: Date;
   timeSource: TimeSource;
   cmsSigningTime?: Date;
@@ -91,17 +93,25 @@ function checkSignerSignature(si: SignerInfo, key: KeyObject): void {
   if (!ok) throw new GitsignError('SIGNATURE_INVALID', "signature does not verify with the signing certificate's key");
 }
 
-/** The embedded Rekor entry, or null when absent (or in the abandoned pre-release layout, a plain string). */
+/**
+ * The embedded Rekor entry, or null when absent (or in the abandoned pre-release layout, a plain string).
+ * Its body was left out: it is rebuilt from the signature, as Rekor v1 (0.0.1) or v2 (0.0.2) makes it.
+ */
 function embeddedEntry(si: SignerInfo, cert: Certificate): LogEntry | null {
   const values = findAttribute(si.unsignedAttrs, OID.rekorTransparencyLogEntry);
   if (!values) return null;
   if (values.length !== 1) throw new GitsignError('MALFORMED_SIGNATURE', 'malformed embedded log entry: more than one value');
   if (!values[0].isUniversal(4)) return null;
   const entry = decodeLogEntry(values[0].content);
-  if (entry.kindVersion.kind !== 'hashedrekord' || entry.kindVersion.version !== '0.0.1') {
-    throw new GitsignError('TLOG', `embedded log entry has unsupported kind ${entry.kindVersion.kind}/${entry.kindVersion.version}`);
+  const { kind, version } = entry.kindVersion;
+  if (kind === 'hashedrekord' && version === '0.0.1') {
+    entry.canonicalizedBody = canonicalBody(hashedRekord(si.signedAttrsDer, si.signature, cert.der));
+  } else if (kind === 'hashedrekord' && version === '0.0.2') {
+    const digest = createHash('sha256').update(si.signedAttrsDer).digest();
+    entry.canonicalizedBody = hashedRekordV2Body(digest, si.signature, { certificate: cert.der }, keyDetails(cert.publicKey));
+  } else {
+    throw new GitsignError('TLOG', `embedded log entry has unsupported kind ${kind}/${version}`);
   }
-  entry.canonicalizedBody = canonicalBody(hashedRekord(si.signedAttrsDer, si.signature, cert.der));
   return entry;
 }
 
@@ -129,11 +139,17 @@ async function verifySigner(sd: SignedData, si: SignerInfo, payload: Buffer, opt
     const key = cert.publicKey;
     checkSignerSignature(si, key);
 
+    // Timestamps first: a Rekor v2 entry has no time of its own, its log key is checked at theirs.
+    const tsa = tsaTimes(si, opts.trust);
     let tlog: VerifiedSignature['tlog'] = { source: 'none' };
     let entry = embeddedEntry(si, cert);
     if (entry) {
-      verifyLogEntry(entry, new SignedMessage(si.signedAttrsDer, si.signature), opts.trust);
-      tlog = { source: 'embedded', logIndex: entry.logIndex, integratedTime: Number(entry.integratedTime) };
+      const kind = `${entry.kindVersion.kind}/${entry.kindVersion.version}`;
+      const v2 = entry.kindVersion.version === '0.0.2';
+      if (v2 && tsa.length === 0) throw new GitsignError('TLOG', 'the embedded Rekor v2 entry needs an RFC 3161 timestamp to date it, and the signature has none');
+      const verified = verifyLogEntry(entry, new SignedMessage(si.signedAttrsDer, si.signature), opts.trust, tsa);
+      const integratedTime = verified.integratedTime ? Number(entry.integratedTime) : undefined;
+      tlog = { source: 'embedded', kind, logIndex: entry.logIndex, ...(integratedTime !== undefined ? { integratedTime } : {}) };
     } else if (!opts.ignoreTlog) {
       if (!opts.findOnlineEntry) {
         throw new GitsignError('TLOG_MISSING', 'no transparency log entry is embedded in the signature and --offline forbids looking it up in Rekor (--insecure-ignore-tlog skips the log)');
@@ -141,10 +157,9 @@ async function verifySigner(sd: SignedData, si: SignerInfo, payload: Buffer, opt
       const online = await opts.findOnlineEntry(cert);
       verifyOnlineEntry(online, cert, key, opts.trust);
       entry = online.entry;
-      tlog = { source: 'online', logIndex: entry.logIndex, integratedTime: Number(entry.integratedTime) };
+      tlog = { source: 'online', kind: `${entry.kindVersion.kind}/${entry.kindVersion.version}`, logIndex: entry.logIndex, integratedTime: Number(entry.integratedTime) };
     }
 
-    const tsa = tsaTimes(si, opts.trust);
     const times = [...(tlog.integratedTime !== undefined ? [new Date(tlog.integratedTime * 1000)] : []), ...tsa];
     const timeSource: TimeSource = tlog.integratedTime !== undefined ? 'tlog' : tsa.length ? 'tsa' : 'unattested';
     const signingTime = times[0] ?? cert.notBefore;
