@@ -46,7 +46,7 @@ test('up: prints and writes the exports, a usable trusted root, serves on 127.0.
   assert.equal(vars.GITSIGN_TIMESTAMP_SERVER_URL, `${url.origin}/api/v1/timestamp`);
   const material = toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(readFileSync(vars.GITSIGN_TRUSTED_ROOT, 'utf8'))));
   assert.equal(material.certificateAuthorities.length, 1);
-  assert.equal(material.tlogs.length, 1);
+  assert.equal(material.tlogs.length, 2); // Rekor v1 and Rekor v2
   assert.equal(material.ctlogs.length, 1);
   assert.equal(material.timestampAuthorities.length, 1);
   assert.equal((await fetch(`${url.origin}/auth/.well-known/openid-configuration`)).status, 200);
