@@ -1,7 +1,7 @@
 import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { dsse } from '@sigstore/core';
 import { GitsignError } from '../errors';
-import { verifyDigest } from '../sandbox/crypto/prehash';
+import { verifyDigest } from '../crypto/prehash';
 
 /**
  * What a signature covers, in the terms a transparency log entry records it: the digest of the signed

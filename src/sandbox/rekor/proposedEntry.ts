@@ -4,7 +4,7 @@ import { decodePemAll, encodePem } from '../../cms/pem';
 import { dsseBody, intotoBody } from '../../rekor/envelopeEntry';
 import { canonicalBody } from '../../rekor/hashedrekord';
 import { Certificate } from '../../x509/certificate';
-import { verifyDigest } from '../crypto/prehash';
+import { verifyDigest } from '../../crypto/prehash';
 
 /**
  * Rekor's handling of proposed entries (hashedrekord, intoto and dsse v0.0.1): decode, cross-field

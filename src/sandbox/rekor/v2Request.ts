@@ -1,7 +1,7 @@
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { hashedRekordV2Body, keyDetails } from '../../rekor/v2/hashedrekord';
 import type { LoggedSigner } from '../../rekor/loggedSignature';
-import { verifyDigest } from '../crypto/prehash';
+import { verifyDigest } from '../../crypto/prehash';
 
 /**
  * A Rekor v2 (rekor-tiles) CreateEntryRequest checked and turned into the hashedrekord 0.0.2 body the
