@@ -34,7 +34,8 @@ after(async () => {
 function handoffOpener(name: string): { urlOpener: string; url: () => Promise<string> } {
   const file = join(work, `${name}.url`);
   const script = join(work, `${name}.js`);
-  writeFileSync(script, `require('node:fs').writeFileSync(${JSON.stringify(file)}, process.argv[2]);\n`);
+  // Written aside then renamed, so the test never reads a file that exists but is still empty.
+  writeFileSync(script, `const fs = require('node:fs'); fs.writeFileSync(${JSON.stringify(`${file}.tmp`)}, process.argv[2]); fs.renameSync(${JSON.stringify(`${file}.tmp`)}, ${JSON.stringify(file)});\n`);
   return {
     urlOpener: `${process.execPath} ${script} {{.URL}}`,
     url: async () => {
