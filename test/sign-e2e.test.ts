@@ -259,3 +259,21 @@ test('trust from gitsign\'s per-service settings (Fulcio roots, Rekor and CT key
     repo.remove();
   }
 });
+
+test('SHA-256 repository: gpgsig-sha256 headers; an online-mode entry is found by git and by gitsign verify', () => {
+  const repo = signingRepo({ GITSIGN_REKOR_MODE: 'online', GITSIGN_TIMESTAMP_SERVER_URL: '' });
+  try {
+    execFileSync('rm', ['-rf', join(repo.dir, '.git')]);
+    repo.git('init', '-q', '--object-format=sha256', '-b', 'main', '.');
+    repo.git('config', 'gpg.format', 'x509');
+    repo.git('config', 'gpg.x509.program', BIN);
+    repo.git('commit', '--allow-empty', '-S', '-q', '-m', 'sha256 online');
+    assert.match(repo.git('cat-file', 'commit', 'HEAD'), /\ngpgsig-sha256 -----BEGIN SIGNED MESSAGE-----\n/);
+    assert.equal(repo.git('log', '-1', '--format=%G?').trim(), 'G');
+    const out = verifyJson(repo, ['HEAD']);
+    assert.equal(out.verified, true, JSON.stringify(out));
+    assert.equal(out.tlog.source, 'online');
+  } finally {
+    repo.remove();
+  }
+});

@@ -1,6 +1,6 @@
 import { GitsignError, toGitsignError } from '../errors';
 import type { RawObject } from '../git/catFile';
-import { objectSha1 } from '../git/objectHash';
+import { joinSignature, objectSha1 } from '../git/objectHash';
 import { type ObjectType, signerEmail, splitObject } from '../git/rawobj';
 import type { IdentityCheck } from './identity';
 import { signatureOptions, type VerifySettings } from './settings';
@@ -27,7 +27,10 @@ export async function verifyGitObject(obj: RawObject, settings: VerifySettings, 
       identity = { kind: 'committer', email: signerEmail(type, payload), issuer: request.issuer, issuerRegexp: request.issuerRegexp };
     }
     if (!signature) throw new GitsignError('NOT_SIGNED', `the ${type} is not signed`);
-    const ok = await verifyCmsSignature(payload, signature, signatureOptions(settings, objectSha1(type, obj.raw), identity, true));
+    // The SHA an online-mode entry names is the one gitsign computes when signing: SHA-1 over the
+    // object with a `gpgsig` header, even in a SHA-256 repository (whose header is gpgsig-sha256).
+    const objectSha = objectSha1(type, joinSignature(type, payload, signature));
+    const ok = await verifyCmsSignature(payload, signature, signatureOptions(settings, objectSha, identity, true));
     return { ok, identity };
   } catch (err) {
     const error = toGitsignError(err);
