@@ -6,13 +6,14 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { storeAttestation } from '../src/attest/store';
 import { TempRepo } from './helpers/gitRepo';
 import { BIN } from './helpers/paths';
+import { mintToken as mintSandboxToken, readSandboxEnv } from './helpers/signingSandbox';
 import { removeDir, type Spawned, spawnSandbox, tempDir } from './sandbox/support';
 
 const EMAIL = 'test@example.com'; // TempRepo's committer, and the identity that attests
@@ -24,8 +25,7 @@ let sandboxEnv: Record<string, string>;
 before(async () => {
   sandboxDir = tempDir();
   sandbox = await spawnSandbox(sandboxDir);
-  sandboxEnv = {};
-  for (const m of readFileSync(join(sandboxDir, 'env'), 'utf8').matchAll(/^export ([A-Z_]+)='([^']*)'$/gm)) sandboxEnv[m[1]] = m[2];
+  sandboxEnv = readSandboxEnv(sandboxDir);
 });
 
 after(async () => {
@@ -34,7 +34,7 @@ after(async () => {
 });
 
 function mintToken(subject = EMAIL): string {
-  return execFileSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', sandboxDir, '--subject', subject], { encoding: 'utf8' }).trim();
+  return mintSandboxToken(sandboxDir, subject);
 }
 
 /** A repository with one commit, whose global git config names the attester (gitsign reads only that). */

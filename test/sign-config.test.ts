@@ -4,13 +4,14 @@
  * 409, gitsign.matchCommitter, and the GITSIGN_LOG tee.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createEntry } from '../src/rekor/client';
 import { TempRepo } from './helpers/gitRepo';
+import { mintToken, readSandboxEnv, signingRepo } from './helpers/signingSandbox';
 import { BIN } from './helpers/paths';
 import { certify, entryFor, removeDir, type Spawned, spawnSandbox, tempDir } from './sandbox/support';
 
@@ -22,9 +23,7 @@ let env: Record<string, string>;
 before(async () => {
   dir = tempDir();
   sandbox = await spawnSandbox(dir);
-  env = {};
-  for (const m of readFileSync(join(dir, 'env'), 'utf8').matchAll(/^export ([A-Z_]+)='([^']*)'$/gm)) env[m[1]] = m[2];
-  env.GITSIGN_TIMESTAMP_SERVER_URL = '';
+  env = { ...readSandboxEnv(dir), GITSIGN_TIMESTAMP_SERVER_URL: '' };
 });
 
 after(async () => {
@@ -33,14 +32,11 @@ after(async () => {
 });
 
 function token(subject = EMAIL): string {
-  return execFileSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', dir, '--subject', subject], { encoding: 'utf8' }).trim();
+  return mintToken(dir, subject);
 }
 
 function repoWith(extra: NodeJS.ProcessEnv): TempRepo {
-  const repo = new TempRepo({ ...env, SIGSTORE_ID_TOKEN: token(), ...extra });
-  repo.git('config', 'gpg.format', 'x509');
-  repo.git('config', 'gpg.x509.program', BIN);
-  return repo;
+  return signingRepo({ ...env, SIGSTORE_ID_TOKEN: token(), ...extra });
 }
 
 /** git run asynchronously, so servers in this process keep answering. */

@@ -15,7 +15,8 @@ import { decodePem } from '../src/cms/pem';
 import { parseSignedData } from '../src/cms/signedData';
 import { splitCommit, splitTag } from '../src/git/rawobj';
 import { seededPublicGoodRoot } from '../src/trust/publicGood';
-import { TempRepo } from './helpers/gitRepo';
+import type { TempRepo } from './helpers/gitRepo';
+import { signingRepo as configuredRepo, mintToken as mintSandboxToken, readSandboxEnv } from './helpers/signingSandbox';
 import { BIN, CORPUS, sharedMissing } from './helpers/paths';
 import { removeDir, type Spawned, spawnSandbox, tempDir } from './sandbox/support';
 
@@ -24,22 +25,13 @@ let sandboxDir: string;
 let sandbox: Spawned;
 let sandboxEnv: Record<string, string>;
 
-function parseEnvFile(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const m of text.matchAll(/^export ([A-Z_]+)='([^']*)'$/gm)) env[m[1]] = m[2];
-  return env;
-}
-
 function mintToken(subject = EMAIL): string {
-  return execFileSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', sandboxDir, '--subject', subject], { encoding: 'utf8' }).trim();
+  return mintSandboxToken(sandboxDir, subject);
 }
 
 /** A repository configured per repository to sign with gitsign-ts against the sandbox. */
 function signingRepo(extra: NodeJS.ProcessEnv = {}): TempRepo {
-  const repo = new TempRepo({ ...sandboxEnv, SIGSTORE_ID_TOKEN: mintToken(), ...extra });
-  repo.git('config', 'gpg.format', 'x509');
-  repo.git('config', 'gpg.x509.program', BIN);
-  return repo;
+  return configuredRepo({ ...sandboxEnv, SIGSTORE_ID_TOKEN: mintToken(), ...extra });
 }
 
 /** The public-good trusted root (seeded in @sigstore/tuf) as a file: a trust root without the sandbox. */
@@ -61,7 +53,7 @@ function closedPort(): Promise<number> {
 before(async () => {
   sandboxDir = tempDir();
   sandbox = await spawnSandbox(sandboxDir);
-  sandboxEnv = parseEnvFile(readFileSync(join(sandboxDir, 'env'), 'utf8'));
+  sandboxEnv = readSandboxEnv(sandboxDir);
 });
 
 after(async () => {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodePem, encodePem } from '../src/cms/pem';
@@ -14,7 +14,7 @@ import { findAttribute, parseSignedData } from '../src/cms/signedData';
 import { splitCommit } from '../src/git/rawobj';
 import { decodeLogEntry } from '../src/rekor/tlogEntry';
 import { TempRepo } from './helpers/gitRepo';
-import { BIN } from './helpers/paths';
+import { signingRepo as configuredRepo, mintToken, readSandboxEnv } from './helpers/signingSandbox';
 import { removeDir, type Spawned, spawnSandbox, tempDir } from './sandbox/support';
 
 let sandboxDir: string;
@@ -24,7 +24,7 @@ let sandboxEnv: Record<string, string>;
 before(async () => {
   sandboxDir = tempDir();
   sandbox = await spawnSandbox(sandboxDir);
-  for (const m of readFileSync(join(sandboxDir, 'env'), 'utf8').matchAll(/^export ([A-Z_]+)='([^']*)'$/gm)) (sandboxEnv ??= {})[m[1]] = m[2];
+  sandboxEnv = readSandboxEnv(sandboxDir);
 });
 after(async () => {
   await sandbox?.stop();
@@ -32,11 +32,7 @@ after(async () => {
 });
 
 function signingRepo(extra: NodeJS.ProcessEnv = {}): TempRepo {
-  const token = execFileSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', sandboxDir, '--subject', 'test@example.com'], { encoding: 'utf8' }).trim();
-  const repo = new TempRepo({ ...sandboxEnv, SIGSTORE_ID_TOKEN: token, GITSIGN_REKOR_VERSION: '2', GITSIGN_REKOR_MODE: 'offline', ...extra });
-  repo.git('config', 'gpg.format', 'x509');
-  repo.git('config', 'gpg.x509.program', BIN);
-  return repo;
+  return configuredRepo({ ...sandboxEnv, SIGSTORE_ID_TOKEN: mintToken(sandboxDir), GITSIGN_REKOR_VERSION: '2', GITSIGN_REKOR_MODE: 'offline', ...extra });
 }
 
 type VerifyJson = { verified: boolean; tlog: { source: string; kind: string | null; logIndex: number; integratedTime: number | null }; timeSource: string; error?: { code: string; message: string } };

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { splitCommit } from '../../src/git/rawobj';
 import { BIN, CORPUS } from '../helpers/paths';
+import { mintToken, readSandboxEnv } from '../helpers/signingSandbox';
 import { spawnSandbox } from '../sandbox/support';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -83,10 +84,14 @@ async function benchSign(work: string): Promise<void> {
   const dir = join(work, 'sandbox');
   const sandbox = await spawnSandbox(dir);
   try {
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: work, XDG_CACHE_HOME: join(work, 'cache') };
-    for (const m of readFileSync(join(dir, 'env'), 'utf8').matchAll(/^export ([A-Z_]+)='([^']*)'$/gm)) env[m[1]] = m[2];
-    env.GITSIGN_TIMESTAMP_SERVER_URL = '';
-    env.SIGSTORE_ID_TOKEN = execFileSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', dir], { encoding: 'utf8' }).trim();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HOME: work,
+      XDG_CACHE_HOME: join(work, 'cache'),
+      ...readSandboxEnv(dir),
+      GITSIGN_TIMESTAMP_SERVER_URL: '',
+      SIGSTORE_ID_TOKEN: mintToken(dir),
+    };
     const payload = Buffer.from('tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@example.com> 1 +0000\ncommitter A <a@example.com> 1 +0000\n\nbench\n');
     const cmd = [process.execPath, BIN, '--status-fd=2', '-bsau', 'A <a@example.com>'];
     const node: number[] = [];

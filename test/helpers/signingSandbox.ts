@@ -20,11 +20,30 @@ export interface SigningSandbox {
   stop(): Promise<void>;
 }
 
+/** The exports `gitsign sandbox up` writes to DIR/env. */
+export function readSandboxEnv(dir: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of readFileSync(join(dir, 'env'), 'utf8').matchAll(/^export ([A-Z_]+)='([^']*)'$/gm)) env[m[1]] = m[2];
+  return env;
+}
+
+/** A fresh sandbox ID token (`gitsign sandbox token`), for SIGSTORE_ID_TOKEN. */
+export function mintToken(dir: string, subject = 'test@example.com'): string {
+  return execFileSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', dir, '--subject', subject], { encoding: 'utf8' }).trim();
+}
+
+/** A repository configured per repository to sign with gitsign-ts, in the given environment. */
+export function signingRepo(env: NodeJS.ProcessEnv): TempRepo {
+  const repo = new TempRepo(env);
+  repo.git('config', 'gpg.format', 'x509');
+  repo.git('config', 'gpg.x509.program', BIN);
+  return repo;
+}
+
 export async function startSigningSandbox(): Promise<SigningSandbox> {
   const dir = tempDir();
   const sandbox = await spawnSandbox(dir);
-  const env: Record<string, string> = {};
-  for (const m of readFileSync(join(dir, 'env'), 'utf8').matchAll(/^export ([A-Z_]+)='([^']*)'$/gm)) env[m[1]] = m[2];
+  const env = readSandboxEnv(dir);
   // One signature = key, certificate, log entry; no timestamp keeps the tests short.
   env.GITSIGN_TIMESTAMP_SERVER_URL = '';
   return {
@@ -40,10 +59,7 @@ export async function startSigningSandbox(): Promise<SigningSandbox> {
 
 /** A repository signing with gitsign-ts, where no ambient ID token exists (so gitsign logs in). */
 export function loginRepo(sb: SigningSandbox, extra: NodeJS.ProcessEnv = {}): TempRepo {
-  const repo = new TempRepo({ ...sb.env, ...extra });
-  repo.git('config', 'gpg.format', 'x509');
-  repo.git('config', 'gpg.x509.program', BIN);
-  return repo;
+  return signingRepo({ ...sb.env, ...extra });
 }
 
 export interface RunResult {
