@@ -13,33 +13,20 @@ import { after, before, describe, test } from 'node:test';
 import { storeAttestation } from '../src/attest/store';
 import { TempRepo } from './helpers/gitRepo';
 import { BIN } from './helpers/paths';
-import { mintToken as mintSandboxToken, readSandboxEnv } from './helpers/signingSandbox';
-import { removeDir, type Spawned, spawnSandbox, tempDir } from './sandbox/support';
+import { mintToken as mintSandboxToken, sandboxPerFile } from './helpers/signingSandbox';
 
 const EMAIL = 'test@example.com'; // TempRepo's committer, and the identity that attests
 const PREDICATE_TYPE = 'https://example.com/predicate/test/v1';
-let sandboxDir: string;
-let sandbox: Spawned;
-let sandboxEnv: Record<string, string>;
 
-before(async () => {
-  sandboxDir = tempDir();
-  sandbox = await spawnSandbox(sandboxDir);
-  sandboxEnv = readSandboxEnv(sandboxDir);
-});
-
-after(async () => {
-  await sandbox?.stop();
-  removeDir(sandboxDir);
-});
+const sb = sandboxPerFile();
 
 function mintToken(subject = EMAIL): string {
-  return mintSandboxToken(sandboxDir, subject);
+  return mintSandboxToken(sb.dir, subject);
 }
 
 /** A repository with one commit, whose global git config names the attester (gitsign reads only that). */
 function attestingRepo(extra: NodeJS.ProcessEnv = {}): TempRepo {
-  const repo = new TempRepo({ ...sandboxEnv, SIGSTORE_ID_TOKEN: mintToken(), ...extra });
+  const repo = new TempRepo({ ...sb.env, SIGSTORE_ID_TOKEN: mintToken(), ...extra });
   repo.git('config', '--global', 'user.name', 'Alice Attester');
   repo.git('config', '--global', 'user.email', 'alice@example.com');
   repo.git('commit', '-q', '--allow-empty', '-m', 'attested');
@@ -121,7 +108,7 @@ describe('attest and verify-attestation', () => {
     );
 
     // The log entry Rekor keeps: hashes of the envelope and payload, and the certificate.
-    const res = await fetch(`${sandboxEnv.GITSIGN_REKOR_URL}/api/v1/log/entries?logIndex=${m[2]}`);
+    const res = await fetch(`${sb.env.GITSIGN_REKOR_URL}/api/v1/log/entries?logIndex=${m[2]}`);
     const entry = Object.values((await res.json()) as Record<string, { body: string; logID: string }>)[0];
     assert.equal(entry.logID, m[1]);
     const body = JSON.parse(Buffer.from(entry.body, 'base64').toString()) as { kind: string; spec: { content: { hash: { value: string }; payloadHash: { value: string } }; publicKey: string } };
@@ -167,7 +154,7 @@ describe('attest and verify-attestation', () => {
     assert.equal(none.status, 1);
     assert.match(none.stderr, /^gitsign: no attestation of type https:\/\/example.com\/other for commit [0-9a-f]{40} or tree [0-9a-f]{40} /);
 
-    const issuer = sandboxEnv.GITSIGN_OIDC_ISSUER;
+    const issuer = sb.env.GITSIGN_OIDC_ISSUER;
     const flags = verifyJson(repo, ['--certificate-identity', EMAIL, '--certificate-oidc-issuer', issuer, '--objtype', 'commit', 'HEAD']);
     assert.equal(flags.status, 0, flags.stderr);
     assert.equal(flags.reports.length, 2);
@@ -194,7 +181,7 @@ describe('attest and verify-attestation', () => {
       assert.equal(r.status, status, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, err, args.join(' '));
     }
-    const empty = new TempRepo({ ...sandboxEnv });
+    const empty = new TempRepo({ ...sb.env });
     try {
       writeFile(empty, 'a.json', '{}');
       const r = empty.gitsign(['attest', '-f', 'a.json']);
@@ -266,7 +253,7 @@ describe('tampering and missing data: exit 1, one line', () => {
   });
 
   test('no attestation refs at all; a revision without attestations; an unknown revision', () => {
-    const bare = new TempRepo({ ...sandboxEnv });
+    const bare = new TempRepo({ ...sb.env });
     try {
       bare.git('commit', '-q', '--allow-empty', '-m', 'x');
       const r = bare.gitsign(['verify-attestation']);
@@ -304,13 +291,13 @@ function dsseOnlyRekor(target: string): Promise<{ url: string; server: Server }>
 }
 
 test('a log that refuses intoto gets a dsse 0.0.1 entry, which verify-attestation accepts', async () => {
-  const proxy = await dsseOnlyRekor(sandboxEnv.GITSIGN_REKOR_URL);
+  const proxy = await dsseOnlyRekor(sb.env.GITSIGN_REKOR_URL);
   const repo = attestingRepo({ GITSIGN_REKOR_URL: proxy.url });
   try {
     const r = await attestAsync(repo, ['-f', writeFile(repo, 'via-dsse.json', '{"kind":"dsse"}')]);
     assert.equal(r.status, 0, r.stderr);
     const index = /^LogEntry ID [0-9a-f]{64} (\d+)$/m.exec(r.stdout)?.[1];
-    const res = await fetch(`${sandboxEnv.GITSIGN_REKOR_URL}/api/v1/log/entries?logIndex=${index}`);
+    const res = await fetch(`${sb.env.GITSIGN_REKOR_URL}/api/v1/log/entries?logIndex=${index}`);
     const entry = Object.values((await res.json()) as Record<string, { body: string }>)[0];
     assert.equal((JSON.parse(Buffer.from(entry.body, 'base64').toString()) as { kind: string }).kind, 'dsse');
     const v = await new Promise<string>((resolve) =>

@@ -8,35 +8,22 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { createEntry } from '../src/rekor/client';
 import { TempRepo } from './helpers/gitRepo';
-import { mintToken, readSandboxEnv, signingRepo } from './helpers/signingSandbox';
+import { mintToken, sandboxPerFile, signingRepo } from './helpers/signingSandbox';
 import { BIN } from './helpers/paths';
-import { certify, entryFor, removeDir, type Spawned, spawnSandbox, tempDir } from './sandbox/support';
+import { certify, entryFor } from './sandbox/support';
 
 const EMAIL = 'test@example.com';
-let dir: string;
-let sandbox: Spawned;
-let env: Record<string, string>;
-
-before(async () => {
-  dir = tempDir();
-  sandbox = await spawnSandbox(dir);
-  env = { ...readSandboxEnv(dir), GITSIGN_TIMESTAMP_SERVER_URL: '' };
-});
-
-after(async () => {
-  await sandbox?.stop();
-  removeDir(dir);
-});
+const sb = sandboxPerFile();
 
 function token(subject = EMAIL): string {
-  return mintToken(dir, subject);
+  return mintToken(sb.dir, subject);
 }
 
 function repoWith(extra: NodeJS.ProcessEnv): TempRepo {
-  return signingRepo({ ...env, SIGSTORE_ID_TOKEN: token(), ...extra });
+  return signingRepo({ ...sb.env, GITSIGN_TIMESTAMP_SERVER_URL: '', SIGSTORE_ID_TOKEN: token(), ...extra });
 }
 
 /** git run asynchronously, so servers in this process keep answering. */
@@ -54,7 +41,7 @@ function proxy(
   rewrite?: (method: string, path: string, body: Buffer) => Buffer,
 ): Promise<{ url: string; seen: string[]; server: Server }> {
   const seen: string[] = [];
-  const target = new URL(sandbox.url);
+  const target = new URL(sb.sandbox.url);
   const server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
     const own = intercept(req.method ?? '', req.url ?? '');
@@ -174,11 +161,11 @@ test('a 5xx from Rekor is retried; a 4xx is not', async () => {
 });
 
 test('Rekor 409: the existing entry is fetched from its Location', async () => {
-  const id = await certify(sandbox.url, token(), EMAIL);
+  const id = await certify(sb.sandbox.url, token(), EMAIL);
   const { entry } = entryFor(id, Buffer.from('the same message twice'));
-  const first = await createEntry(sandbox.url, entry);
+  const first = await createEntry(sb.sandbox.url, entry);
   let told = false;
-  const second = await createEntry(sandbox.url, entry, () => (told = true));
+  const second = await createEntry(sb.sandbox.url, entry, () => (told = true));
   assert.equal(told, true);
   assert.equal(second.uuid.slice(-64), first.uuid.slice(-64));
   assert.equal(second.entry.logIndex, first.entry.logIndex);

@@ -16,27 +16,24 @@ import { parseSignedData } from '../src/cms/signedData';
 import { splitCommit, splitTag } from '../src/git/rawobj';
 import { seededPublicGoodRoot } from '../src/trust/publicGood';
 import type { TempRepo } from './helpers/gitRepo';
-import { signingRepo as configuredRepo, mintToken as mintSandboxToken, readSandboxEnv } from './helpers/signingSandbox';
+import { signingRepo as configuredRepo, mintToken as mintSandboxToken, sandboxPerFile } from './helpers/signingSandbox';
 import { BIN, CORPUS, sharedMissing } from './helpers/paths';
-import { removeDir, type Spawned, spawnSandbox, tempDir } from './sandbox/support';
+import { removeDir, tempDir } from './sandbox/support';
 
 const EMAIL = 'test@example.com'; // TempRepo's committer
-let sandboxDir: string;
-let sandbox: Spawned;
-let sandboxEnv: Record<string, string>;
 
 function mintToken(subject = EMAIL): string {
-  return mintSandboxToken(sandboxDir, subject);
+  return mintSandboxToken(sb.dir, subject);
 }
 
-/** A repository configured per repository to sign with gitsign-ts against the sandbox. */
+/** A repository configured per repository to sign with gitsign-ts against the sb.sandbox. */
 function signingRepo(extra: NodeJS.ProcessEnv = {}): TempRepo {
-  return configuredRepo({ ...sandboxEnv, SIGSTORE_ID_TOKEN: mintToken(), ...extra });
+  return configuredRepo({ ...sb.env, SIGSTORE_ID_TOKEN: mintToken(), ...extra });
 }
 
-/** The public-good trusted root (seeded in @sigstore/tuf) as a file: a trust root without the sandbox. */
+/** The public-good trusted root (seeded in @sigstore/tuf) as a file: a trust root without the sb.sandbox. */
 function publicGoodRootFile(): string {
-  const file = join(sandboxDir, 'public-good-trusted-root.json');
+  const file = join(sb.dir, 'public-good-trusted-root.json');
   writeFileSync(file, JSON.stringify(seededPublicGoodRoot()));
   return file;
 }
@@ -50,16 +47,7 @@ function closedPort(): Promise<number> {
   });
 }
 
-before(async () => {
-  sandboxDir = tempDir();
-  sandbox = await spawnSandbox(sandboxDir);
-  sandboxEnv = readSandboxEnv(sandboxDir);
-});
-
-after(async () => {
-  await sandbox?.stop();
-  removeDir(sandboxDir);
-});
+const sb = sandboxPerFile();
 
 function verifyJson(repo: TempRepo, args: string[]): { verified: boolean; tlog: { source: string; logIndex: number }; timeSource: string; error?: { code: string } } {
   const r = repo.gitsign(['verify', '--json', ...args]);
@@ -76,7 +64,7 @@ function opensslVerify(payload: Buffer, signature: Buffer): { status: number | n
     writeFileSync(join(dir, 'payload'), payload);
     writeFileSync(join(dir, 'sig.pem'), signature.toString('latin1').replace(/SIGNED MESSAGE/g, 'CMS'));
     // The sandbox's Fulcio chain (intermediate and root) as the trusted CAs.
-    const r = spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'PEM', '-in', 'sig.pem', '-content', 'payload', '-CAfile', sandboxEnv.GITSIGN_FULCIO_ROOT, '-purpose', 'any', '-out', '/dev/null'], { cwd: dir, encoding: 'utf8' });
+    const r = spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'PEM', '-in', 'sig.pem', '-content', 'payload', '-CAfile', sb.env.GITSIGN_FULCIO_ROOT, '-purpose', 'any', '-out', '/dev/null'], { cwd: dir, encoding: 'utf8' });
     return { status: r.status, stderr: r.stderr };
   } finally {
     removeDir(dir);

@@ -14,25 +14,14 @@ import { findAttribute, parseSignedData } from '../src/cms/signedData';
 import { splitCommit } from '../src/git/rawobj';
 import { decodeLogEntry } from '../src/rekor/tlogEntry';
 import { TempRepo } from './helpers/gitRepo';
-import { signingRepo as configuredRepo, mintToken, readSandboxEnv } from './helpers/signingSandbox';
-import { removeDir, type Spawned, spawnSandbox, tempDir } from './sandbox/support';
+import { signingRepo as configuredRepo, mintToken, sandboxPerFile } from './helpers/signingSandbox';
+import { removeDir, tempDir } from './sandbox/support';
 
-let sandboxDir: string;
-let sandbox: Spawned;
-let sandboxEnv: Record<string, string>;
 
-before(async () => {
-  sandboxDir = tempDir();
-  sandbox = await spawnSandbox(sandboxDir);
-  sandboxEnv = readSandboxEnv(sandboxDir);
-});
-after(async () => {
-  await sandbox?.stop();
-  removeDir(sandboxDir);
-});
+const sb = sandboxPerFile();
 
 function signingRepo(extra: NodeJS.ProcessEnv = {}): TempRepo {
-  return configuredRepo({ ...sandboxEnv, SIGSTORE_ID_TOKEN: mintToken(sandboxDir), GITSIGN_REKOR_VERSION: '2', GITSIGN_REKOR_MODE: 'offline', ...extra });
+  return configuredRepo({ ...sb.env, SIGSTORE_ID_TOKEN: mintToken(sb.dir), GITSIGN_REKOR_VERSION: '2', GITSIGN_REKOR_MODE: 'offline', ...extra });
 }
 
 type VerifyJson = { verified: boolean; tlog: { source: string; kind: string | null; logIndex: number; integratedTime: number | null }; timeSource: string; error?: { code: string; message: string } };
@@ -89,7 +78,7 @@ describe('git commit -S and git tag -s with rekorVersion=2 and a timestamp', () 
     try {
       writeFileSync(join(dir, 'payload'), payload);
       writeFileSync(join(dir, 'sig.pem'), (signature as Buffer).toString('latin1').replace(/SIGNED MESSAGE/g, 'CMS'));
-      const r = spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'PEM', '-in', 'sig.pem', '-content', 'payload', '-CAfile', sandboxEnv.GITSIGN_FULCIO_ROOT, '-purpose', 'any', '-out', '/dev/null'], { cwd: dir, encoding: 'utf8' });
+      const r = spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'PEM', '-in', 'sig.pem', '-content', 'payload', '-CAfile', sb.env.GITSIGN_FULCIO_ROOT, '-purpose', 'any', '-out', '/dev/null'], { cwd: dir, encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
     } finally {
       removeDir(dir);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { decodePem } from '../../src/cms/pem';
 import { parseSignedData } from '../../src/cms/signedData';
 import { splitCommit } from '../../src/git/rawobj';
+import { after, before } from 'node:test';
 import { removeDir, type Spawned, spawnSandbox, tempDir } from '../sandbox/support';
 import { TempRepo } from './gitRepo';
 import { BIN } from './paths';
@@ -38,6 +39,21 @@ export function signingRepo(env: NodeJS.ProcessEnv): TempRepo {
   repo.git('config', 'gpg.format', 'x509');
   repo.git('config', 'gpg.x509.program', BIN);
   return repo;
+}
+
+/** A sandbox started before this file's tests and stopped after them; its fields are set by then. */
+export function sandboxPerFile(): { dir: string; sandbox: Spawned; env: Record<string, string> } {
+  const sb = {} as { dir: string; sandbox: Spawned; env: Record<string, string> };
+  before(async () => {
+    sb.dir = tempDir();
+    sb.sandbox = await spawnSandbox(sb.dir);
+    sb.env = readSandboxEnv(sb.dir);
+  });
+  after(async () => {
+    await sb.sandbox?.stop();
+    removeDir(sb.dir);
+  });
+  return sb;
 }
 
 export async function startSigningSandbox(): Promise<SigningSandbox> {
