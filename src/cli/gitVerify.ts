@@ -25,7 +25,7 @@ export async function gitVerify(status: StatusWriter, positionals: string[]): Pr
     const settings = await verifySettings(cfg, { offline: cfg.offline, ignoreTlog: false, ignoreSct: false });
     // git passes only the payload: the object's SHA is rebuilt as gitsign does, for the Rekor search.
     const type = payloadType(payload);
-    const objectSha = objectSha1(type, joinSignature(type, payload, signature));
+    const objectSha = (): string => objectSha1(type, joinSignature(type, payload, signature));
     const result = await verifyCmsSignature(payload, signature, signatureOptions(settings, objectSha, { kind: 'none' }, false));
     fingerprint = result.certificate.fingerprint;
     writeErr(`${summaryLines(result, { validated: false }).join('\n')}\n`);

@@ -29,7 +29,7 @@ export async function verifyGitObject(obj: RawObject, settings: VerifySettings, 
     if (!signature) throw new GitsignError('NOT_SIGNED', `the ${type} is not signed`);
     // The SHA an online-mode entry names is the one gitsign computes when signing: SHA-1 over the
     // object with a `gpgsig` header, even in a SHA-256 repository (whose header is gpgsig-sha256).
-    const objectSha = objectSha1(type, joinSignature(type, payload, signature));
+    const objectSha = (): string => objectSha1(type, joinSignature(type, payload, signature));
     const ok = await verifyCmsSignature(payload, signature, signatureOptions(settings, objectSha, identity, true));
     return { ok, identity };
   } catch (err) {

@@ -1,6 +1,5 @@
 import type { Config } from '../config/config';
 import type { IdentityCheck } from './identity';
-import { onlineEntryFinder } from './onlineEntry';
 import type { VerifyOptions } from './signature';
 import { loadTrust, type LoadedTrust, trustOptionsFromConfig } from '../trust/trustMaterial';
 
@@ -22,11 +21,17 @@ export async function verifySettings(
   return { trust, offline: flags.offline, rekorUrl: cfg.rekor.replace(/\/+$/, ''), ignoreTlog: flags.ignoreTlog, ignoreSct: flags.ignoreSct };
 }
 
-/** Options for one signature: the log entry of an online-mode signature is searched by object SHA. */
-export function signatureOptions(settings: VerifySettings, objectSha: string, identity: IdentityCheck, requireSignedMessageLabel: boolean): VerifyOptions {
+/**
+ * Options for one signature: the log entry of an online-mode signature is searched by object SHA.
+ * The SHA and the Rekor client are only computed and loaded for such a signature (git's hot path
+ * mostly verifies embedded entries).
+ */
+export function signatureOptions(settings: VerifySettings, objectSha: () => string, identity: IdentityCheck, requireSignedMessageLabel: boolean): VerifyOptions {
   return {
     trust: settings.trust.material,
-    findOnlineEntry: settings.offline ? undefined : onlineEntryFinder(settings.rekorUrl, objectSha),
+    findOnlineEntry: settings.offline
+      ? undefined
+      : async (cert) => (await import('./onlineEntry')).onlineEntryFinder(settings.rekorUrl, objectSha())(cert),
     ignoreTlog: settings.ignoreTlog,
     ignoreSct: settings.ignoreSct,
     identity,
