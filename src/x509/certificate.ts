@@ -95,10 +95,6 @@ export class Certificate {
     return createHash('sha1').update(this.der).digest('hex');
   }
 
-  get sha256Fingerprint(): string {
-    return createHash('sha256').update(this.der).digest('hex');
-  }
-
   get notBefore(): Date {
     return this.x509.notBefore;
   }
