@@ -14,9 +14,13 @@ export type ErrorCode =
   | 'CONTENT_MISMATCH'
   | 'SIGNATURE_INVALID'
   | 'CERTIFICATE'
+  /** A certificate's bytes do not parse as X.509, or hold values no CA may issue. */
+  | 'MALFORMED_CERTIFICATE'
   | 'SCT'
   | 'TLOG'
   | 'TLOG_MISSING'
+  /** No verified SET or RFC 3161 timestamp dates the signature, so its certificate cannot be checked. */
+  | 'UNATTESTED_TIME'
   | 'TIMESTAMP'
   | 'IDENTITY'
   | 'TRUST_ROOT'
