@@ -51,7 +51,7 @@ const REJECTED_FOR: Record<string, RegExp> = {
   'rekor2-dsse-mismatch-envelope_fail': /log entry does not match the signature: it records another DSSE envelope \(the digest of its PAE differs\)/,
   'rekor2-dsse-mismatch-sig_fail': /log entry does not match the signature: it records another signature/,
   'rekor2-no-inclusion-proof_fail': /invalid bundle: transparency log entry 0 has no inclusion proof/,
-  'rekor2-no-timestamp_fail': /no attested signing time: the bundle has no RFC 3161 timestamp/,
+  'rekor2-no-timestamp_fail': /has no signed entry timestamp \(SET\).*and no RFC 3161 timestamp dates it/,
   'rekor2-timestamp-outside-trust-root-tsa-validity_fail': /timestamp does not verify: its time .* is outside its timestamp authority's validity in the trusted root/,
   'rekor2-timestamp-outside-tsa-cert-validity_fail': /timestamp does not verify: the timestamp authority's certificate chain is not valid at/,
   'rekor2-timestamp-payload-mismatch_fail': /timestamp does not verify: it is not over this signature/,

@@ -94,6 +94,17 @@ describe('git commit -S and git tag -s with rekorVersion=2 and a timestamp', () 
       assert.equal(out.error?.code, 'TLOG', JSON.stringify(out));
     }
   });
+
+  test("finding 9: an entry whose log index is not its inclusion proof's fails with TLOG (a v2 entry has no SET to sign its index)", () => {
+    const moved = tamperedCommit(repo, 'HEAD', (bytes) => {
+      assert.equal(bytes[0], 0x08, 'field 1 (logIndex) comes first');
+      return 1; // its varint's low bit: the index moves by one, the proof does not
+    });
+    const out = verifyJson(repo, [moved]);
+    assert.equal(out.verified, false);
+    assert.equal(out.error?.code, 'TLOG', JSON.stringify(out));
+    assert.match(out.error!.message, /inclusion proof is for log index \d+, the entry is at \d+/);
+  });
 });
 
 describe('rekorVersion=2 misconfigured', () => {

@@ -28,6 +28,8 @@ const entries = new Map<string, unknown>();
 const hidden = new Set<string>();
 let realEntry = '';
 let requests: string[] = [];
+/** When set, Rekor's answers drop the SET and move integratedTime: what an interceptor would send. */
+let answerWithoutSet = false;
 
 function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -131,7 +133,12 @@ before(() => {
         }
         const m = /^\/api\/v1\/log\/entries\/(?:[0-9a-f]{16})?([0-9a-f]{64})$/.exec(req.url ?? '');
         if (req.method === 'GET' && m && entries.has(m[1])) {
-          res.end(JSON.stringify({ [`24296fb24b8ad77a${m[1]}`]: entries.get(m[1]) }));
+          const entry = structuredClone(entries.get(m[1])) as { integratedTime: number; verification: { signedEntryTimestamp?: string } };
+          if (answerWithoutSet) {
+            delete entry.verification.signedEntryTimestamp;
+            entry.integratedTime -= 365 * 86400;
+          }
+          res.end(JSON.stringify({ [`24296fb24b8ad77a${m[1]}`]: entry }));
           return;
         }
         res.statusCode = 404;
@@ -222,4 +229,14 @@ test('online: without --insecure-ignore-sct an SCT-less certificate fails with a
   const r = await gitsign(['verify', '--json', '--trusted-root', trustedRoot, '--certificate-identity', EMAIL, '--certificate-oidc-issuer', ISSUER, signedSha], { GITSIGN_REKOR_URL: rekorUrl });
   assert.equal(r.status, 1);
   assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'SCT');
+});
+
+test('finding 1: online: an answer without SET (integratedTime chosen by whoever answered) is UNATTESTED_TIME, never verified', async () => {
+  answerWithoutSet = true;
+  const r = await gitsign(['verify', '--json', '--trusted-root', trustedRoot, ...IDENTITY, signedSha], { GITSIGN_REKOR_URL: rekorUrl });
+  answerWithoutSet = false;
+  assert.equal(r.status, 1, r.stdout);
+  const out = JSON.parse(r.stdout) as { verified: boolean; error: { code: string; message: string } };
+  assert.equal(out.verified, false);
+  assert.equal(out.error.code, 'UNATTESTED_TIME');
 });

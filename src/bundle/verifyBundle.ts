@@ -4,7 +4,8 @@ import { GitsignError } from '../errors';
 import { verifyCertificateTrust } from '../verify/certificateTrust';
 import { checkIdentity, type IdentityCheck } from '../verify/identity';
 import { type VerifiedEntry, verifyLogEntry } from '../verify/logEntry';
-import { parseTimestampResponse, verifyTimestamp } from '../verify/timestamp';
+import { type AttestedTime, attestedTimes, requireAttestedTimes } from '../verify/time/attested';
+import { parseTimestampResponse, verifyTimestamp } from '../verify/time/tsa';
 import type { Artifact } from './artifact';
 import { bundleContent } from './content';
 import type { ParsedBundle } from './parse';
@@ -21,8 +22,8 @@ export type BundlePolicy = { key: KeyObject } | { identity: IdentityCheck };
 export interface VerifiedBundle {
   signer: BundleSigner;
   entries: VerifiedEntry[];
-  /** RFC 3161 times, then integrated times. */
-  times: { source: 'tsa' | 'tlog'; time: Date }[];
+  /** The attested times: verified SET times, then RFC 3161 times. */
+  times: AttestedTime[];
 }
 
 export function verifyBundle({ bundle, tlogEntries }: ParsedBundle, artifact: Artifact, policy: BundlePolicy, trust: TrustMaterial): VerifiedBundle {
@@ -37,13 +38,7 @@ export function verifyBundle({ bundle, tlogEntries }: ParsedBundle, artifact: Ar
   );
   if (tlogEntries.length === 0) throw new GitsignError('TLOG_MISSING', 'the bundle has no transparency log entry');
   const entries = tlogEntries.map((e) => verifyLogEntry(e, content, trust, tsaTimes));
-  const times = [
-    ...tsaTimes.map((time) => ({ source: 'tsa' as const, time })),
-    ...entries.flatMap((e) => (e.integratedTime ? [{ source: 'tlog' as const, time: e.integratedTime }] : [])),
-  ];
-  if (times.length === 0) {
-    throw new GitsignError('TIMESTAMP', 'no attested signing time: the bundle has no RFC 3161 timestamp, and its Rekor v2 entries carry no integrated time');
-  }
+  const times = requireAttestedTimes(attestedTimes(entries, tsaTimes));
   if (signer.certificate && 'identity' in policy) {
     verifyCertificateTrust(signer.certificate, times.map((t) => t.time), trust, false);
     checkIdentity(signer.certificate, policy.identity);

@@ -12,8 +12,9 @@ import { encodeLogEntry, type LogEntry } from '../rekor/tlogEntry';
 import { timestampSignature } from '../tsa/client';
 import { verifyChain } from '../verify/chain';
 import { verifyLogEntry } from '../verify/logEntry';
+import { attestedTimes, requireAttestedTimes } from '../verify/time/attested';
 import { SignedMessage } from '../verify/signedContent';
-import { verifyTimestampToken } from '../verify/timestamp';
+import { verifyTimestampToken } from '../verify/time/tsa';
 import type { Credential, Say } from './credential';
 import { logV2AndVerify, REKOR_V2_NEEDS_TSA } from './rekorV2';
 
@@ -42,15 +43,20 @@ export interface SignResult {
   logIndex?: string;
 }
 
-async function logAndVerify(message: Buffer, signature: Buffer, cred: Credential, opts: SignOptions): Promise<LogEntry> {
+/**
+ * Logs a signature in Rekor v1 and verifies the answer before anything is handed to git. The
+ * certificate must have been valid when the log saw the entry, at the time its SET attests (or the
+ * RFC 3161 time): verifiers check the chain then, and an answer nobody dates is refused.
+ */
+async function logAndVerify(message: Buffer, signature: Buffer, cred: Credential, opts: SignOptions, tsaTime?: Date): Promise<LogEntry> {
   const body = hashedRekord(message, signature, cred.certificate.der);
   const { uuid, entry } = await createEntry(opts.rekorUrl, body, () => opts.say('Signature already exists. Fetching and verifying inclusion proof.'));
   const logEntry = toLogEntry(uuid, entry);
   if (!logEntry.canonicalizedBody.equals(canonicalBody(body))) throw new GitsignError('TLOG', 'Rekor logged another entry than the one sent');
-  verifyLogEntry(logEntry, new SignedMessage(message, signature), opts.trust);
+  const tsa = tsaTime ? [tsaTime] : [];
+  const verified = verifyLogEntry(logEntry, new SignedMessage(message, signature), opts.trust, tsa);
   if (!logEntry.inclusionProof) throw new GitsignError('TLOG', 'Rekor answered without an inclusion proof');
-  // The certificate must have been valid when the log saw the entry (verifiers check the chain then).
-  verifyChain(cred.certificate, new Date(Number(logEntry.integratedTime) * 1000), opts.trust);
+  for (const { time } of requireAttestedTimes(attestedTimes([verified], tsa))) verifyChain(cred.certificate, time, opts.trust);
   return logEntry;
 }
 
@@ -68,7 +74,7 @@ export async function signPayload(payload: Buffer, cred: Credential, opts: SignO
   }
   let logIndex: string | undefined;
   if (opts.rekorMode === 'offline' || v2) {
-    const entry = v2 ? await logV2AndVerify(opts.rekorUrl, signedAttrs, signature, cred, opts.trust, tsaTime as Date) : await logAndVerify(signedAttrs, signature, cred, opts);
+    const entry = v2 ? await logV2AndVerify(opts.rekorUrl, signedAttrs, signature, cred, opts.trust, tsaTime as Date) : await logAndVerify(signedAttrs, signature, cred, opts, tsaTime);
     unsigned.push({ oid: OID.rekorTransparencyLogEntry, values: [octets(encodeLogEntry(entry))] });
     logIndex = entry.logIndex;
   }

@@ -1,27 +1,27 @@
 import type { TrustMaterial } from '@sigstore/verify';
 import { LogCheckpoint } from '@sigstore/verify/dist/tlog/checkpoint';
 import { verifyMerkleInclusion } from '@sigstore/verify/dist/tlog/merkle';
-import { verifyTLogSET } from '@sigstore/verify/dist/tlog/set';
 import { GitsignError } from '../errors';
 import { checkProofMatchesCheckpoint, verifyCheckpoint } from '../rekor/checkpoint';
 import { parseEntryBody } from '../rekor/entryBody';
 import type { LogEntry } from '../rekor/tlogEntry';
 import { checkEntryMatches } from './entryMatch';
 import type { SignedContent } from './signedContent';
+import { type Log, logValidAt } from './time/logKey';
+import { verifySignedEntryTimestamp } from './time/set';
 
 /**
  * A transparency log entry checked against what it claims to log and against the trust root: the
- * body, the log and its key's validity, the signed entry timestamp (SET), the inclusion proof and its
- * signed checkpoint. Rekor v1 entries carry a SET with their integrated time; Rekor v2 entries carry
- * only the proof, so their time comes from RFC 3161 timestamps, given as `times`. Used when verifying
- * commits and bundles, and when signing before an entry is embedded (gitsign does not check what Rekor
- * returns; we do).
+ * body, the log and its key's validity at an attested time, the signed entry timestamp (SET), the
+ * inclusion proof and its signed checkpoint. Rekor v1 entries carry a SET that dates them; Rekor v2
+ * entries (and v1 entries stripped of their SET) carry only a proof, so their log key is chosen at
+ * the RFC 3161 times given as `tsaTimes`, and without any the entry is refused (UNATTESTED_TIME).
+ * Used when verifying commits and bundles, and when signing before an entry is embedded (gitsign
+ * does not check what Rekor returns; we do).
  */
-type Log = TrustMaterial['tlogs'][number];
-
 export interface VerifiedEntry {
   log: Log;
-  /** The time the log attests with a verified SET (Rekor v1 only). */
+  /** The time the log attests with a verified SET (Rekor v1 only); never an unsigned integratedTime. */
   integratedTime?: Date;
 }
 
@@ -29,18 +29,18 @@ function fail(why: string): GitsignError {
   return new GitsignError('TLOG', `transparency log entry does not verify: ${why}`);
 }
 
-const validAt = (log: Log, t: Date): boolean => log.validFor.start <= t && t <= log.validFor.end; // both ends included
-
-/** The trusted log the entry names whose key was valid at every attested time (a root may list a key twice). */
-function findLog(entry: LogEntry, trust: TrustMaterial, times: Date[]): Log {
-  const logs = trust.tlogs.filter((t) => t.logID.equals(entry.logId.keyId));
-  if (logs.length === 0) throw fail(`its log (ID ${Buffer.from(entry.logId.keyId).toString('base64')}) is not in the trusted root`);
-  const log = logs.find((l) => times.every((t) => validAt(l, t)));
-  if (log) return log;
-  const [first] = logs;
-  const bad = times.find((t) => !validAt(first, t)) as Date;
-  const end = first.validFor.end.getTime() >= 8.64e15 ? 'no end' : first.validFor.end.toISOString();
-  throw fail(`the key of log ${first.baseURL} was not valid at ${bad.toISOString()} (valid from ${first.validFor.start.toISOString()} to ${end})`);
+/**
+ * The proof must be for this entry's position. An entry's index is only attested by its SET, which
+ * signs it; a Rekor v1 index is global over the log's shards while its proof's is within the shard
+ * (all 22 embedded public-good entries of the corpus differ by the shard's start, 121,904,262), so
+ * with a SET the proof's index may only be lower. Without a SET (Rekor v2, one tree per log) nothing
+ * but the proof vouches for the index: they must be equal.
+ */
+function checkProofIndex(entry: LogEntry, proofIndex: bigint): void {
+  const index = BigInt(entry.logIndex);
+  if (entry.inclusionPromise ? proofIndex > index : proofIndex !== index) {
+    throw fail(`the inclusion proof is for log index ${proofIndex}, the entry is at ${index}`);
+  }
 }
 
 /**
@@ -51,6 +51,7 @@ function findLog(entry: LogEntry, trust: TrustMaterial, times: Date[]): Log {
 function verifyInclusionProof(entry: LogEntry, log: Log): void {
   const proof = entry.inclusionProof;
   if (!proof) return;
+  checkProofIndex(entry, BigInt(proof.logIndex));
   const envelope = proof.checkpoint?.envelope;
   if (envelope) checkProofMatchesCheckpoint(proof, verifyCheckpoint(envelope, log));
   try {
@@ -61,19 +62,22 @@ function verifyInclusionProof(entry: LogEntry, log: Log): void {
   if (!envelope) throw fail('the inclusion proof has no signed checkpoint');
 }
 
-export function verifyLogEntry(entry: LogEntry, content: SignedContent, trust: TrustMaterial, times: Date[] = []): VerifiedEntry {
+export function verifyLogEntry(entry: LogEntry, content: SignedContent, trust: TrustMaterial, tsaTimes: readonly Date[] = []): VerifiedEntry {
   checkEntryMatches(parseEntryBody(entry), content);
   const promise = entry.inclusionPromise;
-  const integratedTime = promise ? new Date(Number(entry.integratedTime) * 1000) : undefined;
-  const log = findLog(entry, trust, integratedTime ? [integratedTime] : times);
-  if (promise) {
-    try {
-      verifyTLogSET({ ...entry, inclusionPromise: promise }, [log]);
-    } catch {
-      throw fail("the signed entry timestamp (SET) does not verify with the log's key");
-    }
-  }
   if (!promise && !entry.inclusionProof) throw fail('it has neither a signed entry timestamp nor an inclusion proof');
+  if (promise) {
+    const { log, time } = verifySignedEntryTimestamp(entry, promise, trust);
+    verifyInclusionProof(entry, log);
+    return { log, integratedTime: time };
+  }
+  if (tsaTimes.length === 0) {
+    throw new GitsignError(
+      'UNATTESTED_TIME',
+      'transparency log entry does not date the signature: it has no signed entry timestamp (SET), which alone attests its integrated time (an inclusion proof shows presence, not time), and no RFC 3161 timestamp dates it',
+    );
+  }
+  const log = logValidAt(entry, trust, tsaTimes);
   verifyInclusionProof(entry, log);
-  return { log, integratedTime };
+  return { log };
 }

@@ -13,12 +13,19 @@ export function summaryLines(v: VerifiedSignature, claims: { validated: boolean;
   lines.push(`Validated Rekor entry: ${v.tlog.source !== 'none'}`);
   lines.push(`Validated Certificate claims: ${claims.validated}`);
   if (claims.note) lines.push(`gitsign: ${claims.note}`);
-  if (v.tlog.source === 'none') lines.push('WARNING: the transparency log was not checked (--insecure-ignore-tlog)');
-  if (!v.sctChecked) lines.push('WARNING: the certificate\'s SCT was not checked (--insecure-ignore-sct)');
-  if (v.timeSource === 'unattested') {
-    lines.push(`WARNING: no log entry or timestamp attests the signing time; the certificate was checked at its notBefore ${v.signingTime.toISOString()}`);
-  }
+  for (const w of insecureWarnings(v)) lines.push(`WARNING: ${w}`);
   return lines;
+}
+
+/** What an --insecure-* flag left unchecked: said in every output, human and --json. */
+export function insecureWarnings(v: VerifiedSignature): string[] {
+  const warnings: string[] = [];
+  if (v.tlog.source === 'none') warnings.push('the transparency log was not checked (--insecure-ignore-tlog)');
+  if (!v.sctChecked) warnings.push("the certificate's SCT was not checked (--insecure-ignore-sct)");
+  if (v.timeSource === 'unattested') {
+    warnings.push(`no log entry or timestamp attests the signing time; the certificate was checked at its notBefore ${v.signingTime.toISOString()} (--insecure-ignore-tlog)`);
+  }
+  return warnings;
 }
 
 export interface JsonReport {
@@ -35,6 +42,8 @@ export interface JsonReport {
   tlog: { source: 'embedded' | 'online' | 'none'; kind: string | null; logIndex: number | null; integratedTime: number | null };
   sctChecked: boolean;
   identityCheck: string;
+  /** Checks an --insecure-* flag skipped for this object (empty when none was). */
+  warnings: string[];
   error?: { code: string; message: string };
 }
 
@@ -64,6 +73,7 @@ export function jsonReport(
     },
     sctChecked: v?.sctChecked ?? false,
     identityCheck,
+    warnings: v ? insecureWarnings(v) : [],
     ...('error' in outcome ? { error: { code: outcome.error.code, message: outcome.error.message } } : {}),
   };
 }

@@ -11,9 +11,10 @@ import { RSA_ENCRYPTION, SIGNATURE_HASH } from '../x509/algorithms';
 import { Certificate } from '../x509/certificate';
 import { verifyCertificateTrust } from './certificateTrust';
 import { checkIdentity, type IdentityCheck } from './identity';
-import { verifyLogEntry } from './logEntry';
+import { type VerifiedEntry, verifyLogEntry } from './logEntry';
+import { attestedTimes, requireAttestedTimes } from './time/attested';
 import { SignedMessage } from './signedContent';
-import { verifyTimestampToken } from './timestamp';
+import { verifyTimestampToken } from './time/tsa';
 
 /**
  * Verifies one gitsign CMS signature over a payload: content binding, the signer's signature, the
@@ -116,7 +117,7 @@ function embeddedEntry(si: SignerInfo, cert: Certificate): LogEntry | null {
 }
 
 /** An online-mode entry: a separate signature, by the same key, over the object SHA string. */
-function verifyOnlineEntry(online: OnlineEntry, cert: Certificate, key: KeyObject, trust: TrustMaterial): void {
+function verifyOnlineEntry(online: OnlineEntry, cert: Certificate, key: KeyObject, trust: TrustMaterial, tsa: Date[]): VerifiedEntry {
   const body = JSON.parse(online.entry.canonicalizedBody.toString('utf8')) as {
     spec?: { signature?: { content?: string; publicKey?: { content?: string } } };
   };
@@ -125,11 +126,42 @@ function verifyOnlineEntry(online: OnlineEntry, cert: Certificate, key: KeyObjec
   if (certPem !== encodePem('CERTIFICATE', cert.der)) throw new GitsignError('TLOG', 'Rekor entry names another certificate');
   const content = new SignedMessage(online.message, sig);
   if (!content.verifySignature(key)) throw new GitsignError('TLOG', 'Rekor entry signature does not verify over the object SHA');
-  verifyLogEntry(online.entry, content, trust);
+  return verifyLogEntry(online.entry, content, trust, tsa);
 }
 
 function tsaTimes(si: SignerInfo, trust: TrustMaterial): Date[] {
   return (findAttribute(si.unsignedAttrs, OID.timeStampToken) ?? []).map((v) => verifyTimestampToken(v.raw, si.signature, trust));
+}
+
+/**
+ * The transparency log entry: embedded, else (online mode) searched in Rekor. An embedded entry is
+ * checked even under --insecure-ignore-tlog: ignoring the log means not looking it up.
+ */
+async function verifyTlog(si: SignerInfo, cert: Certificate, key: KeyObject, tsa: Date[], opts: VerifyOptions): Promise<{ tlog: VerifiedSignature['tlog']; verified?: VerifiedEntry }> {
+  const embedded = embeddedEntry(si, cert);
+  let entry: LogEntry;
+  let verified: VerifiedEntry;
+  let source: 'embedded' | 'online';
+  if (embedded) {
+    if (embedded.kindVersion.version === '0.0.2' && tsa.length === 0) {
+      throw new GitsignError('UNATTESTED_TIME', 'the embedded Rekor v2 entry needs an RFC 3161 timestamp to date it, and the signature has none');
+    }
+    entry = embedded;
+    verified = verifyLogEntry(entry, new SignedMessage(si.signedAttrsDer, si.signature), opts.trust, tsa);
+    source = 'embedded';
+  } else {
+    if (opts.ignoreTlog) return { tlog: { source: 'none' } };
+    if (!opts.findOnlineEntry) {
+      throw new GitsignError('TLOG_MISSING', 'no transparency log entry is embedded in the signature and --offline forbids looking it up in Rekor (--insecure-ignore-tlog skips the log)');
+    }
+    const online = await opts.findOnlineEntry(cert);
+    entry = online.entry;
+    verified = verifyOnlineEntry(online, cert, key, opts.trust, tsa);
+    source = 'online';
+  }
+  const integratedTime = verified.integratedTime ? verified.integratedTime.getTime() / 1000 : undefined;
+  const kind = `${entry.kindVersion.kind}/${entry.kindVersion.version}`;
+  return { tlog: { source, kind, logIndex: entry.logIndex, ...(integratedTime !== undefined ? { integratedTime } : {}) }, verified };
 }
 
 async function verifySigner(sd: SignedData, si: SignerInfo, payload: Buffer, opts: VerifyOptions): Promise<VerifiedSignature> {
@@ -139,31 +171,15 @@ async function verifySigner(sd: SignedData, si: SignerInfo, payload: Buffer, opt
     const key = cert.publicKey;
     checkSignerSignature(si, key);
 
-    // Timestamps first: a Rekor v2 entry has no time of its own, its log key is checked at theirs.
+    // Timestamps first: an entry without a SET (Rekor v2) has its log key checked at their times.
     const tsa = tsaTimes(si, opts.trust);
-    let tlog: VerifiedSignature['tlog'] = { source: 'none' };
-    let entry = embeddedEntry(si, cert);
-    if (entry) {
-      const kind = `${entry.kindVersion.kind}/${entry.kindVersion.version}`;
-      const v2 = entry.kindVersion.version === '0.0.2';
-      if (v2 && tsa.length === 0) throw new GitsignError('TLOG', 'the embedded Rekor v2 entry needs an RFC 3161 timestamp to date it, and the signature has none');
-      const verified = verifyLogEntry(entry, new SignedMessage(si.signedAttrsDer, si.signature), opts.trust, tsa);
-      const integratedTime = verified.integratedTime ? Number(entry.integratedTime) : undefined;
-      tlog = { source: 'embedded', kind, logIndex: entry.logIndex, ...(integratedTime !== undefined ? { integratedTime } : {}) };
-    } else if (!opts.ignoreTlog) {
-      if (!opts.findOnlineEntry) {
-        throw new GitsignError('TLOG_MISSING', 'no transparency log entry is embedded in the signature and --offline forbids looking it up in Rekor (--insecure-ignore-tlog skips the log)');
-      }
-      const online = await opts.findOnlineEntry(cert);
-      verifyOnlineEntry(online, cert, key, opts.trust);
-      entry = online.entry;
-      tlog = { source: 'online', kind: `${entry.kindVersion.kind}/${entry.kindVersion.version}`, logIndex: entry.logIndex, integratedTime: Number(entry.integratedTime) };
-    }
-
-    const times = [...(tlog.integratedTime !== undefined ? [new Date(tlog.integratedTime * 1000)] : []), ...tsa];
-    const timeSource: TimeSource = tlog.integratedTime !== undefined ? 'tlog' : tsa.length ? 'tsa' : 'unattested';
-    const signingTime = times[0] ?? cert.notBefore;
-    const sctChecked = verifyCertificateTrust(cert, times.length ? times : [cert.notBefore], opts.trust, opts.ignoreSct);
+    const { tlog, verified } = await verifyTlog(si, cert, key, tsa, opts);
+    const attested = attestedTimes(verified ? [verified] : [], tsa);
+    // Only --insecure-ignore-tlog may fall back to an unattested time; every output then says so.
+    const times = opts.ignoreTlog && attested.length === 0 ? [] : requireAttestedTimes(attested);
+    const timeSource: TimeSource = times[0]?.source ?? 'unattested';
+    const signingTime = times[0]?.time ?? cert.notBefore;
+    const sctChecked = verifyCertificateTrust(cert, times.length ? times.map((t) => t.time) : [cert.notBefore], opts.trust, opts.ignoreSct);
     checkIdentity(cert, opts.identity);
     return { certificate: cert, tlog, signingTime, timeSource, cmsSigningTime, sctChecked };
   } catch (err) {

@@ -2,8 +2,8 @@ import { createPublicKey } from 'node:crypto';
 import { RFC3161Timestamp } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
 import { CertificateChainVerifier } from '@sigstore/verify/dist/key/certificate';
-import { int, seq } from '../asn1/writer';
-import { GitsignError } from '../errors';
+import { int, seq } from '../../asn1/writer';
+import { GitsignError } from '../../errors';
 
 /**
  * RFC 3161 timestamps over a signature value, checked against the trusted timestamp authorities; each
