@@ -13,6 +13,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CacheClient } from '../src/cache/client';
+import { loadPeerCheck } from '../src/cache/peer';
 import { defaultSocketPath, userCacheDir } from '../src/cache/socketPath';
 import { toWire } from '../src/sign/cachedCredential';
 import { Certificate } from '../src/x509/certificate';
@@ -57,13 +58,16 @@ async function goodCredential(): Promise<{ wire: ReturnType<typeof toWire>; fing
 
 /**
  * A "daemon" of nobody that answers every connection at once with `answer` and reports each byte it
- * receives. Its socket file is then given to us (root), as if the file had been swapped between our
- * lstat and our connect: the file's owner is right, the listener is not.
+ * receives. By default its socket lies in a directory of ours (0777 only while nobody binds) and
+ * its socket file is then given to us, as if the file had been swapped between our lstat and our
+ * connect: the path and the file's owner are right, only the listener is not. With `inNobodysDir`
+ * the directory stays nobody's.
  */
-async function foreignDaemon(answer: unknown): Promise<{ socket: string; other: OtherUser; received: () => number }> {
+async function foreignDaemon(answer: unknown, inNobodysDir = false): Promise<{ socket: string; other: OtherUser; received: () => number }> {
   const dir = join(work, `f${++n}`);
   mkdirSync(dir, { mode: 0o700 });
-  chownSync(dir, NOBODY, NOBODY);
+  if (inNobodysDir) chownSync(dir, NOBODY, NOBODY);
+  else chmodSync(dir, 0o777);
   const socket = join(dir, 'cache.sock');
   const script = `const [path, answer] = process.argv.slice(1);
 require('node:net').createServer((s) => {
@@ -73,13 +77,17 @@ require('node:net').createServer((s) => {
 }).listen(path, () => console.log('listening'));`;
   const other = runAs(NOBODY, script, [socket, JSON.stringify({ ok: true, credential: answer })]);
   await other.line(/^listening$/);
-  chownSync(socket, 0, 0);
+  if (!inNobodysDir) {
+    chmodSync(dir, 0o700);
+    chownSync(socket, 0, 0);
+  }
   const received = (): number => other.lines.filter((l) => l.startsWith('received')).length;
   return { socket, other, received };
 }
 
 describe('finding 10: gitsign checks who listens on the socket', () => {
   test('finding 10: a daemon of another uid behind a socket file we own gets nothing and is not believed', async () => {
+    assert.ok('addon' in loadPeerCheck(), 'dist/peercred.node is not built: the peer check under test is absent');
     const { wire } = await goodCredential();
     const foreign = await foreignDaemon(wire);
     const warnings: string[] = [];
@@ -127,7 +135,7 @@ describe('finding 10: gitsign checks who listens on the socket', () => {
     const dir = join(ownDir(), 'gitsign');
     const socket = join(dir, 'cache.sock');
     const daemon = await startDaemon(['--socket', socket]);
-    const foreign = await foreignDaemon(null);
+    const foreign = await foreignDaemon(null, true);
     try {
       // Ours, under directories of ours or root's (and sticky /tmp): used.
       assert.deepEqual(await new CacheClient(socket, noAddon).get(KEY), { ok: true, value: null });
