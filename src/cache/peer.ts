@@ -39,6 +39,7 @@ let addon: Addon | null | undefined;
 /** The addon, or why there is none. */
 export type PeerCheck = { addon: Addon } | { reason: string };
 
+/** Loaded once per process, on first use (gitsign only when a cache is configured). */
 export function loadPeerCheck(): PeerCheck {
   if (addon === undefined) {
     const path = findAddon();

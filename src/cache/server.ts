@@ -42,8 +42,8 @@ export function handler(store: CredentialStore, version: string): (r: Request) =
  */
 function refuse(socket: Socket): void {
   socket.on('error', () => socket.destroy());
-  socket.end(encode({ ok: false, error: 'forbidden', message: 'this credential cache serves only its own user' }), () => socket.destroy());
-  // The line is tiny and always fits the socket's buffer; should it not, the connection goes anyway.
+  // The line is tiny: written at once into the socket's buffer, so the peer can still read it.
+  socket.end(encode({ ok: false, error: 'forbidden', message: 'this credential cache serves only its own user' }));
   setImmediate(() => socket.destroy());
 }
 
