@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { GitsignError, toGitsignError } from '../errors';
+import { parseConnectionTimeout } from './connection';
 import { startDaemon } from './server';
-import { defaultSocketPath, socketFromEnv } from './socketPath';
+import { defaultSocketPath, defaultSocketPathForHelp, socketFromEnv } from './socketPath';
 import { listenFds } from './systemd';
 
 /**
@@ -12,12 +13,13 @@ import { listenFds } from './systemd';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION = (require('../../package.json') as { version: string }).version;
 
-const USAGE = `Usage: gitsign-credential-cache [--socket PATH] [--systemd-socket-activation]
+const USAGE = `Usage: gitsign-credential-cache [--socket PATH] [--systemd-socket-activation] [--connection-timeout SECONDS]
        gitsign-credential-cache --version
 
 Keeps gitsign's signing credentials in memory; gitsign uses it when GITSIGN_CREDENTIAL_CACHE names the socket.
-  --socket PATH                 listen on PATH (default $GITSIGN_CREDENTIAL_CACHE, else ${defaultSocketPath()})
+  --socket PATH                 listen on PATH (default $GITSIGN_CREDENTIAL_CACHE, else ${defaultSocketPathForHelp()})
   --systemd-socket-activation   serve the sockets systemd passes (LISTEN_FDS) instead
+  --connection-timeout SECONDS  close a connection that has not sent its request within SECONDS (default 5)
   -v, --version                 print the version
   -h, --help                    print this help
 `;
@@ -33,6 +35,7 @@ async function run(argv: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h' },
         socket: { type: 'string' },
         'systemd-socket-activation': { type: 'boolean' },
+        'connection-timeout': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -49,7 +52,8 @@ async function run(argv: string[]): Promise<number> {
   const activated = Boolean(values['systemd-socket-activation']);
   if (activated && values.socket) throw new GitsignError('USAGE', '--socket and --systemd-socket-activation exclude each other');
   const socketPath = values.socket ?? socketFromEnv() ?? defaultSocketPath();
-  const daemon = await startDaemon(activated ? { fds: listenFds(), version: VERSION } : { socketPath, version: VERSION });
+  const connectionTimeoutMs = parseConnectionTimeout(values['connection-timeout']);
+  const daemon = await startDaemon({ ...(activated ? { fds: listenFds() } : { socketPath }), version: VERSION, connectionTimeoutMs });
   if (daemon.peerCheckUnavailable) {
     process.stderr.write(`gitsign-credential-cache: warning: connections are not checked by peer credentials (${daemon.peerCheckUnavailable}); only the socket directory's permissions keep other users out\n`);
   }

@@ -4,9 +4,12 @@ import { dirname, join } from 'node:path';
 
 /**
  * Who is at the other end of a connection: the kernel's answer (SO_PEERCRED on Linux, getpeereid on
- * macOS) through our small addon native/peercred.c, since Node exposes neither. The daemon serves
- * only its own user; the socket directory's 0700 mode keeps others out too, but not a socket reached
- * another way (a looser directory, an SSH-forwarded path, a file descriptor passed on).
+ * macOS) through our small addon native/peercred.c, since Node exposes neither. Both ends ask: the
+ * daemon serves only its own user (the socket directory's 0700 mode keeps others out too, but not a
+ * socket reached another way: a looser directory, an SSH-forwarded path, a file descriptor passed on),
+ * and gitsign talks only to a daemon of its own user (a socket file's owner says who bound it, not who
+ * listens on the path by the time we connect). On a connected socket the kernel reports the process
+ * that called connect() (to the daemon) or listen() (to the client).
  */
 export interface PeerCredentials {
   uid: number;
@@ -34,7 +37,10 @@ function findAddon(): string | null {
 let addon: Addon | null | undefined;
 
 /** The addon, or why there is none. */
-export function loadPeerCheck(): { addon: Addon } | { reason: string } {
+export type PeerCheck = { addon: Addon } | { reason: string };
+
+/** Loaded once per process, on first use (gitsign only when a cache is configured). */
+export function loadPeerCheck(): PeerCheck {
   if (addon === undefined) {
     const path = findAddon();
     try {
@@ -47,7 +53,7 @@ export function loadPeerCheck(): { addon: Addon } | { reason: string } {
   return addon ? { addon } : { reason: `the ${ADDON} helper is not built (npm run build needs a C compiler and Node's headers)` };
 }
 
-/** The peer of an accepted Unix socket connection; throws when the kernel does not say. */
+/** The peer of a connected Unix socket (accepted or dialled); throws when the kernel does not say. */
 export function peerOf(a: Addon, socket: Socket): PeerCredentials {
   const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) throw new Error('the connection has no file descriptor');

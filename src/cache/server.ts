@@ -2,7 +2,7 @@ import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { GitsignError } from '../errors';
-import { serveConnection } from './connection';
+import { DEFAULT_CONNECTION_TIMEOUT_MS, serveConnection } from './connection';
 import { loadPeerCheck, peerOf } from './peer';
 import { encode, type Request, type Response } from './protocol';
 import { CredentialStore } from './store';
@@ -35,7 +35,19 @@ export function handler(store: CredentialStore, version: string): (r: Request) =
   };
 }
 
-function acceptor(store: CredentialStore, version: string, uid: number): { onConnection: (s: Socket) => void; unavailable?: string } {
+/**
+ * A connection from another user gets one "forbidden" line and is closed at once, whether or not it
+ * reads or closes its side: left half-open, such connections used to fill every slot and lock the
+ * owner out.
+ */
+function refuse(socket: Socket): void {
+  socket.on('error', () => socket.destroy());
+  // The line is tiny: written at once into the socket's buffer, so the peer can still read it.
+  socket.end(encode({ ok: false, error: 'forbidden', message: 'this credential cache serves only its own user' }));
+  setImmediate(() => socket.destroy());
+}
+
+function acceptor(store: CredentialStore, version: string, uid: number, timeoutMs: number): { onConnection: (s: Socket) => void; unavailable?: string } {
   const peer = loadPeerCheck();
   const handle = handler(store, version);
   const onConnection = (socket: Socket): void => {
@@ -46,13 +58,9 @@ function acceptor(store: CredentialStore, version: string, uid: number): { onCon
       } catch {
         who = undefined;
       }
-      if (!who || who.uid !== uid) {
-        socket.on('error', () => socket.destroy());
-        socket.end(encode({ ok: false, error: 'forbidden', message: 'this credential cache serves only its own user' }));
-        return;
-      }
+      if (!who || who.uid !== uid) return refuse(socket);
     }
-    serveConnection(socket, handle);
+    serveConnection(socket, handle, timeoutMs);
   };
   return 'addon' in peer ? { onConnection } : { onConnection, unavailable: peer.reason };
 }
@@ -98,10 +106,18 @@ function listen(server: Server, target: string | { fd: number }): Promise<void> 
   });
 }
 
-export async function startDaemon(opts: { socketPath?: string; fds?: number[]; version: string }): Promise<CacheDaemon> {
+export interface DaemonOptions {
+  socketPath?: string;
+  fds?: number[];
+  version: string;
+  /** How long a connection may take to send its request (and again to take its answer). */
+  connectionTimeoutMs?: number;
+}
+
+export async function startDaemon(opts: DaemonOptions): Promise<CacheDaemon> {
   const uid = process.getuid?.() ?? -1;
   const store = new CredentialStore();
-  const { onConnection, unavailable } = acceptor(store, opts.version, uid);
+  const { onConnection, unavailable } = acceptor(store, opts.version, uid, opts.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS);
   const servers: Server[] = [];
   const make = (): Server => {
     // Half-open: a client that ends its side early still gets the error line.

@@ -1,16 +1,31 @@
-import { homedir } from 'node:os';
+import { userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { GitsignError } from '../errors';
 
 /**
  * Where the cache socket lives: gitsign's default, os.UserCacheDir()/sigstore/gitsign/cache.sock
- * ($XDG_CACHE_HOME or ~/.cache on Linux, ~/Library/Caches on macOS).
+ * ($XDG_CACHE_HOME or ~/.cache on Linux, ~/Library/Caches on macOS). A relative XDG_CACHE_HOME or
+ * HOME is ignored (the XDG Base Directory spec calls relative paths invalid; Go's UserCacheDir fails
+ * on one): taken as is, it would put the socket under whatever directory the daemon starts in.
  */
-export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (process.platform === 'darwin') return join(env.HOME || homedir(), 'Library', 'Caches');
+export function userCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  if (platform === 'darwin') return join(homeDir(env), 'Library', 'Caches');
   const xdg = env.XDG_CACHE_HOME;
-  // The XDG spec ignores a relative value, as Go does.
   if (xdg && isAbsolute(xdg)) return xdg;
-  return join(env.HOME || homedir(), '.cache');
+  return join(homeDir(env), '.cache');
+}
+
+/** $HOME when absolute, else the home directory in the user database. */
+function homeDir(env: NodeJS.ProcessEnv): string {
+  if (env.HOME && isAbsolute(env.HOME)) return env.HOME;
+  let home = '';
+  try {
+    home = userInfo().homedir;
+  } catch {
+    /* no entry for our uid */
+  }
+  if (!isAbsolute(home)) throw new GitsignError('CONFIG', 'no home directory: HOME is unset or relative and the user database has none; give --socket');
+  return home;
 }
 
 export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -21,4 +36,13 @@ export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string 
 export function socketFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const v = env.GITSIGN_CREDENTIAL_CACHE;
   return v ? resolve(v) : undefined;
+}
+
+/** The default path as --help shows it, even where there is no home directory. */
+export function defaultSocketPathForHelp(env: NodeJS.ProcessEnv = process.env): string {
+  try {
+    return defaultSocketPath(env);
+  } catch {
+    return '$XDG_CACHE_HOME/sigstore/gitsign/cache.sock';
+  }
 }

@@ -16,9 +16,10 @@ import { checkCredential, type Credential } from './credential';
  */
 export const MIN_VALIDITY_LEFT_MS = 30_000;
 
-export function cacheClient(env: NodeJS.ProcessEnv = process.env): CacheClient | undefined {
+/** onRefused hears why a socket was not trusted (another user's daemon, a path others can change). */
+export function cacheClient(env: NodeJS.ProcessEnv = process.env, onRefused?: (why: string) => void): CacheClient | undefined {
   const path = socketFromEnv(env);
-  return path ? new CacheClient(path) : undefined;
+  return path ? new CacheClient(path, { onRefused }) : undefined;
 }
 
 /** gitsign's key (host and working directory), bound to the Fulcio and issuer it was made with. */

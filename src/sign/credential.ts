@@ -30,7 +30,7 @@ export type Say = (line: string) => void;
  * then offered to the cache.
  */
 export async function obtainCredential(cfg: Config, trust: TrustMaterial, term: LoginIo, env: NodeJS.ProcessEnv = process.env): Promise<Credential> {
-  const cache = cacheClient(env);
+  const cache = cacheClient(env, (why) => term.say(`gitsign: not using the credential cache: ${why}`));
   const cached = cache && (await fromCache(cache, cfg, trust));
   if (cached) return cached;
   const credential = await freshCredential(cfg, trust, term, env);

@@ -15,9 +15,9 @@ export interface Daemon {
 }
 
 /** Starts the daemon and resolves once it printed its socket line. */
-export function startDaemon(args: string[], options: { env?: NodeJS.ProcessEnv; command?: string[] } = {}): Promise<Daemon> {
+export function startDaemon(args: string[], options: { env?: NodeJS.ProcessEnv; command?: string[]; cwd?: string } = {}): Promise<Daemon> {
   const [cmd, ...pre] = options.command ?? [process.execPath, CACHE_BIN];
-  const proc = spawn(cmd, [...pre, ...args], { env: { ...process.env, ...options.env }, stdio: 'pipe' });
+  const proc = spawn(cmd, [...pre, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: 'pipe' });
   let stdout = '';
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
@@ -70,4 +70,91 @@ export function rawExchange(socketPath: string, data: Buffer | string, opts: { k
 export async function request(socketPath: string, body: unknown): Promise<Record<string, unknown>> {
   const text = await rawExchange(socketPath, `${JSON.stringify(body)}\n`);
   return JSON.parse(text.trim()) as Record<string, unknown>;
+}
+
+/** A node script running as another user (the tests run as root), with its stdout lines. */
+export interface OtherUser {
+  proc: ChildProcessWithoutNullStreams;
+  lines: string[];
+  /** The first line matching `re` (waiting at most `ms`). */
+  line(re: RegExp, ms?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export function runAs(uid: number, script: string, args: string[], env: NodeJS.ProcessEnv = {}): OtherUser {
+  const proc = spawn(process.execPath, ['-e', script, ...args], { uid, gid: uid, cwd: '/', env: { PATH: process.env.PATH, ...env }, stdio: 'pipe' });
+  const lines: string[] = [];
+  let stderr = '';
+  let pending = '';
+  let exited = false;
+  const waiters = new Set<() => void>();
+  const exit = new Promise<void>((resolve) =>
+    proc.on('exit', () => {
+      exited = true;
+      waiters.forEach((w) => w());
+      resolve();
+    }),
+  );
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => {
+    const parts = (pending + d.toString()).split('\n');
+    pending = parts.pop() ?? '';
+    lines.push(...parts);
+    waiters.forEach((w) => w());
+  });
+  const line = (re: RegExp, ms = 10_000): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const hit = lines.find((l) => re.test(l));
+        if (hit === undefined && !exited) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        if (hit === undefined) reject(new Error(`uid ${uid}'s process exited without ${re}: ${stderr}`));
+        else resolve(hit);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`uid ${uid}'s process printed no ${re} within ${ms} ms (lines: ${lines.join(' | ')}; stderr: ${stderr})`));
+      }, ms);
+      waiters.add(check);
+      check();
+    });
+  return {
+    proc,
+    lines,
+    line,
+    stop: () => {
+      if (!exited) proc.kill('SIGKILL');
+      return exit;
+    },
+  };
+}
+
+/**
+ * One connection held open (never ended by us), optionally sending `drip` every 200 ms, until the
+ * daemon closes it or `ms` pass: what it received, and whether the daemon closed it. Closed means
+ * gone, not half-closed: after the daemon's end of stream we keep writing, which fails (EPIPE) only
+ * once the daemon has let go of the connection.
+ */
+export function holdOpen(socketPath: string, opts: { drip?: string; ms?: number } = {}): Promise<{ answer: string; closedByDaemon: boolean }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    // allowHalfOpen: the daemon's end of its answer does not make us close; only its close ends this.
+    const s = connect({ path: socketPath, allowHalfOpen: true });
+    const finish = (closedByDaemon: boolean): void => {
+      clearInterval(drip);
+      clearTimeout(timer);
+      s.destroy();
+      resolve({ answer: Buffer.concat(chunks).toString('utf8'), closedByDaemon });
+    };
+    const drip = setInterval(() => opts.drip && s.writable && s.write(opts.drip), 200);
+    const timer = setTimeout(() => finish(false), opts.ms ?? 10_000);
+    s.on('data', (c: Buffer) => chunks.push(c));
+    s.on('end', () => {
+      const probe = setInterval(() => s.writable && s.write(' '), 100);
+      s.on('close', () => clearInterval(probe));
+    });
+    s.on('error', () => undefined); // EPIPE, ECONNRESET: closed
+    s.on('close', () => finish(true));
+  });
 }
