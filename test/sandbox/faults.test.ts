@@ -41,7 +41,7 @@ import { removeDir, spawnSandbox, tempDir } from './support';
 
 const EMAIL = 'test@example.com'; // TempRepo's committer
 /** Any one command; a hang fails the test instead of holding it. */
-const BOUND_MS = 30_000;
+const BOUND_MS = 45_000;
 /** slow-drip waits for the client's own deadline: longer than that is no deadline a user waits for. */
 const SLOW_DRIP_BOUND_MS = 60_000;
 
