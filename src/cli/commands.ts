@@ -130,6 +130,7 @@ export async function runCommands(argv: string[]): Promise<number> {
             port: { type: 'number', describe: 'TCP port on 127.0.0.1 for all services (up; default: the previous run\'s port if free, else any free port)' },
             subject: { type: 'string', describe: 'The test identity (email, or a URI subject)' },
             'issuer-claims': { type: 'string', describe: 'JSON object of extra ID token claims (override any claim)' },
+            fault: { type: 'string', describe: 'Hostile mode (up): answer wrongly on purpose, KIND[,KIND] or SERVICE:KIND (repeatable; an unknown KIND lists them)' },
           }),
       async (args) => {
         code = await (await import('../sandbox/command')).sandboxCommand(args as unknown as import('../sandbox/command').SandboxArgs);

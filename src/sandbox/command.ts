@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { GitsignError } from '../errors';
+import { parseFaults } from './faults/kinds';
 import type { Claims } from './oidc/jwt';
 import { mintIdToken } from './oidc/token';
 import { readMaterial } from './state/material';
@@ -16,6 +17,8 @@ export interface SandboxArgs {
   port?: number;
   subject?: string;
   'issuer-claims'?: string;
+  /** Hostile mode: KIND[,KIND] or SERVICE:KIND, repeatable (`up` only). */
+  fault?: string | string[];
 }
 
 function parseClaims(text: string | undefined): Claims | undefined {
@@ -34,6 +37,7 @@ async function up(args: SandboxArgs): Promise<number> {
   const port = args.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new GitsignError('USAGE', `invalid --port ${String(args.port)}`);
   const issuerClaims = parseClaims(args['issuer-claims']);
+  const faults = parseFaults(args.fault);
   // Listen for the stop signals first: a signal during start-up, or right after "ready", still ends in a
   // clean shutdown and exit 0.
   let stop = (): void => undefined;
@@ -50,7 +54,7 @@ async function up(args: SandboxArgs): Promise<number> {
   let sandbox: Awaited<ReturnType<typeof import('./server').startSandbox>>;
   try {
     const { startSandbox } = await import('./server');
-    const start = (p: number) => startSandbox({ dir, port: p, subject: args.subject, issuerClaims });
+    const start = (p: number) => startSandbox({ dir, port: p, subject: args.subject, issuerClaims, faults });
     // Without --port, come back on the previous run's port (the exported URLs and minted tokens stay
     // valid), else on any free port.
     const previous = args.port === undefined ? previousPort(dir) : undefined;
@@ -60,6 +64,7 @@ async function up(args: SandboxArgs): Promise<number> {
     throw err;
   }
   process.stdout.write(sandbox.env);
+  if (!faults.empty) process.stderr.write(`gitsign sandbox: HOSTILE MODE, wrong answers on purpose: ${faults.toString()}\n`);
   const notes = [
     sandbox.createdKeys ? 'new keys' : 'existing keys',
     `${sandbox.entries} log entries`,
@@ -89,6 +94,7 @@ function previousPort(dir: string): number | undefined {
 const isPortBusy = (err: unknown): boolean => err instanceof GitsignError && /EADDRINUSE|EACCES/.test(err.message);
 
 function token(args: SandboxArgs): number {
+  if (args.fault !== undefined) throw new GitsignError('USAGE', '--fault is an option of `gitsign sandbox up`');
   const paths = sandboxPaths(args.dir ?? defaultSandboxDir());
   const material = readMaterial(paths.keys);
   const runtime = readRuntime(paths.dir);

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { encodePem } from '../cms/pem';
 import { GitsignError } from '../errors';
 import { envFile } from './env';
+import { FaultPlan, Faults } from './faults';
 import { CertificateAuthority } from './fulcio/ca';
 import { CtLog } from './fulcio/ctlog';
 import { FulcioService } from './fulcio/service';
@@ -39,6 +40,8 @@ export interface SandboxOptions {
   port: number;
   subject?: string;
   issuerClaims?: Claims;
+  /** Hostile mode (`--fault`): the services answer wrongly on purpose. */
+  faults?: FaultPlan;
 }
 
 export interface RunningSandbox {
@@ -117,14 +120,16 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
     const issuerUrl = url + ISSUER_PATH;
     const subject = opts.subject ?? DEFAULT_SUBJECT;
 
+    const faults = new Faults(opts.faults ?? new FaultPlan(), material);
     const issuer = new OidcIssuer(issuerUrl, material.oidc.key, material.oidc.pub, material.oidc.kid, { subject, extraClaims: opts.issuerClaims });
-    issuer.mount(router, ISSUER_PATH);
+    issuer.mount(faults.routes(router, 'oidc'), ISSUER_PATH);
     const ctlog = new CtLog(material.ctlog.key, material.ctlog.pub);
     const ca = new CertificateAuthority(material.fulcioIntermediate.key, material.fulcioIntermediate.pub, material.fulcioRoot.cert, material.fulcioIntermediate.cert, ctlog);
-    new FulcioService(ca, issuerUrl, new Map([[material.oidc.kid, material.oidc.pub]])).mount(router);
-    new RekorService(log).mount(router);
-    new RekorV2Service(logV2).mount(router);
-    new TsaService(new TimestampAuthority(material.tsaLeaf.key, material.tsaLeaf.cert, material.tsaRoot.cert)).mount(router);
+    new FulcioService(faults.certificateAuthority(ca, ctlog), issuerUrl, new Map([[material.oidc.kid, material.oidc.pub]])).mount(faults.routes(router, 'fulcio'));
+    new RekorService(faults.log(log, 1)).mount(faults.routes(router, 'rekor'));
+    new RekorV2Service(faults.log(logV2, 2)).mount(faults.routes(router, 'rekor'));
+    const tsa = new TimestampAuthority(material.tsaLeaf.key, material.tsaLeaf.cert, material.tsaRoot.cert);
+    new TsaService(faults.timestampAuthority(tsa)).mount(faults.routes(router, 'tsa'));
     router.on('GET', '/ping', (_req, res) => send(res, 200, 'pong', { 'Content-Type': 'text/plain' }));
 
     const spkiPem = (k: typeof material.rekor.pub): string => encodePem('PUBLIC KEY', k.export({ type: 'spki', format: 'der' }));

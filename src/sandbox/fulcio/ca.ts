@@ -53,7 +53,8 @@ export class CertificateAuthority {
     private readonly intermediatePub: KeyObject,
     readonly rootDer: Buffer,
     readonly intermediateDer: Buffer,
-    private readonly ctlog: CtLog,
+    /** Without one (the sct-missing fault) certificates carry no SCT. */
+    private readonly ctlog?: CtLog,
   ) {}
 
   /** The chain after the leaf, as Fulcio returns it: intermediate, then root. */
@@ -84,6 +85,7 @@ export class CertificateAuthority {
       extensions,
       hash: 'sha384' as const,
     };
+    if (!this.ctlog) return signTbs(tbsCertificate(fields), 'sha384', this.intermediateKey);
     // The precertificate TBS is the final TBS without the SCT list; the SCT is appended last.
     const sct = this.ctlog.sign(tbsCertificate(fields), issuerSpki, now.getTime());
     const tbs = tbsCertificate({ ...fields, extensions: [...extensions, sctListExtension([sct])] });
