@@ -1,10 +1,16 @@
 /**
- * Issue 10, finding 2, against real signatures from `gitsign sandbox` and real git: objects with a
- * singleton header twice are malformed on every verify path.
+ * Issue 10, findings 2 and 3, against real signatures from `gitsign sandbox` and real git:
+ * objects with a singleton header twice are malformed on every verify path, and identity/issuer
+ * patterns are Go RE2 patterns, matched as cosign and the Go gitsign match them.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { GitsignError } from '../src/errors';
 import { joinSignature } from '../src/git/objectHash';
+import { goPattern } from '../src/verify/pattern';
 import { TempRepo } from './helpers/gitRepo';
 import { parseJsonLines, type JsonLine } from './helpers/corpus';
 import { BIN } from './helpers/paths';
@@ -14,6 +20,8 @@ const sb = sandboxPerFile();
 
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 const COMMITTER = 'test@example.com'; // TempRepo's committer
+const JANE = 'jane@example.com';
+const LOOKALIKE = 'jane@example.comz.attacker.net';
 
 /** A repository that verifies against the sandbox (and lets git call bin/gitsign to verify). */
 function verifyingRepo(): TempRepo {
@@ -125,5 +133,133 @@ describe('finding 2: duplicate singleton headers, signed for real', () => {
     const tag = repo.gitResult(['verify-tag', 'twotaggers']);
     assert.notEqual(tag.status, 0);
     assert.match(tag.stderr, new RegExp(`gitsign: ${DUPLICATE_TAGGER}\n`));
+  });
+});
+
+test('finding 3: patterns are Go RE2, matched unanchored as regexp.MatchString', () => {
+  const cases: [string, string, boolean][] = [
+    ['^jane@example\\.com\\z', JANE, true],
+    ['^jane@example\\.com\\z', LOOKALIKE, false],
+    ['\\Ajane@example\\.com\\z', `x${JANE}`, false],
+    ['(?i)^JANE@EXAMPLE\\.COM$', JANE, true],
+    ['example\\.com', JANE, true], // unanchored: anywhere in the text
+    ['^jane@example\\.com$', `${JANE}\n`, false], // Go's $ is the end of the text, not before a final newline
+    ['(?s)^a.b$', 'a\nb', true],
+    ['^a.b$', 'a\nb', false],
+    ['(?m)^b$', 'a\nb', true],
+    ['^\\Qjane@example.com\\E$', 'jane@exampleXcom', false],
+    ['^[[:alpha:]]+@', JANE, true],
+  ];
+  for (const [source, text, want] of cases) assert.equal(goPattern(source, '--certificate-identity-regexp').matches(text), want, `${source} on ${JSON.stringify(text)}`);
+});
+
+test('finding 3: what Go refuses is a usage error naming the option, the pattern and why', () => {
+  const cases: [string, RegExp][] = [
+    ['(a)\\1', /invalid escape sequence: `\\1`/],
+    ['(?=x)', /invalid or unsupported Perl syntax: `\(\?=`/],
+    ['(?<=x)y', /invalid named capture/],
+    ['a\\Z', /invalid escape sequence: `\\Z`/],
+    ['[a', /missing closing \]/],
+    ['a{1001}', /invalid repeat count/],
+    ['x\u001b[2J', /missing closing \]: `\[2J`/],
+  ];
+  for (const [source, why] of cases) {
+    assert.throws(
+      () => goPattern(source, '--certificate-oidc-issuer-regexp'),
+      (err: unknown) => {
+        assert.ok(err instanceof GitsignError);
+        assert.equal(err.code, 'USAGE');
+        assert.ok(err.message.startsWith('invalid --certificate-oidc-issuer-regexp "'), err.message);
+        assert.match(err.message, why);
+        assert.doesNotMatch(err.message, /[\u0000-\u001f]/, 'control characters are escaped');
+        return true;
+      },
+      source,
+    );
+  }
+});
+
+/** Go-regexp-escapes a literal (for the sandbox issuer URL). */
+const literal = (s: string): string => s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+
+describe('finding 3: identity patterns through the CLI and git', () => {
+  let repo: TempRepo;
+  let jane: string;
+  let lookalike: string;
+  let issuer: string;
+  before(() => {
+    repo = verifyingRepo();
+    issuer = sb.env.GITSIGN_OIDC_ISSUER;
+    const headers = [`author ${ident(COMMITTER, 1700000000)}`, `committer ${ident(COMMITTER, 1700000000)}`];
+    jane = signedCommit(repo, headers, 'signed by jane\n', JANE);
+    lookalike = signedCommit(repo, headers, 'signed by a lookalike\n', LOOKALIKE);
+  });
+  after(() => repo?.remove());
+
+  const issuerFlags = (): string[] => ['--certificate-oidc-issuer-regexp', `\\A${literal(issuer)}\\z`];
+
+  test('finding 3: `^jane@example\\.com\\z` matches jane and not jane@example.comz.attacker.net', () => {
+    const flags = ['--certificate-identity-regexp', '^jane@example\\.com\\z', '--certificate-oidc-issuer', issuer];
+    const bad = verifyJson(repo, ['verify', ...flags, lookalike]);
+    assert.equal(bad.lines[0].verified, false, 'JavaScript reads \\z as the letter z: the lookalike matched');
+    assert.equal(bad.status, 1);
+    assert.equal(bad.lines[0].error?.code, 'IDENTITY');
+    assert.match(bad.lines[0].error?.message ?? '', /does not match/);
+    const ok = verifyJson(repo, ['verify', ...flags, jane]);
+    assert.equal(ok.lines[0].verified, true, JSON.stringify(ok.lines[0]));
+    assert.deepEqual(ok.lines[0].identities, [JANE]);
+    // The same on worker threads (--stdin), where each worker compiles the patterns itself.
+    const batch = verifyJson(repo, ['verify', '--stdin', ...flags], `${jane}\n${lookalike}\n${jane}\n`);
+    assert.deepEqual(batch.lines.map((l) => (l.verified ? 'ok' : l.error?.code)), ['ok', 'IDENTITY', 'ok']);
+  });
+
+  test('finding 3: (?i) works for identities and issuers', () => {
+    const r = verifyJson(repo, ['verify', '--certificate-identity-regexp', '(?i)^JANE@EXAMPLE\\.COM\\z', '--certificate-oidc-issuer-regexp', `(?i)\\A${literal(issuer.toUpperCase())}\\z`, jane]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.lines[0].verified, true);
+  });
+
+  test('finding 3: an invalid pattern is a usage error before any object is read', () => {
+    for (const [flag, pattern] of [
+      ['--certificate-identity-regexp', '(a)\\1'],
+      ['--certificate-oidc-issuer-regexp', '(?=https)'],
+    ]) {
+      const args = flag === '--certificate-identity-regexp' ? [flag, pattern, ...issuerFlags()] : ['--certificate-identity', JANE, flag, pattern];
+      for (const command of [['verify', ...args, 'no-such-revision'], ['verify-tag', ...args, 'no-such-tag'], ['verify-attestation', ...args, 'no-such-revision']]) {
+        const r = repo.gitsign(command);
+        assert.equal(r.status, 2, `${command.join(' ')}: ${r.stderr}`);
+        assert.equal(r.stdout, '');
+        assert.equal(r.stderr, `gitsign: invalid ${flag} "${pattern}": not a Go regular expression (${pattern === '(a)\\1' ? 'invalid escape sequence: `\\1`' : 'invalid or unsupported Perl syntax: `(?=`'})\n`);
+      }
+    }
+  });
+
+  test('finding 3: an empty pattern counts as not given, as in cosign (it does not match everything)', () => {
+    // Without an identity flag the certificate must be the committer's: the lookalike's is not.
+    const r = verifyJson(repo, ['verify', '--certificate-identity-regexp', '', '--certificate-oidc-issuer-regexp', '', lookalike]);
+    assert.equal(r.lines[0].verified, false);
+    assert.equal(r.lines[0].error?.code, 'IDENTITY');
+    assert.match(r.lines[0].error?.message ?? '', /committer email/);
+  });
+
+  test('finding 3: the Go regexp engine is loaded only when a pattern is given (never on git\'s verify path)', () => {
+    // A preload that records every require() of re2js (the bundle's ./re2js.js) into a file.
+    const hook = join(repo.dir, 're2-hook.js');
+    const log = join(repo.dir, 're2.log');
+    writeFileSync(
+      hook,
+      `const M = require('module'); const orig = M.prototype.require;
+M.prototype.require = function (id) { if (/re2js/.test(id)) require('fs').appendFileSync(${JSON.stringify(log)}, id + '\\n'); return orig.apply(this, arguments); };\n`,
+    );
+    writeFileSync(log, '');
+    const loads = (): number => readFileSync(log, 'utf8').split('\n').filter(Boolean).length;
+    const env = { NODE_OPTIONS: `--require ${hook}` };
+    assert.equal(repo.gitsign(['verify', '--certificate-identity', JANE, '--certificate-oidc-issuer', issuer, jane], undefined, env).status, 0);
+    assert.equal(repo.gitsign(['verify', lookalike], undefined, env).status, 1); // the committer check, no pattern
+    const viaGit = spawnSync('git', ['verify-commit', jane], { cwd: repo.dir, env: { ...repo.env, ...env }, encoding: 'utf8' });
+    assert.equal(viaGit.status, 0, viaGit.stderr);
+    assert.equal(loads(), 0, 'no pattern: re2js is not loaded');
+    assert.equal(repo.gitsign(['verify', '--certificate-identity-regexp', '^jane@', '--certificate-oidc-issuer', issuer, jane], undefined, env).status, 0);
+    assert.ok(loads() > 0, 'with a pattern it is (so the check above can fail)');
   });
 });
