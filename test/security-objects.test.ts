@@ -219,6 +219,22 @@ describe('finding 3: identity patterns through the CLI and git', () => {
     assert.equal(r.lines[0].verified, true);
   });
 
+  test('finding 3: verify-attestation matches the same Go patterns', () => {
+    repo.git('commit', '-q', '--allow-empty', '-m', 'attested');
+    writeFileSync(join(repo.dir, 'predicate.json'), '{"ok":true}');
+    const a = repo.gitsign(['attest', '-f', 'predicate.json'], undefined, { SIGSTORE_ID_TOKEN: mintToken(sb.dir, LOOKALIKE) });
+    assert.equal(a.status, 0, a.stderr);
+    const run = (pattern: string): JsonLine => {
+      const r = verifyJson(repo, ['verify-attestation', '--certificate-identity-regexp', pattern, '--certificate-oidc-issuer', issuer]);
+      assert.equal(r.lines.length, 1, r.stderr);
+      return r.lines[0];
+    };
+    const bad = run('^jane@example\\.com\\z');
+    assert.equal(bad.verified, false, 'JavaScript reads \\z as the letter z: the lookalike matched');
+    assert.equal(bad.error?.code, 'IDENTITY');
+    assert.equal(run('(?i)^JANE@EXAMPLE\\.COMZ\\.ATTACKER\\.NET\\z').verified, true);
+  });
+
   test('finding 3: an invalid pattern is a usage error before any object is read', () => {
     for (const [flag, pattern] of [
       ['--certificate-identity-regexp', '(a)\\1'],
