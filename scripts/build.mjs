@@ -1,7 +1,7 @@
 // Type-checks and compiles everything with tsc (tests run from dist/tsc), then bundles the CLI with
 // esbuild into minified CommonJS files. git runs us once per object, so the hot bundle holds only
-// what git's calls need; human subcommands (yargs) and the TUF client live in their own files,
-// loaded on demand.
+// what git's calls need; human subcommands (yargs), the TUF client and the Go regexp engine (only
+// for identity patterns) live in their own files, loaded on demand.
 import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { buildPeercred } from './native.mjs';
@@ -14,13 +14,14 @@ const SPLIT = {
   './commands': './commands.js',
   './login': './login.js',
   '@sigstore/tuf': './tuf.js',
+  re2js: './re2js.js',
 };
 /** Relative imports that are split only from this importer (elsewhere they are ordinary modules). */
 const SPLIT_FROM = { './commands': 'src/cli/main.ts', './login': 'src/oidc/token.ts' };
 const split = {
   name: 'split',
   setup(b) {
-    b.onResolve({ filter: /^(\.\/commands|\.\/login|@sigstore\/tuf)$/ }, (args) => {
+    b.onResolve({ filter: /^(\.\/commands|\.\/login|@sigstore\/tuf|re2js)$/ }, (args) => {
       if (args.kind === 'entry-point') return undefined;
       if (args.kind !== 'require-call') throw new Error(`${args.importer}: load ${args.path} with require() (see src/cli/main.ts)`);
       if (SPLIT_FROM[args.path] && !args.importer.endsWith(SPLIT_FROM[args.path])) return undefined;
@@ -37,6 +38,7 @@ await build({
     login: 'src/oidc/login.ts',
     'gitsign-credential-cache': 'src/cache/main.ts',
     tuf: 'node_modules/@sigstore/tuf/dist/index.js',
+    re2js: 'node_modules/re2js/build/index.cjs',
   },
   outdir: 'dist',
   bundle: true,

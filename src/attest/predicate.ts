@@ -23,23 +23,16 @@ interface Person {
 }
 
 interface Headers {
-  /** First value of each header (duplicates of singletons are refused before this is read). */
+  /** First value of each header (splitCommit / splitTag refuse duplicated singletons before this is read). */
   first: Map<string, string>;
   parents: string[];
   /** Offset of the message (after the blank line), or the object's length when there is none. */
   bodyStart: number;
 }
 
-/** Headers an object has at most once; a repeated one makes it ambiguous (gitsign refuses it too). */
-const SINGLETONS = {
-  commit: ['tree', 'author', 'committer', 'gpgsig', 'gpgsig-sha256'],
-  tag: ['object', 'type', 'tag', 'tagger', 'gpgsig', 'gpgsig-sha256'],
-};
-
-function readHeaders(raw: Buffer, type: 'commit' | 'tag'): Headers {
+function readHeaders(raw: Buffer): Headers {
   const first = new Map<string, string>();
   const parents: string[] = [];
-  const seen = new Set<string>();
   let pos = 0;
   while (pos < raw.length) {
     const nl = raw.indexOf(0x0a, pos);
@@ -52,10 +45,6 @@ function readHeaders(raw: Buffer, type: 'commit' | 'tag'): Headers {
     const sp = text.indexOf(' ');
     const key = sp === -1 ? text : text.slice(0, sp);
     const value = sp === -1 ? '' : text.slice(sp + 1);
-    if (SINGLETONS[type].includes(key)) {
-      if (seen.has(key)) throw new GitsignError('MALFORMED_OBJECT', `malformed git object: duplicate ${key} header`);
-      seen.add(key);
-    }
     if (key === 'parent') parents.push(value);
     else if (!first.has(key)) first.set(key, value);
   }
@@ -130,8 +119,8 @@ function statement(predicateType: string, digest: Record<string, string>, remote
 const digestKey = (sha: string): string => (sha.length === 64 ? 'sha256' : 'sha1');
 
 export function commitStatement(sha: string, raw: Buffer, remoteUrl: string): Record<string, Json> {
-  const h = readHeaders(raw, 'commit');
   const { signature } = splitCommit(raw);
+  const h = readHeaders(raw);
   const predicate = compact({
     source: compact({
       tree: hashString(h.first.get('tree')),
@@ -147,8 +136,8 @@ export function commitStatement(sha: string, raw: Buffer, remoteUrl: string): Re
 }
 
 export function tagStatement(sha: string, raw: Buffer, remoteUrl: string): Record<string, Json> {
-  const h = readHeaders(raw, 'tag');
   const { signature } = splitTag(raw);
+  const h = readHeaders(raw);
   const messageEnd = raw.length - (signature?.length ?? 0);
   const objectType = h.first.get('type') ?? '';
   if (!['commit', 'tree', 'blob', 'tag'].includes(objectType)) throw new GitsignError('MALFORMED_OBJECT', `malformed git object: tag of unknown type "${objectType}"`);

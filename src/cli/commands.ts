@@ -5,9 +5,9 @@ import { VERSION, printVersion } from './version';
 /** The human subcommands, defined once with yargs (help and shell completion come from here). */
 export const IDENTITY_OPTIONS = {
   'certificate-identity': { type: 'string', describe: 'The identity expected in a valid Fulcio certificate (a SAN, exact)' },
-  'certificate-identity-regexp': { type: 'string', describe: 'A regular expression some SAN must match (unanchored)' },
+  'certificate-identity-regexp': { type: 'string', describe: 'A Go (RE2) regular expression some SAN must match (unanchored)' },
   'certificate-oidc-issuer': { type: 'string', describe: 'The OIDC issuer expected in a valid Fulcio certificate (exact)' },
-  'certificate-oidc-issuer-regexp': { type: 'string', describe: 'A regular expression the OIDC issuer must match' },
+  'certificate-oidc-issuer-regexp': { type: 'string', describe: 'A Go (RE2) regular expression the OIDC issuer must match (unanchored)' },
   'certificate-github-workflow-trigger': { type: 'string', describe: 'Expected GitHub workflow trigger (ext 1.3.6.1.4.1.57264.1.2)' },
   'certificate-github-workflow-sha': { type: 'string', describe: 'Expected GitHub workflow SHA (ext ...1.3)' },
   'certificate-github-workflow-name': { type: 'string', describe: 'Expected GitHub workflow name (ext ...1.4)' },

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/config';
 import { GitsignError, isBadSignature, toGitsignError } from '../errors';
 import { joinSignature, objectSha1, payloadType } from '../git/objectHash';
+import { checkPayloadHeaders } from '../git/rawobj';
 import { StatusWriter, goodSignatureLines } from '../git/status';
 import { summaryLines } from '../verify/report';
 import { signatureOptions, verifySettings } from '../verify/settings';
@@ -25,6 +26,7 @@ export async function gitVerify(status: StatusWriter, positionals: string[]): Pr
     const settings = await verifySettings(cfg, { offline: cfg.offline, ignoreTlog: false, ignoreSct: false });
     // git passes only the payload: the object's SHA is rebuilt as gitsign does, for the Rekor search.
     const type = payloadType(payload);
+    checkPayloadHeaders(type, payload);
     const objectSha = (): string => objectSha1(type, joinSignature(type, payload, signature));
     const result = await verifyCmsSignature(payload, signature, signatureOptions(settings, objectSha, { kind: 'none' }, false));
     fingerprint = result.certificate.fingerprint;

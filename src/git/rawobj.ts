@@ -13,7 +13,22 @@ export interface SplitObject {
 }
 
 const SIG_HEADERS = ['gpgsig', 'gpgsig-sha256'];
+
+/**
+ * Headers an object has at most once. A second copy is malformed: readers disagree on which one
+ * counts (our committer-email check read the first `committer`, `git log` shows the last).
+ * `parent` and `mergetag` legitimately repeat.
+ */
+const SINGLETON_HEADERS: Record<ObjectType, ReadonlySet<string>> = {
+  commit: new Set(['tree', 'author', 'committer', 'encoding', ...SIG_HEADERS]),
+  tag: new Set(['object', 'type', 'tag', 'tagger', ...SIG_HEADERS]),
+};
+
+/** The header whose email names the signer git shows: the committer (commit) or tagger (tag). */
+const SIGNER_HEADER: Record<ObjectType, string> = { commit: 'committer', tag: 'tagger' };
+
 const NL = 0x0a;
+const SP = 0x20;
 
 interface HeaderLine {
   start: number;
@@ -35,24 +50,37 @@ function headerLines(raw: Buffer): { lines: HeaderLine[]; bodyStart: number } {
 }
 
 function headerName(raw: Buffer, line: HeaderLine): string | null {
-  if (raw[line.start] === 0x20) return null; // continuation
-  const sp = raw.indexOf(0x20, line.start);
+  if (raw[line.start] === SP) return null; // continuation
+  const sp = raw.indexOf(SP, line.start);
   if (sp === -1 || sp >= line.end) return null;
   return raw.toString('latin1', line.start, sp);
 }
 
+interface ScannedHeaders {
+  /** The object without its gpgsig / gpgsig-sha256 headers (the raw bytes when it has none). */
+  payload: Buffer;
+  signature: Buffer | null;
+  bodyStart: number;
+  /** The committer (commit) or tagger (tag) line, without its name. */
+  signerLine: Buffer | null;
+}
+
 /**
- * Removes every gpgsig / gpgsig-sha256 header (with its continuation lines) and returns the value
- * of the preferred one. A header present twice is malformed (GHSA-7rmh-48mx-2vwc).
+ * One pass over the header block: refuses a singleton header present twice (the gpgsig case is
+ * GHSA-7rmh-48mx-2vwc), removes every gpgsig / gpgsig-sha256 header with its continuation lines and
+ * returns the value of the preferred one.
  */
-function extractSignatureHeaders(raw: Buffer): SplitObject & { bodyStart: number } {
+function scanHeaders(type: ObjectType, raw: Buffer): ScannedHeaders {
   const { lines, bodyStart } = headerLines(raw);
+  const singletons = SINGLETON_HEADERS[type];
+  const seen = new Set<string>();
   const kept: Buffer[] = [];
   const found = new Map<string, Buffer[]>();
+  let signerLine: Buffer | null = null;
   let current: Buffer[] | null = null;
   for (const line of lines) {
     const name = headerName(raw, line);
-    if (name === null && raw[line.start] === 0x20) {
+    if (name === null && raw[line.start] === SP) {
       if (current) {
         // Continuation of a signature header: drop the one leading space, keep the rest.
         current.push(raw.subarray(line.start + 1, line.end));
@@ -62,8 +90,12 @@ function extractSignatureHeaders(raw: Buffer): SplitObject & { bodyStart: number
       continue;
     }
     current = null;
+    if (name !== null && singletons.has(name)) {
+      if (seen.has(name)) throw new GitsignError('MALFORMED_OBJECT', `malformed git object: duplicate ${name} header`);
+      seen.add(name);
+    }
+    if (name === SIGNER_HEADER[type]) signerLine = raw.subarray(line.start + name.length + 1, line.end);
     if (name !== null && SIG_HEADERS.includes(name)) {
-      if (found.has(name)) throw new GitsignError('MALFORMED_OBJECT', `malformed git object: duplicate ${name} header`);
       current = [raw.subarray(line.start + name.length + 1, line.end)];
       found.set(name, current);
       continue;
@@ -77,11 +109,11 @@ function extractSignatureHeaders(raw: Buffer): SplitObject & { bodyStart: number
     signature = Buffer.concat(chosen);
     if (signature[signature.length - 1] !== NL) signature = Buffer.concat([signature, Buffer.from('\n')]);
   }
-  return { payload: found.size ? Buffer.concat(kept) : raw, signature, bodyStart };
+  return { payload: found.size ? Buffer.concat(kept) : raw, signature, bodyStart, signerLine };
 }
 
 export function splitCommit(raw: Buffer): SplitObject {
-  const { payload, signature } = extractSignatureHeaders(raw);
+  const { payload, signature } = scanHeaders('commit', raw);
   return { payload, signature };
 }
 
@@ -89,7 +121,7 @@ const BEGIN = Buffer.from('-----BEGIN ');
 
 /** Tag: the signature runs from the last line-anchored "-----BEGIN " to the end of the object. */
 export function splitTag(raw: Buffer): SplitObject {
-  const { payload: withoutHeaders, bodyStart } = extractSignatureHeaders(raw);
+  const { payload: withoutHeaders, bodyStart } = scanHeaders('tag', raw);
   let at = -1;
   for (let i = raw.lastIndexOf(BEGIN); i !== -1; i = i > 0 ? raw.lastIndexOf(BEGIN, i - 1) : -1) {
     if (i >= bodyStart && (i === 0 || raw[i - 1] === NL)) {
@@ -106,15 +138,18 @@ export function splitObject(type: ObjectType, raw: Buffer): SplitObject {
   return type === 'commit' ? splitCommit(raw) : splitTag(raw);
 }
 
-/** The email of the committer (commit) or tagger (tag), from the payload's headers. */
+/**
+ * Refuses a payload git handed us for verification whose headers are malformed (a singleton twice):
+ * git's --verify call gets the payload without the object, so this is where its headers are seen.
+ */
+export function checkPayloadHeaders(type: ObjectType, payload: Buffer): void {
+  scanHeaders(type, payload);
+}
+
+/** The email of the committer (commit) or tagger (tag), from the object's or payload's headers. */
 export function signerEmail(type: ObjectType, payload: Buffer): string | null {
-  const want = type === 'commit' ? 'committer' : 'tagger';
-  const { lines } = headerLines(payload);
-  for (const line of lines) {
-    if (headerName(payload, line) !== want) continue;
-    const text = payload.toString('utf8', line.start, line.end);
-    const m = /<([^>]*)>/.exec(text);
-    return m ? m[1] : null;
-  }
-  return null;
+  const { signerLine } = scanHeaders(type, payload);
+  if (!signerLine) return null;
+  const m = /<([^>]*)>/.exec(signerLine.toString('utf8'));
+  return m ? m[1] : null;
 }

@@ -1,5 +1,6 @@
 import { GitsignError } from '../errors';
 import { type Certificate, FULCIO_OID } from '../x509/certificate';
+import { goPattern } from './pattern';
 
 /**
  * Who must have signed, as cosign's certificate flags define it. With no identity given at all, we
@@ -22,20 +23,21 @@ export type IdentityCheck =
   | { kind: 'committer'; email: string | null; issuer?: string; issuerRegexp?: string }
   | { kind: 'none' };
 
-function compile(pattern: string, flag: string): RegExp {
-  try {
-    return new RegExp(pattern); // unanchored, as Go's regexp.MatchString
-  } catch (err) {
-    throw new GitsignError('USAGE', `invalid ${flag}: ${(err as Error).message}`);
-  }
+const IDENTITY_REGEXP = '--certificate-identity-regexp';
+const ISSUER_REGEXP = '--certificate-oidc-issuer-regexp';
+
+/** An empty value counts as not given, as in cosign (`--certificate-identity-regexp "$UNSET"` must not match everything). */
+function given(policy: IdentityPolicy): IdentityPolicy {
+  return Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined && v !== '')) as IdentityPolicy;
 }
 
-/** Validates the flags up front (before any object is read), as cosign does. */
-export function identityCheckFrom(policy: IdentityPolicy): IdentityCheck | { kind: 'committer-pending'; issuer?: string; issuerRegexp?: string } {
+/** Validates the flags up front (before any object is read): an invalid Go pattern is a usage error. */
+export function identityCheckFrom(flags: IdentityPolicy): IdentityCheck | { kind: 'committer-pending'; issuer?: string; issuerRegexp?: string } {
+  const policy = given(flags);
   const hasIdentity = policy.identity !== undefined || policy.identityRegexp !== undefined;
   const hasIssuer = policy.issuer !== undefined || policy.issuerRegexp !== undefined;
-  if (policy.identityRegexp !== undefined) compile(policy.identityRegexp, '--certificate-identity-regexp');
-  if (policy.issuerRegexp !== undefined) compile(policy.issuerRegexp, '--certificate-oidc-issuer-regexp');
+  if (policy.identityRegexp !== undefined) goPattern(policy.identityRegexp, IDENTITY_REGEXP);
+  if (policy.issuerRegexp !== undefined) goPattern(policy.issuerRegexp, ISSUER_REGEXP);
   if (!hasIdentity) return { kind: 'committer-pending', issuer: policy.issuer, issuerRegexp: policy.issuerRegexp };
   if (!hasIssuer) {
     throw new GitsignError('USAGE', '--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required for verification in keyless mode');
@@ -48,7 +50,7 @@ function checkIssuer(cert: Certificate, issuer: string | undefined, issuerRegexp
   if (issuer !== undefined && actual !== issuer) {
     throw new GitsignError('IDENTITY', `certificate issuer "${actual}" does not equal the expected "${issuer}"`);
   }
-  if (issuerRegexp !== undefined && !compile(issuerRegexp, '--certificate-oidc-issuer-regexp').test(actual)) {
+  if (issuerRegexp !== undefined && !goPattern(issuerRegexp, ISSUER_REGEXP).matches(actual)) {
     throw new GitsignError('IDENTITY', `certificate issuer "${actual}" does not match /${issuerRegexp}/`);
   }
 }
@@ -78,8 +80,8 @@ export function checkIdentity(cert: Certificate, check: IdentityCheck): void {
     throw new GitsignError('IDENTITY', `certificate identity [${sans.join(' ')}] does not include the expected "${p.identity}"`);
   }
   if (p.identityRegexp !== undefined) {
-    const re = compile(p.identityRegexp, '--certificate-identity-regexp');
-    if (!sans.some((s) => re.test(s))) {
+    const re = goPattern(p.identityRegexp, IDENTITY_REGEXP);
+    if (!sans.some((s) => re.matches(s))) {
       throw new GitsignError('IDENTITY', `certificate identity [${sans.join(' ')}] does not match /${p.identityRegexp}/`);
     }
   }
