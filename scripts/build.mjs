@@ -14,13 +14,14 @@ const SPLIT = {
   './commands': './commands.js',
   './login': './login.js',
   '@sigstore/tuf': './tuf.js',
+  '@noble/curves/nist': './noble.js',
 };
 /** Relative imports that are split only from this importer (elsewhere they are ordinary modules). */
 const SPLIT_FROM = { './commands': 'src/cli/main.ts', './login': 'src/oidc/token.ts' };
 const split = {
   name: 'split',
   setup(b) {
-    b.onResolve({ filter: /^(\.\/commands|\.\/login|@sigstore\/tuf)$/ }, (args) => {
+    b.onResolve({ filter: /^(\.\/commands|\.\/login|@sigstore\/tuf|@noble\/curves\/nist)$/ }, (args) => {
       if (args.kind === 'entry-point') return undefined;
       if (args.kind !== 'require-call') throw new Error(`${args.importer}: load ${args.path} with require() (see src/cli/main.ts)`);
       if (SPLIT_FROM[args.path] && !args.importer.endsWith(SPLIT_FROM[args.path])) return undefined;
@@ -37,6 +38,7 @@ await build({
     login: 'src/oidc/login.ts',
     'gitsign-credential-cache': 'src/cache/main.ts',
     tuf: 'node_modules/@sigstore/tuf/dist/index.js',
+    noble: 'node_modules/@noble/curves/nist.js',
   },
   outdir: 'dist',
   bundle: true,
