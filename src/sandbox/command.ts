@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { GitsignError } from '../errors';
 import type { Claims } from './oidc/jwt';
 import { mintIdToken } from './oidc/token';
+import { prepareSandboxDir } from './state/dir';
+import { readOwnFile } from './state/fsutil';
 import { readMaterial } from './state/material';
 import { defaultSandboxDir, sandboxPaths } from './state/paths';
 import type { RuntimeInfo } from './server';
@@ -74,7 +75,8 @@ async function up(args: SandboxArgs): Promise<number> {
 
 function readRuntime(dir: string): RuntimeInfo | undefined {
   try {
-    return JSON.parse(readFileSync(sandboxPaths(dir).runtime, 'utf8')) as RuntimeInfo;
+    const text = readOwnFile(sandboxPaths(dir).runtime);
+    return text && (JSON.parse(text.toString('utf8')) as RuntimeInfo);
   } catch {
     return undefined;
   }
@@ -89,7 +91,7 @@ function previousPort(dir: string): number | undefined {
 const isPortBusy = (err: unknown): boolean => err instanceof GitsignError && /EADDRINUSE|EACCES/.test(err.message);
 
 function token(args: SandboxArgs): number {
-  const paths = sandboxPaths(args.dir ?? defaultSandboxDir());
+  const paths = sandboxPaths(prepareSandboxDir(args.dir ?? defaultSandboxDir(), false));
   const material = readMaterial(paths.keys);
   const runtime = readRuntime(paths.dir);
   if (!material || !runtime?.issuer) {
