@@ -4,8 +4,12 @@
 # Installs the npm dependencies and builds (npm ci, npm run build), copies the programs into
 # PREFIX/lib/gitsign-ts (so the checkout can go away) with gitsign and gitsign-credential-cache linked
 # from PREFIX/bin, and installs the manual pages, bash and zsh completion, and the credential cache's
-# systemd user units (Linux) or launchd agent (macOS). Running it again updates everything in place;
-# --uninstall removes what it installed.
+# systemd user units (Linux) or launchd agent (macOS). Running it again updates everything in place.
+#
+# Other programs use the same names (the Go gitsign installs gitsign, gitsign-credential-cache, their
+# manual pages, completion and systemd units), so every file put in place is recorded with its SHA-256
+# in PREFIX/share/gitsign-ts/manifest: an install never replaces a file it did not put there (or that
+# was changed since) unless --force says so, and --uninstall removes only recorded files still unchanged.
 set -eu
 
 usage() {
@@ -17,7 +21,8 @@ Usage: install/install.sh [options]
   --service KIND        credential cache service: auto (default), systemd, launchd or none
   --no-enable           write the service files but do not enable or start them
   --no-build            use the existing build (skip npm ci and npm run build)
-  --uninstall           remove what an install with the same --prefix put in place
+  --force               replace files of the same names that gitsign-ts did not install
+  --uninstall           remove what an install with the same --prefix put in place (and left unchanged)
   -h, --help            print this help
 EOF
 }
@@ -29,6 +34,7 @@ repos=
 service=auto
 enable=1
 build=1
+force=0
 uninstall=0
 
 while [ $# -gt 0 ]; do
@@ -42,11 +48,17 @@ $2"; shift 2 ;;
     --service=*) service=${1#--service=}; shift ;;
     --no-enable) enable=0; shift ;;
     --no-build) build=0; shift ;;
+    --force) force=1; shift ;;
     --uninstall) uninstall=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "install.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
 done
+
+say() { printf 'install.sh: %s\n' "$*"; }
+reported=0
+die() { printf 'install.sh: %s\n' "$*" >&2; reported=1; exit 1; }
+have() { command -v "$1" >/dev/null 2>&1; }
 
 case "$prefix" in /*) ;; *) prefix="$(pwd)/$prefix" ;; esac
 case "$service" in
@@ -57,6 +69,8 @@ esac
 
 bindir="$prefix/bin"
 libdir="$prefix/lib/gitsign-ts"
+datadir="$prefix/share/gitsign-ts"
+manifest="$datadir/manifest"
 mandir="$prefix/share/man/man1"
 bashdir="$prefix/share/bash-completion/completions"
 zshdir="$prefix/share/zsh/site-functions"
@@ -66,131 +80,325 @@ agent="dev.gitsign-ts.credential-cache.plist"
 units="gitsign-credential-cache.socket gitsign-credential-cache.service"
 programs="gitsign gitsign-credential-cache"
 manpages="gitsign.1 gitsign-verify.1 gitsign-credential-cache.1 gitsign-sandbox.1"
+tab=$(printf '\t')
 
-say() { printf 'install.sh: %s\n' "$*"; }
-die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
-have() { command -v "$1" >/dev/null 2>&1; }
+# The manifest is line-based (tab-separated) and the generated files take paths as text: no control
+# characters in them (XML cannot hold most of them at all).
+for p in "$prefix" "$HOME" "$unitdir"; do
+  case "$p" in *[[:cntrl:]]*) die "paths with control characters (tab, newline...) are not supported: $p" ;; esac
+done
 
-# systemctl --user works only with a user manager (a login session); elsewhere say what to run later.
-user_systemctl() {
-  if [ "$enable" = 1 ] && have systemctl && systemctl --user show-environment >/dev/null 2>&1; then
-    systemctl --user "$@"
-  else
-    return 1
+# A failing command stops the script (set -e); this says which step it was, keeps the record of what
+# was installed until then, and removes temporary files.
+step="starting"
+work=
+staging=
+tmp=
+manifest_pending=0
+on_exit() {
+  rc=$?
+  if [ "$rc" != 0 ] && [ "$manifest_pending" = 1 ]; then save_manifest || true; fi
+  [ -z "$tmp" ] || rm -f "$tmp"
+  [ -z "$staging" ] || rm -rf "$staging"
+  [ -z "$work" ] || rm -rf "$work"
+  if [ "$rc" != 0 ] && [ "$reported" = 0 ]; then
+    printf 'install.sh: stopped: %s failed (exit %s); the steps after it were not done\n' "$step" "$rc" >&2
   fi
 }
+trap on_exit EXIT
 
-# Git settings of ours: only removed when they still point at this installation's gitsign.
-git_keys="gpg.format gpg.x509.program commit.gpgsign tag.gpgsign"
-set_git() { # scope-args...
-  git config "$@" gpg.format x509
-  git config "$@" gpg.x509.program "$bindir/gitsign"
-  git config "$@" commit.gpgsign true
-  git config "$@" tag.gpgsign true
-}
-unset_git() {
-  [ "$(git config "$@" --get gpg.x509.program 2>/dev/null || true)" = "$bindir/gitsign" ] || return 0
-  for k in $git_keys; do git config "$@" --unset-all "$k" 2>/dev/null || true; done
+# A word for a POSIX shell, single-quoted (for the commands we print).
+shquote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+
+# SHA-256 of a file, in hex.
+digest() {
+  if have sha256sum; then h=$(sha256sum <"$1") || return 1
+  elif have shasum; then h=$(shasum -a 256 <"$1") || return 1
+  else h=$(node -e 'process.stdout.write(require("crypto").createHash("sha256").update(require("fs").readFileSync(0)).digest("hex"))' <"$1") || return 1
+  fi
+  printf '%s\n' "${h%% *}"
 }
 
-for_repos() { # function
-  printf '%s\n' "$repos" | while IFS= read -r repo; do
-    [ -n "$repo" ] || continue
-    git -C "$repo" rev-parse --git-dir >/dev/null 2>&1 || die "$repo is not a git repository"
-    "$1" --file "$(git -C "$repo" rev-parse --absolute-git-dir)/config"
-  done
+# The manifest: one line per installed path, "f<TAB>sha256<TAB>path" or "l<TAB>link target<TAB>path".
+recorded() { # path -> its line's kind<TAB>value, if recorded
+  [ -f "$manifest" ] || return 1
+  WANTED=$1 LC_ALL=C awk -F "$tab" '$3 == ENVIRON["WANTED"] { print $1 FS $2; found = 1; exit } END { exit !found }' "$manifest"
+}
+
+# Is what is at path now exactly what gitsign-ts recorded there?
+unchanged() { # path
+  r=$(recorded "$1") || return 1
+  case "$r" in
+    "l$tab"*) [ -L "$1" ] && [ "$(readlink "$1")" = "${r#l"$tab"}" ] ;;
+    "f$tab"*) [ -f "$1" ] && [ ! -L "$1" ] && [ "$(digest "$1")" = "${r#f"$tab"}" ] ;;
+    *) return 1 ;;
+  esac
 }
 
 if [ "$uninstall" = 1 ]; then
-  if [ "$service" = systemd ]; then
-    user_systemctl disable --now gitsign-credential-cache.socket gitsign-credential-cache.service >/dev/null 2>&1 || true
-    for u in $units; do rm -f "$unitdir/$u"; done
-    user_systemctl daemon-reload >/dev/null 2>&1 || true
-  elif [ "$service" = launchd ]; then
-    [ "$enable" = 1 ] && have launchctl && launchctl unload "$agentdir/$agent" >/dev/null 2>&1 || true
-    rm -f "$agentdir/$agent"
-  fi
-  for p in $programs; do
-    # Only our links: a gitsign installed some other way stays.
-    case "$(readlink "$bindir/$p" 2>/dev/null || true)" in "$libdir"/*) rm -f "$bindir/$p" ;; esac
+  # Git settings of ours: only removed when they still point at this installation's gitsign.
+  unset_git() {
+    [ "$(git config "$@" --get gpg.x509.program 2>/dev/null || true)" = "$bindir/gitsign" ] || return 0
+    for k in gpg.format gpg.x509.program commit.gpgsign tag.gpgsign; do git config "$@" --unset-all "$k" 2>/dev/null || true; done
+  }
+  step="removing git settings"
+  if [ "$configure_git" = 1 ]; then unset_git --global; fi
+  printf '%s\n' "$repos" | while IFS= read -r repo; do
+    [ -n "$repo" ] || continue
+    git -C "$repo" rev-parse --git-dir >/dev/null 2>&1 || die "$repo is not a git repository"
+    unset_git --file "$(git -C "$repo" rev-parse --absolute-git-dir)/config"
   done
-  for m in $manpages; do rm -f "$mandir/$m"; done
-  rm -f "$bashdir/gitsign" "$bashdir/gitsign-credential-cache" "$zshdir/_gitsign"
-  rm -rf "$libdir"
-  [ "$configure_git" = 1 ] && unset_git --global
-  for_repos unset_git
+  if [ ! -f "$manifest" ]; then
+    say "no install recorded in $manifest: no files removed"
+    exit 0
+  fi
+  step="stopping the credential cache service"
+  if unchanged "$unitdir/gitsign-credential-cache.socket" && [ "$enable" = 1 ] && have systemctl &&
+    systemctl --user show-environment >/dev/null 2>&1; then
+    systemctl --user disable --now gitsign-credential-cache.socket gitsign-credential-cache.service >/dev/null 2>&1 || true
+  fi
+  if unchanged "$agentdir/$agent" && [ "$enable" = 1 ] && have launchctl; then
+    launchctl unload "$agentdir/$agent" >/dev/null 2>&1 || true
+  fi
+  step="removing the recorded files"
+  kept="$manifest.kept.$$"
+  : >"$kept"
+  while IFS= read -r line; do
+    path=${line#*"$tab"*"$tab"}
+    if unchanged "$path"; then
+      rm -f "$path"
+    elif [ -e "$path" ] || [ -L "$path" ]; then
+      say "kept $path: it changed since gitsign-ts installed it"
+      printf '%s\n' "$line" >>"$kept"
+    fi
+  done <"$manifest"
+  # The programs' V8 code caches, written next to the bundles when they run.
+  rm -f "$libdir"/dist/*.js.cache
+  for d in "$libdir/bin" "$libdir/dist" "$libdir"; do [ ! -d "$d" ] || rmdir "$d" 2>/dev/null || say "kept $d: it holds files gitsign-ts did not install"; done
+  if [ -s "$kept" ]; then
+    mv -f "$kept" "$manifest"
+  else
+    rm -f "$kept" "$manifest"
+    rmdir "$datadir" 2>/dev/null || true
+  fi
+  if have systemctl && systemctl --user show-environment >/dev/null 2>&1; then systemctl --user daemon-reload >/dev/null 2>&1 || true; fi
   say "removed gitsign-ts from $prefix"
   exit 0
 fi
 
 # 1. Prerequisites and the build.
+step="checking the prerequisites"
 have node || die "Node.js 20.19 or newer is needed (node not found)"
 node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)' ||
   die "Node.js 20.19 or newer is needed (found $(node --version))"
 have git || die "git is needed"
+node_bin=$(command -v node)
+case "$node_bin" in /*) ;; *) die "node must be found at an absolute path (found: $node_bin)" ;; esac
+case "$node_bin" in *[[:cntrl:]]*) die "paths with control characters are not supported: $node_bin" ;; esac
 if [ "$build" = 1 ]; then
+  step="the build (npm ci, npm run build in $root)"
   have npm || die "npm is needed"
   say "installing dependencies and building in $root"
   (cd "$root" && npm ci --no-audit --no-fund >/dev/null && npm run build >/dev/null) || die "the build failed"
 fi
-for f in gitsign.js login.js commands.js tuf.js gitsign-credential-cache.js; do
+for f in gitsign.js login.js commands.js tuf.js noble.js verifyWorker.js gitsign-credential-cache.js; do
   [ -f "$root/dist/$f" ] || die "$root/dist/$f is missing: run without --no-build"
 done
 
-# 2. The programs: a fresh copy replaces the old one in one rename.
-mkdir -p "$prefix/lib" "$bindir"
+# 2. The generated files, in a work directory: nothing under PREFIX or HOME changes until every
+# target is checked.
+step="preparing the files"
+work=$(mktemp -d)
+"$root/bin/gitsign" completion bash >"$work/bash-gitsign"
+"$root/bin/gitsign" completion zsh >"$work/zsh-gitsign"
+
+# Fills a template's @NODE@, @CACHE_PROGRAM@ and @HOME@ with the paths escaped for its syntax:
+# systemd (each placeholder is a whole command-line word, double-quoted with \ and " escaped and % as
+# the specifier escape %%, see systemd.syntax(7); $ is written $$ in arguments only, as the program
+# word is not expanded, see systemd.service(5)) or xml (a plist).
+fill() { # template out syntax
+  FILL_NODE=$node_bin FILL_CACHE_PROGRAM=$bindir/gitsign-credential-cache FILL_HOME=$HOME LC_ALL=C awk -v syntax="$3" '
+    function escaped(s, program,   out, i, c) {
+      out = ""
+      for (i = 1; i <= length(s); i++) {
+        c = substr(s, i, 1)
+        if (syntax == "systemd") {
+          if (c == "\\") c = "\\\\"; else if (c == "\"") c = "\\\""; else if (c == "%") c = "%%"; else if (c == "$" && !program) c = "$$"
+        } else {
+          if (c == "&") c = "&amp;"; else if (c == "<") c = "&lt;"; else if (c == ">") c = "&gt;"; else if (c == "\"") c = "&quot;"; else if (c == "\047") c = "&apos;"
+        }
+        out = out c
+      }
+      return syntax == "systemd" ? "\"" out "\"" : out
+    }
+    function replace(line, key, value,   out, i) {
+      out = ""
+      while ((i = index(line, key)) > 0) { out = out substr(line, 1, i - 1) value; line = substr(line, i + length(key)) }
+      return out line
+    }
+    BEGIN { node = escaped(ENVIRON["FILL_NODE"], 1); cache = escaped(ENVIRON["FILL_CACHE_PROGRAM"], 0); home = escaped(ENVIRON["FILL_HOME"], 0) }
+    { print replace(replace(replace($0, "@NODE@", node), "@CACHE_PROGRAM@", cache), "@HOME@", home) }
+  ' "$1" >"$2"
+}
+
+# What goes where: "source<TAB>target<TAB>mode" lines.
+plan="$work/plan"
+: >"$plan"
+planned() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$plan"; }
+for m in $manpages; do planned "$root/man/$m" "$mandir/$m" 644; done
+planned "$work/bash-gitsign" "$bashdir/gitsign" 644
+planned "$work/zsh-gitsign" "$zshdir/_gitsign" 644
+case "$service" in
+  systemd)
+    # systemd refuses to run a program whose path holds any of these, however it is quoted.
+    case "$node_bin" in *[\\\'\"]*) die "systemd cannot run node from a path with \\, ' or \" in it ($node_bin): use another node, or --service none" ;; esac
+    for u in $units; do fill "$root/install/systemd/$u" "$work/$u" systemd; planned "$work/$u" "$unitdir/$u" 644; done ;;
+  launchd) fill "$root/install/launchd/$agent" "$work/$agent" xml; planned "$work/$agent" "$agentdir/$agent" 644 ;;
+esac
+
+# 3. Every target is either absent, what gitsign-ts recorded there, or already identical to the new
+# content; anything else belongs to someone else and is only replaced with --force.
+step="checking the targets"
+foreign="$work/foreign"
+: >"$foreign"
+check_target() { # target new-content-or-link-target kind(f|l)
+  [ -e "$1" ] || [ -L "$1" ] || return 0
+  unchanged "$1" && return 0
+  if [ "$3" = l ]; then [ -L "$1" ] && [ "$(readlink "$1")" = "$2" ] && return 0
+  else [ -f "$1" ] && [ ! -L "$1" ] && cmp -s "$1" "$2" && return 0
+  fi
+  printf '%s\n' "$1" >>"$foreign"
+}
+while IFS="$tab" read -r src target mode; do check_target "$target" "$src" f; done <"$plan"
+for p in $programs; do check_target "$bindir/$p" "$libdir/bin/$p" l; done
+if [ -d "$libdir" ] || [ -L "$libdir" ]; then
+  # PREFIX/lib/gitsign-ts is replaced whole: only by an install of ours (its files recorded).
+  recorded "$libdir/bin/gitsign" >/dev/null || cmp -s "$libdir/bin/gitsign" "$root/bin/gitsign" || printf '%s\n' "$libdir" >>"$foreign"
+fi
+if [ -s "$foreign" ]; then
+  if [ "$force" = 1 ]; then
+    while IFS= read -r f; do say "replacing $f, which gitsign-ts did not install (--force)"; done <"$foreign"
+  else
+    while IFS= read -r f; do printf 'install.sh: %s exists and was not installed by gitsign-ts (or changed since)\n' "$f" >&2; done <"$foreign"
+    die "nothing was changed; move those files away, or run again with --force to replace them"
+  fi
+fi
+
+# 4. Install, recording each file as it is put in place (a failure part-way keeps what was recorded).
+newmanifest="$work/manifest"
+: >"$newmanifest"
+record() { # kind value path
+  printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$newmanifest"
+}
+save_manifest() {
+  mkdir -p "$datadir"
+  # Entries of this run, then earlier ones for paths this run did not touch that are still there.
+  {
+    cat "$newmanifest"
+    if [ -f "$manifest" ]; then
+      LC_ALL=C awk -F "$tab" 'NR == FNR { seen[$3] = 1; next } !($3 in seen)' "$newmanifest" "$manifest" |
+        while IFS= read -r line; do
+          path=${line#*"$tab"*"$tab"}
+          if [ -e "$path" ] || [ -L "$path" ]; then printf '%s\n' "$line"; fi
+        done
+    fi
+  } >"$manifest.new.$$"
+  mv -f "$manifest.new.$$" "$manifest"
+}
+manifest_pending=1
+
+# A new file next to the target, then renamed over it: the target is never written through a link.
+put() { # source target mode
+  step="installing $2"
+  mkdir -p "$(dirname "$2")"
+  tmp=$(mktemp "$(dirname "$2")/.gitsign-ts.XXXXXX")
+  cp "$1" "$tmp"
+  chmod "$3" "$tmp"
+  if [ -e "$2" ] || [ -L "$2" ]; then rm -f "$2"; fi
+  mv -f "$tmp" "$2"
+  tmp=
+  h=$(digest "$2")
+  record f "$h" "$2"
+}
+
+# The programs: a fresh copy replaces the old one.
+step="installing the programs in $libdir"
+mkdir -p "$prefix/lib"
 staging="$libdir.new.$$"
 rm -rf "$staging"
 mkdir -p "$staging/bin" "$staging/dist"
 cp "$root/bin/gitsign" "$root/bin/gitsign-credential-cache" "$staging/bin/"
 cp "$root"/dist/*.js "$staging/dist/"
-[ -f "$root/dist/peercred.node" ] && cp "$root/dist/peercred.node" "$staging/dist/"
+if [ -f "$root/dist/peercred.node" ]; then cp "$root/dist/peercred.node" "$staging/dist/"; fi
 chmod 755 "$staging/bin/gitsign" "$staging/bin/gitsign-credential-cache"
-rm -rf "$libdir"
+if [ -e "$libdir" ] || [ -L "$libdir" ]; then rm -rf "$libdir"; fi
 mv "$staging" "$libdir"
-for p in $programs; do ln -sfn "$libdir/bin/$p" "$bindir/$p"; done
+staging=
+find "$libdir" -type f | LC_ALL=C sort | while IFS= read -r f; do h=$(digest "$f"); record f "$h" "$f"; done
+mkdir -p "$bindir"
+for p in $programs; do
+  step="linking $bindir/$p"
+  if [ -e "$bindir/$p" ] || [ -L "$bindir/$p" ]; then rm -f "$bindir/$p"; fi
+  ln -s "$libdir/bin/$p" "$bindir/$p"
+  record l "$libdir/bin/$p" "$bindir/$p"
+done
 [ -f "$libdir/dist/peercred.node" ] || say "warning: the peer-credential helper was not built (no C compiler?); the cache relies on file modes alone"
+while IFS="$tab" read -r src target mode; do put "$src" "$target" "$mode"; done <"$plan"
+step="writing $manifest"
+save_manifest
+manifest_pending=0
 
-# 3. Manual pages and completion.
-mkdir -p "$mandir" "$bashdir" "$zshdir"
-for m in $manpages; do cp "$root/man/$m" "$mandir/$m"; chmod 644 "$mandir/$m"; done
-"$bindir/gitsign" completion bash >"$bashdir/gitsign"
-"$bindir/gitsign" completion zsh >"$zshdir/_gitsign"
-
-# 4. The credential cache as a user service.
-node_bin=$(command -v node)
-fill() { sed -e "s|@NODE@|$node_bin|g" -e "s|@BINDIR@|$bindir|g" -e "s|@HOME@|$HOME|g" "$1" >"$2"; }
+# 5. The credential cache as a user service.
 socket=
 case "$service" in
   systemd)
-    mkdir -p "$unitdir"
-    for u in $units; do fill "$root/install/systemd/$u" "$unitdir/$u"; done
+    step="enabling the systemd user units"
     socket="${XDG_CACHE_HOME:-$HOME/.cache}/sigstore/gitsign/cache.sock"
-    if user_systemctl daemon-reload && user_systemctl enable --now gitsign-credential-cache.socket >/dev/null 2>&1; then
+    if [ "$enable" = 1 ] && have systemctl && systemctl --user show-environment >/dev/null 2>&1; then
+      systemctl --user daemon-reload
+      systemctl --user enable --now gitsign-credential-cache.socket >/dev/null
       say "enabled gitsign-credential-cache.socket (systemd user unit)"
     else
       say "wrote $unitdir/gitsign-credential-cache.{socket,service}; enable with: systemctl --user enable --now gitsign-credential-cache.socket"
     fi
     ;;
   launchd)
-    mkdir -p "$agentdir" "$HOME/Library/Logs"
-    fill "$root/install/launchd/$agent" "$agentdir/$agent"
+    step="loading the launchd agent"
+    mkdir -p "$HOME/Library/Logs"
     socket="$HOME/Library/Caches/sigstore/gitsign/cache.sock"
     if [ "$enable" = 1 ] && have launchctl; then
       launchctl unload "$agentdir/$agent" >/dev/null 2>&1 || true
-      launchctl load "$agentdir/$agent" && say "loaded $agentdir/$agent"
+      launchctl load "$agentdir/$agent"
+      say "loaded $agentdir/$agent"
     else
-      say "wrote $agentdir/$agent; load with: launchctl load $agentdir/$agent"
+      say "wrote $agentdir/$agent; load with: launchctl load $(shquote "$agentdir/$agent")"
     fi
     ;;
 esac
 
-# 5. Git.
-[ "$configure_git" = 1 ] && set_git --global && say "git signs every commit and tag with $bindir/gitsign (global config)"
-for_repos set_git
-[ -n "$repos" ] && say "configured the repositories given to sign with $bindir/gitsign"
+# 6. Git.
+set_git() { # scope-args...
+  git config "$@" gpg.format x509
+  git config "$@" gpg.x509.program "$bindir/gitsign"
+  git config "$@" commit.gpgsign true
+  git config "$@" tag.gpgsign true
+}
+if [ "$configure_git" = 1 ]; then
+  step="configuring git (global)"
+  set_git --global
+  say "git signs every commit and tag with $bindir/gitsign (global config)"
+fi
+if [ -n "$repos" ]; then
+  step="configuring the repositories"
+  printf '%s\n' "$repos" | while IFS= read -r repo; do
+    [ -n "$repo" ] || continue
+    git -C "$repo" rev-parse --git-dir >/dev/null 2>&1 || die "$repo is not a git repository"
+    set_git --file "$(git -C "$repo" rev-parse --absolute-git-dir)/config"
+  done
+  say "configured the repositories given to sign with $bindir/gitsign"
+fi
 
 say "installed gitsign and gitsign-credential-cache in $bindir, manual pages in $mandir"
 case ":$PATH:" in *":$bindir:"*) ;; *) say "add $bindir to your PATH" ;; esac
-[ -n "$socket" ] && say "to use the credential cache, add to your shell profile: export GITSIGN_CREDENTIAL_CACHE=\"$socket\""
+if [ -n "$socket" ]; then say "to use the credential cache, add to your shell profile: export GITSIGN_CREDENTIAL_CACHE=$(shquote "$socket")"; fi
 exit 0

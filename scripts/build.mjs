@@ -15,13 +15,14 @@ const SPLIT = {
   './login': './login.js',
   '@sigstore/tuf': './tuf.js',
   re2js: './re2js.js',
+  '@noble/curves/nist': './noble.js',
 };
 /** Relative imports that are split only from this importer (elsewhere they are ordinary modules). */
 const SPLIT_FROM = { './commands': 'src/cli/main.ts', './login': 'src/oidc/token.ts' };
 const split = {
   name: 'split',
   setup(b) {
-    b.onResolve({ filter: /^(\.\/commands|\.\/login|@sigstore\/tuf|re2js)$/ }, (args) => {
+    b.onResolve({ filter: /^(\.\/commands|\.\/login|@sigstore\/tuf|re2js|@noble\/curves\/nist)$/ }, (args) => {
       if (args.kind === 'entry-point') return undefined;
       if (args.kind !== 'require-call') throw new Error(`${args.importer}: load ${args.path} with require() (see src/cli/main.ts)`);
       if (SPLIT_FROM[args.path] && !args.importer.endsWith(SPLIT_FROM[args.path])) return undefined;
@@ -39,6 +40,7 @@ await build({
     'gitsign-credential-cache': 'src/cache/main.ts',
     tuf: 'node_modules/@sigstore/tuf/dist/index.js',
     re2js: 'node_modules/re2js/build/index.cjs',
+    noble: 'node_modules/@noble/curves/nist.js',
   },
   outdir: 'dist',
   bundle: true,

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { GitsignError } from '../errors';
 import { parseFaults } from './faults/kinds';
 import type { Claims } from './oidc/jwt';
 import { mintIdToken } from './oidc/token';
+import { prepareSandboxDir } from './state/dir';
+import { readOwnFile } from './state/fsutil';
 import { readMaterial } from './state/material';
 import { defaultSandboxDir, sandboxPaths } from './state/paths';
 import type { RuntimeInfo } from './server';
@@ -79,7 +80,8 @@ async function up(args: SandboxArgs): Promise<number> {
 
 function readRuntime(dir: string): RuntimeInfo | undefined {
   try {
-    return JSON.parse(readFileSync(sandboxPaths(dir).runtime, 'utf8')) as RuntimeInfo;
+    const text = readOwnFile(sandboxPaths(dir).runtime);
+    return text && (JSON.parse(text.toString('utf8')) as RuntimeInfo);
   } catch {
     return undefined;
   }
@@ -95,7 +97,7 @@ const isPortBusy = (err: unknown): boolean => err instanceof GitsignError && /EA
 
 function token(args: SandboxArgs): number {
   if (args.fault !== undefined) throw new GitsignError('USAGE', '--fault is an option of `gitsign sandbox up`');
-  const paths = sandboxPaths(args.dir ?? defaultSandboxDir());
+  const paths = sandboxPaths(prepareSandboxDir(args.dir ?? defaultSandboxDir(), false));
   const material = readMaterial(paths.keys);
   const runtime = readRuntime(paths.dir);
   if (!material || !runtime?.issuer) {

@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:http';
-import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { encodePem } from '../cms/pem';
 import { GitsignError } from '../errors';
@@ -18,6 +17,7 @@ import { RekorService } from './rekor/service';
 import { EntryStore, loadEntries } from './rekor/store';
 import { ed25519LogId } from './rekor/v2LogId';
 import { RekorV2Service } from './rekor/v2Service';
+import { prepareSandboxDir } from './state/dir';
 import { writeFileAtomic } from './state/fsutil';
 import { acquireLock } from './state/lock';
 import { loadOrCreateMaterial } from './state/material';
@@ -75,8 +75,7 @@ function listen(server: Server, port: number): Promise<number> {
 }
 
 export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox> {
-  const paths = sandboxPaths(opts.dir);
-  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  const paths = sandboxPaths(prepareSandboxDir(opts.dir));
   const release = acquireLock(paths.lock, paths.dir);
   let store: EntryStore | undefined;
   let storeV2: EntryStore | undefined;

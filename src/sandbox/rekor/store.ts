@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { close, closeSync, constants, existsSync, fdatasync, fstatSync, fsyncSync, ftruncate, ftruncateSync, write } from 'node:fs';
 import { dirname } from 'node:path';
+import { promisify } from 'node:util';
 import { GitsignError } from '../../errors';
-import { syncDirectory } from '../state/fsutil';
+import { openOwnFile, readOwnFile, syncDirectory } from '../state/fsutil';
+
+const writeAsync = promisify(write);
+const fdatasyncAsync = promisify(fdatasync);
+const ftruncateAsync = promisify(ftruncate);
+const closeAsync = promisify(close);
 
 /**
  * The log's entries on disk: one line per entry, `<json>\t<checksum>\n`, only ever appended. A batch is
@@ -49,8 +54,8 @@ export interface LoadResult {
 
 /** Reads every complete record; truncates a torn tail in place. */
 export function loadEntries(path: string): LoadResult {
-  if (!existsSync(path)) return { entries: [], discardedBytes: 0 };
-  const data = readFileSync(path);
+  const data = readOwnFile(path);
+  if (!data) return { entries: [], discardedBytes: 0 };
   const entries: StoredEntry[] = [];
   let offset = 0;
   while (offset < data.length) {
@@ -62,7 +67,7 @@ export function loadEntries(path: string): LoadResult {
       if (nl >= 0 && nl + 1 < data.length) {
         throw new GitsignError('CONFIG', `sandbox log ${path} is damaged at record ${entries.length} (byte ${offset}); refusing to start`);
       }
-      const fd = openSync(path, 'r+');
+      const fd = openOwnFile(path, constants.O_RDWR);
       try {
         ftruncateSync(fd, offset);
         fsyncSync(fd);
@@ -82,16 +87,15 @@ export class EntryStore {
   private broken = false;
 
   private constructor(
-    private readonly file: FileHandle,
+    private readonly fd: number,
     private length: number,
   ) {}
 
   static async open(path: string): Promise<EntryStore> {
     const created = !existsSync(path);
-    const file = await open(path, 'a', 0o600);
+    const fd = openOwnFile(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT);
     if (created) syncDirectory(dirname(path));
-    const { size } = await file.stat();
-    return new EntryStore(file, size);
+    return new EntryStore(fd, fstatSync(fd).size);
   }
 
   /** Appends a batch durably; on failure the file is cut back so no partial record stays behind. */
@@ -101,14 +105,14 @@ export class EntryStore {
     try {
       let written = 0;
       while (written < data.length) {
-        const { bytesWritten } = await this.file.write(data, written, data.length - written);
+        const { bytesWritten } = await writeAsync(this.fd, data, written, data.length - written);
         written += bytesWritten;
       }
-      await this.file.datasync();
+      await fdatasyncAsync(this.fd);
       this.length += data.length;
     } catch (err) {
       try {
-        await this.file.truncate(this.length);
+        await ftruncateAsync(this.fd, this.length);
       } catch {
         this.broken = true; // the next start cuts the torn tail
       }
@@ -117,6 +121,6 @@ export class EntryStore {
   }
 
   async close(): Promise<void> {
-    await this.file.close();
+    await closeAsync(this.fd);
   }
 }

@@ -1,5 +1,6 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, unlinkSync, writeSync } from 'node:fs';
 import { GitsignError } from '../../errors';
+import { createExclusive, readOwnFile } from './fsutil';
 
 /**
  * One sandbox per directory: two writers would interleave the log. The lock file holds the owner's
@@ -20,14 +21,14 @@ const held = new Set<string>();
 export function acquireLock(path: string, dir: string): () => void {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = openSync(path, 'wx', 0o600);
+      const fd = createExclusive(path);
       writeSync(fd, `${process.pid}\n`);
       closeSync(fd);
       held.add(path);
       return () => {
         held.delete(path);
         try {
-          if (readFileSync(path, 'utf8').trim() === String(process.pid)) unlinkSync(path);
+          if (readOwnFile(path)?.toString().trim() === String(process.pid)) unlinkSync(path);
         } catch {
           /* already gone */
         }
@@ -36,7 +37,7 @@ export function acquireLock(path: string, dir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       let owner = NaN;
       try {
-        owner = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+        owner = Number.parseInt(readOwnFile(path)?.toString().trim() ?? '', 10);
       } catch {
         /* vanished meanwhile: retry */
       }

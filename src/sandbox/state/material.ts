@@ -1,10 +1,9 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { GitsignError } from '../../errors';
 import { createIntermediateCertificate, createRootCertificate } from '../fulcio/ca';
 import { keyId } from '../oidc/jwt';
 import { createTsaLeaf, createTsaRoot } from '../tsa/certs';
-import { writeFileAtomic } from './fsutil';
+import { readOwnFile, writeFileAtomic } from './fsutil';
 
 /**
  * Everything a sandbox must keep across restarts: its keys, its CA and TSA certificates and the log's
@@ -129,25 +128,30 @@ function deserialize(f: MaterialFile, path: string): Material {
   };
 }
 
-export function readMaterial(path: string): Material | undefined {
-  if (!existsSync(path)) return undefined;
-  let parsed: MaterialFile;
+function readMaterialFile(path: string): MaterialFile | undefined {
+  const text = readOwnFile(path);
+  if (!text) return undefined;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8')) as MaterialFile;
+    return JSON.parse(text.toString('utf8')) as MaterialFile;
   } catch {
     throw new GitsignError('CONFIG', `sandbox key file ${path} is not valid JSON; move it away to start a new sandbox`);
   }
-  return deserialize(parsed, path);
+}
+
+export function readMaterial(path: string): Material | undefined {
+  const parsed = readMaterialFile(path);
+  return parsed && deserialize(parsed, path);
 }
 
 export function loadOrCreateMaterial(path: string, now = new Date()): { material: Material; created: boolean } {
-  const existing = readMaterial(path);
-  if (existing) {
+  const parsed = readMaterialFile(path);
+  if (parsed) {
+    const existing = deserialize(parsed, path);
     // A key file from before the Rekor v2 log got its key above: keep it, so its checkpoints keep verifying.
-    if (!(JSON.parse(readFileSync(path, 'utf8')) as MaterialFile).keys.rekorV2) writeFileAtomic(path, JSON.stringify(serialize(existing), null, 2) + '\n', 0o600);
+    if (!parsed.keys.rekorV2) writeFileAtomic(path, JSON.stringify(serialize(existing), null, 2) + '\n');
     return { material: existing, created: false };
   }
   const material = create(now);
-  writeFileAtomic(path, JSON.stringify(serialize(material), null, 2) + '\n', 0o600);
+  writeFileAtomic(path, JSON.stringify(serialize(material), null, 2) + '\n');
   return { material, created: true };
 }
