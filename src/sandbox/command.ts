@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { GitsignError } from '../errors';
+import { terminalLines } from '../text/terminal';
 import type { Claims } from './oidc/jwt';
 import { mintIdToken } from './oidc/token';
 import { readMaterial } from './state/material';
@@ -59,13 +60,13 @@ async function up(args: SandboxArgs): Promise<number> {
     stop();
     throw err;
   }
-  process.stdout.write(sandbox.env);
+  process.stdout.write(terminalLines(sandbox.env.replace(/\n$/, '').split('\n')));
   const notes = [
     sandbox.createdKeys ? 'new keys' : 'existing keys',
     `${sandbox.entries} log entries`,
     ...(sandbox.repairedBytes ? [`cut ${sandbox.repairedBytes} bytes of an unfinished last record`] : []),
   ];
-  process.stderr.write(`gitsign sandbox: ready at ${sandbox.url} in ${Math.round(process.uptime() * 1000)} ms (${notes.join(', ')}); Ctrl-C stops it\n`);
+  process.stderr.write(terminalLines([`gitsign sandbox: ready at ${sandbox.url} in ${Math.round(process.uptime() * 1000)} ms (${notes.join(', ')}); Ctrl-C stops it`]));
   await stopped;
   await sandbox.close();
   process.stderr.write('gitsign sandbox: stopped\n');
@@ -100,7 +101,7 @@ function token(args: SandboxArgs): number {
     material.oidc.key,
     material.oidc.kid,
   );
-  process.stdout.write(jwt + '\n');
+  process.stdout.write(terminalLines([jwt]));
   return 0;
 }
 
