@@ -22,10 +22,16 @@ function writeAll(fd: number, data: Buffer, what: string): void {
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
         continue;
       }
-      const why = code === 'EPIPE' ? 'its reader went away' : code === 'EBADF' ? 'it is closed' : (code ?? 'write failed');
-      throw new GitsignError('OUTPUT', `cannot write ${what} to standard output: ${why}`);
+      throw outputError(err, what);
     }
   }
+}
+
+/** The OUTPUT error for a failed write to stdout (also for writes through process.stdout, as yargs makes). */
+export function outputError(err: unknown, what = 'the output'): GitsignError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why = code === 'EPIPE' ? 'its reader went away' : code === 'EBADF' ? 'it is closed' : (code ?? 'write failed');
+  return new GitsignError('OUTPUT', `cannot write ${what} to standard output: ${why}`);
 }
 
 /** Lines for stdout (summaries, JSON), each escaped for the terminal. */
