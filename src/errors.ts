@@ -27,7 +27,11 @@ export type ErrorCode =
   | 'NETWORK'
   | 'SERVICE'
   | 'TOKEN'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  /** Standard output is closed, is /dev/null when signing, or its reader went away: the output was not delivered. */
+  | 'OUTPUT'
+  /** The verifier stopped on this object (its worker died, or describing the outcome failed): not verified. */
+  | 'VERIFIER_FAILED';
 
 export class GitsignError extends Error {
   readonly code: ErrorCode;

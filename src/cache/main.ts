@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { GitsignError, toGitsignError } from '../errors';
+import { terminalLine, terminalLines } from '../text/terminal';
 import { parseConnectionTimeout } from './connection';
 import { startDaemon } from './server';
 import { defaultSocketPath, defaultSocketPathForHelp, socketFromEnv } from './socketPath';
@@ -39,7 +40,7 @@ async function run(argv: string[]): Promise<number> {
       },
     }));
   } catch (err) {
-    throw new GitsignError('USAGE', `${(err as Error).message}\n${USAGE}`);
+    throw new GitsignError('USAGE', (err as Error).message);
   }
   if (values.help) {
     process.stdout.write(USAGE);
@@ -55,10 +56,10 @@ async function run(argv: string[]): Promise<number> {
   const connectionTimeoutMs = parseConnectionTimeout(values['connection-timeout']);
   const daemon = await startDaemon({ ...(activated ? { fds: listenFds() } : { socketPath }), version: VERSION, connectionTimeoutMs });
   if (daemon.peerCheckUnavailable) {
-    process.stderr.write(`gitsign-credential-cache: warning: connections are not checked by peer credentials (${daemon.peerCheckUnavailable}); only the socket directory's permissions keep other users out\n`);
+    process.stderr.write(terminalLines([`gitsign-credential-cache: warning: connections are not checked by peer credentials (${daemon.peerCheckUnavailable}); only the socket directory's permissions keep other users out`]));
   }
   // The path on stdout, as gitsign's daemon prints it (scripts export it as GITSIGN_CREDENTIAL_CACHE).
-  process.stdout.write(activated ? `listening on ${daemon.servers.length} socket(s) from systemd\n` : `${socketPath}\n`);
+  process.stdout.write(terminalLines([activated ? `listening on ${daemon.servers.length} socket(s) from systemd` : socketPath]));
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -73,7 +74,8 @@ run(process.argv.slice(2)).then(
   },
   (err) => {
     const e = toGitsignError(err);
-    process.stderr.write(`gitsign-credential-cache: ${e.message}\n`);
+    // The message escaped whole; the usage (our own text) after it.
+    process.stderr.write(`gitsign-credential-cache: ${terminalLine(e.message)}\n${e.code === 'USAGE' ? USAGE : ''}`);
     process.exitCode = e.code === 'USAGE' ? 2 : 1;
   },
 );

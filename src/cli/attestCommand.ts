@@ -10,7 +10,7 @@ import { runGit } from '../git/run';
 import { obtainCredential } from '../sign/credential';
 import { loadTrust, trustOptionsFromConfig } from '../trust/trustMaterial';
 import { verifyChain } from '../verify/chain';
-import { teeStderrTo, writeOut } from './io';
+import { printOut, teeStderrTo } from './io';
 import { ask, say } from './tty';
 
 /**
@@ -58,9 +58,9 @@ export async function attestCommand(args: AttestArgs): Promise<number> {
   const logged = await logEnvelope(cfg.rekor.replace(/\/+$/, ''), envelope, credential.certificate, trust);
   // The certificate must have been valid when the log saw the entry (verifiers check the chain then).
   verifyChain(credential.certificate, logged.integratedTime, trust);
-  writeOut(`LogEntry ID ${Buffer.from(logged.entry.logId.keyId).toString('hex')} ${logged.entry.logIndex}\n`);
+  printOut(`LogEntry ID ${Buffer.from(logged.entry.logId.keyId).toString('hex')} ${logged.entry.logIndex}`);
 
   const commit = await storeAttestation({ kind, sha, name, file, envelope: envelope.raw, author, now: new Date() });
-  writeOut(`${commit}\n`);
+  printOut(commit);
   return 0;
 }

@@ -1,5 +1,6 @@
 import yargs, { type Argv } from 'yargs';
 import { GitsignError } from '../errors';
+import { errorLine, outputError, printErr } from './io';
 import { VERSION, printVersion } from './version';
 
 /** The human subcommands, defined once with yargs (help and shell completion come from here). */
@@ -40,6 +41,12 @@ function completionShell(argv: string[]): string[] {
 }
 
 export async function runCommands(argv: string[]): Promise<number> {
+  // yargs (help, completion scripts) and the sandbox write through process.stdout: a reader that goes
+  // away is an error with a message, not an unhandled 'error' event.
+  process.stdout.on('error', (err) => {
+    printErr(errorLine('gitsign: ', outputError(err).message));
+    process.exit(1);
+  });
   argv = completionShell(argv);
   let code = 0;
   const cli: Argv = yargs(argv)

@@ -6,13 +6,14 @@ import { obtainCredential } from '../sign/credential';
 import { REKOR_V2_NEEDS_TSA } from '../sign/rekorV2';
 import { signPayload } from '../sign/signature';
 import { loadTrust, trustOptionsFromConfig } from '../trust/trustMaterial';
-import { readStdin, teeStderrTo, writeErr } from './io';
+import { checkStdoutKeeps, errorLine, printErr, readStdin, teeStderrTo, writeSignature } from './io';
 import { ask, say, sayError } from './tty';
 
 /**
  * git's sign call: `gitsign --status-fd=2 -bsau KEY` with the object on stdin. The identity is
  * obtained before any status line or input, as gitsign; the signature reaches stdout only once it
  * is complete and verified, so a failure leaves git nothing to store and the commit is not made.
+ * A stdout that cannot take the signature (closed, /dev/null, a reader gone) fails the call.
  */
 export interface SignFlags {
   detached: boolean;
@@ -25,7 +26,7 @@ function tracer(): (phase: string) => void {
   let last = performance.now();
   return (phase) => {
     const now = performance.now();
-    writeErr(`gitsign trace: ${phase} ${(now - last).toFixed(1)} ms (at ${now.toFixed(1)} ms)\n`);
+    printErr(`gitsign trace: ${phase} ${(now - last).toFixed(1)} ms (at ${now.toFixed(1)} ms)`);
     last = now;
   };
 }
@@ -36,6 +37,7 @@ export async function gitSign(status: StatusWriter, flags: SignFlags, positional
     trace('start-up');
     const cfg = loadConfig();
     teeStderrTo(cfg.logPath);
+    checkStdoutKeeps('the signature');
     const rekorVersion = rekorVersionOf(cfg);
     trace('config');
     const trust = await loadTrust(trustOptionsFromConfig(cfg, { offline: false }));
@@ -55,12 +57,13 @@ export async function gitSign(status: StatusWriter, flags: SignFlags, positional
     });
     trace('signature, timestamp and log entry');
     if (result.logIndex !== undefined) say(`tlog entry created with index: ${result.logIndex}`);
+    // The signature first: SIG_CREATED only once all of it reached git (it reads both pipes to the end).
+    writeSignature(flags.armor ? result.armored : result.der);
     status.emit(sigCreatedLine(flags.detached, credential.certificate));
-    process.stdout.write(flags.armor ? result.armored : result.der);
     return 0;
   } catch (err) {
     const e = toGitsignError(err);
-    sayError(`gitsign: error signing: ${e.message}`);
+    sayError(errorLine('gitsign: error signing: ', e.message));
     return 1;
   }
 }

@@ -7,7 +7,7 @@ import { StatusWriter, goodSignatureLines } from '../git/status';
 import { summaryLines } from '../verify/report';
 import { signatureOptions, verifySettings } from '../verify/settings';
 import { SignatureFailure, verifyCmsSignature } from '../verify/signature';
-import { readStdin, teeStderrTo, writeErr } from './io';
+import { errorLine, printErr, readStdin, teeStderrTo } from './io';
 
 /**
  * git's verify call: `gitsign --status-fd=1 --verify SIGFILE -` with the payload on stdin. Status
@@ -30,8 +30,7 @@ export async function gitVerify(status: StatusWriter, positionals: string[]): Pr
     const objectSha = (): string => objectSha1(type, joinSignature(type, payload, signature));
     const result = await verifyCmsSignature(payload, signature, signatureOptions(settings, objectSha, { kind: 'none' }, false));
     fingerprint = result.certificate.fingerprint;
-    writeErr(`${summaryLines(result, { validated: false }).join('\n')}\n`);
-    writeErr('WARNING: git verify-commit does not verify cert claims. Prefer using `gitsign verify` instead.\n');
+    printErr(...summaryLines(result, { validated: false }), 'WARNING: git verify-commit does not verify cert claims. Prefer using `gitsign verify` instead.');
     for (const line of goodSignatureLines(fingerprint)) status.emit(line);
     return 0;
   } catch (err) {
@@ -43,7 +42,7 @@ export async function gitVerify(status: StatusWriter, positionals: string[]): Pr
       // ERRSIG <keyid> <pkalgo> <hashalgo> <class> <time> <rc> <fpr>: git reads only the key ID.
       status.emit(`ERRSIG ${fingerprint} 19 8 00 ${Math.floor(Date.now() / 1000)} 9 ${fingerprint}`);
     }
-    writeErr(`gitsign: ${e.message}\n`);
+    printErr(errorLine('gitsign: ', e.message));
     return 1;
   }
 }

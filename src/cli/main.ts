@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { GitsignError, toGitsignError } from '../errors';
 import { StatusWriter } from '../git/status';
-import { writeErr } from './io';
+import { errorLine, printErr } from './io';
 
 /**
  * Entry point. git's calls (`--status-fd=N -bsau KEY`, `--status-fd=1 --verify FILE -`) are parsed
@@ -59,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
     return await gitProtocol(argv);
   } catch (err) {
     const e = toGitsignError(err);
-    writeErr(`gitsign: ${e.code === 'INTERNAL' ? 'internal error: ' : ''}${e.message}\n`);
+    printErr(errorLine(`gitsign: ${e.code === 'INTERNAL' ? 'internal error: ' : ''}`, e.message));
     return e.code === 'USAGE' || e.code === 'CONFIG' ? 2 : 1;
   }
 }

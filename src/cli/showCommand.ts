@@ -2,7 +2,8 @@ import { commitStatement, goIndentedJson, tagStatement } from '../attest/predica
 import { GitsignError } from '../errors';
 import { CatFile, type RawObject } from '../git/catFile';
 import { gitConfigValue } from '../git/run';
-import { writeOut } from './io';
+import { jsonLines } from '../text/terminal';
+import { printOut } from './io';
 
 /**
  * `gitsign show [-r REMOTE] [REV]`: the in-toto statement for a commit or annotated tag, as gitsign
@@ -43,6 +44,6 @@ export async function showCommand(args: ShowArgs): Promise<number> {
   // The subject's name is the remote's (first) URL; none when the remote does not exist.
   const remoteUrl = await gitConfigValue(`remote.${args.remote}.url`);
   const statement = obj.type === 'tag' ? tagStatement(obj.sha, obj.raw, remoteUrl) : commitStatement(obj.sha, obj.raw, remoteUrl);
-  writeOut(goIndentedJson(statement));
+  printOut(...jsonLines(goIndentedJson(statement)));
   return 0;
 }

@@ -1,29 +1,55 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 import { ReadStream } from 'node:tty';
-import { writeErr } from './io';
+import { terminalLine } from '../text/terminal';
+import { printErr } from './io';
 
 /**
  * Messages for the person at the keyboard (login URLs, "tlog entry created"): on the controlling
- * terminal when there is one, else stderr. Never stdout: git stores stdout as the signature.
+ * terminal when there is one, else stderr. Never stdout: git stores stdout as the signature. Every
+ * line is escaped for the terminal (a login URL or device code is the issuer's text).
  */
 let ttyFd: number | null | undefined;
 
+/**
+ * The controlling terminal, opened without O_CREAT (a missing /dev/tty must not become a regular
+ * file that swallows the login URL) and only when it is a character device; null otherwise.
+ */
+function openTerminal(flags: number): number | null {
+  let fd: number;
+  try {
+    fd = openSync('/dev/tty', flags | constants.O_NOCTTY);
+  } catch {
+    return null;
+  }
+  if (!fstatSync(fd).isCharacterDevice()) {
+    closeSync(fd);
+    return null;
+  }
+  return fd;
+}
+
 function tty(): number | null {
   if (ttyFd === undefined) {
-    try {
-      ttyFd = openSync('/dev/tty', 'w');
-      process.once('exit', () => ttyFd && closeSync(ttyFd));
-    } catch {
-      ttyFd = null;
-    }
+    ttyFd = openTerminal(constants.O_WRONLY);
+    if (ttyFd !== null) process.once('exit', () => ttyFd && closeSync(ttyFd));
   }
   return ttyFd;
 }
 
-export function say(line: string): void {
+/** A line on the terminal; false when there is none or it cannot be written (then stderr is used). */
+function onTerminal(line: string): boolean {
   const fd = tty();
-  if (fd !== null) writeSync(fd, `${line}\n`);
-  else writeErr(`${line}\n`);
+  if (fd === null) return false;
+  try {
+    writeSync(fd, `${terminalLine(line)}\n`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function say(line: string): void {
+  if (!onTerminal(line)) printErr(line);
 }
 
 /**
@@ -31,9 +57,8 @@ export function say(line: string): void {
  * and on stderr for logs and scripts; once when there is no terminal.
  */
 export function sayError(line: string): void {
-  const fd = tty();
-  if (fd !== null) writeSync(fd, `${line}\n`);
-  writeErr(`${line}\n`);
+  onTerminal(line);
+  printErr(line);
 }
 
 /**
@@ -41,14 +66,15 @@ export function sayError(line: string): void {
  * terminal, or once the signal aborts: git holds our stdin for the object, so only /dev/tty will do.
  */
 export async function ask(prompt: string, signal: AbortSignal): Promise<string | null> {
-  let fd: number;
+  const fd = openTerminal(constants.O_RDWR);
+  if (fd === null) return null;
+  const input = new ReadStream(fd);
   try {
-    fd = openSync('/dev/tty', 'r+');
+    writeSync(fd, terminalLine(prompt));
   } catch {
+    input.destroy();
     return null;
   }
-  const input = new ReadStream(fd);
-  writeSync(fd, prompt);
   return new Promise((resolve) => {
     let buffered = '';
     const finish = (line: string | null): void => {

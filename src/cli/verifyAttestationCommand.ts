@@ -10,7 +10,8 @@ import type { IdentityCheck } from '../verify/identity';
 import { jsonReport, summaryLines } from '../verify/report';
 import { verifySettings } from '../verify/settings';
 import { type IdentityArgs, identityFromArgs } from './identityArgs';
-import { writeErr, writeOut } from './io';
+import { errorLine, printErr, printOut } from './io';
+import { jsonLines } from '../text/terminal';
 
 /**
  * `gitsign verify-attestation [--type URI] [--objtype commit|tree] [identity flags] [--json] [REV]`:
@@ -61,17 +62,17 @@ function nothingFound(targets: Target[], refs: string[], type?: string): Gitsign
   return new GitsignError('GIT', `no attestation${of} for ${targets.map((t) => `${t.kind} ${t.sha}`).join(' or ')} (in ${refs.join(', ')})`);
 }
 
-function render(a: StoredAttestation, o: AttestationOutcome, identity: IdentityCheck, json: boolean): { out: string; err: string } {
+function render(a: StoredAttestation, o: AttestationOutcome, identity: IdentityCheck, json: boolean): { out: string[]; err: string[] } {
   const where = `${a.ref} ${a.sha}/${a.name}`;
   const check = describeIdentityCheck(identity);
   if (json) {
     const report = { ...jsonReport(a.sha, a.kind, check, o), ref: a.ref, name: a.name, predicateType: o.statement?.predicateType ?? null, predicate: 'ok' in o ? o.statement.predicate : null };
-    return { out: `${JSON.stringify(report)}\n`, err: '' };
+    return { out: [JSON.stringify(report)], err: [] };
   }
-  if (!('ok' in o)) return { out: '', err: `Error: ${where}: ${o.error.message}\n` };
+  if (!('ok' in o)) return { out: [], err: [errorLine(`Error: ${where}: `, o.error.message)] };
   const note = identity.kind === 'committer' ? `identity checked: ${check} (no --certificate-identity given)` : undefined;
   const lines = [`${where}: ${o.statement.predicateType || '(no predicate type)'} (Rekor ${o.kind})`, ...summaryLines(o.ok, { validated: true, note })];
-  return { out: `${lines.join('\n')}\n${JSON.stringify(o.statement.predicate, null, 2)}\n`, err: '' };
+  return { out: [...lines, ...jsonLines(JSON.stringify(o.statement.predicate, null, 2) ?? 'null')], err: [] };
 }
 
 export async function verifyAttestationCommand(args: VerifyAttestationArgs): Promise<number> {
@@ -105,8 +106,8 @@ export async function verifyAttestationCommand(args: VerifyAttestationArgs): Pro
     shown++;
     if (!('ok' in outcome)) failures++;
     const { out, err } = render(a, outcome, identity, Boolean(args.json));
-    if (out) writeOut(out);
-    if (err) writeErr(err);
+    if (out.length) printOut(...out);
+    if (err.length) printErr(...err);
   }
   if (shown === 0) throw nothingFound(targets, refs, args.type);
   return failures === 0 ? 0 : 1;

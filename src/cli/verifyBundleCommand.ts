@@ -5,7 +5,7 @@ import { readPublicKey } from '../bundle/signer';
 import { type BundlePolicy, type VerifiedBundle, verifyBundle } from '../bundle/verifyBundle';
 import { GitsignError, toGitsignError } from '../errors';
 import { type LoadedTrust, loadTrust } from '../trust/trustMaterial';
-import { writeErr, writeOut } from './io';
+import { errorLine, printErr, printOut } from './io';
 
 /**
  * `gitsign verify-bundle`: the Sigstore client conformance protocol, `[--staging] --bundle FILE
@@ -54,7 +54,7 @@ function summary(artifact: string, v: VerifiedBundle): string {
   const who = v.signer.certificate ? `${v.signer.certificate.subjectAlternativeNames.join(', ')} (${v.signer.certificate.oidcIssuer ?? 'no issuer'})` : 'the given key';
   const logs = v.entries.map((e) => e.log.baseURL).join(', ');
   const times = v.times.map((t) => `${t.time.toISOString()} (${t.source})`).join(', ');
-  return `Verified OK: ${artifact} signed by ${who}; logged in ${logs}; at ${times}\n`;
+  return `Verified OK: ${artifact} signed by ${who}; logged in ${logs}; at ${times}`;
 }
 
 export async function verifyBundleCommand(args: VerifyBundleArgs): Promise<number> {
@@ -63,11 +63,11 @@ export async function verifyBundleCommand(args: VerifyBundleArgs): Promise<numbe
     const parsed = parseBundle(readBundleFile(args.bundle));
     const artifact: Artifact = readArtifact(args.artifact);
     const { material } = await trustFor(args);
-    writeOut(summary(args.artifact, verifyBundle(parsed, artifact, policy, material)));
+    printOut(summary(args.artifact, verifyBundle(parsed, artifact, policy, material)));
     return 0;
   } catch (err) {
     const e = toGitsignError(err);
-    writeErr(`gitsign: ${e.code === 'INTERNAL' ? 'internal error: ' : ''}${e.message}\n`);
+    printErr(errorLine(`gitsign: ${e.code === 'INTERNAL' ? 'internal error: ' : ''}`, e.message));
     return 1;
   }
 }

@@ -7,8 +7,8 @@ import { revList } from '../git/revisions';
 import { verifyGitObject } from '../verify/gitObject';
 import { verifySettings } from '../verify/settings';
 import { type IdentityArgs, identityFromArgs } from './identityArgs';
-import { writeErr, writeOut } from './io';
-import { type RenderedOutcome, renderOutcome } from './verifyOutput';
+import { printErr, printOut } from './io';
+import { type RenderedOutcome, renderFailure, renderOutcome } from './verifyOutput';
 import { VerifyPool } from './verifyPool';
 
 /**
@@ -52,10 +52,13 @@ function manyObjects(kind: 'commit' | 'tag', args: VerifyArgs): boolean {
   return Boolean(args.stdin) || revs.length > 1 || (kind === 'commit' && revs.some((r) => r.includes('..')));
 }
 
-/** Workers pay off for many objects (stdin, ranges) on more than one core; one object runs in-process. */
+/**
+ * Many objects (stdin, ranges) are verified on worker threads: more than one core helps, and a worker
+ * that dies takes no other object's result with it. One object is verified in-process.
+ */
 function usePool(kind: 'commit' | 'tag', args: VerifyArgs): boolean {
   const revs = (kind === 'commit' ? args.revisions : args.tags) ?? [];
-  return availableParallelism() > 1 && (Boolean(args.stdin) || revs.some((r) => r.includes('..')));
+  return Boolean(args.stdin) || revs.some((r) => r.includes('..'));
 }
 
 export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): Promise<number> {
@@ -71,13 +74,13 @@ export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): P
   // Loaded here even when workers verify: a bad trust root is one error up front, not one per object.
   const settings = await verifySettings(cfg, flags);
   const render = { json: Boolean(args.json), heading: manyObjects(kind, args) };
-  const pool = usePool(kind, args) ? new VerifyPool(Math.min(availableParallelism(), 4), { cfg, flags, identity, render }) : null;
+  const pool = usePool(kind, args) ? new VerifyPool(Math.max(1, Math.min(availableParallelism(), 4)), { cfg, flags, identity, render }) : null;
   const catFile = new CatFile();
   let failures = 0;
   let count = 0;
   const emit = (r: RenderedOutcome): void => {
-    if (r.out) writeOut(r.out);
-    if (r.err) writeErr(r.err);
+    if (r.out.length) printOut(...r.out);
+    if (r.err.length) printErr(...r.err);
     if (!r.ok) failures++;
   };
   // Results are printed in object order; with workers, up to 64 objects are in flight.
@@ -88,11 +91,18 @@ export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): P
       if (!obj) {
         const display = name.replace(/\^\{commit\}$/, '').replace(/^refs\/tags\//, '');
         const error = new GitsignError('GIT', `${display}: no such ${kind === 'tag' ? 'tag' : 'object'}`);
-        const out = render.json ? `${JSON.stringify({ object: display, type: null, verified: false, error: { code: error.code, message: error.message } })}\n` : '';
-        pending.push(Promise.resolve({ ok: false, out, err: render.json ? '' : `Error: ${error.message}\n` }));
+        const json = JSON.stringify({ object: display, type: null, verified: false, error: { code: error.code, message: error.message } });
+        pending.push(Promise.resolve({ ok: false, out: render.json ? [json] : [], err: render.json ? [] : [`Error: ${error.message}`] }));
       } else {
         if (kind === 'tag' && obj.type !== 'tag') obj.type = `${obj.type} (lightweight tag)`;
-        pending.push(pool ? pool.verify(obj) : verifyGitObject(obj, settings, identity).then((o) => renderOutcome(obj, o, render)));
+        pending.push(
+          pool
+            ? pool.verify(obj)
+            : verifyGitObject(obj, settings, identity).then(
+                (o) => renderOutcome(obj, o, render),
+                (err: unknown) => renderFailure(obj, err, identity, render),
+              ),
+        );
       }
       while (pending.length > (pool ? 64 : 0)) emit(await (pending.shift() as Promise<RenderedOutcome>));
     }

@@ -1,56 +1,130 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { GitsignError } from '../errors';
 import type { RawObject } from '../git/catFile';
-import type { RenderedOutcome } from './verifyOutput';
-import type { WorkerSetup } from './verifyWorker';
+import { type RenderedOutcome, renderFailure } from './verifyOutput';
+import type { WorkerAnswer, WorkerRequest, WorkerSetup } from './verifyWorker';
 
 /**
  * Verifies objects on worker threads, one per core: most of the work is ECDSA P-384 and P-256
- * verification, which a single thread cannot spread. Results come back in submission order.
+ * verification, which a single thread cannot spread. Each object gets its own answer whatever happens
+ * to another: a worker that dies is replaced, and the objects it held are verified again one at a time
+ * on a worker of their own, so only an object that stops a worker by itself is reported (VERIFIER_FAILED).
  */
 function workerFile(): string {
   // Bundled: dist/verifyWorker.js next to dist/commands.js; compiled by tsc: next to this file.
   const candidates = [join(__dirname, 'verifyWorker.js'), join(__dirname, '..', 'cli', 'verifyWorker.js')];
   const found = candidates.find((f) => existsSync(f));
-  if (!found) throw new Error(`verification worker not found (looked for ${candidates.join(', ')})`);
+  if (!found) throw new GitsignError('INTERNAL', `verification worker not found (looked for ${candidates.join(', ')})`);
   return found;
 }
 
-export class VerifyPool {
-  private readonly workers: Worker[];
-  private readonly waiting = new Map<number, (r: RenderedOutcome) => void>();
-  private next = 0;
-  private broken: string | null = null;
+interface Job {
+  id: number;
+  object: RawObject;
+  resolve: (r: RenderedOutcome) => void;
+}
 
-  constructor(size: number, setup: WorkerSetup) {
-    const file = workerFile();
-    this.workers = Array.from({ length: size }, () => {
-      const w = new Worker(file, { workerData: setup });
-      w.on('message', (m: RenderedOutcome & { id: number }) => {
-        const resolve = this.waiting.get(m.id);
-        this.waiting.delete(m.id);
-        resolve?.(m);
-      });
-      w.on('error', (err) => {
-        this.broken = `gitsign: verification worker failed: ${err.message}\n`;
-        for (const resolve of this.waiting.values()) resolve({ ok: false, out: '', err: this.broken });
-        this.waiting.clear();
-      });
-      return w;
-    });
+interface Slot {
+  worker: Worker;
+  /** Objects sent to this worker and not answered yet. */
+  held: Map<number, Job>;
+  /** Why it stopped, from its 'error' event ('exit' follows). */
+  why?: string;
+}
+
+/** Regular workers that may die in a row, with no answer from any worker in between, before no more are started. */
+const MAX_BARREN_DEATHS = 4;
+
+function deathReason(err: unknown): string {
+  return (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'ran out of memory' : 'failed';
+}
+
+export class VerifyPool {
+  private readonly file = workerFile();
+  private readonly regular: Slot[] = [];
+  /** Objects held by a worker that died: each is verified again alone, in order. */
+  private readonly suspects: Job[] = [];
+  /** The worker that verifies one suspect at a time. */
+  private isolation: Slot | null = null;
+  private barrenDeaths = 0;
+  private gaveUp: string | null = null;
+  private closing = false;
+  private next = 0;
+
+  constructor(size: number, private readonly setup: WorkerSetup) {
+    for (let i = 0; i < size; i++) this.regular.push(this.spawn());
   }
 
   verify(object: RawObject): Promise<RenderedOutcome> {
-    if (this.broken) return Promise.resolve({ ok: false, out: '', err: this.broken });
-    const id = this.next++;
     return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
-      this.workers[id % this.workers.length].postMessage({ id, object });
+      const job: Job = { id: this.next++, object, resolve };
+      if (this.regular.length === 0) return this.fail(job, this.gaveUp ?? 'no verification worker is running');
+      this.post(this.regular.reduce((a, b) => (b.held.size < a.held.size ? b : a)), job);
     });
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.closing = true;
+    const all = this.isolation ? [...this.regular, this.isolation] : this.regular;
+    await Promise.all(all.map((s) => s.worker.terminate()));
+  }
+
+  private post(slot: Slot, job: Job): void {
+    slot.held.set(job.id, job);
+    const request: WorkerRequest = { id: job.id, object: job.object };
+    slot.worker.postMessage(request);
+  }
+
+  private fail(job: Job, message: string): void {
+    job.resolve(renderFailure(job.object, new GitsignError('VERIFIER_FAILED', message), this.setup.identity, this.setup.render));
+  }
+
+  private spawn(): Slot {
+    const slot: Slot = { worker: new Worker(this.file, { workerData: this.setup }), held: new Map() };
+    slot.worker.on('message', (m: WorkerAnswer) => {
+      const job = slot.held.get(m.id);
+      if (!job) return;
+      slot.held.delete(m.id);
+      this.barrenDeaths = 0;
+      job.resolve(m.result);
+      if (slot === this.isolation) this.runSuspect();
+    });
+    slot.worker.on('error', (err) => (slot.why = deathReason(err)));
+    // An answer that cannot be read would leave its object waiting forever: end the worker, so it is reported.
+    slot.worker.on('messageerror', () => void slot.worker.terminate());
+    slot.worker.on('exit', (code) => this.died(slot, slot.why ?? `stopped (exit code ${code})`));
+    return slot;
+  }
+
+  private died(slot: Slot, why: string): void {
+    if (this.closing) return;
+    const held = [...slot.held.values()];
+    slot.held.clear();
+    if (slot === this.isolation) {
+      // It held one object only: that object is what stopped it.
+      this.isolation = null;
+      for (const job of held) this.fail(job, `the verifier stopped while checking this object alone (its worker ${why}); it is not verified`);
+    } else {
+      this.regular.splice(this.regular.indexOf(slot), 1);
+      this.suspects.push(...held);
+      if (++this.barrenDeaths < MAX_BARREN_DEATHS) this.regular.push(this.spawn());
+      else this.gaveUp = `verification workers keep stopping (the last one ${why}); not verified`;
+    }
+    this.runSuspect();
+  }
+
+  /** The next suspect, alone on the isolation worker, once the previous one is answered. */
+  private runSuspect(): void {
+    if (this.isolation?.held.size) return;
+    if (this.gaveUp) {
+      for (const job of this.suspects.splice(0)) this.fail(job, this.gaveUp);
+      return;
+    }
+    const job = this.suspects.shift();
+    if (!job) return;
+    this.isolation ??= this.spawn();
+    this.post(this.isolation, job);
   }
 }

@@ -3,11 +3,12 @@ import type { Config } from '../config/config';
 import type { RawObject } from '../git/catFile';
 import { type IdentityRequest, verifyGitObject } from '../verify/gitObject';
 import { type VerifySettings, verifySettings } from '../verify/settings';
-import { renderOutcome } from './verifyOutput';
+import { type RenderedOutcome, renderFailure, renderOutcome } from './verifyOutput';
 
 /**
  * A verification worker of `gitsign verify` over many objects: it loads its own trust root once and
  * answers each object with the text to print, so the main thread only reads git and writes output.
+ * Every object gets an answer: whatever one object throws is that object's result, never the worker's end.
  */
 export interface WorkerSetup {
   cfg: Config;
@@ -21,13 +22,26 @@ export interface WorkerRequest {
   object: RawObject;
 }
 
+export interface WorkerAnswer {
+  id: number;
+  result: RenderedOutcome;
+}
+
 const setup = workerData as WorkerSetup;
 let settings: Promise<VerifySettings> | undefined;
 
+async function answer(object: RawObject): Promise<RenderedOutcome> {
+  try {
+    settings ??= verifySettings(setup.cfg, setup.flags);
+    // Structured cloning turns the Buffer into a plain Uint8Array.
+    object.raw = Buffer.from(object.raw.buffer, object.raw.byteOffset, object.raw.byteLength);
+    return renderOutcome(object, await verifyGitObject(object, await settings, setup.identity), setup.render);
+  } catch (err) {
+    return renderFailure(object, err, setup.identity, setup.render);
+  }
+}
+
 parentPort?.on('message', async ({ id, object }: WorkerRequest) => {
-  settings ??= verifySettings(setup.cfg, setup.flags);
-  // Structured cloning turns the Buffer into a plain Uint8Array.
-  object.raw = Buffer.from(object.raw.buffer, object.raw.byteOffset, object.raw.byteLength);
-  const outcome = await verifyGitObject(object, await settings, setup.identity);
-  parentPort?.postMessage({ id, ...renderOutcome(object, outcome, setup.render) });
+  const reply: WorkerAnswer = { id, result: await answer(object) };
+  parentPort?.postMessage(reply);
 });

@@ -1,5 +1,6 @@
 import { type Config, loadConfig } from '../config/config';
-import { writeOut } from './io';
+import { jsonLines } from '../text/terminal';
+import { printOut } from './io';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const pkg = require('../../package.json') as { version: string };
 
@@ -39,6 +40,6 @@ export function printVersion(): number {
   for (const [k, v] of Object.entries(process.env).sort()) {
     if (v && /^(GITSIGN_|SIGSTORE_|TUF_)/.test(k)) lines.push(`\t${k}=${k === 'SIGSTORE_ID_TOKEN' ? '<redacted>' : v}`);
   }
-  writeOut(`${lines.join('\n')}\nparsed config:\n${JSON.stringify(goConfig(loadConfig()), null, 2)}\n`);
+  printOut(...lines, 'parsed config:', ...jsonLines(JSON.stringify(goConfig(loadConfig()), null, 2)));
   return 0;
 }

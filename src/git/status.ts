@@ -1,4 +1,5 @@
 import { writeSync } from 'node:fs';
+import { terminalLine } from '../text/terminal';
 
 /**
  * GnuPG-style status lines on the fd git passed with --status-fd (-1: discarded). git only looks at
@@ -9,7 +10,8 @@ export class StatusWriter {
 
   emit(line: string): void {
     if (this.fd < 0) return;
-    writeSync(this.fd, `[GNUPG:] ${line}\n`);
+    // git shows these lines (verify-commit --raw): escaped like any text, one line each.
+    writeSync(this.fd, `[GNUPG:] ${terminalLine(line)}\n`);
   }
 }
 

@@ -90,7 +90,8 @@ function deadline(ms: number): Deadline {
 async function outOfBand(issuer: Issuer, cfg: Config, io: LoginIo, a: Attempt, why: string, limit: Deadline): Promise<IdToken> {
   const url = authorizationUrl(issuer, cfg, OOB_REDIRECT, a);
   io.say(`No browser could be opened (${why}).`);
-  io.say(`Go to the following link in a browser:\n\n\t ${url}\n`);
+  // One line per call: say() escapes each line whole, so the URL cannot start a line of its own.
+  for (const line of ['Go to the following link in a browser:', '', `\t ${url}`, '']) io.say(line);
   const code = await Promise.race([io.ask('Enter verification code: ', limit.signal), limit.promise]);
   if (code === null) {
     throw new GitsignError('TOKEN', `no browser could be opened (${why}) and there is no terminal to paste the code into: set gitsign.urlOpener, use gitsign.tokenProvider=device, or provide an ID token`);
@@ -111,7 +112,8 @@ export async function browserFlow(cfg: Config, issuer: Issuer, io: LoginIo, time
   try {
     cb = await listenForCallback(cfg.redirectURL, a.state, { autoclose: cfg.autoclose, timeoutS: cfg.autocloseTimeout });
     const url = authorizationUrl(issuer, cfg, cb.redirectUri, a);
-    io.say(`Your browser will now be opened to:\n${url}`);
+    io.say('Your browser will now be opened to:');
+    io.say(url);
     const opened = openBrowser(url, cfg.urlOpener);
     // A callback can arrive before the opener has even exited (a fast browser); either may come first.
     const first = await Promise.race([cb.result.then((q) => ({ q })), opened.then((why) => ({ why })), limit.promise]);

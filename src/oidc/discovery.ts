@@ -1,6 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import type { Config } from '../config/config';
 import { GitsignError } from '../errors';
+import { clip } from '../text/terminal';
 
 /**
  * The issuer's metadata (OIDC discovery) and the client we log in as. oauth4webapi insists on HTTPS;
@@ -25,7 +26,7 @@ export function isLoopbackHttp(url: URL): boolean {
 export function loginError(step: string, err: unknown): GitsignError {
   if (err instanceof GitsignError) return err;
   if (err instanceof oauth.ResponseBodyError) {
-    return new GitsignError('TOKEN', `${step}: the issuer answered ${err.status} ${err.error}${err.error_description ? `: ${err.error_description}` : ''}`);
+    return new GitsignError('TOKEN', `${step}: the issuer answered ${err.status} ${clip(err.error)}${err.error_description ? `: ${clip(err.error_description)}` : ''}`);
   }
   const e = err as Error & { cause?: { code?: string } };
   const why = e.cause?.code ?? e.message ?? String(err);

@@ -1,4 +1,5 @@
 import { GitsignError } from '../errors';
+import { terminalLines } from '../text/terminal';
 import { parseFaults } from './faults/kinds';
 import type { Claims } from './oidc/jwt';
 import { mintIdToken } from './oidc/token';
@@ -64,14 +65,14 @@ async function up(args: SandboxArgs): Promise<number> {
     stop();
     throw err;
   }
-  process.stdout.write(sandbox.env);
-  if (!faults.empty) process.stderr.write(`gitsign sandbox: HOSTILE MODE, wrong answers on purpose: ${faults.toString()}\n`);
+  process.stdout.write(terminalLines(sandbox.env.replace(/\n$/, '').split('\n')));
+  if (!faults.empty) process.stderr.write(terminalLines([`gitsign sandbox: HOSTILE MODE, wrong answers on purpose: ${faults.toString()}`]));
   const notes = [
     sandbox.createdKeys ? 'new keys' : 'existing keys',
     `${sandbox.entries} log entries`,
     ...(sandbox.repairedBytes ? [`cut ${sandbox.repairedBytes} bytes of an unfinished last record`] : []),
   ];
-  process.stderr.write(`gitsign sandbox: ready at ${sandbox.url} in ${Math.round(process.uptime() * 1000)} ms (${notes.join(', ')}); Ctrl-C stops it\n`);
+  process.stderr.write(terminalLines([`gitsign sandbox: ready at ${sandbox.url} in ${Math.round(process.uptime() * 1000)} ms (${notes.join(', ')}); Ctrl-C stops it`]));
   await stopped;
   await sandbox.close();
   process.stderr.write('gitsign sandbox: stopped\n');
@@ -108,7 +109,7 @@ function token(args: SandboxArgs): number {
     material.oidc.key,
     material.oidc.kid,
   );
-  process.stdout.write(jwt + '\n');
+  process.stdout.write(terminalLines([jwt]));
   return 0;
 }
 
