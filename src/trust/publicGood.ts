@@ -21,7 +21,11 @@ export const DEFAULT_TUF_MIRROR = 'https://tuf-repo-cdn.sigstore.dev';
  * So the refresh runs in a worker thread that is terminated, downloads and all, at this deadline.
  */
 export const TUF_DEADLINE_MS = 30_000;
-/** The worker's heap: room for a few MiB of metadata, never the machine's memory. */
+/**
+ * The worker's heap: room for a few MiB of metadata. (Downloads are Buffers outside this heap, and
+ * minipass-fetch takes what the socket gives without backpressure; a fast hostile server gets a few
+ * tens of MiB in before tuf-js counts past its limit and the worker is ended.)
+ */
 const TUF_WORKER_HEAP_MB = 128;
 /** Per request (idle time) and retries, as @sigstore/tuf takes them. */
 const TUF_REQUEST_TIMEOUT_MS = 5_000;
@@ -79,12 +83,13 @@ function tufModule(): string {
   return existsSync(bundled) ? bundled : '@sigstore/tuf';
 }
 
-/** Runs in the worker: one getTrustedRoot, its answer (or its failure's message) posted back. */
+/** Runs in the worker: one getTrustedRoot, its answer (or its failure's messages, causes included) posted back. */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+const why = (err) => [err, err && err.cause].filter(Boolean).map((e) => String(e.message || e)).join(': ');
 require('node:module').createRequire(workerData.from)(workerData.tufModule).getTrustedRoot(workerData.options).then(
   (root) => parentPort.postMessage({ root }),
-  (err) => parentPort.postMessage({ error: String((err && err.message) || err) }),
+  (err) => parentPort.postMessage({ error: why(err) }),
 );
 `;
 
