@@ -39,7 +39,8 @@ export function checkedUrl(raw: string, what: string, code: ErrorCode): URL {
   try {
     url = new URL(raw);
   } catch {
-    throw new GitsignError(code, `${what} is not a URL`);
+    // Quoted as JSON, so control characters in it reach no terminal raw.
+    throw new GitsignError(code, `${what} ${JSON.stringify(raw.length > 100 ? `${raw.slice(0, 100)}...` : raw)} is not a URL`);
   }
   if (url.protocol === 'https:') return url;
   if (url.protocol !== 'http:') throw new GitsignError(code, `${what} is not an https URL (its scheme is ${url.protocol})`);
