@@ -69,14 +69,14 @@ after(() => server.close());
 const cfg = (): Config => ({ ...DEFAULTS, issuer, clientID: 'sigstore' });
 
 describe('device flow', () => {
-  test('waits the interval, 10 s more after slow_down, and keeps polling while pending', async () => {
+  test('waits the interval, 5 s more after slow_down (RFC 8628), and keeps polling while pending', async () => {
     script = [{ error: 'authorization_pending' }, { error: 'slow_down' }, { error: 'authorization_pending' }];
     polls = 0;
     const slept: number[] = [];
     const said: string[] = [];
     const io = { say: (l: string) => said.push(l), ask: async () => null };
     const token = await deviceFlow(cfg(), await discoverIssuer(cfg(), ''), io, async (ms) => void slept.push(ms));
-    assert.deepEqual(slept, [1000, 1000, 11000, 11000]);
+    assert.deepEqual(slept, [1000, 1000, 6000, 6000]);
     assert.equal(polls, 4);
     assert.equal(token.subject, 'dev@example.com');
     assert.deepEqual(said, [`Enter the verification code ABCD-EFGH in your browser at: ${issuer}/activate`, 'Code will be valid for 600 seconds']);

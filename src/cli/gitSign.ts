@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/config';
 import { GitsignError, toGitsignError } from '../errors';
 import { type StatusWriter, sigCreatedLine } from '../git/status';
+import { setNetworkWarningSink } from '../net/transport';
 import { obtainCredential } from '../sign/credential';
 import { REKOR_V2_NEEDS_TSA } from '../sign/rekorV2';
 import { signPayload } from '../sign/signature';
@@ -38,6 +39,8 @@ export async function gitSign(status: StatusWriter, flags: SignFlags, positional
     const cfg = loadConfig();
     teeStderrTo(cfg.logPath);
     checkStdoutKeeps('the signature');
+    // git shows a signer's stderr only when it fails: a cleartext warning goes to the terminal too.
+    setNetworkWarningSink(sayError);
     const rekorVersion = rekorVersionOf(cfg);
     trace('config');
     const trust = await loadTrust(trustOptionsFromConfig(cfg, { offline: false }));

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { GitsignError } from '../errors';
+import { allowCleartextHttp } from '../net/transport';
 
 /**
  * gitsign's configuration: defaults, then git config (all scopes, last value wins, keys
@@ -31,6 +32,8 @@ export interface Config {
   trustedRoot: string;
   /** Ours: verify with no network request at all (git's verify calls take no flags). */
   offline: boolean;
+  /** Ours: allow plain http to hosts other than this machine (the ID token then crosses the network in clear). */
+  insecureAllowHTTP: boolean;
 }
 
 export const DEFAULTS: Config = {
@@ -58,6 +61,7 @@ export const DEFAULTS: Config = {
   urlOpener: '',
   trustedRoot: '',
   offline: false,
+  insecureAllowHTTP: false,
 };
 
 type Key = keyof Config;
@@ -85,6 +89,7 @@ const GIT_KEYS: Record<string, Key> = {
   'gitsign.urlopener': 'urlOpener',
   'gitsign.trustedroot': 'trustedRoot',
   'gitsign.offline': 'offline',
+  'gitsign.insecureallowhttp': 'insecureAllowHTTP',
   'user.name': 'committerName',
   'user.email': 'committerEmail',
 };
@@ -114,6 +119,7 @@ const GITSIGN_ONLY_ENV: [string, Key][] = [
   ['GITSIGN_URL_OPENER', 'urlOpener'],
   ['GITSIGN_TRUSTED_ROOT', 'trustedRoot'],
   ['GITSIGN_OFFLINE', 'offline'],
+  ['GITSIGN_INSECURE_ALLOW_HTTP', 'insecureAllowHTTP'],
 ];
 
 function gitConfigEntries(cwd?: string): [string, string][] {
@@ -180,5 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd?: string): 
     if (v !== undefined) setField(cfg, key, v, name, true);
   }
   if (!cfg.connectorID) cfg.autoclose = false;
+  // Every command that reads the configuration applies its http rule to all its requests (src/net).
+  allowCleartextHttp(cfg.insecureAllowHTTP);
   return cfg;
 }

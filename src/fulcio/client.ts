@@ -1,6 +1,7 @@
 import { type KeyObject, sign } from 'node:crypto';
 import { decodePemAll } from '../cms/pem';
 import { GitsignError } from '../errors';
+import { FULCIO_CHAIN } from '../net/answerLimits';
 import { type HttpResponse, httpCall, parseJson, serviceError } from '../net/http';
 
 /**
@@ -25,6 +26,7 @@ async function v2(url: string, token: string, publicKeyPem: string, proof: Buffe
   return httpCall(`${url}/api/v2/signingCert`, {
     service: SERVICE,
     method: 'POST',
+    limit: FULCIO_CHAIN,
     headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `Bearer ${token}` },
     body: JSON.stringify({
       credentials: { oidcIdentityToken: token },
@@ -37,6 +39,7 @@ async function v1(url: string, token: string, spki: Buffer, proof: Buffer): Prom
   return httpCall(`${url}/api/v1/signingCert`, {
     service: SERVICE,
     method: 'POST',
+    limit: FULCIO_CHAIN,
     headers: { 'Content-Type': 'application/json', Accept: 'application/pem-certificate-chain', Authorization: `Bearer ${token}` },
     // Field order as gitsign's Go struct.
     body: JSON.stringify({ publicKey: { content: spki.toString('base64'), algorithm: 'ecdsa' }, signedEmailAddress: proof.toString('base64'), certificateSigningRequest: null }),

@@ -1,13 +1,20 @@
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { GitsignError } from '../errors';
+import { type AnswerLimit, formatBytes } from './answerLimits';
+import { checkedUrl } from './transport';
 
 /**
- * One HTTP call to a Sigstore service: a timeout, bounded retries with backoff for
- * network errors and 5xx only, and every failure turned into one clear line naming the service.
+ * One HTTP call to a Sigstore service or an OIDC issuer: a size limit on the answer (per kind, see
+ * ./answerLimits), one deadline for the whole call (connecting, sending, every byte of the answer,
+ * retries included), bounded retries with backoff for network errors and 5xx only, and every failure
+ * turned into one sentence naming the service, its origin and what went wrong.
  */
 export interface HttpResponse {
   status: number;
   /** Header lookup by name (case-insensitive); not the fetch Headers class, which loads undici. */
   headers: { get(name: string): string | null };
+  /** Every header as received, for a fetch Response (see src/oidc/fetch.ts). */
+  rawHeaders: [string, string][];
   text: string;
   body: Buffer;
 }
@@ -17,81 +24,153 @@ export interface CallOptions {
   method: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string | Buffer;
-  timeoutMs?: number;
+  /** The largest answer accepted: one of ./answerLimits. */
+  limit: AnswerLimit;
+  /** The whole call ends by then, attempts and waits between them included. */
+  deadlineMs?: number;
   /** Attempts in all (1 = no retry). */
   attempts?: number;
+  /** Ends the call early (a login's own deadline). */
+  signal?: AbortSignal;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * Time for one whole call. Real answers take well under a second; this leaves room for a slow link
+ * and a retry, and ends a server that drips its answer or never finishes it.
+ */
+export const CALL_DEADLINE_MS = 30_000;
 
-class TimeoutError extends Error {}
+/** How a single attempt ended without an answer. */
+class AttemptFailed extends Error {
+  constructor(
+    readonly reason: 'deadline' | 'too-large' | 'aborted' | 'network',
+    why: string,
+  ) {
+    super(why);
+  }
+}
+
+/** Resolves after ms, or at once when the signal aborts (the caller checks which). */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
+}
 
 /** One request over node:http(s). Not global fetch: loading undici costs ~25 ms per call of gitsign. */
-function request(url: URL, opts: CallOptions): Promise<HttpResponse> {
+function attempt(url: URL, opts: CallOptions, signal: AbortSignal, reasonOf: () => AttemptFailed): Promise<HttpResponse> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = (url.protocol === 'https:' ? require('node:https') : require('node:http')) as typeof import('node:http');
   const body = opts.body === undefined ? undefined : Buffer.from(opts.body);
+  const limit = opts.limit.bytes;
   return new Promise((resolve, reject) => {
-    const req = mod.request(
+    let settled = false;
+    let req: ClientRequest | undefined;
+    const fail = (err: AttemptFailed): void => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      reject(err);
+      req?.destroy();
+    };
+    const onAbort = (): void => fail(reasonOf());
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort);
+    const tooLarge = (): AttemptFailed => new AttemptFailed('too-large', `sent more than ${formatBytes(limit)}, too much for ${opts.limit.what}`);
+    req = mod.request(
       url,
       { method: opts.method, headers: { 'User-Agent': 'gitsign', ...(opts.headers ?? {}), ...(body ? { 'Content-Length': String(body.length) } : {}) } },
-      (res) => {
+      (res: IncomingMessage) => {
+        // A declared length over the limit is refused before a byte of the body is read.
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > limit) return fail(tooLarge());
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > limit) return fail(tooLarge());
+          chunks.push(c);
+        });
+        res.on('error', (err: NodeJS.ErrnoException) => fail(new AttemptFailed('network', err.code ?? err.message)));
+        res.on('close', () => {
+          if (!res.complete) fail(new AttemptFailed('network', 'the connection closed in the middle of the answer'));
+        });
         res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          signal.removeEventListener('abort', onAbort);
           const all = Buffer.concat(chunks);
+          const rawHeaders: [string, string][] = [];
+          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) rawHeaders.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
           const headers = {
             get: (name: string): string | null => {
               const v = res.headers[name.toLowerCase()];
               return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
             },
           };
-          resolve({ status: res.statusCode ?? 0, headers, text: all.toString('utf8'), body: all });
+          resolve({ status: res.statusCode ?? 0, headers, rawHeaders, text: all.toString('utf8'), body: all });
         });
       },
     );
-    req.setTimeout(opts.timeoutMs ?? 10_000, () => req.destroy(new TimeoutError('timed out')));
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const code = err.code ?? err.message;
+      fail(new AttemptFailed('network', code.startsWith('HPE_') ? `answered with malformed HTTP (${code})` : code));
+    });
     req.end(body);
   });
 }
 
 export async function httpCall(url: string, opts: CallOptions): Promise<HttpResponse> {
+  const target = checkedUrl(url, `${opts.service} URL`, 'CONFIG');
+  const where = `${opts.service} at ${target.origin}`;
+  const deadlineMs = opts.deadlineMs ?? CALL_DEADLINE_MS;
   const attempts = opts.attempts ?? 3;
+  const ended = new AbortController();
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    ended.abort();
+  }, deadlineMs);
+  const signal = opts.signal ? AbortSignal.any([ended.signal, opts.signal]) : ended.signal;
+  const stopped = (): AttemptFailed =>
+    expired
+      ? new AttemptFailed('deadline', `no complete answer within ${deadlineMs / 1000} s (a server that is down, overloaded or answering too slowly)`)
+      : new AttemptFailed('aborted', 'the call was abandoned');
   let lastError: GitsignError | null = null;
-  let target: URL;
   try {
-    target = new URL(url);
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error('not http(s)');
-  } catch {
-    throw new GitsignError('CONFIG', `${opts.service} URL "${url}" is not an http(s) URL`);
-  }
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    if (attempt > 1) await sleep(200 * 2 ** (attempt - 2));
-    let res: HttpResponse;
-    try {
-      res = await request(target, opts);
-    } catch (err) {
-      const why = err instanceof TimeoutError ? 'timed out' : (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      lastError = new GitsignError('NETWORK', `cannot reach ${opts.service} at ${safeOrigin(url)} (${why})`);
-      continue;
+    for (let n = 1; n <= attempts; n++) {
+      if (n > 1) await abortableSleep(200 * 2 ** (n - 2), signal);
+      if (signal.aborted) throw stopped();
+      let res: HttpResponse;
+      try {
+        res = await attempt(target, opts, signal, stopped);
+      } catch (err) {
+        const e = err as AttemptFailed;
+        // A deadline, a refusal by size or an abandoned call ends the call; a network error is retried.
+        if (e.reason !== 'network') throw e;
+        lastError = new GitsignError('NETWORK', `cannot reach ${where} (${e.message})`);
+        continue;
+      }
+      if (res.status >= 500 && n < attempts) {
+        lastError = serviceError(opts.service, res);
+        continue;
+      }
+      return res;
     }
-    if (res.status >= 500 && attempt < attempts) {
-      lastError = serviceError(opts.service, res);
-      continue;
-    }
-    return res;
+  } catch (err) {
+    if (err instanceof AttemptFailed) throw new GitsignError('NETWORK', `${where}: ${err.message}`);
+    throw err;
+  } finally {
+    clearTimeout(timer);
   }
-  throw lastError ?? new GitsignError('NETWORK', `${opts.service}: no answer`);
-}
-
-function safeOrigin(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
+  throw lastError ?? new GitsignError('NETWORK', `${where}: no answer`);
 }
 
 /** "<service> answered <status>: <message>", with the message from a JSON error body when there is one. */

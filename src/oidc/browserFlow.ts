@@ -1,6 +1,8 @@
 import * as oauth from 'oauth4webapi';
 import type { Config } from '../config/config';
 import { GitsignError } from '../errors';
+import { OIDC_TOKEN } from '../net/answerLimits';
+import { type Deadline, deadline } from './deadline';
 import { type Issuer, loginError } from './discovery';
 import { type LoginIo, SCOPE } from './flowTypes';
 import { verifyIdToken } from './idToken';
@@ -46,7 +48,7 @@ async function exchange(issuer: Issuer, cfg: Config, params: URLSearchParams, re
   let idToken: string | undefined;
   try {
     const res = await oauth.authorizationCodeGrantRequest(issuer.as, issuer.client, issuer.clientAuth, params, redirectUri, a.pkce.verifier, {
-      ...issuer.http,
+      ...issuer.http(OIDC_TOKEN),
       // gitsign sends the nonce with the exchange too; issuers ignore it or check it.
       additionalParameters: { nonce: a.nonce },
     });
@@ -56,14 +58,7 @@ async function exchange(issuer: Issuer, cfg: Config, params: URLSearchParams, re
     throw loginError('exchanging the authorization code', err);
   }
   if (!idToken) throw new GitsignError('TOKEN', 'the issuer answered the code exchange without an ID token');
-  return verifyIdToken(idToken, { issuer: issuer.as.issuer, audience: cfg.clientID, jwksUri: issuer.as.jwks_uri!, nonce: a.nonce }, 'interactive');
-}
-
-interface Deadline {
-  promise: Promise<never>;
-  /** Aborted with the deadline, so a pending terminal read is given up too. */
-  signal: AbortSignal;
-  clear: () => void;
+  return verifyIdToken(idToken, { issuer: issuer.as.issuer, audience: cfg.clientID, jwksUri: issuer.as.jwks_uri!, nonce: a.nonce, signal: issuer.signal }, 'interactive');
 }
 
 function validated(issuer: Issuer, query: URLSearchParams, a: Attempt): URLSearchParams {
@@ -72,19 +67,6 @@ function validated(issuer: Issuer, query: URLSearchParams, a: Attempt): URLSearc
   } catch (err) {
     throw loginError('the login redirect', err);
   }
-}
-
-function deadline(ms: number): Deadline {
-  const ac = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const promise = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      ac.abort();
-      reject(new GitsignError('TOKEN', `no login within ${ms / 1000} s`));
-    }, ms);
-  });
-  promise.catch(() => undefined);
-  return { promise, signal: ac.signal, clear: () => clearTimeout(timer) };
 }
 
 async function outOfBand(issuer: Issuer, cfg: Config, io: LoginIo, a: Attempt, why: string, limit: Deadline): Promise<IdToken> {
@@ -107,7 +89,8 @@ async function outOfBand(issuer: Issuer, cfg: Config, io: LoginIo, a: Attempt, w
 
 export async function browserFlow(cfg: Config, issuer: Issuer, io: LoginIo, timeoutMs = LOGIN_TIMEOUT_MS): Promise<IdToken> {
   const a: Attempt = { pkce: newPkce(), state: randomToken(), nonce: randomToken() };
-  const limit = deadline(timeoutMs);
+  // The wait for the browser; the login's own deadline (issuer.signal) ends it too.
+  const limit = deadline(timeoutMs, `no login within ${timeoutMs / 1000} s`, issuer.signal);
   let cb: Callback | undefined;
   try {
     cb = await listenForCallback(cfg.redirectURL, a.state, { autoclose: cfg.autoclose, timeoutS: cfg.autocloseTimeout });

@@ -1,26 +1,38 @@
 import * as oauth from 'oauth4webapi';
 import type { Config } from '../config/config';
 import { GitsignError } from '../errors';
+import { type AnswerLimit, OIDC_DISCOVERY } from '../net/answerLimits';
+import { checkedUrl } from '../net/transport';
 import { clip } from '../text/terminal';
+import { type BoundedFetch, boundedFetch } from './fetch';
 
 /**
- * The issuer's metadata (OIDC discovery) and the client we log in as. oauth4webapi insists on HTTPS;
- * plain HTTP is allowed only for an issuer on the loopback interface (the local sandbox), never for a
- * remote one.
+ * The issuer's metadata (OIDC discovery) and the client we log in as. Every request goes through our
+ * HTTP client (size limit, deadline, https or loopback http only: src/net/transport.ts), and every
+ * endpoint the issuer names is held to the same rule before anything is requested or opened.
  */
 export interface Issuer {
   as: oauth.AuthorizationServer;
   client: oauth.Client;
   clientAuth: oauth.ClientAuth;
-  /** Options for every oauth4webapi request to this issuer. */
-  http: { [oauth.allowInsecureRequests]?: boolean; signal: () => AbortSignal };
+  /** Aborts with the login's deadline: pending requests and waits end with it. */
+  signal: AbortSignal;
+  /** Options for an oauth4webapi request whose answer is of this kind. */
+  http(limit: AnswerLimit): RequestOptions;
 }
 
-const REQUEST_TIMEOUT_MS = 15_000;
-
-export function isLoopbackHttp(url: URL): boolean {
-  return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+export interface RequestOptions {
+  // Our transport rule (checked in httpCall) replaces oauth4webapi's https-only one, which would
+  // refuse the loopback sandbox.
+  [oauth.allowInsecureRequests]: true;
+  [oauth.customFetch]: BoundedFetch;
+  signal: AbortSignal;
 }
+
+const SERVICE = 'the OIDC issuer';
+
+/** The endpoints a login requests or opens: each must pass the transport rule. */
+const ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'device_authorization_endpoint', 'jwks_uri'] as const;
 
 /** One line naming what failed, whatever oauth4webapi or fetch threw. */
 export function loginError(step: string, err: unknown): GitsignError {
@@ -33,25 +45,29 @@ export function loginError(step: string, err: unknown): GitsignError {
   return new GitsignError(e.name === 'TypeError' || e.name === 'TimeoutError' ? 'NETWORK' : 'TOKEN', `${step}: ${why}`);
 }
 
-export async function discoverIssuer(cfg: Config, clientSecret: string): Promise<Issuer> {
-  let issuer: URL;
-  try {
-    issuer = new URL(cfg.issuer);
-  } catch {
-    throw new GitsignError('CONFIG', `gitsign.issuer "${cfg.issuer}" is not a URL`);
+/** The metadata with every endpoint checked and normalized (an unusable one is refused, not skipped). */
+function checkedEndpoints(as: oauth.AuthorizationServer): oauth.AuthorizationServer {
+  const checked = { ...as };
+  for (const name of ENDPOINTS) {
+    const value = as[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') throw new GitsignError('TOKEN', `the issuer's ${name} is not a URL`);
+    checked[name] = checkedUrl(value, `the issuer's ${name}`, 'TOKEN').href;
   }
-  if (issuer.protocol !== 'https:' && !isLoopbackHttp(issuer)) {
-    throw new GitsignError('CONFIG', `gitsign.issuer "${cfg.issuer}" must be https (plain http only on localhost)`);
-  }
-  const http = { ...(isLoopbackHttp(issuer) ? { [oauth.allowInsecureRequests]: true } : {}), signal: () => AbortSignal.timeout(REQUEST_TIMEOUT_MS) };
+  return checked;
+}
+
+export async function discoverIssuer(cfg: Config, clientSecret: string, signal: AbortSignal = new AbortController().signal): Promise<Issuer> {
+  const issuer = checkedUrl(cfg.issuer, 'gitsign.issuer', 'CONFIG');
+  const http = (limit: AnswerLimit): RequestOptions => ({ [oauth.allowInsecureRequests]: true, [oauth.customFetch]: boundedFetch(SERVICE, limit), signal });
   let as: oauth.AuthorizationServer;
   try {
     // The discovered issuer must be the configured one, byte for byte (processDiscoveryResponse checks).
-    as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { ...http, algorithm: 'oidc' }));
+    as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { ...http(OIDC_DISCOVERY), algorithm: 'oidc' }));
   } catch (err) {
-    throw loginError(`OIDC discovery at ${cfg.issuer}`, err);
+    throw loginError(`OIDC discovery at ${issuer.href}`, err);
   }
-  if (!as.jwks_uri) throw new GitsignError('TOKEN', `the issuer ${cfg.issuer} publishes no jwks_uri`);
+  if (!as.jwks_uri) throw new GitsignError('TOKEN', `the issuer ${issuer.href} publishes no jwks_uri`);
   const client: oauth.Client = { client_id: cfg.clientID };
-  return { as, client, clientAuth: clientSecret ? oauth.ClientSecretBasic(clientSecret) : oauth.None(), http };
+  return { as: checkedEndpoints(as), client, clientAuth: clientSecret ? oauth.ClientSecretBasic(clientSecret) : oauth.None(), signal, http };
 }

@@ -1,5 +1,6 @@
 import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { GitsignError } from '../errors';
+import { OIDC_JWKS } from '../net/answerLimits';
 import { httpCall, parseJson } from '../net/http';
 import { type IdToken, parseIdToken } from './token';
 
@@ -15,6 +16,8 @@ export interface Expected {
   /** Required when the login sent one (authorization code flow); the device flow sends none. */
   nonce?: string;
   now?: Date;
+  /** The login's deadline. */
+  signal?: AbortSignal;
 }
 
 /** Clock skew allowed on exp, iat and nbf, as most OIDC libraries do. */
@@ -52,8 +55,8 @@ interface Jwk extends JsonWebKey {
   alg?: string;
 }
 
-async function signingKey(jwksUri: string, kid: unknown, alg: string): Promise<KeyObject> {
-  const res = await httpCall(jwksUri, { service: 'the OIDC issuer (JWKS)', method: 'GET', headers: { Accept: 'application/json' } });
+async function signingKey(jwksUri: string, kid: unknown, alg: string, signal?: AbortSignal): Promise<KeyObject> {
+  const res = await httpCall(jwksUri, { service: 'the OIDC issuer (JWKS)', method: 'GET', limit: OIDC_JWKS, signal, headers: { Accept: 'application/json' } });
   if (res.status !== 200) throw new GitsignError('TOKEN', `the OIDC issuer's keys (${jwksUri}) answered ${res.status}`);
   const keys = parseJson<{ keys?: Jwk[] }>('the OIDC issuer (JWKS)', res).keys;
   if (!Array.isArray(keys)) throw new GitsignError('TOKEN', `the OIDC issuer's keys (${jwksUri}) are not a JWK set`);
@@ -90,7 +93,7 @@ export async function verifyIdToken(raw: string, want: Expected, provider: strin
   const alg = typeof header.alg === 'string' ? header.alg : '';
   const algorithm = ALGORITHMS[alg];
   if (!algorithm) throw bad(`unsupported signature algorithm "${alg}"`);
-  const key = await signingKey(want.jwksUri, header.kid, alg);
+  const key = await signingKey(want.jwksUri, header.kid, alg, want.signal);
   let ok: boolean;
   try {
     ok = verify(algorithm.hash, Buffer.from(`${parts[0]}.${parts[1]}`), { key, ...algorithm.opts }, Buffer.from(parts[2], 'base64url'));

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/config';
 import { GitsignError } from '../errors';
-import { browserFlow } from './browserFlow';
-import { deviceFlow } from './deviceFlow';
+import { CALL_DEADLINE_MS } from '../net/http';
+import { browserFlow, LOGIN_TIMEOUT_MS } from './browserFlow';
+import { deadline } from './deadline';
+import { deviceFlow, MAX_DEVICE_CODE_LIFETIME_S } from './deviceFlow';
 import { discoverIssuer } from './discovery';
 import type { LoginIo } from './flowTypes';
 import type { IdToken } from './token';
@@ -28,11 +30,28 @@ function clientSecret(path: string): string {
   return text.trim();
 }
 
-export async function login(cfg: Config, flow: 'interactive' | 'device', io: LoginIo): Promise<IdToken> {
-  const issuer = await discoverIssuer(cfg, clientSecret(cfg.clientSecretFile));
-  if (flow === 'device') {
-    io.say('using device authorization flow');
-    return deviceFlow(cfg, issuer, io);
+/**
+ * The whole login, discovery to verified ID token: the flow's own wait (the browser's 120 s, or the
+ * longest device code lifetime) and time for the requests around it (discovery, the device code, the
+ * exchange, the issuer's keys). Past it everything pending is abandoned.
+ */
+export function loginLimitMs(flow: 'interactive' | 'device'): number {
+  return (flow === 'device' ? MAX_DEVICE_CODE_LIFETIME_S * 1000 : LOGIN_TIMEOUT_MS) + 3 * CALL_DEADLINE_MS;
+}
+
+export async function login(cfg: Config, flow: 'interactive' | 'device', io: LoginIo, limitMs = loginLimitMs(flow)): Promise<IdToken> {
+  const limit = deadline(limitMs, `the login did not finish within ${limitMs / 1000} s`);
+  const run = async (): Promise<IdToken> => {
+    const issuer = await discoverIssuer(cfg, clientSecret(cfg.clientSecretFile), limit.signal);
+    if (flow === 'device') {
+      io.say('using device authorization flow');
+      return deviceFlow(cfg, issuer, io);
+    }
+    return browserFlow(cfg, issuer, io);
+  };
+  try {
+    return await Promise.race([run(), limit.promise]);
+  } finally {
+    limit.clear();
   }
-  return browserFlow(cfg, issuer, io);
 }

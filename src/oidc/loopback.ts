@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GitsignError } from '../errors';
+import { requestTarget } from '../net/requestTarget';
 import { errorPage, successPage } from './successPage';
 
 /**
@@ -46,8 +47,8 @@ export async function listenForCallback(redirectURL: string, state: string, page
     res.end(html);
   };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method !== 'GET' || url.pathname !== t.path || url.searchParams.get('state') !== state) {
+    const url = requestTarget(req.url);
+    if (!url || req.method !== 'GET' || url.pathname !== t.path || url.searchParams.get('state') !== state) {
       return reply(res, 400, errorPage('This is not the login gitsign is waiting for.'));
     }
     const error = url.searchParams.get('error');

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Config } from '../config/config';
 import { GitsignError } from '../errors';
+import { CI_TOKEN } from '../net/answerLimits';
 import { httpCall, parseJson } from '../net/http';
+import { checkedUrl } from '../net/transport';
 import type { LoginIo } from './flowTypes';
 
 /**
@@ -27,9 +29,9 @@ const PROVIDERS: Provider[] = [
     name: 'github-actions',
     enabled: (env) => Boolean(env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN),
     get: async (env, cfg) => {
-      const url = new URL(env.ACTIONS_ID_TOKEN_REQUEST_URL ?? '');
+      const url = checkedUrl(env.ACTIONS_ID_TOKEN_REQUEST_URL ?? '', 'ACTIONS_ID_TOKEN_REQUEST_URL', 'CONFIG');
       url.searchParams.set('audience', cfg.clientID);
-      const res = await httpCall(url.toString(), { service: 'GitHub Actions token service', method: 'GET', headers: { Authorization: `bearer ${env.ACTIONS_ID_TOKEN_REQUEST_TOKEN}` } });
+      const res = await httpCall(url.toString(), { service: 'GitHub Actions token service', method: 'GET', limit: CI_TOKEN, headers: { Authorization: `bearer ${env.ACTIONS_ID_TOKEN_REQUEST_TOKEN}` } });
       if (res.status !== 200) throw new GitsignError('TOKEN', `GitHub Actions token service answered ${res.status}`);
       const value = parseJson<{ value?: unknown }>('GitHub Actions token service', res).value;
       if (typeof value !== 'string') throw new GitsignError('TOKEN', 'GitHub Actions token service answered without a token');

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { LogEntry } from './tlogEntry';
 import { GitsignError } from '../errors';
 import { entryUuid } from './hashedrekord';
+import { REKOR_ENTRY, REKOR_SEARCH } from '../net/answerLimits';
 import { type CallOptions, type HttpResponse, httpCall, parseJson, serviceError } from '../net/http';
 
 /**
@@ -47,7 +48,7 @@ function entryOf(what: string, res: HttpResponse): { uuid: string; entry: RekorE
 /** POST /api/v1/index/retrieve: the UUIDs of the entries with a search key. */
 async function searchIndex(baseUrl: string, query: unknown): Promise<string[]> {
   const what = 'searching Rekor';
-  const res = await rekorCall(what, `${baseUrl}/api/v1/index/retrieve`, { method: 'POST', body: JSON.stringify(query) });
+  const res = await rekorCall(what, `${baseUrl}/api/v1/index/retrieve`, { method: 'POST', limit: REKOR_SEARCH, body: JSON.stringify(query) });
   if (res.status !== 200) throw rekorError(what, res);
   const body = parseJson<unknown>(SERVICE, res);
   if (!Array.isArray(body) || !body.every((u) => typeof u === 'string')) throw new GitsignError('TLOG', `${what}: unexpected answer`);
@@ -65,7 +66,7 @@ export function searchByHash(baseUrl: string, hash: string): Promise<string[]> {
 
 export async function getEntry(baseUrl: string, uuid: string): Promise<{ uuid: string; entry: RekorEntryJson }> {
   const what = `fetching Rekor entry ${uuid}`;
-  const res = await rekorCall(what, `${baseUrl}/api/v1/log/entries/${encodeURIComponent(uuid)}`, { method: 'GET' });
+  const res = await rekorCall(what, `${baseUrl}/api/v1/log/entries/${encodeURIComponent(uuid)}`, { method: 'GET', limit: REKOR_ENTRY });
   if (res.status !== 200) throw rekorError(what, res);
   return entryOf(what, res);
 }
@@ -80,7 +81,7 @@ export async function createEntry(
   onExisting?: () => void,
 ): Promise<{ uuid: string; entry: RekorEntryJson }> {
   const what = 'uploading to Rekor';
-  const res = await rekorCall(what, `${baseUrl}/api/v1/log/entries`, { method: 'POST', body: JSON.stringify(proposed) });
+  const res = await rekorCall(what, `${baseUrl}/api/v1/log/entries`, { method: 'POST', limit: REKOR_ENTRY, body: JSON.stringify(proposed) });
   if (res.status === 201) return entryOf(what, res);
   if (res.status === 409) {
     const location = res.headers.get('location') ?? '';

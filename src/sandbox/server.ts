@@ -7,7 +7,8 @@ import { FaultPlan, Faults } from './faults';
 import { CertificateAuthority } from './fulcio/ca';
 import { CtLog } from './fulcio/ctlog';
 import { FulcioService } from './fulcio/service';
-import { Router, send, sendJson, type Request } from './http/router';
+import { requestTarget } from '../net/requestTarget';
+import { DISCARD_CAP, declaresTooMuch, Router, send, sendJson, type Request } from './http/router';
 import { OidcIssuer } from './oidc/issuer';
 import type { Claims } from './oidc/jwt';
 import { DEFAULT_CLIENT_ID, DEFAULT_SUBJECT } from './oidc/token';
@@ -95,7 +96,10 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
 
     const router = new Router();
     const server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://sandbox');
+      // Malformed requests get a 4xx and the server goes on (node itself answers unparsable HTTP with 400/431).
+      const url = requestTarget(req.url);
+      if (!url) return sendJson(res, 400, { code: 400, message: 'Bad Request: the request target is not a URL' }, { Connection: 'close' });
+      if (declaresTooMuch(req, DISCARD_CAP)) return sendJson(res, 413, { code: 413, message: `Request Entity Too Large. Limit set to ${DISCARD_CAP}` }, { Connection: 'close' });
       const found = router.match(req.method ?? 'GET', url.pathname);
       if (found === undefined) return sendJson(res, 404, { code: 404, message: 'Not Found' });
       if (found === 'method') return sendJson(res, 405, { code: 405, message: 'Method Not Allowed' });

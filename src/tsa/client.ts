@@ -4,6 +4,7 @@ import { Der } from '../asn1/reader';
 import { algorithm, bool, int, octets, seq } from '../asn1/writer';
 import { OID } from '../cms/oids';
 import { GitsignError } from '../errors';
+import { TSA_REPLY } from '../net/answerLimits';
 import { httpCall, serviceError } from '../net/http';
 
 /**
@@ -20,6 +21,7 @@ export async function timestampSignature(url: string, signature: Buffer): Promis
   const res = await httpCall(url, {
     service: SERVICE,
     method: 'POST',
+    limit: TSA_REPLY,
     headers: { 'Content-Type': 'application/timestamp-query', Accept: 'application/timestamp-reply' },
     body: request,
   });

@@ -1,5 +1,6 @@
 import { TransparencyLogEntry } from '@sigstore/protobuf-specs';
 import { GitsignError } from '../../errors';
+import { REKOR_ENTRY } from '../../net/answerLimits';
 import { httpCall, parseJson, serviceError } from '../../net/http';
 import type { LoggedSigner } from '../loggedSignature';
 import type { LogEntry } from '../tlogEntry';
@@ -24,6 +25,7 @@ export async function createEntryV2(baseUrl: string, request: unknown): Promise<
     res = await httpCall(`${baseUrl}/api/v2/log/entries`, {
       service: SERVICE,
       method: 'POST',
+      limit: REKOR_ENTRY,
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
       body: JSON.stringify(request),
     });

@@ -47,14 +47,32 @@ export class Router {
   }
 }
 
+/** A path segment percent-decoded, or null when its escapes are not UTF-8 (`%E0%A4%A`). */
+export function decodeSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
 export class BodyTooLarge extends Error {
   constructor(readonly limit: number) {
     super(`request body larger than ${limit} bytes`);
   }
 }
 
-/** Bodies over the limit are read to the end and discarded (so the client sees the answer), up to this. */
-const DISCARD_CAP = 64 * 1024 * 1024;
+/**
+ * Bodies over the limit are read to the end and discarded (so the client sees the answer), up to this;
+ * the server refuses a request announcing more before reading its body (see declaresTooMuch).
+ */
+export const DISCARD_CAP = 64 * 1024 * 1024;
+
+/** A Content-Length over `limit`: answered without reading the body. */
+export function declaresTooMuch(req: IncomingMessage, limit: number): boolean {
+  const declared = Number(req.headers['content-length']);
+  return Number.isFinite(declared) && declared > limit;
+}
 
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { encodePem } from '../../cms/pem';
-import { BodyTooLarge, readBody, send, sendEmpty, sendJson, type Request, type Router } from '../http/router';
+import { BodyTooLarge, decodeSegment, readBody, send, sendEmpty, sendJson, type Request, type Router } from '../http/router';
 import type { TransparencyLog } from './log';
 import { canonicalizeProposedEntry, EntryRejected, keyIndexKey, parsePkiKey } from './proposedEntry';
 import { leafHash } from './merkle';
@@ -110,7 +110,8 @@ export class RekorService {
   }
 
   private getByUuid(req: Request, res: ServerResponse): void {
-    const id = decodeURIComponent(req.params[0]);
+    const id = decodeSegment(req.params[0]);
+    if (id === null) throw badRequest('invalid URL escape in entryUUID');
     if (!UUID_RE.test(id)) throw unprocessable(OPENAPI.pattern, `entryUUID in path should match '${UUID_PATTERN}'`);
     const i = this.resolveId(id);
     if (i === undefined) return sendEmpty(res, 404);
