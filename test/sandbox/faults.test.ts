@@ -259,7 +259,7 @@ const CONTENT_FAULTS: { kind: FaultKind; signing: RegExp; code: string; status: 
 const TRANSPORT_FAULTS: { kind: FaultKind; signing: RegExp; code: RegExp }[] = [
   { kind: 'http-5xx', signing: /answered 503/, code: /^NETWORK$/ },
   { kind: 'connection-reset', signing: /ECONNRESET|EPIPE|reset/, code: /^NETWORK$/ },
-  { kind: 'oversized', signing: /larger|too large|too big|size|exceed|limit|MiB|bytes/i, code: /^(NETWORK|SERVICE)$/ },
+  { kind: 'oversized', signing: /sent more than \d+ [KM]iB, too much for/, code: /^(NETWORK|SERVICE)$/ },
 ];
 const SERVICE_NAMES = { fulcio: /Fulcio/, rekor: /Rekor/, tsa: /timestamp authority/ } as const;
 
