@@ -1,4 +1,4 @@
-import { DerError, type Node, encode, isCtx, isSeq, isSet, oidString, parseDer, toEdit } from './der';
+import { DerError, type Node, encode, isCtx, isSeq, isSet, oidString, parseDer, toEdit, tryParseDer } from './der';
 import { type PField, ProtoError, readProto } from './proto';
 
 /**
@@ -15,6 +15,8 @@ export const ALLOWED: Record<string, string> = {
   'cms-digest-algorithms': "SignedData.digestAlgorithms is an unsigned hint for one-pass readers; the signer's own digestAlgorithm is what is checked",
   'cms-extra-certificates': 'certificates other than the signer\'s: chains are built from the trusted root, never from certificates the signature carries',
   'cms-crls': 'revocation lists carried in the signature are not consulted (Fulcio certificates live 10 minutes; gitsign checks no revocation)',
+  'cms-extra-element':
+    'an element after the last field of a CMS structure (SignedData, SignerInfo, its signer identifier): covered by no signature and read by no check',
   'cms-unknown-unsigned-attribute': 'an unsigned attribute of a type no check reads: covered by no signature and used for nothing',
   'algorithm-parameters':
     "parameters of the signer's hash or ECDSA AlgorithmIdentifier (unsigned): SHA-2 and ECDSA-with-SHA-2 take none (RFC 5754, RFC 5758), so nothing there is read",
@@ -30,6 +32,13 @@ export const ALLOWED: Record<string, string> = {
   'duplicate-evidence': 'a timestamp or log entry repeated as it is: the same evidence checked twice proves nothing more and nothing less',
   'timestamp-removed':
     'an RFC 3161 timestamp of a bundle removed: the certificate was still checked at every remaining attested time (a bundle left with none is refused), so the bundle is one its signer could have published',
+  'set-removed-tsa-dates':
+    "a bundle log entry's SET removed while its inclusion proof and an RFC 3161 timestamp remain: the proof shows the entry is in the log, the timestamp dates the signature, and an integrated time without SET is not used",
+  'rekor-conflict-refetch': "a 409 answer: the client fetched the entry at the Location Rekor gave (as gitsign does), and that entry was checked like any other",
+  'fulcio-v1-fallback': "Fulcio's v2 API answered 404/405/501: the client asked the v1 API, whose real answer was then checked like any other",
+  'http-success-status': '200 and 201 both mean success to the client: the body is what is checked',
+  'key-hint':
+    'verificationMaterial.publicKey.hint or a DSSE signature keyid: unauthenticated hints (the DSSE spec says keyid must not be used for security decisions); the key given to the verifier is the one used',
   'tsa-embedded-certificates':
     "certificates inside an RFC 3161 token are not used: the authority is found by the signer's issuer and serial in the trusted root, and the token is verified with that root's chain and key",
   'bundle-message-digest-absent':
@@ -145,7 +154,10 @@ export function cmsSemantics(der: Buffer, sem: Sem = new Map(), prefix = ''): Se
     put(`${p}tag`, hex(si.id));
     put(`${p}version`, s[0] ? canon(s[0]) : 'missing');
     const sid = s[1];
-    put(`${p}sid`, sid ? canon(sid) : 'missing');
+    // The signer identifier by what it says (issuer, serial as BER reads it), extra elements apart.
+    const berValue = (n: Node): string => (n.children ? n.children.map(berValue).join('') : hex(n.content));
+    put(`${p}sid`, !sid ? 'missing' : isSeq(sid) && sid.children && sid.children.length >= 2 ? `issuer ${canon(sid.children[0])} serial ${berValue(sid.children[1])}` : `${hex(sid.id)}:${berValue(sid)}`);
+    put(`${p}sid.extra`, (isSeq(sid) ? (sid?.children?.slice(2) ?? []) : []).map(canon).join(','));
     algorithm(sem, `${prefix}${p}digestAlgorithm`, s[2]);
     let k = 3;
     if (isCtx(s[k], 0)) {
@@ -176,8 +188,9 @@ export function cmsSemantics(der: Buffer, sem: Sem = new Map(), prefix = ''): Se
     put(`${p}unsigned.other`, others.sort().join(','));
     // The signer's certificate: by issuer and serial, or by subject key ID.
     let signerCert: Node | undefined;
-    if (isSeq(sid) && sid?.children?.length === 2) {
-      const want = { issuer: canon(sid.children[0]), serial: hex(sid.children[1].content) };
+    if (isSeq(sid) && sid?.children && sid.children.length >= 2) {
+      const serialOf = (n: Node): string => (n.children ? n.children.map(serialOf).join('') : hex(n.content));
+      const want = { issuer: canon(sid.children[0]), serial: serialOf(sid.children[1]) };
       signerCert = certs.find((c) => {
         const ids = certIds(c);
         return ids?.issuer === want.issuer && ids.serial === want.serial;
@@ -273,6 +286,20 @@ export function rekorSemantics(bytes: Buffer, sem: Sem = new Map(), prefix = 're
   return sem;
 }
 
+/** Meaning of an RFC 3161 TimeStampResp: status, free text, and the token as a CMS. */
+export function timestampReplySemantics(der: Buffer, sem: Sem, prefix: string): Sem {
+  const resp = tryParseDer(der);
+  if (!resp?.children) return (sem.set(`${prefix}der`, 'unparsable'), sem);
+  const status = resp.children[0];
+  sem.set(`${prefix}status`, status?.children?.[0]?.content.toString('hex') ?? 'missing');
+  sem.set(`${prefix}statusText`, (status?.children?.slice(1) ?? []).map((c) => der.subarray(c.start, c.end).toString('hex')).join(','));
+  sem.set(`${prefix}extra`, resp.children.slice(2).map((c) => der.subarray(c.start, c.end).toString('hex')).join(','));
+  const token = resp.children[1];
+  if (token) cmsSemantics(der.subarray(token.start, token.end), sem, `${prefix}token.`);
+  else sem.set(`${prefix}token`, 'absent');
+  return sem;
+}
+
 /** A checkpoint note: the signed text, and its signature lines as a set. */
 export function checkpointSemantics(text: string, sem: Sem, prefix: string): void {
   const blank = text.indexOf('\n\n');
@@ -293,15 +320,41 @@ export function flattenJson(v: unknown, path: string, sem: Sem, leaf: (path: str
   const custom = leaf(path, v);
   if (custom !== undefined) return void sem.set(path, custom);
   if (Array.isArray(v)) {
-    sem.set(`${path}.length`, String(v.length));
+    // An empty list and an absent one are the same message (protobuf JSON).
+    if (v.length) sem.set(`${path}.length`, String(v.length));
     v.forEach((c, i) => flattenJson(c, `${path}[${i}]`, sem, leaf));
   } else if (v && typeof v === 'object') {
     for (const [k, c] of Object.entries(v)) flattenJson(c, path ? `${path}.${k}` : k, sem, leaf);
+  } else if (v === '' && /(^|\.)(logIndex|integratedTime|treeSize)$/.test(path)) {
+    sem.set(path, 'int:0'); // protobuf JSON reads an empty int64 string as unset, 0
   } else if (typeof v === 'number' || (typeof v === 'string' && /^-?\d+$/.test(v))) {
     sem.set(path, `int:${typeof v === 'number' && !Number.isInteger(v) ? `float ${v}` : BigInt(v).toString()}`);
   } else {
     sem.set(path, JSON.stringify(v));
   }
+}
+
+/** Member names of the JSON messages the fuzzer mutates (bundles, Rekor, Fulcio answers), and the judge's own key names. */
+const CAMEL = [
+  'mediaType', 'verificationMaterial', 'publicKey', 'hint', 'x509CertificateChain', 'certificates', 'rawBytes', 'certificate', 'tlogEntries', 'logIndex', 'logId',
+  'keyId', 'kindVersion', 'kind', 'version', 'integratedTime', 'inclusionPromise', 'signedEntryTimestamp', 'inclusionProof', 'rootHash', 'treeSize', 'hashes',
+  'checkpoint', 'envelope', 'canonicalizedBody', 'timestampVerificationData', 'rfc3161Timestamps', 'signedTimestamp', 'messageSignature', 'messageDigest',
+  'algorithm', 'digest', 'signature', 'dsseEnvelope', 'payload', 'payloadType', 'signatures', 'sig', 'keyid', 'body', 'logID', 'verification', 'attestation',
+  'signedCertificateEmbeddedSct', 'signedCertificateDetachedSct', 'chain', 'signedCertificateTimestamp', 'content', 'spec', 'data', 'hash', 'value', 'apiVersion',
+];
+export const SCHEMA_MEMBERS = new Set([
+  ...CAMEL,
+  ...CAMEL.map((c) => c.replace(/[A-Z]/g, (x) => `_${x.toLowerCase()}`)),
+  // the judge's own names
+  'entry', 'rekor', 'proof', 'set', 'uuid', 'prefix', 'status', 'json', 'candidates', 'leaf', 'tail', 'artifact', 'spelling', 'sigs', 'length', 'entries',
+]);
+
+/** A JSON key path naming a member no message defines (a renamed or added member), which readers ignore. */
+export function unknownMember(key: string): boolean {
+  return key.split('.').some((seg) => {
+    const name = seg.replace(/\[\d+\]$/, '');
+    return name !== '' && !/^[0-9a-f]{64,80}$/.test(name) && !SCHEMA_MEMBERS.has(name);
+  });
 }
 
 /** The ALLOWED class of a differing field, or undefined when it matters. */
@@ -311,9 +364,11 @@ const RULES: [RegExp, string][] = [
   [/(^|\.)sd\.certs\.others$/, 'cms-extra-certificates'],
   [/(^|\.)sd\.crls$/, 'cms-crls'],
   [/(^|\.)si\d+\.unsigned\.other$/, 'cms-unknown-unsigned-attribute'],
+  [/(^|\.)(si\d+\.extra|si\d+\.sid\.extra|sd\.extra|sd\.eci\.extra|extra\.root)$/, 'cms-extra-element'],
   [/\.(digestAlgorithm|signatureAlgorithm)\.params$/, 'algorithm-parameters'],
   [/rekor\d*\.body$/, 'rekor-body-field'],
   [/(^|\.)tsa\d*\.(token\.)?(si\d+\.signerCert|sd\.certs\.others)$/, 'tsa-embedded-certificates'],
+  [/(^|\.)tsa\.statusText$/, 'tsa-status-text'],
   [/^armor\.outside$/, 'armor-layout'],
   [/rekor\d*\.unknown$/, 'proto-unknown-field'],
 ];

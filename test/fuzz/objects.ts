@@ -464,7 +464,9 @@ export function x509PolicyProblems(certDer: Buffer, committerEmail: string): str
     seen.add(oid);
     const critical = e.children?.length === 3 && e.children[1].id[0] === 0x01 && e.children[1].content[0] !== 0;
     const value = e.children?.[e.children.length - 1];
-    if (critical && !['2.5.29.15', '2.5.29.37', '2.5.29.17', '2.5.29.19', '2.5.29.32', '2.5.29.30', '2.5.29.36', '2.5.29.54'].includes(oid)) problems.push(`unknown critical extension ${oid}`);
+    // The extensions Go's x509 handles; any other marked critical makes x509.Verify fail.
+    const handled = ['2.5.29.14', '2.5.29.15', '2.5.29.17', '2.5.29.19', '2.5.29.30', '2.5.29.31', '2.5.29.32', '2.5.29.33', '2.5.29.35', '2.5.29.36', '2.5.29.37', '2.5.29.54', '1.3.6.1.5.5.7.1.1'];
+    if (critical && !handled.includes(oid)) problems.push(`unknown critical extension ${oid}`);
     if (oid === '2.5.29.15') ku = value;
     if (oid === '2.5.29.37') eku = value;
     if (oid === '2.5.29.17') san = value;
