@@ -35,6 +35,18 @@ describe('prove it at scale: the mutation fuzzer', { skip: sharedMissing() }, ()
     assert.equal(r.failures.length, 0, `invariants broken:\n${describeFailures(r)}`);
   });
 
+  test('the harness reports a case that hangs its thread, or never settles, as a hang and goes on', { timeout: 5 * 60_000 }, async () => {
+    for (const kind of ['sync', 'async'] as const) {
+      const r = await runFuzz({ seed: SEED, from: 0, to: 3, workers: 1, deadlineMs: 2_000, watchdogMs: 4_000, selfTestHang: { n: 1, kind } });
+      assert.equal(r.cases, 3, kind);
+      assert.deepEqual(
+        r.failures.filter((f) => f.kind === 'hang').map((f) => f.n),
+        [1],
+        `${kind}: ${describeFailures(r)}`,
+      );
+    }
+  });
+
   const index = join(ROOT, 'test', 'fuzz', 'regressions', 'index.json');
   const known = existsSync(index) ? (JSON.parse(readFileSync(index, 'utf8')) as { seed: number; case: number; finding: string }[]) : [];
   test(`the ${known.length} cases earlier runs found (test/fuzz/regressions) keep every invariant`, { skip: known.length === 0 ? 'no regressions recorded' : false, timeout: 15 * 60_000 }, async () => {

@@ -111,8 +111,6 @@ const BUNDLE_RULES: [RegExp, string][] = [
 const EVIDENCE = ['verificationMaterial.timestampVerificationData.rfc3161Timestamps', 'verificationMaterial.tlogEntries'];
 
 function bundleRule(key: string): string | undefined {
-  // The message digest gone: the artifact itself is what is verified.
-  if (/^messageSignature\.messageDigest(\.|$)/.test(key)) return undefined;
   return BUNDLE_RULES.find(([re]) => re.test(key))?.[1] ?? (unknownMember(key) ? 'json-unknown-member' : undefined);
 }
 

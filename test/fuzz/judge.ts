@@ -315,6 +315,10 @@ export function checkpointSemantics(text: string, sem: Sem, prefix: string): voi
   sem.set(`${prefix}tail`, last ?? '');
 }
 
+/** int64 fields of the Sigstore messages: absent, "", and 0 are the same value. */
+const INT_KEY = /(^|\.)(logIndex|integratedTime|treeSize)$/;
+const REPEATED_KEY = /(^|\.)(hashes|certificates|tlogEntries|rfc3161Timestamps|signatures)$/;
+
 /** A JSON document as field -> value; `leaf` may give a path its own canonical value (bytes, checkpoints). */
 export function flattenJson(v: unknown, path: string, sem: Sem, leaf: (path: string, v: unknown) => string | undefined): void {
   const custom = leaf(path, v);
@@ -325,10 +329,12 @@ export function flattenJson(v: unknown, path: string, sem: Sem, leaf: (path: str
     v.forEach((c, i) => flattenJson(c, `${path}[${i}]`, sem, leaf));
   } else if (v && typeof v === 'object') {
     for (const [k, c] of Object.entries(v)) flattenJson(c, path ? `${path}.${k}` : k, sem, leaf);
-  } else if (v === '' && /(^|\.)(logIndex|integratedTime|treeSize)$/.test(path)) {
+  } else if (v === '' && INT_KEY.test(path)) {
     sem.set(path, 'int:0'); // protobuf JSON reads an empty int64 string as unset, 0
-  } else if (typeof v === 'number' || (typeof v === 'string' && /^-?\d+$/.test(v))) {
-    sem.set(path, `int:${typeof v === 'number' && !Number.isInteger(v) ? `float ${v}` : BigInt(v).toString()}`);
+  } else if (!Array.isArray(v) && REPEATED_KEY.test(path) && v !== null && typeof v !== 'object') {
+    // A repeated field given a scalar: protobuf-JSON readers (ts-proto) read it as an empty list.
+  } else if (typeof v === 'number' || (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v))) {
+    sem.set(path, `int:${typeof v === 'number' && !Number.isInteger(v) ? `float ${v}` : BigInt(v.toString().trim()).toString()}`);
   } else {
     sem.set(path, JSON.stringify(v));
   }
@@ -382,7 +388,8 @@ export type Rule = (key: string, orig: string | undefined, mut: string | undefin
 
 export function compare(orig: Sem, mut: Sem, rules: Rule = classify): Verdict {
   const keys = new Set([...orig.keys(), ...mut.keys()]);
-  const changed = [...keys].filter((k) => orig.get(k) !== mut.get(k));
+  const zero = (v: string | undefined): boolean => v === undefined || v === 'int:0';
+  const changed = [...keys].filter((k) => orig.get(k) !== mut.get(k) && !(INT_KEY.test(k) && zero(orig.get(k)) && zero(mut.get(k))));
   const critical: string[] = [];
   const allowed = new Set<string>();
   // An inclusion proof removed as a whole, with the SET unchanged: one allowed change.

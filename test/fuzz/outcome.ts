@@ -61,7 +61,6 @@ export const RUNTIME_MESSAGE: RegExp[] = [
   /out of range of (bigint|number)/i,
   /Offset is outside the bounds/,
   /Attempt to access memory outside buffer bounds/,
-  /Unexpected end of JSON input/,
 ];
 
 export function runtimeMessage(message: string): RegExp | undefined {

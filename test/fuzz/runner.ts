@@ -21,6 +21,8 @@ export interface FuzzOptions {
   /** A thread stuck this long on one case is terminated (sync hangs). */
   watchdogMs: number;
   outDir?: string;
+  /** The harness's own check that hangs are caught (see worker.ts). */
+  selfTestHang?: WorkerSetup['selfTestHang'];
   progress?: (done: number, total: number) => void;
 }
 
@@ -135,7 +137,7 @@ export function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
     };
 
     const spawn = (): void => {
-      const worker = new Worker(join(__dirname, 'worker.js'), { workerData: { seed: opts.seed, deadlineMs: opts.deadlineMs } satisfies WorkerSetup });
+      const worker = new Worker(join(__dirname, 'worker.js'), { workerData: { seed: opts.seed, deadlineMs: opts.deadlineMs, selfTestHang: opts.selfTestHang } satisfies WorkerSetup });
       const slot: Slot = { worker };
       slots.add(slot);
       worker.on('message', (m: ToMain) => {

@@ -215,13 +215,16 @@ function rekorV1AnswerSemantics(a: Answer): Sem {
   if (!doc || typeof doc !== 'object') return (sem.set('json', 'unparsable'), sem);
   const keys = Object.keys(doc);
   sem.set('entries', String(keys.length));
+  let proofPresent = false;
   for (const uuid of keys) {
     sem.set('uuid.leaf', uuid.slice(-64).toLowerCase());
     sem.set('uuid.prefix', uuid.slice(0, -64).toLowerCase());
-    sem.set('rekor.proof', 'absent');
+    const verification = (doc[uuid] as { verification?: { inclusionProof?: unknown } } | null)?.verification;
+    const proofObject = verification?.inclusionProof;
+    proofPresent = proofObject !== null && typeof proofObject === 'object';
     sem.set('rekor.set', 'absent');
     flattenJson(doc[uuid], 'entry', sem, (path, v) => {
-      if (path === 'entry.verification.inclusionProof') sem.set('rekor.proof', 'present');
+      if (path === 'entry.verification.signedEntryTimestamp' && (v === null || v === '')) return 'absent';
       if (path === 'entry.body' || path === 'entry.verification.signedEntryTimestamp') return b64hex(v);
       if (path === 'entry.logID' || path === 'entry.verification.inclusionProof.rootHash') return typeof v === 'string' ? v.toLowerCase() : JSON.stringify(v);
       if (/^entry\.verification\.inclusionProof\.hashes\[\d+\]$/.test(path)) return typeof v === 'string' ? v.toLowerCase() : JSON.stringify(v);
@@ -233,6 +236,7 @@ function rekorV1AnswerSemantics(a: Answer): Sem {
     });
   }
   // The proof's and SET's fields under the names the embedded entry's judge uses (rekor.proof.*, rekor.set).
+  sem.delete('entry.verification.inclusionProof');
   for (const [k, v] of [...sem]) {
     if (k.startsWith('entry.verification.inclusionProof')) {
       sem.delete(k);
@@ -242,6 +246,7 @@ function rekorV1AnswerSemantics(a: Answer): Sem {
       sem.set('rekor.set', v);
     }
   }
+  sem.set('rekor.proof', proofPresent ? 'present' : 'absent');
   return sem;
 }
 

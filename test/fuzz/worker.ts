@@ -10,6 +10,8 @@ import { type CaseReport, failureOf } from './outcome';
 export interface WorkerSetup {
   seed: number;
   deadlineMs: number;
+  /** The harness's own check: this case hangs the thread (sync) or never settles (async). */
+  selfTestHang?: { n: number; kind: 'sync' | 'async' };
 }
 
 export interface CaseSummary {
@@ -66,8 +68,11 @@ async function runOne(world: World, n: number): Promise<CaseSummary> {
   stray = [];
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'hang'>((resolve) => (timer = setTimeout(() => resolve('hang'), setup.deadlineMs)));
+  const hang = setup.selfTestHang?.n === n ? setup.selfTestHang.kind : undefined;
+  if (hang === 'sync') for (;;);
   try {
-    const r = await Promise.race([runCase(world, setup.seed, n), deadline]);
+    const work = hang === 'async' ? new Promise<never>(() => undefined) : runCase(world, setup.seed, n);
+    const r = await Promise.race([work, deadline]);
     if (r === 'hang') {
       world.sandbox.peer.reset();
       return { n, family: '?', cls: '?', subject: '?', op: '?', outcome: 'hang', failure: { kind: 'hang', why: `no result within ${setup.deadlineMs} ms` }, ms: Date.now() - started };
