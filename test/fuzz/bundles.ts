@@ -7,7 +7,7 @@ import { readPublicKey } from '../../src/bundle/signer';
 import { type BundlePolicy, verifyBundle } from '../../src/bundle/verifyBundle';
 import { loadTrust } from '../../src/trust/trustMaterial';
 import { CONFORMANCE } from '../helpers/paths';
-import { compare, flattenJson, type Sem, timestampReplySemantics, unknownMember, type Verdict } from './judge';
+import { checkpointSemantics, compare, flattenJson, type Sem, timestampReplySemantics, unknownMember, type Verdict } from './judge';
 import { byteMutation, type Json, jsonMutation, textMutation } from './mutate';
 import { type CaseReport, outcomeOf, type Outcome } from './outcome';
 import type { Rng } from './prng';
@@ -74,6 +74,10 @@ export function bundleSemantics(text: string, artifact: Buffer): Sem {
       timestampReplySemantics(b64(v), sem, `${path}.tsa.`);
       return 'timestamp';
     }
+    if (generic === 'verificationMaterial.tlogEntries[].inclusionProof.checkpoint.envelope' && typeof v === 'string') {
+      checkpointSemantics(v, sem, `${path}.`);
+      return 'checkpoint';
+    }
     if (BYTES_PATHS.includes(generic)) {
       if (typeof v !== 'string') return JSON.stringify(v);
       return b64(v).toString('hex');
@@ -106,6 +110,7 @@ const BUNDLE_RULES: [RegExp, string][] = [
   [/^mediaType\.spelling$/, 'bundle-media-type-spelling'],
   // With a managed key given to the verifier, the bundle's publicKey member only carries a hint.
   [/^verificationMaterial\.publicKey(\.hint)?$|^dsseEnvelope\.signatures\[\d+\]\.keyid$/, 'key-hint'],
+  [/^verificationMaterial\.x509CertificateChain\.certificates(\.length|\[[1-9]\d*\]\.rawBytes)$/, 'bundle-chain-tail'],
 ];
 
 const EVIDENCE = ['verificationMaterial.timestampVerificationData.rfc3161Timestamps', 'verificationMaterial.tlogEntries'];

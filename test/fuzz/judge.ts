@@ -24,9 +24,12 @@ export const ALLOWED: Record<string, string> = {
   'proto-unknown-field': 'a protobuf field number the entry does not define: proto3 readers skip unknown fields, and no check reads it',
   'rekor-proof-removed-set-kept':
     'the inclusion proof removed while the verified SET stays: a Rekor v1 SET is the log\'s signed promise of inclusion at the time it states, which Sigstore verifiers accept alone (bundle v0.1)',
-  'checkpoint-extra-signature': 'a signature line added to the checkpoint note: C2SP signed notes let verifiers ignore signatures by keys they do not know',
+  'checkpoint-other-signatures':
+    "signature lines of keys other than the log's added, changed or removed in a checkpoint: C2SP signed notes let verifiers ignore signatures by keys they do not know, and the log's own signature line is unchanged",
   'json-unknown-member': 'a JSON member the message does not define: ignored by protobuf-JSON and encoding/json readers, and read by no check',
   'bundle-media-type-spelling': 'the two spellings of the v0.3 bundle media type name the same version',
+  'bundle-chain-tail':
+    "certificates after the first in a v0.1/v0.2 bundle's x509CertificateChain: the leaf is verified against the trusted root's chain, never against certificates the bundle carries",
   'fulcio-chain-tail': "certificates after the leaf in Fulcio's answer: the leaf is verified against the trusted root, and only the leaf is embedded in signatures",
   'server-error-retried': 'a 5xx answer: the client retries (bounded) and the retry got the real answer',
   'duplicate-evidence': 'a timestamp or log entry repeated as it is: the same evidence checked twice proves nothing more and nothing less',
@@ -308,10 +311,15 @@ export function checkpointSemantics(text: string, sem: Sem, prefix: string): voi
     sem.set(`${prefix}sigs`, '');
     return;
   }
-  sem.set(`${prefix}body`, text.slice(0, blank + 1));
+  const body = text.slice(0, blank + 1);
+  sem.set(`${prefix}body`, body);
   const lines = text.slice(blank + 2).split('\n');
   const last = lines.pop();
-  sem.set(`${prefix}sigs`, [...lines].sort().join('\n'));
+  // The log's own signature lines (signer name = the origin's, before " - <tree ID>"), and the others.
+  const origin = body.split('\n')[0].split(' - ')[0];
+  const own = (l: string): boolean => l.split(' ')[1] === origin;
+  sem.set(`${prefix}sigs`, [...new Set(lines.filter(own))].sort().join('\n'));
+  sem.set(`${prefix}otherSigs`, [...new Set(lines.filter((l) => !own(l)))].sort().join('\n'));
   sem.set(`${prefix}tail`, last ?? '');
 }
 
@@ -328,13 +336,15 @@ export function flattenJson(v: unknown, path: string, sem: Sem, leaf: (path: str
     if (v.length) sem.set(`${path}.length`, String(v.length));
     v.forEach((c, i) => flattenJson(c, `${path}[${i}]`, sem, leaf));
   } else if (v && typeof v === 'object') {
+    // An empty object is a message present with default values, not an absent one.
+    if (Object.keys(v).length === 0) sem.set(path, '{}');
     for (const [k, c] of Object.entries(v)) flattenJson(c, path ? `${path}.${k}` : k, sem, leaf);
   } else if (v === '' && INT_KEY.test(path)) {
     sem.set(path, 'int:0'); // protobuf JSON reads an empty int64 string as unset, 0
-  } else if (!Array.isArray(v) && REPEATED_KEY.test(path) && v !== null && typeof v !== 'object') {
-    // A repeated field given a scalar: protobuf-JSON readers (ts-proto) read it as an empty list.
+  } else if (!Array.isArray(v) && REPEATED_KEY.test(path) && (v === null || typeof v !== 'object')) {
+    // A repeated field given null or a scalar: protobuf-JSON readers (ts-proto) read it as an empty list.
   } else if (typeof v === 'number' || (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v))) {
-    sem.set(path, `int:${typeof v === 'number' && !Number.isInteger(v) ? `float ${v}` : BigInt(v.toString().trim()).toString()}`);
+    sem.set(path, `int:${typeof v === 'number' ? (Number.isInteger(v) ? BigInt(v).toString() : `float ${v}`) : BigInt(v.trim()).toString()}`);
   } else {
     sem.set(path, JSON.stringify(v));
   }
@@ -352,7 +362,7 @@ export const SCHEMA_MEMBERS = new Set([
   ...CAMEL,
   ...CAMEL.map((c) => c.replace(/[A-Z]/g, (x) => `_${x.toLowerCase()}`)),
   // the judge's own names
-  'entry', 'rekor', 'proof', 'set', 'uuid', 'prefix', 'status', 'json', 'candidates', 'leaf', 'tail', 'artifact', 'spelling', 'sigs', 'length', 'entries',
+  'entry', 'rekor', 'proof', 'set', 'uuid', 'prefix', 'status', 'json', 'candidates', 'leaf', 'tail', 'artifact', 'spelling', 'sigs', 'otherSigs', 'length', 'entries',
 ]);
 
 /** A JSON key path naming a member no message defines (a renamed or added member), which readers ignore. */
@@ -403,13 +413,9 @@ export function compare(orig: Sem, mut: Sem, rules: Rule = classify): Verdict {
   }
   for (const k of changed) {
     if ([...proofRemoved].some((p) => k.startsWith(`${p}proof`))) continue;
-    if (k.endsWith('.checkpoint.sigs')) {
-      const before = (orig.get(k) ?? '').split('\n').filter(Boolean);
-      const after = new Set((mut.get(k) ?? '').split('\n').filter(Boolean));
-      if (before.every((l) => after.has(l))) {
-        allowed.add('checkpoint-extra-signature');
-        continue;
-      }
+    if (k.endsWith('.otherSigs')) {
+      allowed.add('checkpoint-other-signatures');
+      continue;
     }
     const cls = rules(k, orig.get(k), mut.get(k), mut) ?? classify(k);
     if (cls) allowed.add(cls);

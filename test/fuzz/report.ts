@@ -78,7 +78,10 @@ export function textReport(r: FuzzResult, verbose = true): string {
   }
   if (Object.keys(t.allowed).length) {
     out.push('', 'Accepted mutants, by allowed class (why each is not a false accept):');
-    for (const [k, n] of Object.entries(t.allowed).sort((a, b) => b[1] - a[1])) out.push(`- ${k} (${n}): ${ALLOWED[k] ?? '(no reason recorded!)'}`);
+    for (const [k, n] of Object.entries(t.allowed).sort((a, b) => b[1] - a[1])) {
+      out.push(`- ${k} (${n}): ${ALLOWED[k] ?? '(no reason recorded!)'}`);
+      if (verbose) for (const e of r.acceptedExamples[k] ?? []) out.push(`    e.g. case ${e.n} ${e.cls}: ${e.op.slice(0, 140)}`);
+    }
   }
   if (verbose) {
     out.push('', 'Per mutation class: cases | rejected by code | accepted (allowed class) | failures');
@@ -124,6 +127,7 @@ export function markdownReport(r: FuzzResult): string {
     `| **all** | **${r.cases}** | **${t.rejected}** | **${t.accepted}** | **${t.failures}** |`,
     '',
     `Codes: ${list(t.codes)}.`,
-    t.accepted ? `Accepted mutants, all in allowed classes: ${list(t.allowed)}.` : 'No mutant was accepted.',
+    t.accepted ? `Accepted mutants in allowed (non-semantic) classes: ${list(t.allowed)}.` : 'No mutant was accepted.',
+    t.failures ? `Failures: ${list(t.byKind)} (${failureGroups(r.failures).length} distinct).` : 'No failure: no false accept, crash, hang, INTERNAL or runtime message.',
   ].join('\n');
 }

@@ -54,6 +54,8 @@ export interface FuzzResult {
   baseline: string[];
   classes: Record<string, ClassCounts>;
   failures: Failure[];
+  /** A few accepted mutants of each allowed class, for review. */
+  acceptedExamples: Record<string, { n: number; cls: string; op: string }[]>;
   outDir: string;
 }
 
@@ -68,7 +70,7 @@ export function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
   if (opts.only) for (const n of opts.only) queue.push([n, n + 1]);
   else for (let a = opts.from; a < opts.to; a += CHUNK) queue.push([a, Math.min(opts.to, a + CHUNK)]);
   const total = queue.reduce((s, [a, b]) => s + b - a, 0);
-  const result: FuzzResult = { seed: opts.seed, cases: 0, ms: 0, cpuMs: 0, workers: opts.workers, setupMs: [], baseline: [], classes: {}, failures: [], outDir };
+  const result: FuzzResult = { seed: opts.seed, cases: 0, ms: 0, cpuMs: 0, workers: opts.workers, setupMs: [], baseline: [], classes: {}, failures: [], acceptedExamples: {}, outDir };
   let respawns = 0;
 
   return new Promise((resolve, reject) => {
@@ -98,7 +100,12 @@ export function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
         writeFileSync(`${base}.txt`, `${JSON.stringify({ ...f, outcome: s.outcome, code: s.code, message: s.message, reproduce: `npm run fuzz -- --seed ${opts.seed} --case ${s.n}` }, null, 2)}\n`);
         result.failures.push(f);
       } else if (s.outcome === 'accepted') {
-        for (const a of s.allowed ?? ['(none)']) c.accepted[a] = (c.accepted[a] ?? 0) + 1;
+        for (const a of s.allowed ?? ['(none)']) {
+          c.accepted[a] = (c.accepted[a] ?? 0) + 1;
+          const ex = (result.acceptedExamples[a] ??= []);
+          // Spread over classes: at most one example per mutation class, five in all.
+          if (ex.length < 5 && !ex.some((e) => e.cls === s.cls)) ex.push({ n: s.n, cls: s.cls, op: s.op });
+        }
       } else if (s.outcome === 'rejected') {
         c.rejected[s.code ?? '?'] = (c.rejected[s.code ?? '?'] ?? 0) + 1;
       }
