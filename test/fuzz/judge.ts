@@ -1,4 +1,4 @@
-import { DerError, type Node, encode, isCtx, isSeq, isSet, oidString, parseDer, toEdit, tryParseDer } from './der';
+import { type Node, encode, isCtx, isSeq, isSet, oidString, parseDer, toEdit, tryParseDer } from './der';
 import { type PField, ProtoError, readProto } from './proto';
 
 /**
@@ -490,4 +490,3 @@ export function objectSemantics(type: 'commit' | 'tag', raw: Buffer): Sem {
   return sem;
 }
 
-export { DerError };

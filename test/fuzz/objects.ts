@@ -1,7 +1,7 @@
 import { verifyGitObject, type IdentityRequest } from '../../src/verify/gitObject';
 import type { VerifySettings } from '../../src/verify/settings';
 import { decodeLogEntry, encodeLogEntry, type LogEntry } from '../../src/rekor/tlogEntry';
-import { type CmsLayout, certRegions, cmsLayout, extensionName } from './cmsLayout';
+import { type CmsLayout, certRegions, cmsLayout } from './cmsLayout';
 import { type Edit, type Node, at, encode, isCtx, oidContent, oidString, parseDer, tlv, toEdit, tryParseDer } from './der';
 import { compare, objectSemantics, type Sem, strictPem } from './judge';
 import { byteMutation, derMutation, elements, type Mutant, structuralEdit, textMutation } from './mutate';
@@ -627,4 +627,3 @@ export async function objectCase(rng: Rng, subjects: ObjectSubject[]): Promise<C
   return report;
 }
 
-export { extensionName };

@@ -5,7 +5,6 @@ import { deviceFlow } from '../../src/oidc/deviceFlow';
 import { checkCredential } from '../../src/sign/credential';
 import { signPayload } from '../../src/sign/signature';
 import { DEFAULT_SUBJECT } from '../../src/sandbox/oidc/token';
-import { verifySettings } from '../../src/verify/settings';
 import { Certificate } from '../../src/x509/certificate';
 import { objectSha1 } from '../../src/git/objectHash';
 import { sha256Hex } from '../../src/rekor/client';
@@ -496,4 +495,3 @@ export function judgeAnswer(target: string, original: Answer, mutated: Answer): 
   }
 }
 
-export { verifySettings };

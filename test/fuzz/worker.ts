@@ -33,7 +33,6 @@ export type ToMain = { t: 'ready'; baseline: string[]; setupMs: number } | { t: 
 export type ToWorker = { t: 'cases'; from: number; to: number } | { t: 'stop' };
 
 const setup = workerData as WorkerSetup;
-let current: number | undefined;
 let stray: string[] = [];
 
 // A rejection or exception nobody awaited belongs to the case that was running.
@@ -97,17 +96,14 @@ async function main(): Promise<void> {
       process.exit(0);
     }
     for (let n = m.from; n < m.to; n++) {
-      current = n;
       post({ t: 'start', n });
       post({ t: 'done', summary: await runOne(world, n) });
     }
-    current = undefined;
     post({ t: 'next' });
   });
   post({ t: 'next' });
 }
 
-void current;
 main().catch((err) => {
   post({ t: 'ready', baseline: [`worker setup failed: ${(err as Error)?.stack ?? String(err)}`], setupMs: -1 });
   process.exit(1);
