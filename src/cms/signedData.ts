@@ -64,8 +64,9 @@ function parseSignerInfo(si: Der): SignerInfo {
   let sid: SignerId;
   if (sidNode.isUniversal(16)) {
     const [issuer, serial, extra] = sidNode.items(16, 'issuerAndSerialNumber');
-    if (!issuer?.isUniversal(16) || !serial || extra) throw malformed('signer identifier is not an issuer and a serial number');
-    sid = { issuer: issuer.raw, serial: serial.integer };
+    if (!issuer?.isUniversal(16) || !serial?.isUniversal(2) || extra) throw malformed('signer identifier is not an issuer and a serial number');
+    // Compared byte for byte with the certificate's serial, whose encoding the certificate parser checks.
+    sid = { issuer: issuer.raw, serial: serial.content };
   } else if (sidNode.isContext(0)) {
     sid = { subjectKeyId: sidNode.content };
   } else {
