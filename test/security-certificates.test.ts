@@ -347,6 +347,8 @@ describe('findings 5 and 9: hostile certificates issued by a trusted CA', () => 
     offCurve[offCurve.length - 1] ^= 0x01;
     run([
       { name: 'control', cert: leaf({}), code: null },
+      { name: 'control: issuer and subject unique identifiers', cert: leaf({ uniqueIds: [implicitPrimitive(1, Buffer.from([0, 0xaa])), implicitPrimitive(2, Buffer.from([0, 0xbb]))] }), code: null },
+      { name: 'unique identifier in a version 1 certificate', cert: leaf({ version: null, uniqueIds: [implicitPrimitive(2, Buffer.from([0, 0xbb]))] }), code: 'MALFORMED_CERTIFICATE', message: /version 1 certificate has a unique identifier/ },
       { name: 'GeneralizedTime year 0000', cert: leaf({ validity: seq(T(GEN, '00000101000000Z'), na()) }), code: 'MALFORMED_CERTIFICATE', message: /notBefore is in the year 0/ },
       { name: 'GeneralizedTime year 99999', cert: leaf({ validity: seq(nb(), T(GEN, '999991231235959Z')) }), code: 'MALFORMED_CERTIFICATE', message: /GeneralizedTime "999991231235959Z" is not of the form/ },
       { name: 'UTCTime month 13', cert: leaf({ validity: seq(nb(), T(UTC, '491301000000Z')) }), code: 'MALFORMED_CERTIFICATE', message: /"491301000000Z" is not a valid date and time/ },

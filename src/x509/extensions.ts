@@ -22,7 +22,7 @@ export const EXT = {
 } as const;
 
 /** Fulcio's OtherName SAN (a username) and its extension arc (docs/oid-info.md in sigstore/fulcio). */
-export const FULCIO_USERNAME_SAN = '1.3.6.1.4.1.57264.1.7';
+const FULCIO_USERNAME_SAN = '1.3.6.1.4.1.57264.1.7';
 const FULCIO_ARC = '1.3.6.1.4.1.57264.1.';
 /** Fulcio's extensions .8 to .22 are DER UTF8Strings (.1 to .6 are raw bytes). */
 const FULCIO_FIRST_DER_STRING = 8;
@@ -59,7 +59,7 @@ export interface Extensions {
   unhandledCritical: string[];
 }
 
-type Handler = (value: Der, out: Extensions, ext: Extension) => void;
+type Handler = (value: Der, out: Extensions) => void;
 
 /** Extensions Go's verifier handles (a critical one of these is understood); the others are unhandled. */
 const HANDLERS: Record<string, Handler> = {
@@ -77,6 +77,8 @@ const HANDLERS: Record<string, Handler> = {
     if (i !== items.length) throw v.error('basicConstraints has unexpected fields');
     out.basicConstraints = { isCA, ...(pathLen !== undefined ? { pathLen } : {}) };
   },
+  // Handled even when it holds only an OtherName (Fulcio's username SAN): Go then calls it unhandled,
+  // and cosign and the Go gitsign take it off that list before verifying; we read OtherNames.
   [EXT.subjectAltName]: (v, out) => {
     const names = v.items(16, 'subjectAltName');
     if (names.length === 0) throw v.error('subjectAltName holds no name');
@@ -224,10 +226,10 @@ export function parseExtensions(field: Der | undefined, what: string): Extension
     const value = (): Der => Der.parse(ext.value, `${what} extension ${oid}`, { code: 'MALFORMED_CERTIFICATE', der: true });
     const handler = HANDLERS[oid];
     const nonCritical = NEVER_CRITICAL[oid];
-    if (handler) handler(value(), out, ext);
+    if (handler) handler(value(), out);
     else if (nonCritical) {
       if (critical) throw e.error(`extension ${oid} is marked critical, which RFC 5280 forbids`);
-      nonCritical(value(), out, ext);
+      nonCritical(value(), out);
     } else {
       checkOther(ext, value);
       if (critical) out.unhandledCritical.push(oid);

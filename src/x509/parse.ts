@@ -41,7 +41,7 @@ function algorithmIdentifier(el: Der | undefined, what: string): Der {
   if (!el) throw malformed(`missing ${what}`);
   const items = el.items(16, what);
   if (items.length < 1 || items.length > 2) throw el.error(`${what} is not an OID and optional parameters`);
-  void items[0].oid;
+  void items[0].oid; // reading it checks it
   return el;
 }
 
@@ -49,7 +49,7 @@ function publicKeyOf(spki: Der): KeyObject {
   const [alg, key, extra] = spki.items(16, 'subjectPublicKeyInfo');
   algorithmIdentifier(alg, 'public key algorithm');
   if (!key || extra) throw spki.error('subjectPublicKeyInfo is not an algorithm and a key');
-  void key.bitString;
+  void key.bitString; // reading it checks its unused bits
   let k: KeyObject;
   try {
     k = createPublicKey({ key: spki.raw, format: 'der', type: 'spki' });
@@ -116,7 +116,8 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
   for (const tag of [1, 2]) {
     if (fields[i]?.isContext(tag)) {
       if (version < 1) throw malformed('a version 1 certificate has a unique identifier');
-      void fields[i++].bitString;
+      // [n] IMPLICIT BIT STRING, unused by any check (Go skips it too).
+      if (fields[i++].constructed) throw malformed('a unique identifier is not a BIT STRING');
     }
   }
   let extField: Der | undefined;

@@ -39,6 +39,8 @@ export interface LeafParts {
   outerAlg?: Buffer;
   validity?: Buffer;
   spki?: Buffer;
+  /** issuerUniqueID [1] and subjectUniqueID [2] fields, after the key. */
+  uniqueIds?: Buffer[];
   extensions?: LeafExtension[];
   /** How the issuer signs the TBS: its hash (ECDSA or RSA PKCS#1 by the key's type). */
   hash?: 'sha256' | 'sha384';
@@ -130,7 +132,7 @@ export class TestPki {
     const inner = p.innerAlg ?? alg;
     const version = p.version === undefined ? explicit(0, int(2)) : p.version;
     const serial = p.serial ?? int(Buffer.from('4a61e5c0ffee0123456789abcdef', 'hex'));
-    const tbs = seq(...(version ? [version] : []), serial, inner, p.issuer, p.validity, p.subject, p.spki, explicit(3, seq(...p.extensions)));
+    const tbs = seq(...(version ? [version] : []), serial, inner, p.issuer, p.validity, p.subject, p.spki, ...(p.uniqueIds ?? []), explicit(3, seq(...p.extensions)));
     const signature = sign(hash, tbs, key);
     return seq(tbs, p.outerAlg ?? inner, p.signatureBits ? p.signatureBits(signature) : bits(signature));
   }
