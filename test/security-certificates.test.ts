@@ -455,6 +455,23 @@ describe('findings 5 and 9: hostile certificates issued by a trusted CA', () => 
     ]);
   });
 
+  test('finding 5: a malformed CA certificate in the trusted root is TRUST_ROOT for each object, never a runtime error', () => {
+    const other = new TestPki();
+    const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const bad = other.intermediate('bad-key-usage', {
+      key,
+      extensions: [extension(OIDS.keyUsage, int(6), true), encodeExtension(ext.basicConstraints(true, 0)), encodeExtension(ext.subjectKeyId(spkiOf(key.publicKey)))],
+    });
+    const badRoot = other.writeTrustedRoot(mkdtempSync(join(dir, 'bad-root-')));
+    const shas = [1, 2].map((i) => repo.importBytes(other.signedCommit(other.leaf(bad), `malformed CA ${i}`), 'commit'));
+    const flags = ['--offline', '--insecure-ignore-tlog', '--insecure-ignore-sct', '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER_URL];
+    for (const l of verifyJson(repo, shas, flags, { GITSIGN_TRUSTED_ROOT: badRoot })) {
+      assert.equal(l.verified, false);
+      assert.equal(l.error?.code, 'TRUST_ROOT', l.error?.message);
+      assert.match(l.error!.message, /a certificate authority of the trusted root has a malformed certificate \(.*2\.5\.29\.15: expected a BIT STRING\)/);
+    }
+  });
+
   test('finding 9: leaves made by openssl x509 (a real peer) with an unknown critical extension or without digitalSignature are refused', (t) => {
     if (spawnSync('openssl', ['version']).status !== 0) return t.skip('openssl is not installed');
     const g = ca.good;

@@ -1,8 +1,12 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { X509Certificate } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
+import { Der } from '../asn1/reader';
+import { seq } from '../asn1/writer';
 import { GitsignError } from '../errors';
-import { Certificate } from '../x509/certificate';
-import { KEY_USAGE } from '../x509/extensions';
+import type { Certificate } from '../x509/certificate';
+import { type Extension, type Extensions, KEY_USAGE, readExtensions } from '../x509/extensions';
+import { parseName } from '../x509/name';
 
 /**
  * Fulcio chain verification: the leaf must be signed by a certificate of a trusted CA valid at the
@@ -18,7 +22,13 @@ import { KEY_USAGE } from '../x509/extensions';
  */
 interface CaCert {
   core: X509Certificate;
-  cert: Certificate;
+  /** Its subject and issuer Names, whole (as our parser gives a leaf's). */
+  subject: Buffer;
+  issuer: Buffer;
+  notBefore: Date;
+  notAfter: Date;
+  extensions: Extensions;
+  key?: KeyObject;
 }
 
 interface Authority {
@@ -28,15 +38,28 @@ interface Authority {
 
 const OID_CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
 const OID_ANY_EKU = '2.5.29.37.0';
+const WHAT = 'certificate of the trusted root';
 
 const cache = new WeakMap<TrustMaterial, Authority[]>();
 
-/** A trusted root's CA certificate, read by our strict parser like any other (once per trust root). */
+/**
+ * A trusted root's CA certificate as @sigstore/core read it, with its extensions interpreted by our
+ * parser (once per trust root; re-encoding whole certificates for a strict parse cost ~10 ms cold, on
+ * git's hot path). Whatever fails to read is the trust root's fault, never a runtime error.
+ */
 function toCaCert(core: X509Certificate): CaCert {
   try {
-    return { core, cert: new Certificate(Buffer.from(core.root.toDER())) };
+    const list: Extension[] = core.extensions.map((e) => ({
+      oid: e.subs[0].toOID(),
+      critical: e.subs.length === 3 ? e.subs[1].toBoolean() : false,
+      value: e.subs[e.subs.length - 1].value,
+    }));
+    const c: CaCert = { core, subject: seq(core.subject), issuer: seq(core.issuer), notBefore: core.notBefore, notAfter: core.notAfter, extensions: readExtensions(list, WHAT) };
+    if (Number.isNaN(c.notBefore.getTime()) || Number.isNaN(c.notAfter.getTime())) throw new Error('invalid validity');
+    return c;
   } catch (err) {
-    throw new GitsignError('TRUST_ROOT', `a certificate authority of the trusted root has a malformed certificate (${(err as Error).message})`);
+    const why = err instanceof GitsignError ? err.message : 'it cannot be read';
+    throw new GitsignError('TRUST_ROOT', `a certificate authority of the trusted root has a malformed certificate (${why})`);
   }
 }
 
@@ -47,6 +70,24 @@ function authorities(trust: TrustMaterial): Authority[] {
     cache.set(trust, list);
   }
   return list;
+}
+
+function publicKeyOf(c: CaCert): KeyObject {
+  try {
+    c.key ??= createPublicKey({ key: c.core.publicKey, format: 'der', type: 'spki' });
+  } catch {
+    throw new GitsignError('TRUST_ROOT', `the public key of the trusted CA certificate "${nameText(c.subject)}" is not a valid key`);
+  }
+  return c.key;
+}
+
+/** A Name as Go prints it, for messages. */
+function nameText(name: Buffer): string {
+  try {
+    return parseName(Der.parse(name, WHAT, { der: true }), 'subject').text;
+  } catch {
+    return name.toString('hex');
+  }
 }
 
 function fail(message: string): GitsignError {
@@ -60,8 +101,8 @@ function validAt(c: { notBefore: Date; notAfter: Date }, t: Date): boolean {
 /** From a CA certificate up to the self-signed root, by names within the trusted chain. */
 function pathToRoot(certs: CaCert[], from: CaCert): CaCert[] | null {
   const path = [from];
-  for (let c = from; !c.cert.subject.equals(c.cert.issuer); ) {
-    const next = certs.find((p) => p.cert.subject.equals(c.cert.issuer) && !path.includes(p));
+  for (let c = from; !c.subject.equals(c.issuer); ) {
+    const next = certs.find((p) => p.subject.equals(c.issuer) && !path.includes(p));
     if (!next) return null;
     path.push(next);
     c = next;
@@ -70,14 +111,14 @@ function pathToRoot(certs: CaCert[], from: CaCert): CaCert[] | null {
 }
 
 /** Why a CA at `depth` certificates above the leaf's issuer may not issue what is below it, or null. */
-function caProblem(ca: Certificate, depth: number): string | null {
+function caProblem(ca: CaCert, depth: number): string | null {
   const { basicConstraints: bc, keyUsage, extKeyUsage, hasNameConstraints } = ca.extensions;
-  const who = `CA certificate "${ca.subjectString}"`;
-  if (!bc?.isCA) return `${who} is not a CA (no basic constraints with cA)`;
-  if (keyUsage !== undefined && (keyUsage & KEY_USAGE.keyCertSign) === 0) return `${who} is not allowed to sign certificates (key usage without keyCertSign)`;
+  const who = (): string => `CA certificate "${nameText(ca.subject)}"`;
+  if (!bc?.isCA) return `${who()} is not a CA (no basic constraints with cA)`;
+  if (keyUsage !== undefined && (keyUsage & KEY_USAGE.keyCertSign) === 0) return `${who()} is not allowed to sign certificates (key usage without keyCertSign)`;
   if (bc.pathLen !== undefined && bc.pathLen < depth) return 'path length constraint exceeded';
-  if (extKeyUsage && !extKeyUsage.includes(OID_CODE_SIGNING) && !extKeyUsage.includes(OID_ANY_EKU)) return `${who} does not allow code signing (its extended key usages exclude it)`;
-  if (hasNameConstraints) return `${who} has name constraints, which gitsign-ts does not evaluate`;
+  if (extKeyUsage && !extKeyUsage.includes(OID_CODE_SIGNING) && !extKeyUsage.includes(OID_ANY_EKU)) return `${who()} does not allow code signing (its extended key usages exclude it)`;
+  if (hasNameConstraints) return `${who()} has name constraints, which gitsign-ts does not evaluate`;
   return null;
 }
 
@@ -88,9 +129,9 @@ export function verifyChain(cert: Certificate, time: Date, trust: TrustMaterial)
   for (const ca of authorities(trust)) {
     if (time < ca.validFor.start || time > ca.validFor.end) continue;
     for (const issuer of ca.certs) {
-      const ski = issuer.cert.subjectKeyId;
-      if (!issuer.cert.subject.equals(cert.issuer) || (aki && ski && !ski.equals(aki))) continue;
-      if (!cert.isSignedBy(issuer.cert.publicKey)) {
+      const ski = issuer.extensions.subjectKeyId;
+      if (!issuer.subject.equals(cert.issuer) || (aki && ski && !ski.equals(aki))) continue;
+      if (!cert.isSignedBy(publicKeyOf(issuer))) {
         reason = "certificate signature does not verify with its issuer's key";
         continue;
       }
@@ -100,10 +141,10 @@ export function verifyChain(cert: Certificate, time: Date, trust: TrustMaterial)
         continue;
       }
       path.forEach((c, depth) => {
-        const problem = caProblem(c.cert, depth);
+        const problem = caProblem(c, depth);
         if (problem) throw fail(problem);
       });
-      if (!validAt(cert, time) || !path.every((c) => validAt(c.cert, time))) {
+      if (!validAt(cert, time) || !path.every((c) => validAt(c, time))) {
         throw fail(`certificate is not valid at ${time.toISOString()} (valid ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()})`);
       }
       return [cert.x509, ...path.map((c) => c.core)];

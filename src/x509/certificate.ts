@@ -35,7 +35,6 @@ export class Certificate {
   readonly subject: Buffer;
   /** The issuer as Go's pkix.Name.String() prints it (e.g. "CN=sigstore-intermediate,O=sigstore.dev"). */
   readonly issuerString: string;
-  readonly subjectString: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
   readonly spki: Buffer;
@@ -53,7 +52,6 @@ export class Certificate {
     this.issuer = p.issuer.der;
     this.subject = p.subject.der;
     this.issuerString = p.issuer.text;
-    this.subjectString = p.subject.text;
     this.notBefore = p.notBefore;
     this.notAfter = p.notAfter;
     this.spki = p.spki;

@@ -1,4 +1,5 @@
 import { Der } from '../asn1/reader';
+import { GitsignError } from '../errors';
 import { ia5Text, utf8StringOf } from './strings';
 
 /**
@@ -207,28 +208,38 @@ function formatIp(b: Buffer): string {
 
 /** Reads the [3] extensions field of a TBSCertificate (absent: no extensions). */
 export function parseExtensions(field: Der | undefined, what: string): Extensions {
-  const out: Extensions = { list: [], sans: { dns: [], emails: [], ips: [], uris: [], otherNames: [] }, hasNameConstraints: false, unhandledCritical: [] };
-  if (!field) return out;
-  const [seq, extra] = field.children;
-  if (!seq || extra) throw field.error('extensions field does not hold one SEQUENCE');
+  const list: Extension[] = [];
+  if (field) {
+    const [seq, extra] = field.children;
+    if (!seq || extra) throw field.error('extensions field does not hold one SEQUENCE');
+    for (const e of seq.items(16, 'extensions')) {
+      const [idEl, second, third, fourth] = e.items(16, 'extension');
+      if (!idEl || !second || fourth || (third && !second.isUniversal(1))) throw e.error('extension is not an OID, a criticality and a value');
+      const valueEl = third ?? second;
+      if (!valueEl.isUniversal(4) || valueEl.constructed) throw valueEl.error(`extension ${idEl.oid} value is not an OCTET STRING`);
+      list.push({ oid: idEl.oid, critical: third ? second.boolean : false, value: valueEl.content });
+    }
+  }
+  return readExtensions(list, what);
+}
+
+/**
+ * Interprets a certificate's extensions (already split into OID, criticality and value): each value
+ * is checked to be what its OID says, and no OID may appear twice.
+ */
+export function readExtensions(list: Extension[], what: string): Extensions {
+  const out: Extensions = { list, sans: { dns: [], emails: [], ips: [], uris: [], otherNames: [] }, hasNameConstraints: false, unhandledCritical: [] };
   const seen = new Set<string>();
-  for (const e of seq.items(16, 'extensions')) {
-    const [idEl, second, third, fourth] = e.items(16, 'extension');
-    if (!idEl || !second || fourth || (third && !second.isUniversal(1))) throw e.error('extension is not an OID, a criticality and a value');
-    const oid = idEl.oid;
-    const critical = third ? second.boolean : false;
-    const valueEl = third ?? second;
-    if (!valueEl.isUniversal(4) || valueEl.constructed) throw valueEl.error(`extension ${oid} value is not an OCTET STRING`);
-    if (seen.has(oid)) throw e.error(`extension ${oid} appears more than once`);
+  for (const ext of list) {
+    const { oid, critical } = ext;
+    if (seen.has(oid)) throw new GitsignError('MALFORMED_CERTIFICATE', `malformed ${what}: extension ${oid} appears more than once`);
     seen.add(oid);
-    const ext: Extension = { oid, critical, value: valueEl.content };
-    out.list.push(ext);
     const value = (): Der => Der.parse(ext.value, `${what} extension ${oid}`, { code: 'MALFORMED_CERTIFICATE', der: true });
     const handler = HANDLERS[oid];
     const nonCritical = NEVER_CRITICAL[oid];
     if (handler) handler(value(), out);
     else if (nonCritical) {
-      if (critical) throw e.error(`extension ${oid} is marked critical, which RFC 5280 forbids`);
+      if (critical) throw new GitsignError('MALFORMED_CERTIFICATE', `malformed ${what}: extension ${oid} is marked critical, which RFC 5280 forbids`);
       nonCritical(value(), out);
     } else {
       checkOther(ext, value);
