@@ -271,11 +271,11 @@ describe('tampered signatures are caught with the right reason', { skip: sharedM
       { name: 'control', type: 'commit', raw: o.raw, codes: [] },
       { name: 'payload', type: 'commit', raw: flipByte(o.raw, o.raw.length - 2, 0x20), codes: ['CONTENT_MISMATCH'] },
       { name: 'certificate: its signature', type: 'commit', raw: editSignature(o, (der) => flipInCert(o, der, (cert) => cert.length - 1)), codes: ['CERTIFICATE'], message: /not trusted/ },
-      { name: 'certificate: notAfter', type: 'commit', raw: editSignature(o, (der) => flipInCert(o, der, (cert) => utcTimeOffset(cert, 1) + 2 + 3)), codes: ['CERTIFICATE'] },
+      { name: 'certificate: notAfter', type: 'commit', raw: editSignature(o, (der) => flipInCert(o, der, (cert) => utcTimeOffset(cert, 1) + 2 + 3)), codes: ['CERTIFICATE', 'MALFORMED_CERTIFICATE'] },
       { name: 'certificate: SAN email', type: 'commit', raw: editSignature(o, (der) => flipInCert(o, der, (cert) => uniqueOffset(cert, Buffer.from('billy@'), 'SAN'))), codes: ['CERTIFICATE'] },
       // A changed key no longer verifies the signer's signature (or is no longer a curve point at all).
-      { name: 'certificate: public key x', type: 'commit', raw: editSignature(o, (der) => flipInCert(o, der, (cert) => spkiPoint(cert) + 5)), codes: ['SIGNATURE_INVALID', 'MALFORMED_SIGNATURE', 'CERTIFICATE'] },
-      { name: 'certificate: public key y', type: 'commit', raw: editSignature(o, (der) => flipInCert(o, der, (cert) => spkiPoint(cert) + 63)), codes: ['SIGNATURE_INVALID', 'MALFORMED_SIGNATURE', 'CERTIFICATE'] },
+      { name: 'certificate: public key x', type: 'commit', raw: editSignature(o, (der) => flipInCert(o, der, (cert) => spkiPoint(cert) + 5)), codes: ['SIGNATURE_INVALID', 'MALFORMED_CERTIFICATE', 'CERTIFICATE'] },
+      { name: 'certificate: public key y', type: 'commit', raw: editSignature(o, (der) => flipInCert(o, der, (cert) => spkiPoint(cert) + 63)), codes: ['SIGNATURE_INVALID', 'MALFORMED_CERTIFICATE', 'CERTIFICATE'] },
       // The signer is found by issuer and serial: a changed serial means the signer's certificate is missing.
       {
         name: 'certificate: serial',

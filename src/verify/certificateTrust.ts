@@ -3,29 +3,34 @@ import type { TrustMaterial } from '@sigstore/verify';
 import { verifySCTs } from '@sigstore/verify/dist/key/sct';
 import { GitsignError } from '../errors';
 import type { Certificate } from '../x509/certificate';
-import { verifyChain } from './chain';
+import { checkLeaf, verifyChain } from './chain';
 
 /**
  * A Fulcio signing certificate is trusted when it chains to a trusted CA at every attested time, is for
- * code signing, and (unless told otherwise) carries an SCT from a trusted CT log. Returns whether the
- * SCT was checked.
+ * digital signatures and code signing with no critical extension we do not understand, and (unless
+ * told otherwise) carries an SCT from a trusted CT log. Returns whether the SCT was checked.
  */
 export function verifyCertificateTrust(cert: Certificate, times: Date[], trust: TrustMaterial, ignoreSct: boolean): boolean {
+  // Never "trusted" without a time to check the chain at (callers pass at least one).
+  if (times.length === 0) throw new GitsignError('UNATTESTED_TIME', 'no attested time to check the certificate chain at');
   let path: X509Certificate[] = [];
   for (const t of times) {
     try {
       path = verifyChain(cert, t, trust);
     } catch (err) {
+      if (err instanceof GitsignError && err.code !== 'CERTIFICATE') throw err;
       throw new GitsignError('CERTIFICATE', `certificate is not trusted: ${(err as Error).message} (issuer ${cert.issuerString})`);
     }
   }
-  if (!cert.hasCodeSigningEku) throw new GitsignError('CERTIFICATE', 'certificate is not for code signing (no codeSigning extended key usage)');
+  checkLeaf(cert);
   if (ignoreSct) return false;
   let scts: Buffer[];
   try {
-    scts = verifySCTs(path[0], path[1] ?? path[0], trust.ctlogs);
+    scts = verifySCTs(path[0], path[1], trust.ctlogs);
   } catch (err) {
-    throw new GitsignError('SCT', `certificate transparency SCT does not verify: ${(err as Error).message}`);
+    // Its own errors say what failed; anything else is a runtime error on an SCT we could not read.
+    const why = err instanceof Error && err.name === 'VerificationError' ? err.message : 'its SCT list could not be read';
+    throw new GitsignError('SCT', `certificate transparency SCT does not verify: ${why}`);
   }
   if (scts.length === 0) throw new GitsignError('SCT', 'certificate has no embedded SCT, so its issuance was never logged (use --insecure-ignore-sct to skip this check)');
   return true;

@@ -8,5 +8,15 @@ export const SIGNATURE_HASH: Readonly<Record<string, string>> = {
   '1.2.840.113549.1.1.13': 'sha512', // sha512WithRSAEncryption
 };
 
+/** The key type (node:crypto's asymmetricKeyType) each of those algorithms needs, as Go checks. */
+export const SIGNATURE_KEY_TYPE: Readonly<Record<string, string>> = {
+  '1.2.840.10045.4.3.2': 'ec',
+  '1.2.840.10045.4.3.3': 'ec',
+  '1.2.840.10045.4.3.4': 'ec',
+  '1.2.840.113549.1.1.11': 'rsa',
+  '1.2.840.113549.1.1.12': 'rsa',
+  '1.2.840.113549.1.1.13': 'rsa',
+};
+
 /** rsaEncryption: a CMS signer may name the key type only; the digest algorithm gives the hash. */
 export const RSA_ENCRYPTION = '1.2.840.113549.1.1.1';

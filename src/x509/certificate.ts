@@ -1,8 +1,10 @@
-import { createHash, createPublicKey, type KeyObject, verify as cryptoVerify } from 'node:crypto';
-import { X509Certificate, ASN1Obj } from '@sigstore/core';
+import { createHash, type KeyObject, verify as cryptoVerify } from 'node:crypto';
+import { X509Certificate } from '@sigstore/core';
 import { Der } from '../asn1/reader';
 import { GitsignError } from '../errors';
-import { SIGNATURE_HASH } from './algorithms';
+import { SIGNATURE_HASH, SIGNATURE_KEY_TYPE } from './algorithms';
+import type { Extension, Extensions } from './extensions';
+import { parseCertificate } from './parse';
 
 /** Fulcio certificate extensions (https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md). */
 export const FULCIO_OID = {
@@ -16,78 +18,73 @@ export const FULCIO_OID = {
   issuerV2: '1.3.6.1.4.1.57264.1.8',
 } as const;
 
-const OID_EKU = '2.5.29.37';
 const OID_CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
-const OID_SAN = '2.5.29.17';
 
-
-interface SubjectAltNames {
-  dns: string[];
-  emails: string[];
-  ips: string[];
-  uris: string[];
-  otherNames: string[];
-}
-
-/** A leaf certificate with the views gitsign reports on. */
+/**
+ * A certificate with the views gitsign reports on. It is parsed completely on construction (see
+ * parse.ts): a malformed one is a MALFORMED_CERTIFICATE there, so every view below is plain data.
+ */
 export class Certificate {
-  readonly x509: X509Certificate;
   readonly der: Buffer;
+  readonly tbs: Buffer;
+  readonly signatureAlgorithmOid: string;
+  readonly signature: Buffer;
+  readonly serial: Buffer;
+  /** The issuer and subject Names as received. */
+  readonly issuer: Buffer;
+  readonly subject: Buffer;
+  /** The issuer as Go's pkix.Name.String() prints it (e.g. "CN=sigstore-intermediate,O=sigstore.dev"). */
+  readonly issuerString: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly spki: Buffer;
+  /** The subject public key (an EC key on a NIST curve, RSA, or Ed25519). */
+  readonly publicKey: KeyObject;
+  readonly extensions: Extensions;
 
   constructor(der: Buffer) {
     this.der = der;
-    try {
-      this.x509 = X509Certificate.parse(der as Buffer<ArrayBuffer>);
-    } catch (err) {
-      throw new GitsignError('MALFORMED_SIGNATURE', `malformed certificate: ${(err as Error).message}`);
-    }
+    const p = parseCertificate(der);
+    this.tbs = p.tbs;
+    this.signatureAlgorithmOid = p.signatureAlgorithm;
+    this.signature = p.signature;
+    this.serial = p.serial;
+    this.issuer = p.issuer.der;
+    this.subject = p.subject.der;
+    this.issuerString = p.issuer.text;
+    this.notBefore = p.notBefore;
+    this.notAfter = p.notAfter;
+    this.spki = p.spki;
+    this.publicKey = p.publicKey;
+    this.extensions = p.extensions;
   }
 
-  private parts?: { tbs: Buffer; spki: Buffer; signatureAlgorithm: string; signature: Buffer };
-  private key?: KeyObject;
+  private core?: X509Certificate;
 
-  /** The received bytes of the parts a signature check needs (never a re-encoding). */
-  private get raw(): { tbs: Buffer; spki: Buffer; signatureAlgorithm: string; signature: Buffer } {
-    if (!this.parts) {
+  /** The same certificate as @sigstore/core reads it (for its SCT verifier), made when first asked. */
+  get x509(): X509Certificate {
+    if (!this.core) {
       try {
-        const [tbs, alg, sig] = Der.parse(this.der, 'certificate').children;
-        const fields = tbs.children;
-        const off = fields[0]?.isContext(0) ? 1 : 0;
-        const bits = sig.content;
-        if (!sig.isUniversal(3) || bits[0] !== 0) throw new Error('bad signature BIT STRING');
-        this.parts = { tbs: tbs.raw, spki: fields[off + 5].raw, signatureAlgorithm: alg.child(0, 'algorithm').oid, signature: bits.subarray(1) };
-      } catch (err) {
-        throw new GitsignError('MALFORMED_SIGNATURE', `malformed certificate: ${(err as Error).message}`);
+        this.core = X509Certificate.parse(this.der as Buffer<ArrayBuffer>);
+      } catch {
+        throw new GitsignError('MALFORMED_CERTIFICATE', 'malformed certificate: @sigstore/core cannot read it');
       }
     }
-    return this.parts;
+    return this.core;
   }
 
-  /** The subject public key; one that is not a valid curve point is a malformed certificate. */
-  get publicKey(): KeyObject {
-    try {
-      this.key ??= createPublicKey({ key: this.raw.spki, format: 'der', type: 'spki' });
-    } catch (err) {
-      throw new GitsignError('MALFORMED_SIGNATURE', `malformed certificate: invalid public key (${(err as Error).message})`);
-    }
-    return this.key;
-  }
-
-  /** Whether the issuer's key made this certificate's signature (over the TBS bytes as received). */
+  /**
+   * Whether the issuer's key made this certificate's signature (over the TBS bytes as received), with
+   * an algorithm of the key's type: an ECDSA OID is never checked with an RSA key, nor the reverse.
+   */
   isSignedBy(issuerKey: KeyObject): boolean {
-    const { tbs, signatureAlgorithm, signature } = this.raw;
-    const hash = SIGNATURE_HASH[signatureAlgorithm];
-    if (!hash) return false;
+    const hash = SIGNATURE_HASH[this.signatureAlgorithmOid];
+    if (!hash || SIGNATURE_KEY_TYPE[this.signatureAlgorithmOid] !== issuerKey.asymmetricKeyType) return false;
     try {
-      return cryptoVerify(hash, tbs, issuerKey, signature);
+      return cryptoVerify(hash, this.tbs, issuerKey, this.signature);
     } catch {
       return false;
     }
-  }
-
-  /** The issuer's signature algorithm on this certificate, as an OID. */
-  get signatureAlgorithmOid(): string {
-    return this.raw.signatureAlgorithm;
   }
 
   /** Lowercase hex SHA-1 of the DER: gitsign's certificate ID and GOODSIG key. */
@@ -95,35 +92,23 @@ export class Certificate {
     return createHash('sha1').update(this.der).digest('hex');
   }
 
-  get notBefore(): Date {
-    return this.x509.notBefore;
-  }
-  get notAfter(): Date {
-    return this.x509.notAfter;
-  }
-
   matchesSignerId(issuerDer: Buffer, serial: Buffer): boolean {
-    const tbs = this.x509.tbsCertificate;
-    const ownSerial = tbs.subs[tbs.subs[0].tag.isContextSpecific(0) ? 1 : 0].value;
-    const ownIssuer = tbs.subs[tbs.subs[0].tag.isContextSpecific(0) ? 3 : 2].toDER();
-    return ownSerial.equals(serial) && ownIssuer.equals(issuerDer);
+    return this.serial.equals(serial) && this.issuer.equals(issuerDer);
   }
 
   /** Raw extension value (the OCTET STRING contents). */
   extensionValue(oid: string): Buffer | undefined {
-    for (const ext of this.x509.extensions) {
-      if (ext.subs[0].toOID() === oid) return ext.subs[ext.subs.length - 1].value;
-    }
-    return undefined;
+    return this.extensions.list.find((e: Extension) => e.oid === oid)?.value;
   }
 
-  /** A Fulcio string extension: v1 extensions hold raw bytes, v2 ones a DER UTF8String. */
+  /** A Fulcio string extension: v1 extensions hold raw bytes, v2 ones a DER UTF8String (checked when parsed). */
   fulcioString(oid: string, der = false): string | undefined {
     const v = this.extensionValue(oid);
     if (!v) return undefined;
     if (!der) return v.toString('utf8');
     try {
-      return ASN1Obj.parseBuffer(v as Buffer<ArrayBuffer>).value.toString('utf8');
+      const s = Der.parse(v, 'certificate extension', { code: 'MALFORMED_CERTIFICATE', der: true });
+      return s.isUniversal(12) ? s.content.toString('utf8') : undefined;
     } catch {
       return undefined;
     }
@@ -141,121 +126,27 @@ export class Certificate {
 
   /** SANs in the order of sigstore's GetSubjectAlternateNames: DNS, emails, IPs, URIs, OtherName. */
   get subjectAlternativeNames(): string[] {
-    const s = this.sans;
+    const s = this.extensions.sans;
     return [...s.dns, ...s.emails, ...s.ips, ...s.uris, ...s.otherNames];
   }
 
   get emails(): string[] {
-    return this.sans.emails;
+    return this.extensions.sans.emails;
   }
 
   get uris(): string[] {
-    return this.sans.uris;
-  }
-
-  private get sans(): SubjectAltNames {
-    const sans: SubjectAltNames = { dns: [], emails: [], ips: [], uris: [], otherNames: [] };
-    const v = this.extensionValue(OID_SAN);
-    if (!v) return sans;
-    let names: ASN1Obj[];
-    try {
-      names = ASN1Obj.parseBuffer(v as Buffer<ArrayBuffer>).subs;
-    } catch {
-      return sans;
-    }
-    for (const gn of names) {
-      switch (gn.tag.number) {
-        case 2:
-          sans.dns.push(gn.value.toString('ascii'));
-          break;
-        case 1:
-          sans.emails.push(gn.value.toString('ascii'));
-          break;
-        case 7:
-          sans.ips.push(formatIp(gn.value));
-          break;
-        case 6:
-          sans.uris.push(gn.value.toString('ascii'));
-          break;
-        case 0:
-          // OtherName { type-id, [0] EXPLICIT value }: Fulcio's username SAN is a UTF8String.
-          try {
-            if (gn.subs[0]?.toOID() === FULCIO_OID.otherNameSan) sans.otherNames.push(gn.subs[1].subs[0].value.toString('utf8'));
-          } catch {
-            /* not a Fulcio OtherName */
-          }
-          break;
-      }
-    }
-    return sans;
+    return this.extensions.sans.uris;
   }
 
   get hasCodeSigningEku(): boolean {
-    const v = this.extensionValue(OID_EKU);
-    if (!v) return false;
-    try {
-      return ASN1Obj.parseBuffer(v as Buffer<ArrayBuffer>).subs.some((o) => o.toOID() === OID_CODE_SIGNING);
-    } catch {
-      return false;
-    }
+    return this.extensions.extKeyUsage?.includes(OID_CODE_SIGNING) ?? false;
   }
 
-  /** The issuer as Go's pkix.Name.String() prints it (e.g. "CN=sigstore-intermediate,O=sigstore.dev"). */
-  get issuerString(): string {
-    const tbs = this.x509.tbsCertificate;
-    return goNameString(tbs.subs[tbs.subs[0].tag.isContextSpecific(0) ? 3 : 2]);
+  get subjectKeyId(): Buffer | undefined {
+    return this.extensions.subjectKeyId;
   }
-}
 
-function formatIp(b: Buffer): string {
-  if (b.length === 4) return [...b].join('.');
-  const parts: string[] = [];
-  for (let i = 0; i + 1 < b.length; i += 2) parts.push(b.readUInt16BE(i).toString(16));
-  return parts.join(':');
-}
-
-// Go's pkix.Name knows these attributes and re-emits them in this fixed order; String() then
-// prints the sequence reversed. Unknown attributes follow, printed as OID=#hex.
-const GO_NAME_ORDER: [string, string][] = [
-  ['2.5.4.6', 'C'],
-  ['2.5.4.8', 'ST'],
-  ['2.5.4.7', 'L'],
-  ['2.5.4.9', 'STREET'],
-  ['2.5.4.17', 'POSTALCODE'],
-  ['2.5.4.10', 'O'],
-  ['2.5.4.11', 'OU'],
-  ['2.5.4.3', 'CN'],
-  ['2.5.4.5', 'SERIALNUMBER'],
-];
-
-function escapeRdnValue(s: string): string {
-  let out = s.replace(/([,+"\\<>;])/g, '\\$1');
-  if (out.startsWith(' ') || out.startsWith('#')) out = '\\' + out;
-  if (out.endsWith(' ') && out.length > 1) out = out.slice(0, -1) + '\\ ';
-  return out;
-}
-
-function goNameString(name: ASN1Obj): string {
-  const known = new Map<string, string[]>();
-  const unknown: string[] = [];
-  for (const rdn of name.subs) {
-    for (const atv of rdn.subs) {
-      const oid = atv.subs[0].toOID();
-      const value = atv.subs[1];
-      if (GO_NAME_ORDER.some(([o]) => o === oid)) {
-        const list = known.get(oid) ?? [];
-        list.push(escapeRdnValue(value.value.toString('utf8')));
-        known.set(oid, list);
-      } else {
-        unknown.push(`${oid}=#${value.toDER().toString('hex')}`);
-      }
-    }
+  get authorityKeyId(): Buffer | undefined {
+    return this.extensions.authorityKeyId;
   }
-  const rdns: string[] = [];
-  for (const [oid, label] of GO_NAME_ORDER) {
-    const values = known.get(oid);
-    if (values) rdns.push(values.map((v) => `${label}=${v}`).join('+'));
-  }
-  rdns.push(...unknown);
-  return rdns.reverse().join(',');
 }
