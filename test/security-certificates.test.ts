@@ -409,6 +409,17 @@ describe('findings 5 and 9: hostile certificates issued by a trusted CA', () => 
     ]);
   });
 
+  test('finding 9: a CMS signature labelled ecdsa-with-SHA256 but made by an RSA leaf key is refused, as Go refuses it', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const cert = pki.leaf(ca.good, { spki: spkiOf(rsa.publicKey), extensions: pki.leafExtensions(ca.good).filter(([o]) => o !== OIDS.subjectKeyId) });
+    const sha = repo.importBytes(pki.signedCommit(cert, 'an RSA signature under an ECDSA label', rsa.privateKey), 'commit');
+    const flags = ['--offline', '--insecure-ignore-tlog', '--insecure-ignore-sct', '--certificate-identity', IDENTITY, '--certificate-oidc-issuer', ISSUER_URL];
+    const [line] = verifyJson(repo, [sha], flags, { GITSIGN_TRUSTED_ROOT: trustedRoot });
+    assert.equal(line.verified, false);
+    assert.equal(line.error?.code, 'SIGNATURE_INVALID');
+    assert.match(line.error!.message, /is not for the certificate's rsa key/);
+  });
+
   test('finding 9: the leaf key usage must allow digitalSignature, its extended key usage codeSigning', () => {
     const g = ca.good;
     run([

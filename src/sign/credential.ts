@@ -6,7 +6,7 @@ import { GitsignError } from '../errors';
 import { requestCertificate } from '../fulcio/client';
 import type { LoginIo } from '../oidc/flowTypes';
 import { obtainIdToken } from '../oidc/token';
-import { verifyChain } from '../verify/chain';
+import { checkLeaf, verifyChain } from '../verify/chain';
 import { cacheClient, fromCache, storeInCache } from './cachedCredential';
 import { Certificate } from '../x509/certificate';
 
@@ -68,7 +68,11 @@ export function checkCredential(c: Credential, trust: TrustMaterial, cfg: Config
     throw new GitsignError('SCT', `the certificate from Fulcio has an SCT that does not verify: ${(err as Error).message}`);
   }
   if (scts.length === 0) throw new GitsignError('SCT', 'the certificate from Fulcio has no SCT from a trusted CT log');
-  if (!cert.hasCodeSigningEku) throw new GitsignError('CERTIFICATE', 'the certificate from Fulcio is not for code signing');
+  try {
+    checkLeaf(cert); // what verifiers will require of it: refuse before signing, not after
+  } catch (err) {
+    throw new GitsignError('CERTIFICATE', `the certificate from Fulcio cannot sign: ${(err as Error).message}`);
+  }
   if (cfg.matchCommitter) {
     const emailOk = cfg.committerEmail !== '' && cert.emails.includes(cfg.committerEmail);
     const uriOk = cfg.committerName !== '' && cert.uris.includes(cfg.committerName);

@@ -7,7 +7,7 @@ import { GitsignError, toGitsignError } from '../errors';
 import { canonicalBody, hashedRekord } from '../rekor/hashedrekord';
 import { hashedRekordV2Body, keyDetails } from '../rekor/v2/hashedrekord';
 import { decodeLogEntry, type LogEntry } from '../rekor/tlogEntry';
-import { RSA_ENCRYPTION, SIGNATURE_HASH } from '../x509/algorithms';
+import { RSA_ENCRYPTION, SIGNATURE_HASH, SIGNATURE_KEY_TYPE } from '../x509/algorithms';
 import { Certificate } from '../x509/certificate';
 import { verifyCertificateTrust } from './certificateTrust';
 import { checkIdentity, type IdentityCheck } from './identity';
@@ -64,7 +64,7 @@ export class SignatureFailure extends GitsignError {
 export function findSignerCertificate(sd: SignedData, si: SignerInfo): Certificate {
   for (const der of sd.certificates) {
     const cert = new Certificate(der);
-    if ('issuer' in si.sid ? cert.matchesSignerId(si.sid.issuer, si.sid.serial) : cert.extensionValue('2.5.29.14')?.subarray(2).equals(si.sid.subjectKeyId)) {
+    if ('issuer' in si.sid ? cert.matchesSignerId(si.sid.issuer, si.sid.serial) : cert.subjectKeyId?.equals(si.sid.subjectKeyId)) {
       return cert;
     }
   }
@@ -85,6 +85,11 @@ function checkContent(si: SignerInfo, sd: SignedData, payload: Buffer): Date | u
 function checkSignerSignature(si: SignerInfo, key: KeyObject): void {
   const hash = SIGNATURE_HASH[si.signatureAlgorithm] ?? (si.signatureAlgorithm === RSA_ENCRYPTION ? digestName(si.digestAlgorithm) : undefined);
   if (!hash) throw new GitsignError('UNSUPPORTED_SIGNATURE', `unsupported signature algorithm ${si.signatureAlgorithm}`);
+  // As Go: an ECDSA-labelled signature by an RSA key (or the reverse) is refused, not tried.
+  const keyType = SIGNATURE_KEY_TYPE[si.signatureAlgorithm] ?? 'rsa';
+  if (keyType !== key.asymmetricKeyType) {
+    throw new GitsignError('SIGNATURE_INVALID', `the signature algorithm ${si.signatureAlgorithm} is not for the certificate's ${key.asymmetricKeyType} key`);
+  }
   let ok = false;
   try {
     ok = cryptoVerify(hash, si.signedAttrsDer, key, si.signature);

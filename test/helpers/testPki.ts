@@ -161,12 +161,12 @@ export class TestPki {
     return path;
   }
 
-  /** A commit signed by the leaf key with `certDer` as its certificate (gitsign's CMS layout). */
-  signedCommit(certDer: Buffer, message: string): Buffer {
+  /** A commit signed by `key` (the leaf key) with `certDer` as its certificate (gitsign's CMS layout: ecdsa-with-SHA256). */
+  signedCommit(certDer: Buffer, message: string, key: KeyObject = this.leafKey): Buffer {
     const headers = `tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor Jane <${IDENTITY}> 1700000000 +0000\ncommitter Jane <${IDENTITY}> 1700000000 +0000\n`;
     const payload = Buffer.from(`${headers}\n${message}\n`);
     const signedAttrs = signedAttributes(payload, this.now);
-    const der = buildSignedData({ certDer, signedAttrs, signature: sign('sha256', signedAttrs, this.leafKey) });
+    const der = buildSignedData({ certDer, signedAttrs, signature: sign('sha256', signedAttrs, key) });
     const pem = encodePem('SIGNED MESSAGE', der).replace(/\n$/, '').split('\n').join('\n ');
     return Buffer.from(`${headers}gpgsig ${pem}\n\n${message}\n`);
   }
