@@ -76,10 +76,10 @@ async function refreshCheck(info: TrustRootInfo, offline: boolean): Promise<Chec
     : { id, title, status: 'ok', summary: `the TUF repository ${info.tufMirror ?? ''} answers and verifies (${latencyMs} ms)`, details };
 }
 
-async function networkChecks(cfg: Config, info: TrustRootInfo, provider: string | undefined, clock: Clock): Promise<{ checks: CheckResult[]; samples: ClockSample[] }> {
+async function networkChecks(cfg: Config, info: TrustRootInfo, provider: string | undefined, tokenIssuer: string | undefined, clock: Clock): Promise<{ checks: CheckResult[]; samples: ClockSample[] }> {
   const loginNeeded = provider === 'interactive' || provider === 'device';
   const [fulcio, rekor, rekorV2, oidc, tsa] = await Promise.all([
-    checkFulcio(cfg, cfg.issuer, clock),
+    checkFulcio(cfg, tokenIssuer || cfg.issuer, clock),
     checkRekorV1(cfg, clock),
     checkRekorV2(cfg, clock),
     checkIssuer(cfg, provider ?? 'interactive', loginNeeded, clock),
@@ -109,7 +109,7 @@ export async function doctorCommand(args: DoctorArgs): Promise<number> {
     const provider = checkProvider(cfg, env, clock);
     const [refresh, network] = await Promise.all([
       refreshCheck(info, offline),
-      offline ? null : networkChecks(cfg, info, provider.choice?.name, clock),
+      offline ? null : networkChecks(cfg, info, provider.choice?.name, provider.check.details?.issuer as string | undefined, clock),
     ]);
     checks.push(refresh);
     if (network) checks.push(...network.checks, clockSkew(network.samples, clock));

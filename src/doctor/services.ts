@@ -220,5 +220,5 @@ export function clockSkew(samples: ClockSample[], clock: Clock): CheckResult {
   if (off > BEHIND_LIMIT_MS + best.uncertaintyMs) {
     return { id, title, status: 'warn', summary: `this clock is ${duration(off)} ahead of ${against}: certificates look shorter-lived than they are`, fix, details };
   }
-  return { id, title, status: 'ok', summary: `within ${duration(BEHIND_LIMIT_MS + best.uncertaintyMs)} of ${best.server} (${best.how})`, details };
+  return { id, title, status: 'ok', summary: `off by ${duration(off)} from ${against}`, details };
 }
