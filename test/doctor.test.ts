@@ -320,3 +320,54 @@ test('issue 11: doctor with a broken trust root: the failure and the setting to 
     repo.remove();
   }
 });
+
+test('issue 11: doctor with Rekor v2: its write API is recognised, and a missing timestamp authority is the problem named', async () => {
+  const repo = goodRepo({ GITSIGN_REKOR_VERSION: '2' });
+  try {
+    const { ran, check } = await doctorJson(repo, []);
+    assert.equal(ran.status, 0, ran.stdout);
+    assert.equal(check('service.rekor').status, 'skip');
+    assert.equal(check('service.rekor.v2').status, 'ok');
+    assert.match(check('service.rekor.v2').summary, /answers as Rekor v2 \(an empty entry is refused with 400/);
+    const noTsa = await doctorJson(repo, [], { GITSIGN_TIMESTAMP_SERVER_URL: '' });
+    assert.equal(noTsa.ran.status, 1);
+    assert.equal(noTsa.check('service.rekor.v2').status, 'fail');
+    assert.deepEqual(noTsa.check('service.rekor.v2').fix, ['git config --global gitsign.timestampServerURL URL']);
+    // Rekor v1's path answers 404 on a v2-only host: a v1 log at a v2 URL is told apart.
+    const v1 = await doctorJson(repo, [], { GITSIGN_REKOR_VERSION: '1', GITSIGN_REKOR_URL: `${sb.env.GITSIGN_REKOR_URL}/auth` });
+    assert.equal(v1.check('service.rekor').status, 'fail');
+    assert.match(v1.check('service.rekor').summary, /is not a Rekor v1 log: GET \/api\/v1\/log answered 404/);
+  } finally {
+    repo.remove();
+  }
+});
+
+test('issue 11: doctor with a black-holed service: the probe ends at its deadline and says so', async () => {
+  const hole = await serveHostile(() => undefined);
+  const repo = goodRepo();
+  try {
+    const { ran, check } = await doctorJson(repo, [], { GITSIGN_FULCIO_URL: hole.url });
+    assert.equal(ran.status, 1);
+    assert.equal(check('service.fulcio').status, 'fail');
+    assert.match(check('service.fulcio').summary, /^Fulcio at http:\/\/127\.0\.0\.1:\d+: no complete answer within 10 s/);
+    assert.equal(check('service.rekor').status, 'ok', 'the other services are probed meanwhile');
+  } finally {
+    repo.remove();
+    await hole.close();
+  }
+});
+
+test('issue 11: doctor with the public-good root offline: the seeded copy, no refresh attempted', async () => {
+  const repo = goodRepo({ GITSIGN_TRUSTED_ROOT: '', GITSIGN_FULCIO_ROOT: '', SIGSTORE_REKOR_PUBLIC_KEY: '', SIGSTORE_CT_LOG_PUBLIC_KEY_FILE: '', GITSIGN_TIMESTAMP_CERT_CHAIN: '', GITSIGN_TIMESTAMP_SERVER_URL: '' });
+  try {
+    const { report, check } = await doctorJson(repo, ['--offline']);
+    assertSchema(report);
+    assert.equal(check('trust.root').status, 'ok', check('trust.root').summary);
+    assert.equal(check('trust.root').summary, 'public-good trusted root (seeded copy)');
+    assert.equal(check('trust.root').details?.kind, 'public-good');
+    assert.equal(check('trust.refresh').status, 'skip');
+    assert.equal(check('trust.refresh').summary, 'offline');
+  } finally {
+    repo.remove();
+  }
+});
