@@ -371,3 +371,18 @@ test('issue 11: doctor with the public-good root offline: the seeded copy, no re
     repo.remove();
   }
 });
+
+test('issue 11: doctor with an invalid gitsign setting: the setting is the problem, the local checks still run', async () => {
+  const repo = goodRepo({ GITSIGN_REKOR_VERSION: '3' });
+  try {
+    const { ran, report, check } = await doctorJson(repo, []);
+    assertSchema(report);
+    assert.equal(ran.status, 1);
+    assert.equal(check('config.gitsign').status, 'fail');
+    assert.equal(check('config.gitsign').summary, 'invalid GITSIGN_REKOR_VERSION: rekor version must be 1 or 2, got "3"');
+    assert.equal(check('config.gpg.format').status, 'ok');
+    assert.equal(report.checks.some((c) => c.id.startsWith('service.')), false, 'no service is probed with a configuration that does not load');
+  } finally {
+    repo.remove();
+  }
+});
