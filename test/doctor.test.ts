@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { realpathSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { test } from 'node:test';
@@ -384,5 +386,47 @@ test('issue 11: doctor with an invalid gitsign setting: the setting is the probl
     assert.equal(report.checks.some((c) => c.id.startsWith('service.')), false, 'no service is probed with a configuration that does not load');
   } finally {
     repo.remove();
+  }
+});
+
+/**
+ * The sandbox seen through a proxy whose clock is `aheadMs` off: every answer's Date header is
+ * rewritten, the rest passed through. A server with a wrong clock, made in the test, not the product.
+ */
+async function skewedProxy(target: string, aheadMs: number): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    const upstream = request(new URL(req.url ?? '/', target), { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, { ...answer.headers, date: new Date(Date.now() + aheadMs).toUTCString() });
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+test("issue 11: doctor against a Rekor whose Date header is an hour ahead: this clock is reported behind, from the HTTP Date header", async () => {
+  const proxy = await skewedProxy(sb.env.GITSIGN_REKOR_URL, 3600_000);
+  // No TSA: Rekor v1's log info has no time, so its Date header is the only clock reading.
+  const repo = goodRepo({ GITSIGN_REKOR_URL: proxy.url, GITSIGN_TIMESTAMP_SERVER_URL: '' });
+  try {
+    const { ran, report, check } = await doctorJson(repo, []);
+    assert.equal(check('service.rekor').status, 'ok', 'the proxied log answers as Rekor');
+    const skew = check('clock.skew');
+    assert.equal(skew.status, 'fail');
+    assert.match(skew.summary, /^this clock is 60 min behind Rekor's HTTP Date header, within 0\.\d s: a fresh certificate would look not yet valid/);
+    assert.equal(report.checks.some((c) => c.id === 'clock.faked'), false, 'the real clock: no GITSIGN_DOCTOR_NOW');
+    assert.equal(ran.status, 1);
+  } finally {
+    repo.remove();
+    await proxy.close();
   }
 });
