@@ -115,6 +115,14 @@ export class CacheClient {
     return r;
   }
 
+  /** The daemon's version and entry count (`gitsign doctor`). */
+  async ping(): Promise<CacheResult<{ version?: string; entries?: number }>> {
+    const r = await this.call({ op: 'ping' });
+    if (!r.ok) return r;
+    if (!r.value.ok) return { ok: false, why: `${r.value.error}: ${r.value.message}` };
+    return { ok: true, value: { version: r.value.version, entries: r.value.entries } };
+  }
+
   async get(key: CacheKey): Promise<CacheResult<WireCredential | null>> {
     const r = await this.call({ op: 'get', key });
     if (!r.ok) return r;

@@ -143,6 +143,18 @@ export async function runCommands(argv: string[]): Promise<number> {
         code = await (await import('../sandbox/command')).sandboxCommand(args as unknown as import('../sandbox/command').SandboxArgs);
       },
     )
+    .command(
+      'doctor',
+      'Check that signing and verifying work here: git settings, trust root, Sigstore services, clock, token, cache; each problem with its fix',
+      (y) =>
+        y.options({
+          json: { type: 'boolean', default: false, describe: 'Print the report as one JSON object (schema in gitsign(1))' },
+          offline: { type: 'boolean', default: false, describe: 'Make no network request (no service, clock or refresh check)' },
+        }),
+      async (args) => {
+        code = await (await import('../doctor/doctor')).doctorCommand(args as unknown as import('../doctor/doctor').DoctorArgs);
+      },
+    )
     .command('version', 'Print the version, environment and parsed configuration', {}, () => {
       code = printVersion();
     })

@@ -17,6 +17,8 @@ export interface IdToken {
   subject: string;
   issuer: string;
   provider: string;
+  /** The exp claim, when the token has one (`gitsign doctor` tells an expired token). */
+  expiresAt?: Date;
 }
 
 export const FILESYSTEM_TOKEN_PATH = '/var/run/sigstore/cosign/oidc-token';
@@ -60,22 +62,43 @@ export function parseIdToken(raw: string, provider: string): IdToken {
     subject = email;
   }
   if (typeof subject !== 'string' || !subject) throw new GitsignError('TOKEN', `the ID token from ${provider} has no subject`);
-  return { raw: raw.trim(), subject, issuer: typeof claims.iss === 'string' ? claims.iss : '', provider };
+  const expiresAt = typeof claims.exp === 'number' && Math.abs(claims.exp) < 8.64e12 ? new Date(claims.exp * 1000) : undefined;
+  return { raw: raw.trim(), subject, issuer: typeof claims.iss === 'string' ? claims.iss : '', provider, ...(expiresAt ? { expiresAt } : {}) };
+}
+
+/** Which provider obtainIdToken uses here and why; `gitsign doctor` tells it without logging in. */
+export interface ProviderChoice {
+  name: string;
+  why: string;
+  /** False when gitsign.tokenProvider names an ambient provider that has no token here. */
+  available: boolean;
+}
+
+const AMBIENT_WHY: Record<string, string> = {
+  envvar: 'SIGSTORE_ID_TOKEN is set',
+  'github-actions': 'ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are set (GitHub Actions with id-token: write)',
+  filesystem: `${FILESYSTEM_TOKEN_PATH} exists`,
+};
+
+export function chooseProvider(cfg: Config, env: NodeJS.ProcessEnv = process.env): ProviderChoice {
+  const choice = cfg.tokenProvider;
+  if (choice === '') {
+    const found = PROVIDERS.find((p) => p.enabled(env));
+    if (found) return { name: found.name, why: `${AMBIENT_WHY[found.name]}, first in the default order`, available: true };
+    return { name: 'interactive', why: 'no ambient token (SIGSTORE_ID_TOKEN, GitHub Actions, the filesystem token): a login in the browser', available: true };
+  }
+  if (choice === 'interactive' || choice === 'device') return { name: choice, why: 'gitsign.tokenProvider names it', available: true };
+  const named = PROVIDERS.find((p) => p.name === choice);
+  if (!named) throw new GitsignError('CONFIG', `unknown gitsign.tokenProvider "${choice}" (known: ${[...PROVIDERS.map((p) => p.name), 'interactive', 'device'].join(', ')})`);
+  return { name: choice, why: `gitsign.tokenProvider names it (${AMBIENT_WHY[choice]} is needed)`, available: named.enabled(env) };
 }
 
 export async function obtainIdToken(cfg: Config, io: LoginIo, env: NodeJS.ProcessEnv = process.env): Promise<IdToken> {
-  const choice = cfg.tokenProvider;
-  if (choice === '') {
-    for (const p of PROVIDERS) {
-      if (p.enabled(env)) return parseIdToken(await p.get(env, cfg), p.name);
-    }
-    return interactive(cfg, 'interactive', io);
-  }
-  if (choice === 'interactive' || choice === 'device') return interactive(cfg, choice, io);
-  const named = PROVIDERS.find((p) => p.name === choice);
-  if (!named) throw new GitsignError('CONFIG', `unknown gitsign.tokenProvider "${choice}" (known: ${[...PROVIDERS.map((p) => p.name), 'interactive', 'device'].join(', ')})`);
-  if (!named.enabled(env)) throw new GitsignError('TOKEN', `token provider ${choice} is not available here`);
-  return parseIdToken(await named.get(env, cfg), named.name);
+  const chosen = chooseProvider(cfg, env);
+  if (chosen.name === 'interactive' || chosen.name === 'device') return interactive(cfg, chosen.name, io);
+  if (!chosen.available) throw new GitsignError('TOKEN', `token provider ${chosen.name} is not available here`);
+  const provider = PROVIDERS.find((p) => p.name === chosen.name) as Provider;
+  return parseIdToken(await provider.get(env, cfg), provider.name);
 }
 
 /**
