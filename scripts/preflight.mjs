@@ -43,8 +43,14 @@ if (missing.length && process.argv.includes('--install')) {
   }
   const packages = [...new Set(missing.map((p) => p.package))];
   process.stderr.write(`preflight: installing ${packages.join(' ')}\n`);
-  execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  execFileSync('apt-get', ['install', '-y', '-qq', ...packages], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...packages]]) {
+    try {
+      execFileSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    } catch (err) {
+      process.stderr.write(`preflight: apt-get ${args.join(' ')} failed (${err.status === undefined ? err.code : `exit ${err.status}`})\n`);
+      process.exit(1);
+    }
+  }
   missing = missingPeers();
 }
 if (missing.length) {

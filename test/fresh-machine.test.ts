@@ -87,6 +87,20 @@ describe('issue 11: npm test preflight', () => {
     const ok = await node([join(ROOT, 'scripts', 'preflight.mjs')], cleanEnv({ PATH: `${bin}:${process.env.PATH}` }));
     assert.equal(ok.status, 0, ok.output);
   });
+
+  test('issue 11: preflight --install (what .ci/run does, as root) installs exactly the missing packages with apt-get, then checks again', { skip: process.getuid?.() === 0 ? false : 'apt-get needs root' }, async () => {
+    // A stand-in apt-get on PATH that logs its arguments and "installs" zsh where PATH finds it.
+    const bin = join(work, 'bin-install');
+    mkdirSync(bin, { recursive: true });
+    const peers = (JSON.parse(readFileSync(join(ROOT, 'scripts', 'peers.json'), 'utf8')) as { peers: { name: string; path?: string }[] }).peers;
+    for (const p of peers) if (!p.path && p.name !== 'zsh' && !existsSync(join(bin, p.name))) symlinkSync(locatePeer(p.name)!, join(bin, p.name));
+    const log = join(work, 'apt-get.log');
+    writeFileSync(join(bin, 'apt-get'), `#!/bin/sh\necho "$*" >> ${log}\ncase "$*" in *install*) /bin/ln -sf ${locatePeer('zsh') ?? '/bin/true'} ${join(bin, 'zsh')};; esac\n`, { mode: 0o755 });
+    const r = await node([join(ROOT, 'scripts', 'preflight.mjs'), '--install'], cleanEnv({ PATH: bin, CHROMIUM: locatePeer('chromium') ?? '/bin/true' }));
+    assert.equal(r.status, 0, r.output);
+    assert.equal(readFileSync(log, 'utf8'), 'update -qq\ninstall -y -qq zsh\n');
+    assert.match(r.output, /preflight: installing zsh\n/);
+  });
 });
 
 describe('issue 11: a test file whose peer is missing fails at once and stops what it started', () => {
