@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { BrowserContext } from 'playwright-core';
 import { launchChromium } from './helpers/chromium';
 import type { TempRepo } from './helpers/gitRepo';
+import { requirePeer } from './helpers/peers';
 import { gitAsync, loginRepo, removeDir, type SigningSandbox, startSigningSandbox, tempDir } from './helpers/signingSandbox';
 
 const SUBJECT = 'sandbox-user@example.com'; // the sandbox issuer's default identity
@@ -21,13 +22,19 @@ let chromium: { context: BrowserContext; close: () => Promise<void> };
 let work: string;
 
 before(async () => {
-  [sb, chromium] = await Promise.all([startSigningSandbox(), launchChromium()]);
+  // A missing peer fails the file at once, naming the package, before anything is started.
+  requirePeer('chromium');
+  requirePeer('script');
   work = tempDir();
+  // Each start is kept as soon as it succeeds, so after() stops whatever did start even if the other failed.
+  const starts = await Promise.allSettled([startSigningSandbox().then((s) => (sb = s)), launchChromium().then((c) => (chromium = c))]);
+  const failed = starts.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
 });
 
 after(async () => {
-  await Promise.all([chromium?.close(), sb?.stop()]);
-  removeDir(work);
+  await Promise.allSettled([chromium?.close(), sb?.stop()]);
+  if (work) removeDir(work);
 });
 
 /** A urlOpener that hands the URL to this test through a file, as a browser launcher would get it. */

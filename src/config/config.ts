@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { GitsignError } from '../errors';
+import { setCallDeadlineMs } from '../net/http';
 import { allowCleartextHttp } from '../net/transport';
 
 /**
@@ -34,6 +35,8 @@ export interface Config {
   offline: boolean;
   /** Ours: allow plain http to hosts other than this machine (the ID token then crosses the network in clear). */
   insecureAllowHTTP: boolean;
+  /** Ours: seconds one network call may take, retries included, before it is given up. */
+  networkTimeout: number;
 }
 
 export const DEFAULTS: Config = {
@@ -62,7 +65,11 @@ export const DEFAULTS: Config = {
   trustedRoot: '',
   offline: false,
   insecureAllowHTTP: false,
+  networkTimeout: 30,
 };
+
+/** The range gitsign.networkTimeout accepts, in seconds: a tenth of a second to an hour. */
+const NETWORK_TIMEOUT_RANGE = [0.1, 3600] as const;
 
 type Key = keyof Config;
 
@@ -90,6 +97,7 @@ const GIT_KEYS: Record<string, Key> = {
   'gitsign.trustedroot': 'trustedRoot',
   'gitsign.offline': 'offline',
   'gitsign.insecureallowhttp': 'insecureAllowHTTP',
+  'gitsign.networktimeout': 'networkTimeout',
   'user.name': 'committerName',
   'user.email': 'committerEmail',
 };
@@ -120,6 +128,7 @@ const GITSIGN_ONLY_ENV: [string, Key][] = [
   ['GITSIGN_TRUSTED_ROOT', 'trustedRoot'],
   ['GITSIGN_OFFLINE', 'offline'],
   ['GITSIGN_INSECURE_ALLOW_HTTP', 'insecureAllowHTTP'],
+  ['GITSIGN_NETWORK_TIMEOUT', 'networkTimeout'],
 ];
 
 function gitConfigEntries(cwd?: string): [string, string][] {
@@ -159,6 +168,15 @@ function setField(cfg: Config, key: Key, raw: string, source: string, fromEnv: b
         throw new GitsignError('CONFIG', `invalid ${source}: rekor version must be 1 or 2, got "${raw}"`);
       }
       cfg.rekorVersion = n;
+    } else if (key === 'networkTimeout') {
+      if (raw.trim() === '') return;
+      // Refused, not defaulted: a typo would otherwise bring back the wait the user set out to shorten.
+      const seconds = /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : Number.NaN;
+      const [min, max] = NETWORK_TIMEOUT_RANGE;
+      if (!(seconds >= min && seconds <= max)) {
+        throw new GitsignError('CONFIG', `invalid ${source}: ${JSON.stringify(raw.slice(0, 40))} is not a number of seconds from ${min} to ${max}`);
+      }
+      cfg.networkTimeout = seconds;
     } else {
       // autocloseTimeout: an invalid or non-positive value falls back to the default.
       cfg.autocloseTimeout = Number.isFinite(n) && n > 0 ? n : DEFAULTS.autocloseTimeout;
@@ -188,5 +206,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd?: string): 
   if (!cfg.connectorID) cfg.autoclose = false;
   // Every command that reads the configuration applies its http rule to all its requests (src/net).
   allowCleartextHttp(cfg.insecureAllowHTTP);
+  setCallDeadlineMs(cfg.networkTimeout * 1000);
   return cfg;
 }

@@ -35,10 +35,25 @@ export interface CallOptions {
 }
 
 /**
- * Time for one whole call. Real answers take well under a second; this leaves room for a slow link
- * and a retry, and ends a server that drips its answer or never finishes it.
+ * Time for one whole call by default. Real answers take well under a second; this leaves room for a
+ * slow link and a retry, and ends a server that drips its answer or never finishes it.
  */
 export const CALL_DEADLINE_MS = 30_000;
+
+/** The setting that changes it, named in every deadline message so the user knows what to set. */
+export const NETWORK_TIMEOUT_SETTING = 'gitsign.networkTimeout or GITSIGN_NETWORK_TIMEOUT';
+
+let callDeadline = CALL_DEADLINE_MS;
+
+/** Set from the configuration (see loadConfig): every call's deadline from then on. */
+export function setCallDeadlineMs(ms: number): void {
+  callDeadline = ms;
+}
+
+/** The deadline of one whole call now in force. */
+export function callDeadlineMs(): number {
+  return callDeadline;
+}
 
 /** How a single attempt ended without an answer. */
 class AttemptFailed extends Error {
@@ -130,7 +145,7 @@ function attempt(url: URL, opts: CallOptions, signal: AbortSignal, reasonOf: () 
 export async function httpCall(url: string, opts: CallOptions): Promise<HttpResponse> {
   const target = checkedUrl(url, `${opts.service} URL`, 'CONFIG');
   const where = `${opts.service} at ${target.origin}`;
-  const deadlineMs = opts.deadlineMs ?? CALL_DEADLINE_MS;
+  const deadlineMs = opts.deadlineMs ?? callDeadline;
   const attempts = opts.attempts ?? 3;
   const ended = new AbortController();
   let expired = false;
@@ -141,7 +156,7 @@ export async function httpCall(url: string, opts: CallOptions): Promise<HttpResp
   const signal = opts.signal ? AbortSignal.any([ended.signal, opts.signal]) : ended.signal;
   const stopped = (): AttemptFailed =>
     expired
-      ? new AttemptFailed('deadline', `no complete answer within ${deadlineMs / 1000} s (a server that is down, overloaded or answering too slowly)`)
+      ? new AttemptFailed('deadline', `no complete answer within ${deadlineMs / 1000} s (the server is down, unreachable or too slow); ${NETWORK_TIMEOUT_SETTING} (seconds) sets this limit`)
       : new AttemptFailed('aborted', 'the call was abandoned');
   let lastError: GitsignError | null = null;
   try {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/config';
 import { GitsignError } from '../errors';
-import { CALL_DEADLINE_MS } from '../net/http';
+import { callDeadlineMs } from '../net/http';
 import { browserFlow, LOGIN_TIMEOUT_MS } from './browserFlow';
 import { deadline } from './deadline';
 import { deviceFlow, MAX_DEVICE_CODE_LIFETIME_S } from './deviceFlow';
@@ -36,7 +36,7 @@ function clientSecret(path: string): string {
  * exchange, the issuer's keys). Past it everything pending is abandoned.
  */
 export function loginLimitMs(flow: 'interactive' | 'device'): number {
-  return (flow === 'device' ? MAX_DEVICE_CODE_LIFETIME_S * 1000 : LOGIN_TIMEOUT_MS) + 3 * CALL_DEADLINE_MS;
+  return (flow === 'device' ? MAX_DEVICE_CODE_LIFETIME_S * 1000 : LOGIN_TIMEOUT_MS) + 3 * callDeadlineMs();
 }
 
 export async function login(cfg: Config, flow: 'interactive' | 'device', io: LoginIo, limitMs = loginLimitMs(flow)): Promise<IdToken> {

@@ -2,6 +2,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from './paths';
+import { tracked } from './processes';
 
 /** bin/gitsign-credential-cache as a process, and a raw client for protocol tests. */
 export const CACHE_BIN = join(ROOT, 'bin', 'gitsign-credential-cache');
@@ -14,16 +15,19 @@ export interface Daemon {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the daemon and resolves once it printed its socket line. */
+/** Starts the daemon and resolves once it printed its socket line; killed if it does not in time, stopped at the file's end anyway. */
 export function startDaemon(args: string[], options: { env?: NodeJS.ProcessEnv; command?: string[]; cwd?: string } = {}): Promise<Daemon> {
   const [cmd, ...pre] = options.command ?? [process.execPath, CACHE_BIN];
-  const proc = spawn(cmd, [...pre, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: 'pipe' });
+  const proc = tracked(spawn(cmd, [...pre, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: 'pipe' }));
   let stdout = '';
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon did not start: ${stderr}`)), 10_000);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`daemon did not start within 10 s (killed): ${stderr}`));
+    }, 10_000);
     void exited.then((code) => reject(new Error(`daemon exited with ${code}: ${stderr}`)));
     proc.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
@@ -82,7 +86,7 @@ export interface OtherUser {
 }
 
 export function runAs(uid: number, script: string, args: string[], env: NodeJS.ProcessEnv = {}): OtherUser {
-  const proc = spawn(process.execPath, ['-e', script, ...args], { uid, gid: uid, cwd: '/', env: { PATH: process.env.PATH, ...env }, stdio: 'pipe' });
+  const proc = tracked(spawn(process.execPath, ['-e', script, ...args], { uid, gid: uid, cwd: '/', env: { PATH: process.env.PATH, ...env }, stdio: 'pipe' }));
   const lines: string[] = [];
   let stderr = '';
   let pending = '';

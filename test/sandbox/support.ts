@@ -9,6 +9,7 @@ import { mintIdToken } from '../../src/sandbox/oidc/token';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server';
 import { readMaterial, type Material } from '../../src/sandbox/state/material';
 import { BIN } from '../helpers/paths';
+import { closedAtEnd, tracked } from '../helpers/processes';
 
 /** Test support for the sandbox: starting it (in-process or as `gitsign sandbox up`), a tiny client. */
 export function tempDir(): string {
@@ -28,6 +29,7 @@ export interface InProcess {
 
 export async function startInProcess(dir = tempDir()): Promise<InProcess> {
   const sb = await startSandbox({ dir, port: 0 });
+  sb.close = closedAtEnd(sb.close.bind(sb));
   const material = readMaterial(sb.paths.keys)!;
   return {
     sb,
@@ -48,18 +50,25 @@ export interface Spawned {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `gitsign sandbox up --dir DIR --port 0` (no --port when port is null) and waits until it is ready. */
+/**
+ * Runs `gitsign sandbox up --dir DIR --port 0` (no --port when port is null) and waits until it is
+ * ready. A sandbox that does not get ready in time is killed; every one is stopped at the end of the
+ * test file whatever failed (./helpers/processes).
+ */
 export function spawnSandbox(dir: string, extraArgs: string[] = [], port: string | null = '0'): Promise<Spawned> {
   const started = process.hrtime.bigint();
   const portArgs = port === null ? [] : ['--port', port];
-  const proc = spawn(process.execPath, [BIN, 'sandbox', 'up', '--dir', dir, ...portArgs, ...extraArgs], { stdio: 'pipe' });
+  const proc = tracked(spawn(process.execPath, [BIN, 'sandbox', 'up', '--dir', dir, ...portArgs, ...extraArgs], { stdio: 'pipe' }));
   let stdout = '';
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
     let ready = false;
-    const timer = setTimeout(() => reject(new Error(`sandbox did not start: ${stderr}`)), 15_000);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`sandbox did not start within 15 s (killed): ${stderr}`));
+    }, 15_000);
     proc.on('exit', (code) => {
       clearTimeout(timer);
       if (!ready) reject(new Error(`sandbox exited with ${code}: ${stderr}`));
