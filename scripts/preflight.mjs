@@ -1,9 +1,10 @@
 // Checks that every program the build and the tests use is here (scripts/peers.json), before
-// `npm test` builds anything. When one is missing it fails at once, naming the one command that
-// installs all of them; it installs nothing itself unless asked (--install, as .ci/run does), so a
-// test command never changes a machine behind its owner's back.
+// `npm test` builds anything, so the README's test command works as written on a fresh machine.
 //   node scripts/preflight.mjs            check; exit 1 with the apt-get command when something is missing
-//   node scripts/preflight.mjs --install  install what is missing with apt-get (root only), then check again
+//   node scripts/preflight.mjs --install  as root, install what is missing with apt-get (saying which
+//                                         packages), then check again; not root: as without --install
+// `npm test` and .ci/run use --install: on this project's machines the user is root and apt works; anyone
+// else gets the one command to run, and nothing is changed behind their back.
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -36,12 +37,7 @@ const installCommand = (packages) => `${root ? '' : 'sudo '}apt-get update && ${
 const missingPeers = () => peers.filter((p) => !locate(p));
 
 let missing = missingPeers();
-if (missing.length && process.argv.includes('--install')) {
-  if (!root) {
-    process.stderr.write('preflight: --install needs root (apt-get)\n');
-    process.exit(1);
-  }
-  const packages = [...new Set(missing.map((p) => p.package))];
+function install(packages) {
   process.stderr.write(`preflight: installing ${packages.join(' ')}\n`);
   for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...packages]]) {
     try {
@@ -51,7 +47,15 @@ if (missing.length && process.argv.includes('--install')) {
       process.exit(1);
     }
   }
-  missing = missingPeers();
+}
+
+if (missing.length && process.argv.includes('--install')) {
+  if (root) {
+    install([...new Set(missing.map((p) => p.package))]);
+    missing = missingPeers();
+  } else {
+    process.stderr.write('preflight: not root, so nothing is installed\n');
+  }
 }
 if (missing.length) {
   const lines = missing.map((p) => `  ${p.path ? `${p.name} (${p.path}${p.env ? `, or set ${p.env}` : ''})` : p.name}: Debian package ${p.package}, for ${p.for}`);

@@ -87,4 +87,17 @@ await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, worker));
 const bad = results.filter((r) => r.timedOut || r.code !== 0);
 process.stdout.write(`\ntest: ${results.length - bad.length} of ${results.length} files passed\n`);
 for (const r of bad.sort((a, b) => a.file.localeCompare(b.file))) process.stdout.write(`test: ${r.file}: ${r.verdict}\n`);
+// The tests of all files, from each file's closing counts; a file that ended without them counts as one failure.
+const count = (output, what) => [...output.matchAll(new RegExp(`^\u2139 ${what} (\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const r of results) {
+  const p = count(r.output, 'pass');
+  const f = count(r.output, 'fail') + count(r.output, 'cancelled');
+  passed += p;
+  skipped += count(r.output, 'skipped');
+  failed += f === 0 && (r.timedOut || r.code !== 0) ? 1 : f;
+}
+process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
 process.exit(bad.length ? 1 : 0);
