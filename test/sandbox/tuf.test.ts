@@ -1,0 +1,232 @@
+/**
+ * The sandbox's TUF repository (issue 11) as Sigstore's TUF client, @sigstore/tuf over tuf-js, sees it:
+ * bootstrapped from DIR/root.json with $URL/tuf as its mirror it gets exactly DIR/trusted_root.json;
+ * after `gitsign sandbox rotate-tuf` a refresh walks to the new root and gets the new target; tampered
+ * metadata or targets are refused. And end to end: `gitsign initialize` against it, then plain
+ * `git verify-commit` with no GITSIGN_TRUSTED_ROOT.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test, type TestContext } from 'node:test';
+import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { initTUF } from '@sigstore/tuf';
+import { toTrustMaterial } from '@sigstore/verify';
+import { Metadata, MetadataKind } from '@tufjs/models';
+import { refreshFromTuf } from '../../src/trust/publicGood';
+import { TempRepo } from '../helpers/gitRepo';
+import { BIN } from '../helpers/paths';
+import { mintToken, readSandboxEnv, signingRepo } from '../helpers/signingSandbox';
+import { removeDir, spawnSandbox, startInProcess, tempDir, type InProcess } from './support';
+
+const dirs: string[] = [];
+const sandboxes: InProcess[] = [];
+after(async () => {
+  for (const s of sandboxes) await s.sb.close();
+  dirs.forEach(removeDir);
+});
+function newDir(): string {
+  const d = tempDir();
+  dirs.push(d);
+  return d;
+}
+async function sandbox(): Promise<InProcess> {
+  const s = await startInProcess(newDir());
+  sandboxes.push(s);
+  return s;
+}
+
+const mirrorOf = (s: InProcess): string => `${s.sb.url}/tuf`;
+const file = (path: string): string => readFileSync(path, 'utf8');
+const rootMetadata = (path: string) => Metadata.fromJSON(MetadataKind.Root, JSON.parse(file(path)));
+
+/** @sigstore/tuf's client (its TUFClient, via initTUF: refresh, then the target), bootstrapped from `root` on first use of `cache`. */
+async function fetchTrustedRoot(cache: string, mirrorURL: string, root: string): Promise<string> {
+  const client = await initTUF({ cachePath: cache, mirrorURL, rootPath: root, retry: 0, timeout: 5_000 });
+  return client.getTarget('trusted_root.json');
+}
+
+/** A CLI run that lets this process's in-process sandbox go on answering meanwhile. */
+function gitsignAsync(args: string[]): Promise<{ status: number; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [BIN, ...args], { timeout: 30_000 }, (err, _stdout, stderr) =>
+      resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
+    );
+    child.stdin?.end();
+  });
+}
+
+test('issue 11: @sigstore/tuf bootstrapped from DIR/root.json with $URL/tuf as mirror fetches exactly DIR/trusted_root.json; the product refreshes it too', async () => {
+  const s = await sandbox();
+  const { paths } = s.sb;
+  const got = await fetchTrustedRoot(join(newDir(), 'tuf'), mirrorOf(s), paths.tufRoot);
+  assert.equal(got, file(paths.trustedRoot));
+  // The product's refresh (worker thread, deadline) over the same repository.
+  const refreshed = await refreshFromTuf({ cachePath: join(newDir(), 'tuf'), mirrorURL: mirrorOf(s), rootPath: paths.tufRoot });
+  assert.deepEqual(refreshed, TrustedRoot.toJSON(TrustedRoot.fromJSON(JSON.parse(file(paths.trustedRoot)))));
+
+  // The repository's shape: root v1 with consistent snapshots, Sigstore's key forms, short-lived timestamp.
+  const root = rootMetadata(paths.tufRoot);
+  assert.equal(root.signed.version, 1);
+  assert.equal(root.signed.consistentSnapshot, true);
+  const keyTypes = Object.fromEntries(Object.entries(root.signed.roles).map(([role, r]) => [role, root.signed.keys[r.keyIDs[0]].keyType]));
+  assert.deepEqual(keyTypes, { root: 'ecdsa', targets: 'ecdsa', snapshot: 'ed25519', timestamp: 'ed25519' });
+  const timestamp = JSON.parse(await (await fetch(`${mirrorOf(s)}/timestamp.json`)).text()) as { signed: { expires: string } };
+  const life = Date.parse(timestamp.signed.expires) - Date.now();
+  assert.ok(life > 0 && life <= 24 * 3600 * 1000, timestamp.signed.expires);
+  // The private keys stay in the state directory, mode 0600, like keys.json.
+  assert.equal(statSync(paths.tufState).mode & 0o777, 0o600);
+});
+
+test('issue 11: the TUF route serves only repository files (never the key file), and a missing version is a 404', async () => {
+  const s = await sandbox();
+  const base = mirrorOf(s);
+  for (const name of ['1.root.json', 'root.json', 'timestamp.json', '1.snapshot.json', '1.targets.json']) assert.equal((await fetch(`${base}/${name}`)).status, 200, name);
+  const target = readdirSync(join(s.sb.paths.tufRepo, 'targets'))[0];
+  assert.equal((await fetch(`${base}/targets/${target}`)).status, 200);
+  for (const name of ['2.root.json', 'tuf-keys.json', '../tuf-keys.json', '%2e%2e/tuf-keys.json', 'targets/../../keys.json', '0.root.json', 'targets/trusted_root.json', '']) {
+    assert.equal((await fetch(`${base}/${name}`)).status, 404, name);
+  }
+  assert.equal((await fetch(`${base}/timestamp.json`, { method: 'POST', body: '{}' })).status, 405);
+});
+
+test('issue 11: after `gitsign sandbox rotate-tuf`, a refresh gets root version 2 (signed by the old and the new root key) and the new trusted_root.json target', async () => {
+  const s = await sandbox();
+  const { paths } = s.sb;
+  const cache = join(newDir(), 'tuf');
+  const before = await fetchTrustedRoot(cache, mirrorOf(s), paths.tufRoot);
+  const rootV1 = rootMetadata(paths.tufRoot);
+
+  const r = await gitsignAsync(['sandbox', 'rotate-tuf', '--dir', s.dir]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /TUF root version 2/);
+  const after = file(paths.trustedRoot);
+  assert.notEqual(after, before);
+  // The same client cache, refreshed: it walks from root 1 to root 2 and gets the new target.
+  assert.equal(await fetchTrustedRoot(cache, mirrorOf(s), paths.tufRoot), after);
+  const cachedRoot = readdirSync(cache).map((d) => join(cache, d, 'root.json'))[0];
+  assert.equal(rootMetadata(cachedRoot).signed.version, 2);
+
+  const rootV2 = rootMetadata(paths.tufRoot);
+  assert.equal(rootV2.signed.version, 2);
+  rootV1.verifyDelegate('root', rootV2); // the old root key signed it
+  rootV2.verifyDelegate('root', rootV2); // and so did the new one
+  for (const role of ['root', 'targets', 'snapshot', 'timestamp']) {
+    assert.notDeepEqual(rootV2.signed.roles[role].keyIDs, rootV1.signed.roles[role].keyIDs, `${role} key rotated`);
+  }
+  // The new target is a usable trusted root: the services' keys unchanged, one more CT log key announced.
+  const material = toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(after)));
+  assert.equal(material.tlogs.length, 2);
+  assert.equal(material.ctlogs.length, 2);
+  assert.equal(material.certificateAuthorities.length, 1);
+
+  // A restart keeps the rotated keys and root, and publishes on: a client from root 1 still gets there.
+  await s.sb.close();
+  const again = await startInProcessAt(s.dir);
+  assert.equal(again.sb.tufRootVersion, 2);
+  assert.equal(await fetchTrustedRoot(join(newDir(), 'tuf'), mirrorOf(again), join(s.dir, 'tuf', '1.root.json')), file(paths.trustedRoot));
+});
+
+async function startInProcessAt(dir: string): Promise<InProcess> {
+  const s = await startInProcess(dir);
+  sandboxes.push(s);
+  return s;
+}
+
+/** Changes one byte of a served file (the server reads it at each request); returns the undo. */
+function tamper(path: string, at: (text: string) => number): () => void {
+  const original = readFileSync(path);
+  const bytes = Buffer.from(original);
+  const i = at(bytes.toString('latin1'));
+  assert.ok(i >= 0, `nothing to tamper with in ${path}`);
+  bytes[i] = bytes[i] === 0x30 ? 0x31 : 0x30; // a digit for another: still valid JSON
+  writeFileSync(path, bytes);
+  return () => writeFileSync(path, original);
+}
+
+test('issue 11: tampered TUF metadata, a tampered target and a forged new root are refused by the client', async (t: TestContext) => {
+  const s = await sandbox();
+  const { paths } = s.sb;
+  const repo = paths.tufRepo;
+  const target = join(repo, 'targets', readdirSync(join(repo, 'targets'))[0]);
+  /** The first character of a field's value (a digit of a date, a hex digit of a hash). */
+  const valueOf = (field: string) => (text: string) => {
+    const m = new RegExp(`"${field}": "[0-9a-f]`).exec(text);
+    return m ? m.index + m[0].length - 1 : -1;
+  };
+  const cases: [string, () => () => void][] = [
+    ['timestamp.json, its expiry (signature)', () => tamper(join(repo, 'timestamp.json'), valueOf('expires'))],
+    ['1.snapshot.json, its expiry (hash named by the timestamp)', () => tamper(join(repo, '1.snapshot.json'), valueOf('expires'))],
+    ['1.targets.json, the target\'s hash (hash named by the snapshot)', () => tamper(join(repo, '1.targets.json'), valueOf('sha256'))],
+    ['the trusted_root.json target (hash named by targets)', () => tamper(target, (text) => text.search(/\d/))],
+    [
+      '2.root.json, a copy of root 1 claiming version 2 (signature)',
+      () => {
+        const forged = join(repo, '2.root.json');
+        writeFileSync(forged, file(join(repo, '1.root.json')).replace('"version": 1', '"version": 2'));
+        return () => rmSync(forged);
+      },
+    ],
+  ];
+  // The untampered repository is accepted, so each refusal below is the tampering's doing.
+  assert.equal(await fetchTrustedRoot(join(newDir(), 'tuf'), mirrorOf(s), paths.tufRoot), file(paths.trustedRoot));
+  for (const [what, apply] of cases) {
+    const undo = apply();
+    try {
+      await assert.rejects(fetchTrustedRoot(join(newDir(), 'tuf'), mirrorOf(s), paths.tufRoot), (err: Error) => {
+        t.diagnostic(`${what}: ${err.message}`);
+        return !/ECONNREFUSED|timed out/i.test(err.message);
+      }, what);
+    } finally {
+      undo();
+    }
+  }
+  assert.equal(await fetchTrustedRoot(join(newDir(), 'tuf'), mirrorOf(s), paths.tufRoot), file(paths.trustedRoot));
+});
+
+test('issue 11: rotate-tuf without a sandbox is a configuration error naming `up`', () => {
+  const r = spawnSync(process.execPath, [BIN, 'sandbox', 'rotate-tuf', '--dir', join(newDir(), 'none')], { encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /no sandbox in .*gitsign sandbox up --dir/);
+});
+
+/** Settings that would trust the sandbox without TUF: the end-to-end test runs without every one of them. */
+const DIRECT_TRUST = ['GITSIGN_TRUSTED_ROOT', 'GITSIGN_FULCIO_ROOT', 'GITSIGN_TIMESTAMP_CERT_CHAIN', 'SIGSTORE_REKOR_PUBLIC_KEY', 'SIGSTORE_CT_LOG_PUBLIC_KEY_FILE', 'SIGSTORE_ROOT_FILE'];
+
+test('issue 11: `gitsign initialize --mirror $URL/tuf --root DIR/root.json`, then a commit signed against the sandbox verifies with plain `git verify-commit`, no GITSIGN_TRUSTED_ROOT', async (t) => {
+  const dir = newDir();
+  const sb = await spawnSandbox(dir);
+  try {
+    const env = readSandboxEnv(dir);
+    for (const k of DIRECT_TRUST) delete env[k];
+    const home = join(newDir(), 'home');
+    mkdirSync(home);
+    const userEnv = { ...env, HOME: home, XDG_CACHE_HOME: join(home, '.cache'), XDG_CONFIG_HOME: join(home, '.config'), TUF_ROOT: join(home, 'tuf-root') };
+    const repo = signingRepo({ ...userEnv, SIGSTORE_ID_TOKEN: mintToken(dir) });
+    try {
+      for (const k of DIRECT_TRUST) assert.equal(repo.env[k], undefined, k);
+      if (!repo.gitsign(['--help']).stdout.includes('initialize')) {
+        t.todo('`gitsign initialize` is not on this branch yet (another developer builds it): this test fails until it is merged');
+      }
+      const init = repo.gitsign(['initialize', '--mirror', env.GITSIGN_SANDBOX_TUF_URL, '--root', env.GITSIGN_SANDBOX_TUF_ROOT]);
+      assert.equal(init.status, 0, init.stderr);
+      repo.git('commit', '--allow-empty', '-S', '-q', '-m', 'signed against the sandbox, trusted through its TUF repository');
+      const verify = repo.gitResult(['verify-commit', 'HEAD']);
+      assert.equal(verify.status, 0, verify.stderr);
+      assert.match(verify.stderr, /Good signature from \[test@example\.com\]/);
+      // A fresh user bootstrapping from the public-good root instead does not trust this commit.
+      const stranger = new TempRepo({ ...env, GITSIGN_OFFLINE: 'true' });
+      try {
+        stranger.git('fetch', '-q', repo.dir, 'HEAD');
+        assert.notEqual(stranger.gitResult(['-c', 'gpg.format=x509', '-c', `gpg.x509.program=${BIN}`, 'verify-commit', 'FETCH_HEAD']).status, 0);
+      } finally {
+        stranger.remove();
+      }
+    } finally {
+      repo.remove();
+    }
+  } finally {
+    await sb.stop();
+  }
+});
