@@ -90,6 +90,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
   const release = acquireLock(paths.lock, paths.dir);
   let store: EntryStore | undefined;
   let storeV2: EntryStore | undefined;
+  let listening: Server | undefined;
   try {
     const { material, created } = loadOrCreateMaterial(paths.keys);
     const loaded = loadEntries(paths.log);
@@ -125,6 +126,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
     let port: number;
     try {
       port = await listen(server, opts.port);
+      listening = server;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new GitsignError('CONFIG', `cannot listen on ${HOST}:${opts.port} (${code ?? (err as Error).message})`);
@@ -189,6 +191,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
         })()),
     };
   } catch (err) {
+    // A failure after listening (a damaged TUF key file, an unwritable file): the port is let go too.
+    listening?.close();
+    listening?.closeAllConnections();
     await store?.close().catch(() => undefined);
     await storeV2?.close().catch(() => undefined);
     release();

@@ -7,13 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { initTUF } from '@sigstore/tuf';
 import { toTrustMaterial } from '@sigstore/verify';
 import { Metadata, MetadataKind } from '@tufjs/models';
+import { startSandbox } from '../../src/sandbox/server';
 import { refreshFromTuf } from '../../src/trust/publicGood';
 import { TempRepo } from '../helpers/gitRepo';
 import { BIN } from '../helpers/paths';
@@ -189,6 +191,42 @@ test('issue 11: rotate-tuf without a sandbox is a configuration error naming `up
   const r = spawnSync(process.execPath, [BIN, 'sandbox', 'rotate-tuf', '--dir', join(newDir(), 'none')], { encoding: 'utf8' });
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /no sandbox in .*gitsign sandbox up --dir/);
+});
+
+/** Listens on `port` (0: any) on 127.0.0.1 and closes again; resolves with the port. */
+function probePort(port = 0): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().once('error', reject);
+    srv.listen(port, '127.0.0.1', () => {
+      const got = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(got));
+    });
+  });
+}
+
+test('issue 11: a link at tuf-keys.json or DIR/tuf is refused and nothing is written through it; a damaged TUF key file stops `up` with one sentence and lets the port go', async () => {
+  const victimDir = newDir();
+  const victim = join(victimDir, 'victim');
+  writeFileSync(victim, 'victim');
+  for (const [name, target, why] of [
+    ['tuf-keys.json', victim, /tuf-keys\.json is a symbolic link; move it away/],
+    ['tuf', victimDir, /tuf is not a directory \(a link or a file\); move it away/],
+  ] as const) {
+    const dir = newDir();
+    symlinkSync(target, join(dir, name));
+    await assert.rejects(startSandbox({ dir, port: 0 }), why, name);
+    assert.equal(readFileSync(victim, 'utf8'), 'victim');
+    assert.deepEqual(readdirSync(victimDir), ['victim'], `${name}: nothing written into the link's target`);
+    assert.ok(lstatSync(join(dir, name)).isSymbolicLink());
+  }
+  const dir = newDir();
+  writeFileSync(join(dir, 'tuf-keys.json'), '{"version":1,"keys":{}}', { mode: 0o600 });
+  const port = await probePort();
+  await assert.rejects(startSandbox({ dir, port }), (err: Error) => {
+    assert.match(err.message, /^sandbox TUF key file .*tuf-keys\.json is invalid \(unknown format\); move it and DIR\/tuf away/);
+    return true;
+  });
+  assert.equal(await probePort(port), port, 'the failed start closed its listening socket');
 });
 
 /** Settings that would trust the sandbox without TUF: the end-to-end test runs without every one of them. */
