@@ -15,7 +15,10 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { initTUF } from '@sigstore/tuf';
 import { toTrustMaterial } from '@sigstore/verify';
 import { Metadata, MetadataKind } from '@tufjs/models';
-import { startSandbox } from '../../src/sandbox/server';
+import { sandboxTrustedRoot, startSandbox } from '../../src/sandbox/server';
+import { prepareSandboxDir } from '../../src/sandbox/state/dir';
+import { sandboxPaths } from '../../src/sandbox/state/paths';
+import { publishTufRepository } from '../../src/sandbox/tuf/publish';
 import { refreshFromTuf } from '../../src/trust/publicGood';
 import { TempRepo } from '../helpers/gitRepo';
 import { BIN } from '../helpers/paths';
@@ -135,6 +138,25 @@ async function startInProcessAt(dir: string): Promise<InProcess> {
   sandboxes.push(s);
   return s;
 }
+
+test('issue 11: expiry: an expired timestamp is refused until `up` re-signs it at start; a root near its expiry gets a new version', async () => {
+  const DAY = 24 * 3600 * 1000;
+  const paths = sandboxPaths(prepareSandboxDir(newDir()));
+  // A repository made 340 days ago: its root (valid 365 days) has 25 days left.
+  publishTufRepository({ paths, baseTrustedRoot: {}, now: new Date(Date.now() - 340 * DAY) });
+  const s = await startInProcessAt(paths.dir);
+  assert.equal(s.sb.tufRootVersion, 2, 'a new root version at start');
+  const cache = join(newDir(), 'tuf');
+  assert.equal(await fetchTrustedRoot(cache, mirrorOf(s), join(paths.tufRepo, '1.root.json')), file(paths.trustedRoot));
+  assert.equal(rootMetadata(readdirSync(cache).map((d) => join(cache, d, 'root.json'))[0]).signed.version, 2);
+
+  // Published two days ago (a sandbox stopped since): the timestamp has expired and a client refuses it.
+  publishTufRepository({ paths, baseTrustedRoot: sandboxTrustedRoot(s.material, s.sb.url), now: new Date(Date.now() - 2 * DAY) });
+  await assert.rejects(fetchTrustedRoot(join(newDir(), 'tuf'), mirrorOf(s), paths.tufRoot), /expired/i);
+  await s.sb.close();
+  const again = await startInProcessAt(paths.dir);
+  assert.equal(await fetchTrustedRoot(join(newDir(), 'tuf'), mirrorOf(again), paths.tufRoot), file(paths.trustedRoot));
+});
 
 /** Changes one byte of a served file (the server reads it at each request); returns the undo. */
 function tamper(path: string, at: (text: string) => number): () => void {
