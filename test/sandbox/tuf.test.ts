@@ -241,14 +241,28 @@ test('issue 11: a link at tuf-keys.json or DIR/tuf is refused and nothing is wri
     assert.deepEqual(readdirSync(victimDir), ['victim'], `${name}: nothing written into the link's target`);
     assert.ok(lstatSync(join(dir, name)).isSymbolicLink());
   }
-  const dir = newDir();
-  writeFileSync(join(dir, 'tuf-keys.json'), '{"version":1,"keys":{}}', { mode: 0o600 });
-  const port = await probePort();
-  await assert.rejects(startSandbox({ dir, port }), (err: Error) => {
-    assert.match(err.message, /^sandbox TUF key file .*tuf-keys\.json is invalid \(unknown format\); move it and DIR\/tuf away/);
-    return true;
-  });
-  assert.equal(await probePort(port), port, 'the failed start closed its listening socket');
+  // Damaged key files: each named with what is wrong, never a runtime message.
+  const valid = sandboxPaths(prepareSandboxDir(newDir()));
+  publishTufRepository({ paths: valid, baseTrustedRoot: {} });
+  const state = JSON.parse(file(valid.tufState)) as Record<string, Record<string, unknown>>;
+  const damaged: [string, unknown, RegExp][] = [
+    ['{"version":1,"keys":{}}', undefined, /\(unknown format\)/],
+    ['announced', { ...state, announcedCtlogs: [{ rawBytes: 'AAAA', start: '2026-01-01T00:00:00Z' }] }, /\(announced CT logs\)/],
+    ['swapped keys', { ...state, keys: { ...state.keys, root: state.keys.timestamp } }, /\(key root is not of its role's type\)/],
+    ['root of another repository', { ...state, keys: { ...state.keys, targets: state.keys.root } }, /does not check \(targets was signed by 0\/1 keys\)/],
+  ];
+  for (const [what, content, why] of damaged) {
+    const dir = newDir();
+    writeFileSync(join(dir, 'tuf-keys.json'), content === undefined ? what : JSON.stringify(content), { mode: 0o600 });
+    const port = await probePort();
+    await assert.rejects(startSandbox({ dir, port }), (err: Error) => {
+      assert.match(err.message, /^(sandbox TUF key file .*tuf-keys\.json is invalid|the sandbox's TUF repository in .*tuf-keys\.json does not check)/, what);
+      assert.match(err.message, why, what);
+      assert.match(err.message, /move it and .*tuf away/, what);
+      return true;
+    });
+    assert.equal(await probePort(port), port, `${what}: the failed start closed its listening socket`);
+  }
 });
 
 /** Settings that would trust the sandbox without TUF: the end-to-end test runs without every one of them. */

@@ -18,6 +18,12 @@ export function generateRoleKey(role: Role): KeyObject {
     : generateKeyPairSync('ed25519').privateKey;
 }
 
+/** A key of the type its role uses (as generateRoleKey makes them). */
+export function isRoleKey(role: Role, key: KeyObject): boolean {
+  if (role === 'root' || role === 'targets') return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+  return key.asymmetricKeyType === 'ed25519';
+}
+
 export function generateRoleKeys(): RoleKeys {
   return Object.fromEntries(ROLES.map((r) => [r, generateRoleKey(r)])) as RoleKeys;
 }

@@ -1,7 +1,8 @@
+import { createPublicKey } from 'node:crypto';
 import { Metadata, MetadataKind, type Root } from '@tufjs/models';
 import { GitsignError } from '../../errors';
 import { readOwnFile, writeFileAtomic } from '../state/fsutil';
-import { exportKey, importKey, ROLES, type Role, type RoleKeys } from './keys';
+import { exportKey, importKey, isRoleKey, ROLES, type Role, type RoleKeys } from './keys';
 
 /**
  * What the TUF repository must keep across runs, in one file (mode 0600, written atomically, like
@@ -43,6 +44,15 @@ export function saveTufState(path: string, s: TufState): void {
   writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n');
 }
 
+function isAnnouncedLog(l: AnnouncedLog): boolean {
+  if (typeof l?.rawBytes !== 'string' || typeof l.start !== 'string' || Number.isNaN(Date.parse(l.start))) return false;
+  try {
+    return createPublicKey({ key: Buffer.from(l.rawBytes, 'base64'), format: 'der', type: 'spki' }).asymmetricKeyDetails?.namedCurve === 'prime256v1';
+  } catch {
+    return false;
+  }
+}
+
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
 /** The saved state, or undefined when there is none yet. */
@@ -65,6 +75,7 @@ export function loadTufState(path: string): TufState | undefined {
     } catch {
       throw bad(`key ${r}`);
     }
+    if (!isRoleKey(r, keys[r])) throw bad(`key ${r} is not of its role's type`);
   }
   let roots: Metadata<Root>[];
   try {
@@ -74,6 +85,6 @@ export function loadTufState(path: string): TufState | undefined {
   }
   if (roots.some((r, i) => r.signed.version !== i + 1)) throw bad('root versions are not 1, 2, 3 ...');
   if (!isCount(f.versions.targets) || !isCount(f.versions.snapshot) || !isCount(f.versions.timestamp)) throw bad('versions');
-  if (!f.announcedCtlogs.every((l) => typeof l?.rawBytes === 'string' && typeof l.start === 'string')) throw bad('announced CT logs');
+  if (!f.announcedCtlogs.every(isAnnouncedLog)) throw bad('announced CT logs');
   return { keys, roots, versions: f.versions, announcedCtlogs: f.announcedCtlogs };
 }
