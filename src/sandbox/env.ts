@@ -38,7 +38,8 @@ export function envFile(v: EnvValues): string {
   return [
     `# gitsign sandbox at ${v.baseUrl} (state in ${v.paths.dir}); load with: . ${quote(v.paths.env)}`,
     ...envVariables(v).map(([k, val]) => `export ${k}=${quote(val)}`),
-    '# To trust the sandbox through TUF instead of GITSIGN_TRUSTED_ROOT and the key files (private deployment):',
+    '# Or trust the sandbox through its TUF repository, as a private deployment: unset GITSIGN_TRUSTED_ROOT,',
+    '# GITSIGN_FULCIO_ROOT, GITSIGN_TIMESTAMP_CERT_CHAIN, SIGSTORE_REKOR_PUBLIC_KEY and SIGSTORE_CT_LOG_PUBLIC_KEY_FILE, then once:',
     '#   gitsign initialize --mirror "$GITSIGN_SANDBOX_TUF_URL" --root "$GITSIGN_SANDBOX_TUF_ROOT"',
     '# ID tokens expire; for non-interactive signing mint one when needed:',
     `#   export SIGSTORE_ID_TOKEN="$(gitsign sandbox token --dir ${dirArg})"`,
