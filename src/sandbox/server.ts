@@ -151,7 +151,6 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
     const spkiPem = (k: typeof material.rekor.pub): string => encodePem('PUBLIC KEY', k.export({ type: 'spki', format: 'der' }));
     const tufOptions = { paths, baseTrustedRoot: sandboxTrustedRoot(material, url) };
     const tuf = publishTufRepository(tufOptions);
-    const stopTufRenewal = keepTimestampFresh(tufOptions, tuf);
     writeFileAtomic(paths.fulcioChain, encodePem('CERTIFICATE', material.fulcioIntermediate.cert) + encodePem('CERTIFICATE', material.fulcioRoot.cert));
     writeFileAtomic(paths.tsaChain, encodePem('CERTIFICATE', material.tsaLeaf.cert) + encodePem('CERTIFICATE', material.tsaRoot.cert));
     writeFileAtomic(paths.rekorPub, spkiPem(material.rekor.pub));
@@ -161,6 +160,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
     const runtime: RuntimeInfo = { url, issuer: issuerUrl, pid: process.pid, subject };
     writeFileAtomic(paths.runtime, JSON.stringify(runtime, null, 2) + '\n');
 
+    const stopTufRenewal = keepTimestampFresh(tufOptions, tuf);
     const openStore = store;
     const openStoreV2 = storeV2;
     let closing: Promise<void> | undefined;

@@ -18,7 +18,7 @@ import { Metadata, MetadataKind } from '@tufjs/models';
 import { sandboxTrustedRoot, startSandbox } from '../../src/sandbox/server';
 import { prepareSandboxDir } from '../../src/sandbox/state/dir';
 import { sandboxPaths } from '../../src/sandbox/state/paths';
-import { publishTufRepository } from '../../src/sandbox/tuf/publish';
+import { keepTimestampFresh, publishTufRepository } from '../../src/sandbox/tuf/publish';
 import { refreshFromTuf } from '../../src/trust/publicGood';
 import { TempRepo } from '../helpers/gitRepo';
 import { BIN } from '../helpers/paths';
@@ -156,6 +156,29 @@ test('issue 11: expiry: an expired timestamp is refused until `up` re-signs it a
   await s.sb.close();
   const again = await startInProcessAt(paths.dir);
   assert.equal(await fetchTrustedRoot(join(newDir(), 'tuf'), mirrorOf(again), paths.tufRoot), file(paths.trustedRoot));
+});
+
+test('issue 11: expiry: while `up` runs, a timestamp with less than half its life left is signed again', async () => {
+  const paths = sandboxPaths(prepareSandboxDir(newDir()));
+  const opts = { paths, baseTrustedRoot: {} };
+  const timestamp = () => JSON.parse(file(join(paths.tufRepo, 'timestamp.json'))) as { signed: { version: number; expires: string } };
+  // Signed 20 hours ago: 4 of its 24 hours left.
+  const first = publishTufRepository({ ...opts, now: new Date(Date.now() - 20 * 3600 * 1000) });
+  assert.equal(timestamp().signed.version, 1);
+  const stop = keepTimestampFresh(opts, first, 20);
+  try {
+    for (let waited = 0; timestamp().signed.version === 1 && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    stop();
+  }
+  assert.equal(timestamp().signed.version, 2, 'signed again');
+  assert.ok(Date.parse(timestamp().signed.expires) - Date.now() > 12 * 3600 * 1000, timestamp().signed.expires);
+  // A fresh timestamp is left alone.
+  const fresh = publishTufRepository(opts);
+  const stopFresh = keepTimestampFresh(opts, fresh, 20);
+  await new Promise((r) => setTimeout(r, 200));
+  stopFresh();
+  assert.equal(timestamp().signed.version, 3);
 });
 
 /** Changes one byte of a served file (the server reads it at each request); returns the undo. */

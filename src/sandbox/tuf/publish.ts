@@ -105,8 +105,8 @@ export function publishTufRepository(opts: PublishOptions): Published {
   }
 }
 
-/** While `up` runs: publishes again once the timestamp has less than half its life left (checked hourly). */
-export function keepTimestampFresh(opts: Omit<PublishOptions, 'rotate' | 'now'>, first: Published): () => void {
+/** While `up` runs: publishes again once the timestamp has less than half its life left (checked hourly; tests check sooner). */
+export function keepTimestampFresh(opts: Omit<PublishOptions, 'rotate' | 'now'>, first: Published, checkEveryMs = 3600 * 1000): () => void {
   let expires = first.timestampExpires;
   const timer = setInterval(() => {
     if (expires.getTime() - Date.now() > LIFETIME_MS.timestamp / 2) return;
@@ -115,7 +115,7 @@ export function keepTimestampFresh(opts: Omit<PublishOptions, 'rotate' | 'now'>,
     } catch {
       // A busy or damaged repository: tried again in an hour; clients meanwhile keep the last timestamp.
     }
-  }, 3600 * 1000);
+  }, checkEveryMs);
   timer.unref();
   return () => clearInterval(timer);
 }
