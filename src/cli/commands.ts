@@ -128,10 +128,10 @@ export async function runCommands(argv: string[]): Promise<number> {
     )
     .command(
       'sandbox <action>',
-      'Run a local Sigstore (OIDC issuer, Fulcio, Rekor, TSA) on 127.0.0.1: `up` serves it, `token` prints an ID token',
+      'Run a local Sigstore (OIDC issuer, Fulcio, Rekor, TSA, TUF) on 127.0.0.1: `up` serves it, `token` prints an ID token, `rotate-tuf` rotates its TUF keys',
       (y) =>
         y
-          .positional('action', { type: 'string', choices: ['up', 'token'], describe: 'up: start in the foreground; token: print a fresh ID token' })
+          .positional('action', { type: 'string', choices: ['up', 'token', 'rotate-tuf'], describe: 'up: start in the foreground; token: print a fresh ID token; rotate-tuf: new TUF keys and root version' })
           .options({
             dir: { type: 'string', describe: 'State directory (keys, log, trusted_root.json, env); default under $XDG_STATE_HOME' },
             port: { type: 'number', describe: 'TCP port on 127.0.0.1 for all services (up; default: the previous run\'s port if free, else any free port)' },

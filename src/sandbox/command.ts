@@ -5,13 +5,14 @@ import type { Claims } from './oidc/jwt';
 import { mintIdToken } from './oidc/token';
 import { prepareSandboxDir } from './state/dir';
 import { readOwnFile } from './state/fsutil';
-import { readMaterial } from './state/material';
-import { defaultSandboxDir, sandboxPaths } from './state/paths';
+import { readMaterial, type Material } from './state/material';
+import { defaultSandboxDir, sandboxPaths, type SandboxPaths } from './state/paths';
 import type { RuntimeInfo } from './server';
 
 /**
- * `gitsign sandbox up|token`. `up` runs in the foreground until SIGINT/SIGTERM (then exits 0) after
- * printing the client exports; `token` prints a fresh ID token from the sandbox's issuer key.
+ * `gitsign sandbox up|token|rotate-tuf`. `up` runs in the foreground until SIGINT/SIGTERM (then exits 0)
+ * after printing the client exports; `token` prints a fresh ID token from the sandbox's issuer key;
+ * `rotate-tuf` gives the sandbox's TUF repository new keys and a new root version.
  */
 export interface SandboxArgs {
   action: string;
@@ -69,6 +70,7 @@ async function up(args: SandboxArgs): Promise<number> {
   if (!faults.empty) process.stderr.write(terminalLines([`gitsign sandbox: HOSTILE MODE, wrong answers on purpose: ${faults.toString()}`]));
   const notes = [
     sandbox.createdKeys ? 'new keys' : 'existing keys',
+    `TUF root version ${sandbox.tufRootVersion}`,
     `${sandbox.entries} log entries`,
     ...(sandbox.repairedBytes ? [`cut ${sandbox.repairedBytes} bytes of an unfinished last record`] : []),
   ];
@@ -96,14 +98,20 @@ function previousPort(dir: string): number | undefined {
 
 const isPortBusy = (err: unknown): boolean => err instanceof GitsignError && /EADDRINUSE|EACCES/.test(err.message);
 
-function token(args: SandboxArgs): number {
+/** The keys and last run of an existing sandbox, for the actions besides `up`. */
+function existingSandbox(args: SandboxArgs): { paths: SandboxPaths; material: Material; runtime: RuntimeInfo } {
   if (args.fault !== undefined) throw new GitsignError('USAGE', '--fault is an option of `gitsign sandbox up`');
   const paths = sandboxPaths(prepareSandboxDir(args.dir ?? defaultSandboxDir(), false));
   const material = readMaterial(paths.keys);
   const runtime = readRuntime(paths.dir);
-  if (!material || !runtime?.issuer) {
+  if (!material || !runtime?.issuer || !runtime.url) {
     throw new GitsignError('CONFIG', `no sandbox in ${paths.dir}: run \`gitsign sandbox up --dir ${paths.dir}\` first`);
   }
+  return { paths, material, runtime };
+}
+
+function token(args: SandboxArgs): number {
+  const { material, runtime } = existingSandbox(args);
   const jwt = mintIdToken(
     { issuer: runtime.issuer, subject: args.subject ?? runtime.subject, extraClaims: parseClaims(args['issuer-claims']) },
     material.oidc.key,
@@ -113,8 +121,27 @@ function token(args: SandboxArgs): number {
   return 0;
 }
 
+/**
+ * A new key for every TUF role and the next root version signed by the old and new root keys; new
+ * targets (the trusted root, which now announces one more CT log key), snapshot and timestamp. Works
+ * whether `up` runs (it serves the new files at once) or not (the next `up` serves them).
+ */
+async function rotateTuf(args: SandboxArgs): Promise<number> {
+  const { paths, material, runtime } = existingSandbox(args);
+  const { sandboxTrustedRoot } = await import('./server');
+  const { publishTufRepository } = await import('./tuf/publish');
+  const published = publishTufRepository({ paths, baseTrustedRoot: sandboxTrustedRoot(material, runtime.url), rotate: true });
+  process.stderr.write(
+    terminalLines([
+      `gitsign sandbox: TUF root version ${published.rootVersion} with new keys for root, targets, snapshot and timestamp; ${paths.trustedRoot} and its TUF target changed (one more CT log key); clients get both on their next refresh`,
+    ]),
+  );
+  return 0;
+}
+
 export async function sandboxCommand(args: SandboxArgs): Promise<number> {
   if (args.action === 'up') return up(args);
   if (args.action === 'token') return token(args);
-  throw new GitsignError('USAGE', `unknown sandbox action ${args.action} (expected up or token)`);
+  if (args.action === 'rotate-tuf') return rotateTuf(args);
+  throw new GitsignError('USAGE', `unknown sandbox action ${args.action} (expected up, token or rotate-tuf)`);
 }

@@ -8,6 +8,8 @@ export interface EnvValues {
   baseUrl: string;
   issuer: string;
   clientId: string;
+  /** The sandbox's TUF repository (mirror URL for `gitsign initialize --mirror`). */
+  tufUrl: string;
   paths: SandboxPaths;
 }
 
@@ -26,6 +28,8 @@ export function envVariables(v: EnvValues): [string, string][] {
     ['SIGSTORE_REKOR_PUBLIC_KEY', v.paths.rekorPub],
     ['SIGSTORE_CT_LOG_PUBLIC_KEY_FILE', v.paths.ctfePub],
     ['GITSIGN_SANDBOX_DIR', v.paths.dir],
+    ['GITSIGN_SANDBOX_TUF_URL', v.tufUrl],
+    ['GITSIGN_SANDBOX_TUF_ROOT', v.paths.tufRoot],
   ];
 }
 
@@ -34,6 +38,9 @@ export function envFile(v: EnvValues): string {
   return [
     `# gitsign sandbox at ${v.baseUrl} (state in ${v.paths.dir}); load with: . ${quote(v.paths.env)}`,
     ...envVariables(v).map(([k, val]) => `export ${k}=${quote(val)}`),
+    '# Or trust the sandbox through its TUF repository, as a private deployment: unset GITSIGN_TRUSTED_ROOT,',
+    '# GITSIGN_FULCIO_ROOT, GITSIGN_TIMESTAMP_CERT_CHAIN, SIGSTORE_REKOR_PUBLIC_KEY and SIGSTORE_CT_LOG_PUBLIC_KEY_FILE, then once:',
+    '#   gitsign initialize --mirror "$GITSIGN_SANDBOX_TUF_URL" --root "$GITSIGN_SANDBOX_TUF_ROOT"',
     '# ID tokens expire; for non-interactive signing mint one when needed:',
     `#   export SIGSTORE_ID_TOKEN="$(gitsign sandbox token --dir ${dirArg})"`,
     '# or let the device flow sign in the sandbox identity at once: export GITSIGN_TOKEN_PROVIDER=device',

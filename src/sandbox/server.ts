@@ -21,15 +21,18 @@ import { RekorV2Service } from './rekor/v2Service';
 import { prepareSandboxDir } from './state/dir';
 import { writeFileAtomic } from './state/fsutil';
 import { acquireLock } from './state/lock';
-import { loadOrCreateMaterial } from './state/material';
+import { loadOrCreateMaterial, type Material } from './state/material';
 import { sandboxPaths, type SandboxPaths } from './state/paths';
 import { trustedRootJson } from './trustedRoot';
 import { TimestampAuthority } from './tsa/authority';
 import { TsaService } from './tsa/service';
+import { keepTimestampFresh, publishTufRepository } from './tuf/publish';
+import { mountTufRepository, TUF_PATH } from './tuf/serve';
 
 /**
  * Starts the whole sandbox on one 127.0.0.1 port: OIDC issuer under /auth, Fulcio, Rekor and the TSA
- * under /api. Writes DIR/trusted_root.json, DIR/env, the PEM files clients need and DIR/sandbox.json.
+ * under /api, its TUF repository under /tuf. Writes DIR/trusted_root.json (also the TUF target),
+ * DIR/root.json (the TUF root), DIR/env, the PEM files clients need and DIR/sandbox.json.
  */
 export const HOST = '127.0.0.1';
 export const ISSUER_PATH = '/auth';
@@ -52,10 +55,17 @@ export interface RunningSandbox {
   paths: SandboxPaths;
   env: string;
   createdKeys: boolean;
+  /** The TUF repository's newest root version. */
+  tufRootVersion: number;
   entries: number;
   /** Bytes of a torn, never-acknowledged last log record that were cut off at start. */
   repairedBytes: number;
   close(): Promise<void>;
+}
+
+/** The sandbox as a Sigstore trusted root, before the TUF repository's rotations add to it. */
+export function sandboxTrustedRoot(material: Material, url: string): Record<string, unknown> {
+  return trustedRootJson(material, url, ed25519LogId(CHECKPOINT_NAME, material.rekorV2.pub));
 }
 
 export interface RuntimeInfo {
@@ -80,6 +90,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
   const release = acquireLock(paths.lock, paths.dir);
   let store: EntryStore | undefined;
   let storeV2: EntryStore | undefined;
+  let listening: Server | undefined;
   try {
     const { material, created } = loadOrCreateMaterial(paths.keys);
     const loaded = loadEntries(paths.log);
@@ -115,6 +126,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
     let port: number;
     try {
       port = await listen(server, opts.port);
+      listening = server;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new GitsignError('CONFIG', `cannot listen on ${HOST}:${opts.port} (${code ?? (err as Error).message})`);
@@ -133,19 +145,22 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
     new RekorV2Service(faults.log(logV2, 2)).mount(faults.routes(router, 'rekor'));
     const tsa = new TimestampAuthority(material.tsaLeaf.key, material.tsaLeaf.cert, material.tsaRoot.cert);
     new TsaService(faults.timestampAuthority(tsa)).mount(faults.routes(router, 'tsa'));
+    mountTufRepository(router, paths.tufRepo);
     router.on('GET', '/ping', (_req, res) => send(res, 200, 'pong', { 'Content-Type': 'text/plain' }));
 
     const spkiPem = (k: typeof material.rekor.pub): string => encodePem('PUBLIC KEY', k.export({ type: 'spki', format: 'der' }));
-    writeFileAtomic(paths.trustedRoot, JSON.stringify(trustedRootJson(material, url, v2LogId), null, 2) + '\n');
+    const tufOptions = { paths, baseTrustedRoot: sandboxTrustedRoot(material, url) };
+    const tuf = publishTufRepository(tufOptions);
     writeFileAtomic(paths.fulcioChain, encodePem('CERTIFICATE', material.fulcioIntermediate.cert) + encodePem('CERTIFICATE', material.fulcioRoot.cert));
     writeFileAtomic(paths.tsaChain, encodePem('CERTIFICATE', material.tsaLeaf.cert) + encodePem('CERTIFICATE', material.tsaRoot.cert));
     writeFileAtomic(paths.rekorPub, spkiPem(material.rekor.pub));
     writeFileAtomic(paths.ctfePub, spkiPem(material.ctlog.pub));
-    const env = envFile({ baseUrl: url, issuer: issuerUrl, clientId: DEFAULT_CLIENT_ID, paths });
+    const env = envFile({ baseUrl: url, issuer: issuerUrl, clientId: DEFAULT_CLIENT_ID, tufUrl: url + TUF_PATH, paths });
     writeFileAtomic(paths.env, env);
     const runtime: RuntimeInfo = { url, issuer: issuerUrl, pid: process.pid, subject };
     writeFileAtomic(paths.runtime, JSON.stringify(runtime, null, 2) + '\n');
 
+    const stopTufRenewal = keepTimestampFresh(tufOptions, tuf);
     const openStore = store;
     const openStoreV2 = storeV2;
     let closing: Promise<void> | undefined;
@@ -156,10 +171,12 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
       paths,
       env,
       createdKeys: created,
+      tufRootVersion: tuf.rootVersion,
       entries: loaded.entries.length,
       repairedBytes: loaded.discardedBytes + loadedV2.discardedBytes,
       close: () =>
         (closing ??= (async () => {
+          stopTufRenewal();
           await new Promise<void>((resolve) => {
             server.close(() => resolve());
             server.closeIdleConnections();
@@ -174,6 +191,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
         })()),
     };
   } catch (err) {
+    // A failure after listening (a damaged TUF key file, an unwritable file): the port is let go too.
+    listening?.close();
+    listening?.closeAllConnections();
     await store?.close().catch(() => undefined);
     await storeV2?.close().catch(() => undefined);
     release();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, type Stats, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, type Stats, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { GitsignError } from '../../errors';
 
@@ -98,4 +98,17 @@ export function writeFileAtomic(path: string, data: string | Buffer): void {
     throw err;
   }
   syncDirectory(dirname(path));
+}
+
+/** A directory of ours inside the sandbox directory, created mode 0700 if missing; never a link nor another user's. */
+export function ensureOwnDirectory(path: string): void {
+  try {
+    mkdirSync(path, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const st = lstatSync(path);
+  if (!st.isDirectory()) throw new GitsignError('CONFIG', `${path} is not a directory (a link or a file); move it away`);
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) throw new GitsignError('CONFIG', `${path} belongs to another user (uid ${st.uid}); move it away`);
 }

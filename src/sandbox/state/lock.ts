@@ -18,7 +18,8 @@ function alive(pid: number): boolean {
 /** Locks this process holds: a lock file naming our own pid is ours only if it is in here. */
 const held = new Set<string>();
 
-export function acquireLock(path: string, dir: string): () => void {
+/** `busy` names what holds the lock, for the error when another live process does. */
+export function acquireLock(path: string, dir: string, busy = 'a sandbox is already running on'): () => void {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = createExclusive(path);
@@ -43,7 +44,7 @@ export function acquireLock(path: string, dir: string): () => void {
       }
       const ours = owner === process.pid && held.has(path);
       if (ours || (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner))) {
-        throw new GitsignError('CONFIG', `a sandbox is already running on ${dir} (pid ${owner})`);
+        throw new GitsignError('CONFIG', `${busy} ${dir} (pid ${owner})`);
       }
       try {
         unlinkSync(path);

@@ -22,6 +22,13 @@ export function sandboxPaths(dir: string) {
     tsaChain: join(d, 'tsa_chain.pem'),
     rekorPub: join(d, 'rekor.pub'),
     ctfePub: join(d, 'ctfe.pub'),
+    /** The TUF repository's private keys, root history and versions (mode 0600, like keys.json). */
+    tufState: join(d, 'tuf-keys.json'),
+    tufLock: join(d, 'tuf.lock'),
+    /** The TUF repository as served under $URL/tuf/ (metadata and targets/). */
+    tufRepo: join(d, 'tuf'),
+    /** The newest TUF root, for `gitsign initialize --root`. */
+    tufRoot: join(d, 'root.json'),
   };
 }
 
