@@ -18,8 +18,18 @@ function commands(): typeof import('./commands') {
   return require('./commands') as typeof import('./commands');
 }
 
-async function gitProtocol(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+/** node:util's own words for an unknown option are not ours: a usage error says what was wrong. */
+function parseGitArgs(argv: string[]) {
+  try {
+    return parseGitOptions(argv);
+  } catch {
+    if (!argv[0].startsWith('-')) throw new GitsignError('USAGE', `unknown command ${JSON.stringify(argv[0])} (gitsign --help lists the commands)`);
+    throw new GitsignError('USAGE', `unknown or misused option in ${JSON.stringify(argv.join(' '))} (git calls gitsign with --status-fd=N and -bsau KEY or --verify FILE -; gitsign --help lists the commands)`);
+  }
+}
+
+function parseGitOptions(argv: string[]) {
+  return parseArgs({
     args: argv,
     allowPositionals: true,
     strict: true,
@@ -35,6 +45,10 @@ async function gitProtocol(argv: string[]): Promise<number> {
       version: { type: 'boolean' },
     },
   });
+}
+
+async function gitProtocol(argv: string[]): Promise<number> {
+  const { values, positionals } = parseGitArgs(argv);
   if (values.version) return (await import('./version')).printVersion();
   const fd = values['status-fd'] === undefined ? -1 : Number.parseInt(values['status-fd'], 10);
   const status = new StatusWriter(Number.isFinite(fd) ? fd : -1);
