@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { GitsignError } from '../errors';
@@ -54,7 +54,11 @@ function tufModule(): string {
 /** Runs in the worker: one getTrustedRoot, its answer (or its failure's messages, causes included) posted back. */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const why = (err) => [err, err && err.cause].filter(Boolean).map((e) => String(e.message || e)).join(': ');
+const why = (err) => {
+  const parts = [];
+  for (let e = err, depth = 0; e && depth < 4; e = e.cause, depth++) parts.push(String(e.message || e) + (e.statusCode ? ' (HTTP ' + Number(e.statusCode) + ')' : ''));
+  return parts.join(': ');
+};
 require('node:module').createRequire(workerData.from)(workerData.tufModule).getTrustedRoot(workerData.options).then(
   (root) => parentPort.postMessage({ root }),
   (err) => parentPort.postMessage({ error: why(err) }),
@@ -120,6 +124,16 @@ function readCopy(files: MirrorFiles): Record<string, unknown> | null {
   }
 }
 
+/** Puts back a file's earlier text (or its absence). */
+function restore(path: string, text: string | null): void {
+  try {
+    if (text === null) rmSync(path, { force: true });
+    else writeAtomic(path, text);
+  } catch {
+    // Best effort: the failure itself is what the caller reports.
+  }
+}
+
 export interface RefreshOptions {
   /** A root.json to bootstrap the mirror's TUF metadata from (`gitsign initialize --root`). */
   rootPath?: string;
@@ -133,6 +147,9 @@ export interface RefreshOptions {
  */
 export async function refreshMirror(files: MirrorFiles, opts: RefreshOptions = {}): Promise<Record<string, unknown>> {
   const before = readState(files);
+  // A new initial root that fails to update the mirror must not stay as the one the cache trusts.
+  const cachedTufRoot = join(files.tufDir, 'root.json');
+  const previousTufRoot = opts.forceInit ? readNoFollow(cachedTufRoot) : null;
   try {
     checkedUrl(files.mirror, 'TUF mirror', 'TRUST_ROOT');
     mkdirSync(files.root, { recursive: true, mode: 0o700 });
@@ -143,6 +160,7 @@ export async function refreshMirror(files: MirrorFiles, opts: RefreshOptions = {
     writeState(files, { lastSuccess: new Date().toISOString(), failures: 0, ...metadataExpiry(files) });
     return root;
   } catch (err) {
+    if (opts.forceInit) restore(cachedTufRoot, previousTufRoot);
     const message = err instanceof GitsignError ? err.message : `refreshing the trusted root from the TUF repository ${files.mirror}: ${(err as Error).message}`;
     try {
       writeState(files, { ...before, lastFailure: new Date().toISOString(), failures: (before.failures ?? 0) + 1, lastError: message });
