@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -402,6 +402,28 @@ describe('issue 11: the trust root\'s life', () => {
       const noRoot = await run(['initialize', '--mirror', mirror.url], env, repo.dir);
       assert.equal(noRoot.status, 2);
       assert.match(noRoot.stderr, /give its trusted initial root\.json with --root/);
+      // The right root, by URL (http to this machine is allowed): the mirror is in use.
+      const byUrl = await run(['initialize', '--mirror', mirror.url, '--root', `${mirror.url}/1.root.json`], env, repo.dir);
+      assert.equal(byUrl.status, 0, byUrl.stderr);
+      assert.equal(verifyJson(env).trustRoot?.mirror, mirror.url);
+    } finally {
+      await mirror.close();
+    }
+  });
+
+  test('issue 11: a symlink planted at the cached trusted root is not followed', async () => {
+    const tuf = new TufRepository();
+    tuf.publish(publicGoodRoot);
+    const mirror = await serveMirror(tuf);
+    try {
+      const { env, cache } = user();
+      await initialize(env, mirror, tuf);
+      const copy = join(mirrorDir(cache, mirror.url), 'trusted_root.json');
+      rmSync(copy);
+      symlinkSync(sb.env.GITSIGN_TRUSTED_ROOT, copy);
+      const r = verifyJson(env, ['--offline']);
+      assert.equal(r.verified, false);
+      assert.match(r.stderr, /no trusted root from the TUF mirror http:\/\/127\.0\.0\.1:\d+\/tuf yet/);
     } finally {
       await mirror.close();
     }

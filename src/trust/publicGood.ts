@@ -192,7 +192,8 @@ function startBackgroundRefresh(files: MirrorFiles): void {
     return;
   }
   try {
-    const child = spawn(process.execPath, [mainScript(), BACKGROUND_REFRESH_ARG], { detached: true, stdio: 'ignore', env: process.env });
+    // Its own session, no stdio (git reads ours to its end), in our directory, not the repository's.
+    const child = spawn(process.execPath, [mainScript(), BACKGROUND_REFRESH_ARG], { detached: true, stdio: 'ignore', env: process.env, cwd: files.dir });
     child.on('error', () => unlock(files.lock));
     child.unref();
   } catch {
@@ -204,6 +205,12 @@ function startBackgroundRefresh(files: MirrorFiles): void {
 export async function backgroundRefresh(): Promise<number> {
   const files = currentMirrorFiles();
   if (!files) return 1;
+  try {
+    // gitsign.insecureAllowHTTP (user-wide) applies to the mirror as it did to `gitsign initialize`.
+    (await import('../config/config')).loadConfig();
+  } catch {
+    // A broken configuration: the refresh uses the defaults.
+  }
   // Whatever the TUF client does, this process ends soon after the refresh's deadline.
   setTimeout(() => process.exit(1), TUF_DEADLINE_MS + 15_000).unref();
   try {
