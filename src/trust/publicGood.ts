@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { GitsignError } from '../errors';
@@ -182,7 +183,8 @@ export const BACKGROUND_REFRESH_ARG = '--background-trust-root-refresh';
 
 /**
  * Starts a refresh in a detached process (same node, same script, no stdio, not waited for), when
- * this call takes the mirror's lock: parallel calls start at most one.
+ * this call takes the mirror's lock: parallel calls start at most one. It is started as this process
+ * exits, at low priority, so that it does not compete for the CPU with the verification git waits for.
  */
 function startBackgroundRefresh(files: MirrorFiles): void {
   try {
@@ -191,14 +193,21 @@ function startBackgroundRefresh(files: MirrorFiles): void {
   } catch {
     return;
   }
-  try {
-    // Its own session, no stdio (git reads ours to its end), in our directory, not the repository's.
-    const child = spawn(process.execPath, [mainScript(), BACKGROUND_REFRESH_ARG], { detached: true, stdio: 'ignore', env: process.env, cwd: files.dir });
-    child.on('error', () => unlock(files.lock));
-    child.unref();
-  } catch {
-    unlock(files.lock);
-  }
+  process.once('exit', () => {
+    try {
+      // Its own session, no stdio (git reads ours to its end), in our directory, not the repository's.
+      const child = spawn(process.execPath, [mainScript(), BACKGROUND_REFRESH_ARG], { detached: true, stdio: 'ignore', env: process.env, cwd: files.dir });
+      if (child.pid === undefined) throw new Error('not started');
+      try {
+        setPriority(child.pid, 10);
+      } catch {
+        // Not allowed here: it runs at normal priority.
+      }
+      child.unref();
+    } catch {
+      unlock(files.lock);
+    }
+  });
 }
 
 /** The background process: refreshes the mirror in use under the lock its parent took, then releases it. */
