@@ -155,6 +155,18 @@ export async function runCommands(argv: string[]): Promise<number> {
         code = await (await import('../doctor/doctor')).doctorCommand(args as unknown as import('../doctor/doctor').DoctorArgs);
       },
     )
+    .command(
+      'initialize',
+      'Trust a TUF repository (default: the public-good one) from a root.json and fetch its trusted root now; later calls use it',
+      (y) =>
+        y.options({
+          mirror: { type: 'string', default: 'https://tuf-repo-cdn.sigstore.dev', describe: 'The TUF repository base URL (https, or http to this machine)' },
+          root: { type: 'string', describe: "Path or URL of the repository's trusted initial root.json (default: the one shipped for the public-good mirror)" },
+        }),
+      async (args) => {
+        code = await (await import('./initializeCommand')).initializeCommand(args as unknown as import('./initializeCommand').InitializeArgs);
+      },
+    )
     .command('version', 'Print the version, environment and parsed configuration', {}, () => {
       code = printVersion();
     })

@@ -7,7 +7,7 @@ import { errorLine, printErr } from './io';
  * Entry point. git's calls (`--status-fd=N -bsau KEY`, `--status-fd=1 --verify FILE -`) are parsed
  * with node:util so they never load yargs; human subcommands load their code lazily.
  */
-const SUBCOMMANDS = new Set(['verify', 'verify-tag', 'verify-bundle', 'attest', 'verify-attestation', 'show', 'version', 'help', 'completion', 'sandbox', 'doctor']);
+const SUBCOMMANDS = new Set(['verify', 'verify-tag', 'verify-bundle', 'attest', 'verify-attestation', 'show', 'version', 'help', 'completion', 'sandbox', 'doctor', 'initialize']);
 
 /**
  * The human subcommands, a separate bundle file. require(), not import(): bin/gitsign runs the bundle
@@ -67,6 +67,8 @@ async function gitProtocol(argv: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   try {
+    // The detached child a verification starts when the trusted root is due for a refresh.
+    if (argv.length === 1 && argv[0] === '--background-trust-root-refresh') return await (await import('../trust/publicGood')).backgroundRefresh();
     if (argv.length > 0 && SUBCOMMANDS.has(argv[0])) return await commands().runCommands(argv);
     // --get-yargs-completions: what the shell completion scripts call on every <Tab>.
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === '--get-yargs-completions') return await commands().runCommands(argv);

@@ -3,6 +3,7 @@ import type { RawObject } from '../git/catFile';
 import { describeIdentityCheck, type IdentityRequest, type ObjectOutcome } from '../verify/gitObject';
 import { jsonReport, summaryLines } from '../verify/report';
 import { clip } from '../text/terminal';
+import { describeTrustRoot, type TrustRootInfo } from '../trust/rootInfo';
 
 /**
  * What `gitsign verify` prints for one object: lines for stdout and for stderr (escaped when
@@ -17,15 +18,17 @@ export interface RenderedOutcome {
 export interface RenderOptions {
   json: boolean;
   heading: boolean;
+  /** The trusted root verified against, said in every report. */
+  trustRoot?: TrustRootInfo;
 }
 
 function render(obj: RawObject, outcome: ObjectOutcome, opts: RenderOptions): RenderedOutcome {
   const check = describeIdentityCheck(outcome.identity);
   const ok = 'ok' in outcome;
-  if (opts.json) return { ok, out: [JSON.stringify(jsonReport(obj.sha, obj.type, check, outcome))], err: [] };
+  if (opts.json) return { ok, out: [JSON.stringify(jsonReport(obj.sha, obj.type, check, outcome, opts.trustRoot ?? null))], err: [] };
   if ('ok' in outcome) {
     const note = outcome.identity.kind === 'committer' ? `identity checked: ${check} (no --certificate-identity given)` : undefined;
-    return { ok, out: [...(opts.heading ? [`${obj.type} ${obj.sha}`] : []), ...summaryLines(outcome.ok, { validated: true, note })], err: [] };
+    return { ok, out: [...(opts.heading ? [`${obj.type} ${obj.sha}`] : []), ...summaryLines(outcome.ok, { validated: true, note }), ...(opts.trustRoot ? [`gitsign: ${describeTrustRoot(opts.trustRoot)}`] : [])], err: [] };
   }
   return { ok, out: [], err: [`Error: ${obj.type} ${obj.sha}: ${clip(outcome.error.message, 1000)}`] };
 }

@@ -1,17 +1,24 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { homedir, userInfo } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { GitsignError } from '../errors';
+import { checkedUrl } from '../net/transport';
+import type { TrustRootInfo } from './rootInfo';
+import { readNoFollow, tryLock, unlock, writeAtomic } from './safeFiles';
+import {
+  DEFAULT_TUF_MIRROR,
+  type MirrorFiles,
+  currentMirrorFiles,
+  metadataExpiry,
+  readState,
+  refreshDue,
+  writeState,
+} from './tufMirror';
+import { validateTrustedRoot } from './validateRoot';
 
-/**
- * The public-good trusted root. Online, it is refreshed through TUF at most once a day (git runs us
- * once per object, so a network round trip per call would make `git log --show-signature` crawl);
- * offline, or when the refresh fails, the last refreshed copy or else @sigstore/tuf's seeded copy.
- */
-const REFRESH_AFTER_MS = 24 * 3600 * 1000;
-
-export const DEFAULT_TUF_MIRROR = 'https://tuf-repo-cdn.sigstore.dev';
+export { DEFAULT_TUF_MIRROR, cacheDir } from './tufMirror';
 
 /**
  * The whole TUF refresh (timestamp, snapshot, targets, the trusted root, any new root versions). Sizes
@@ -39,44 +46,6 @@ export function seededPublicGoodRoot(): Record<string, unknown> {
   return JSON.parse(Buffer.from(seed, 'base64').toString('utf8')) as Record<string, unknown>;
 }
 
-/**
- * An absolute path from the environment, else undefined. The XDG Base Directory spec says a relative
- * path is invalid and ignored: it would resolve against whatever directory we run in, a cloned
- * repository for git, which could then supply the trusted root.
- */
-function absolute(value: string | undefined): string | undefined {
-  return value && isAbsolute(value) ? value : undefined;
-}
-
-/** $HOME when absolute (os.homedir() returns it even empty or relative), else the account's home. */
-function homeDirectory(): string | undefined {
-  for (const lookup of [homedir, () => userInfo().homedir]) {
-    try {
-      const dir = absolute(lookup());
-      if (dir) return dir;
-    } catch {
-      // No HOME and no passwd entry (a container's arbitrary uid): try the next.
-    }
-  }
-  return undefined;
-}
-
-/** Where the refreshed root and the TUF cache live; null when no absolute directory is known (no cache then). */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | null {
-  const home = homeDirectory();
-  const base = absolute(env.XDG_CACHE_HOME) ?? (home ? join(home, '.cache') : undefined);
-  return base ? join(base, 'sigstore', 'gitsign-ts') : null;
-}
-
-function readCached(path: string): { root: Record<string, unknown>; mtime: Date } | null {
-  try {
-    const mtime = statSync(path).mtime;
-    return { root: JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>, mtime };
-  } catch {
-    return null;
-  }
-}
-
 /** @sigstore/tuf for the worker to load: the bundle's own file next to ours, or the package when run by tsc. */
 function tufModule(): string {
   const bundled = join(__dirname, 'tuf.js');
@@ -86,7 +55,11 @@ function tufModule(): string {
 /** Runs in the worker: one getTrustedRoot, its answer (or its failure's messages, causes included) posted back. */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const why = (err) => [err, err && err.cause].filter(Boolean).map((e) => String(e.message || e)).join(': ');
+const why = (err) => {
+  const parts = [];
+  for (let e = err, depth = 0; e && depth < 4; e = e.cause, depth++) parts.push(String(e.message || e) + (e.statusCode ? ' (HTTP ' + Number(e.statusCode) + ')' : ''));
+  return parts.join(': ');
+};
 require('node:module').createRequire(workerData.from)(workerData.tufModule).getTrustedRoot(workerData.options).then(
   (root) => parentPort.postMessage({ root }),
   (err) => parentPort.postMessage({ error: why(err) }),
@@ -98,6 +71,8 @@ export interface TufRefresh {
   mirrorURL?: string;
   /** A root.json to start from when the cache has none (another mirror than the seeded one). */
   rootPath?: string;
+  /** Start again from rootPath (or the seed), whatever root.json the cache holds (`gitsign initialize`). */
+  forceInit?: boolean;
   deadlineMs?: number;
 }
 
@@ -111,7 +86,7 @@ export async function refreshFromTuf(opts: TufRefresh): Promise<Record<string, u
     workerData: {
       from: __filename,
       tufModule: tufModule(),
-      options: { cachePath: opts.cachePath, mirrorURL, rootPath: opts.rootPath, retry: TUF_RETRIES, timeout: TUF_REQUEST_TIMEOUT_MS },
+      options: { cachePath: opts.cachePath, mirrorURL, rootPath: opts.rootPath, forceInit: opts.forceInit ?? false, retry: TUF_RETRIES, timeout: TUF_REQUEST_TIMEOUT_MS },
     },
     resourceLimits: { maxOldGenerationSizeMb: TUF_WORKER_HEAP_MB },
     // Its output is not ours to print (stdout is the signature when git signs): read and dropped.
@@ -138,27 +113,177 @@ export async function refreshFromTuf(opts: TufRefresh): Promise<Record<string, u
   }
 }
 
-export async function publicGoodTrustedRoot(offline: boolean): Promise<{ root: Record<string, unknown>; source: string }> {
-  const dir = cacheDir();
-  const cachedPath = dir ? join(dir, 'trusted_root.json') : null;
-  const cached = process.env.SIGSTORE_NO_CACHE || !cachedPath ? null : readCached(cachedPath);
-  if (cached && (offline || Date.now() - cached.mtime.getTime() < REFRESH_AFTER_MS)) {
-    return { root: cached.root, source: `public-good trusted root (TUF, ${cached.mtime.toISOString()})` };
+/** Our copy of a mirror's trusted root, when present and JSON. */
+function readCopy(files: MirrorFiles): Record<string, unknown> | null {
+  const text = readNoFollow(files.trustedRoot);
+  if (text === null) return null;
+  try {
+    const json: unknown = JSON.parse(text);
+    return json && typeof json === 'object' && !Array.isArray(json) ? (json as Record<string, unknown>) : null;
+  } catch {
+    return null;
   }
-  const tufCache = absolute(process.env.TUF_ROOT) ?? (dir ? join(dir, 'tuf') : undefined);
-  if (!offline && tufCache) {
+}
+
+/** Puts back a file's earlier text (or its absence). */
+function restore(path: string, text: string | null): void {
+  try {
+    if (text === null) rmSync(path, { force: true });
+    else writeAtomic(path, text);
+  } catch {
+    // Best effort: the failure itself is what the caller reports.
+  }
+}
+
+export interface RefreshOptions {
+  /** A root.json to bootstrap the mirror's TUF metadata from (`gitsign initialize --root`). */
+  rootPath?: string;
+  forceInit?: boolean;
+  deadlineMs?: number;
+}
+
+/**
+ * One refresh of the mirror, by the holder of its lock: TUF update, the trusted root checked and
+ * written atomically, the state recorded (a failure too, so that calls back off).
+ */
+export async function refreshMirror(files: MirrorFiles, opts: RefreshOptions = {}): Promise<Record<string, unknown>> {
+  const before = readState(files);
+  // A new initial root that fails to update the mirror must not stay as the one the cache trusts.
+  const cachedTufRoot = join(files.tufDir, 'root.json');
+  const previousTufRoot = opts.forceInit ? readNoFollow(cachedTufRoot) : null;
+  try {
+    checkedUrl(files.mirror, 'TUF mirror', 'TRUST_ROOT');
+    mkdirSync(files.root, { recursive: true, mode: 0o700 });
+    const root = await refreshFromTuf({ cachePath: files.root, mirrorURL: files.mirror, rootPath: opts.rootPath, forceInit: opts.forceInit, deadlineMs: opts.deadlineMs });
+    validateTrustedRoot(root, `trusted_root.json of the TUF mirror ${files.mirror}`);
+    mkdirSync(files.dir, { recursive: true, mode: 0o700 });
+    writeAtomic(files.trustedRoot, JSON.stringify(root));
+    writeState(files, { lastSuccess: new Date().toISOString(), failures: 0, ...metadataExpiry(files) });
+    return root;
+  } catch (err) {
+    if (opts.forceInit) restore(cachedTufRoot, previousTufRoot);
+    const message = err instanceof GitsignError ? err.message : `refreshing the trusted root from the TUF repository ${files.mirror}: ${(err as Error).message}`;
     try {
-      const root = await refreshFromTuf({ cachePath: tufCache });
-      if (dir && cachedPath) {
-        mkdirSync(dir, { recursive: true, mode: 0o700 });
-        writeFileSync(`${cachedPath}.tmp`, JSON.stringify(root));
-        renameSync(`${cachedPath}.tmp`, cachedPath);
-      }
-      return { root, source: 'public-good trusted root (TUF, refreshed now)' };
+      writeState(files, { ...before, lastFailure: new Date().toISOString(), failures: (before.failures ?? 0) + 1, lastError: message });
     } catch {
-      // Unreachable, slow or misbehaving TUF repository: fall through to what we have.
+      // An unwritable cache: the failure is still reported to the caller.
     }
+    throw err instanceof GitsignError ? err : new GitsignError('TRUST_ROOT', message);
   }
-  if (cached) return { root: cached.root, source: `public-good trusted root (TUF, ${cached.mtime.toISOString()})` };
-  return { root: seededPublicGoodRoot(), source: 'public-good trusted root (seeded copy)' };
+}
+
+/** The script git runs (the bundle, or tsc's output in tests): the background refresh runs in a copy of it. */
+function mainScript(): string {
+  const bundled = join(__dirname, 'gitsign.js');
+  return existsSync(bundled) ? bundled : join(__dirname, '..', 'cli', 'main.js');
+}
+
+/** The hidden argument that makes the main script the background refresh (see src/cli/main.ts). */
+export const BACKGROUND_REFRESH_ARG = '--background-trust-root-refresh';
+
+/**
+ * Starts a refresh in a detached process (same node, same script, no stdio, not waited for), when
+ * this call takes the mirror's lock: parallel calls start at most one. It is started as this process
+ * exits, at low priority, so that it does not compete for the CPU with the verification git waits for.
+ */
+function startBackgroundRefresh(files: MirrorFiles): void {
+  try {
+    mkdirSync(files.dir, { recursive: true, mode: 0o700 });
+    if (!tryLock(files.lock)) return;
+  } catch {
+    return;
+  }
+  process.once('exit', () => {
+    try {
+      // Its own session, no stdio (git reads ours to its end), in our directory, not the repository's.
+      const child = spawn(process.execPath, [mainScript(), BACKGROUND_REFRESH_ARG], { detached: true, stdio: 'ignore', env: process.env, cwd: files.dir });
+      if (child.pid === undefined) throw new Error('not started');
+      try {
+        setPriority(child.pid, 10);
+      } catch {
+        // Not allowed here: it runs at normal priority.
+      }
+      child.unref();
+    } catch {
+      unlock(files.lock);
+    }
+  });
+}
+
+/** The background process: refreshes the mirror in use under the lock its parent took, then releases it. */
+export async function backgroundRefresh(): Promise<number> {
+  const files = currentMirrorFiles();
+  if (!files) return 1;
+  try {
+    // gitsign.insecureAllowHTTP (user-wide) applies to the mirror as it did to `gitsign initialize`.
+    (await import('../config/config')).loadConfig();
+  } catch {
+    // A broken configuration: the refresh uses the defaults.
+  }
+  // Whatever the TUF client does, this process ends soon after the refresh's deadline.
+  setTimeout(() => process.exit(1), TUF_DEADLINE_MS + 15_000).unref();
+  try {
+    await refreshMirror(files);
+    return 0;
+  } catch {
+    return 1;
+  } finally {
+    unlock(files.lock);
+  }
+}
+
+/**
+ * Takes the mirror's lock for an explicit refresh (`gitsign initialize`), waiting for a running
+ * background refresh (bounded: its lock goes stale), then refreshes.
+ */
+export async function refreshNow(files: MirrorFiles, opts: RefreshOptions = {}): Promise<Record<string, unknown>> {
+  mkdirSync(files.dir, { recursive: true, mode: 0o700 });
+  const until = Date.now() + TUF_DEADLINE_MS + 100_000;
+  while (!tryLock(files.lock)) {
+    if (Date.now() > until) throw new GitsignError('TRUST_ROOT', `another refresh holds ${files.lock}; remove it if no gitsign is running`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  try {
+    return await refreshMirror(files, opts);
+  } finally {
+    unlock(files.lock);
+  }
+}
+
+/**
+ * The trusted root of the TUF mirror in use (the public-good one unless `gitsign initialize` chose
+ * another). git runs us once per object, so no call waits on the network for it: each uses our last
+ * verified copy (or, for the public-good mirror, @sigstore/tuf's seeded copy), and when a refresh is
+ * due (a day old, or the metadata expired; back-off after failures respected) starts one in a
+ * detached background process. Offline (--offline, GITSIGN_OFFLINE) nothing is started.
+ *
+ * Expired TUF metadata, as sigstore-go treats it: not trusted online (a refresh is required, so the
+ * call fails and says how to refresh); offline, an explicit choice, the copy is used and marked expired.
+ */
+export async function publicGoodTrustedRoot(offline: boolean, now = Date.now()): Promise<{ root: Record<string, unknown>; info: TrustRootInfo }> {
+  const files = process.env.SIGSTORE_NO_CACHE ? null : currentMirrorFiles();
+  const seed = (): { root: Record<string, unknown>; info: TrustRootInfo } => ({
+    root: seededPublicGoodRoot(),
+    info: { source: 'seed', path: null, mirror: DEFAULT_TUF_MIRROR, lastRefresh: null, metadataExpires: null, expired: false, lastRefreshFailure: null, overrides: [] },
+  });
+  if (!files) return seed();
+  const state = readState(files);
+  if (!offline && refreshDue(state, now)) startBackgroundRefresh(files);
+  const copy = readCopy(files);
+  if (!copy) {
+    if (files.mirror === DEFAULT_TUF_MIRROR) return seed();
+    throw new GitsignError('TRUST_ROOT', `no trusted root from the TUF mirror ${files.mirror} yet (${state.lastError ?? 'never refreshed'}); run gitsign initialize --mirror ${files.mirror} --root ROOT.json`);
+  }
+  const expired = state.metadataExpires !== undefined && Date.parse(state.metadataExpires) <= now;
+  if (expired && !offline) {
+    throw new GitsignError(
+      'TRUST_ROOT',
+      `the TUF metadata of ${files.mirror} expired at ${state.metadataExpires} and has not been refreshed since${state.lastError ? ` (${state.lastError})` : ''}; run gitsign initialize${files.mirror === DEFAULT_TUF_MIRROR ? '' : ` --mirror ${files.mirror}`}, or verify with --offline to use the expired copy`,
+    );
+  }
+  const failed = state.lastFailure && state.failures ? { time: state.lastFailure, error: state.lastError ?? '' } : null;
+  return {
+    root: copy,
+    info: { source: 'tuf-cache', path: files.trustedRoot, mirror: files.mirror, lastRefresh: state.lastSuccess ?? null, metadataExpires: state.metadataExpires ?? null, expired, lastRefreshFailure: failed, overrides: [] },
+  };
 }

@@ -5,6 +5,7 @@ import { toTrustMaterial, type TrustMaterial } from '@sigstore/verify';
 import { X509Certificate } from '@sigstore/core';
 import { decodePemAll } from '../cms/pem';
 import { GitsignError } from '../errors';
+import { describeTrustRoot, fileRootInfo, type TrustRootInfo } from './rootInfo';
 import { validateTrustedRoot } from './validateRoot';
 
 /**
@@ -28,6 +29,8 @@ export interface LoadedTrust {
   material: TrustMaterial;
   /** Where it came from, for messages. */
   source: string;
+  /** Where it came from and how old it is, for reports. */
+  info: TrustRootInfo;
 }
 
 type TrustedRootJson = Record<string, unknown> & {
@@ -59,11 +62,11 @@ function readText(path: string, what: string): string {
   }
 }
 
-export function materialFromJson(json: TrustedRootJson, source: string): LoadedTrust {
+export function materialFromJson(json: TrustedRootJson, source: string, info: TrustRootInfo = fileRootInfo(source)): LoadedTrust {
   validateTrustedRoot(json, source);
   try {
     const root = TrustedRoot.fromJSON(json);
-    return { material: toTrustMaterial(root), source };
+    return { material: toTrustMaterial(root), source, info };
   } catch (err) {
     throw new GitsignError('TRUST_ROOT', `invalid trusted root (${source}): ${(err as Error).message}`);
   }
@@ -123,7 +126,7 @@ export async function loadTrust(opts: TrustOptions): Promise<LoadedTrust> {
   if (opts.trustedRootPath) {
     return materialFromJson(readJsonFile(opts.trustedRootPath, 'trusted root'), opts.trustedRootPath);
   }
-  const { root, source } = await (await import('./publicGood')).publicGoodTrustedRoot(opts.offline);
+  const { root, info } = await (await import('./publicGood')).publicGoodTrustedRoot(opts.offline);
   const json: TrustedRootJson = { ...root };
   const overrides: string[] = [];
   if (opts.fulcioRootPath) {
@@ -146,5 +149,6 @@ export async function loadTrust(opts: TrustOptions): Promise<LoadedTrust> {
     ];
     overrides.push(`timestamp authority from ${opts.timestampCertChainPath}`);
   }
-  return materialFromJson(json, [source, ...overrides].join('; '));
+  const withOverrides = { ...info, overrides };
+  return materialFromJson(json, describeTrustRoot(withOverrides), withOverrides);
 }

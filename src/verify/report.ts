@@ -1,4 +1,5 @@
 import type { GitsignError } from '../errors';
+import type { TrustRootInfo } from '../trust/rootInfo';
 import type { Certificate } from '../x509/certificate';
 import type { VerifiedSignature } from './signature';
 
@@ -44,6 +45,8 @@ export interface JsonReport {
   identityCheck: string;
   /** Checks an --insecure-* flag skipped for this object (empty when none was). */
   warnings: string[];
+  /** The trusted root checked against: its source and how old it is (null when not known to the caller). */
+  trustRoot: TrustRootInfo | null;
   error?: { code: string; message: string };
 }
 
@@ -52,6 +55,7 @@ export function jsonReport(
   type: string,
   identityCheck: string,
   outcome: { ok: VerifiedSignature } | { error: GitsignError; certificate?: Certificate },
+  trustRoot: TrustRootInfo | null = null,
 ): JsonReport {
   const cert = 'ok' in outcome ? outcome.ok.certificate : outcome.certificate;
   const v = 'ok' in outcome ? outcome.ok : undefined;
@@ -74,6 +78,7 @@ export function jsonReport(
     sctChecked: v?.sctChecked ?? false,
     identityCheck,
     warnings: v ? insecureWarnings(v) : [],
+    trustRoot,
     ...('error' in outcome ? { error: { code: outcome.error.code, message: outcome.error.message } } : {}),
   };
 }

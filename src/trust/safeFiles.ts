@@ -1,0 +1,82 @@
+import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Files of the trust root's cache, which parallel gitsign processes (git runs one per object) read
+ * and a background refresh rewrites: readers never see half a file, and nothing follows a symlink
+ * planted in the cache directory.
+ */
+
+/** The file's text, not through a symlink; null when absent or unreadable. */
+export function readNoFollow(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return null;
+  }
+  try {
+    return readFileSync(fd, 'utf8');
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Replaces the file in one step: a new file created exclusively (O_EXCL follows no symlink), then renamed over it. */
+export function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw err;
+  }
+  closeSync(fd);
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    unlinkSync(tmp);
+    throw err;
+  }
+}
+
+/**
+ * A lock is stale after this long: its holder (a refresh bounded by TUF_DEADLINE_MS) died without
+ * removing it. Taking it over then costs at most one extra refresh, never a corrupt file (every
+ * write is atomic).
+ */
+export const LOCK_STALE_MS = 90_000;
+
+/** Takes the lock file (O_EXCL) and returns true, or false when a live holder has it. */
+export function tryLock(path: string, now = Date.now()): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      writeSync(fd, `${process.pid} ${new Date(now).toISOString()}\n`);
+      closeSync(fd);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+    }
+    try {
+      if (now - statSync(path).mtimeMs < LOCK_STALE_MS) return false;
+      unlinkSync(path);
+    } catch {
+      // Removed meanwhile by its holder: try once more.
+    }
+  }
+  return false;
+}
+
+export function unlock(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone (taken over as stale): nothing to release.
+  }
+}
