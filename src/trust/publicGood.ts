@@ -4,6 +4,7 @@ import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { GitsignError } from '../errors';
+import { callDeadlineMs, NETWORK_TIMEOUT_SETTING } from '../net/http';
 import { checkedUrl } from '../net/transport';
 import type { TrustRootInfo } from './rootInfo';
 import { readNoFollow, tryLock, unlock, writeAtomic } from './safeFiles';
@@ -25,9 +26,9 @@ export { DEFAULT_TUF_MIRROR, cacheDir } from './tufMirror';
  * are tuf-js's to bound: it stops each download at the length the signed metadata gives, or at its
  * own maximum for metadata (root 512 kB, timestamp 16 kB, snapshot 2 MB, targets 5 MB). Time is not:
  * make-fetch-happen has only an idle timeout, which a server dripping a byte at a time never meets.
- * So the refresh runs in a worker thread that is terminated, downloads and all, at this deadline.
+ * So the refresh runs in a worker thread that is terminated, downloads and all, at the deadline every
+ * network call has (gitsign.networkTimeout, 30 s by default: src/net/http.ts).
  */
-export const TUF_DEADLINE_MS = 30_000;
 /**
  * The worker's heap: room for a few MiB of metadata. (Downloads are Buffers outside this heap, and
  * minipass-fetch takes what the socket gives without backpressure; a fast hostile server gets a few
@@ -79,7 +80,7 @@ export interface TufRefresh {
 /** The trusted root from a TUF repository, within the deadline and the worker's memory, as protobuf JSON. */
 export async function refreshFromTuf(opts: TufRefresh): Promise<Record<string, unknown>> {
   const mirrorURL = opts.mirrorURL ?? DEFAULT_TUF_MIRROR;
-  const deadlineMs = opts.deadlineMs ?? TUF_DEADLINE_MS;
+  const deadlineMs = opts.deadlineMs ?? callDeadlineMs();
   const fail = (why: string): GitsignError => new GitsignError('NETWORK', `refreshing the trusted root from the TUF repository ${mirrorURL}: ${why}`);
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
@@ -98,7 +99,7 @@ export async function refreshFromTuf(opts: TufRefresh): Promise<Record<string, u
   let timer: NodeJS.Timeout | undefined;
   try {
     const answer = await new Promise<{ root?: unknown; error?: string }>((resolve, reject) => {
-      timer = setTimeout(() => reject(fail(`no complete answer within ${deadlineMs / 1000} s`)), deadlineMs);
+      timer = setTimeout(() => reject(fail(`no complete answer within ${deadlineMs / 1000} s; ${NETWORK_TIMEOUT_SETTING} (seconds) sets this limit`)), deadlineMs);
       worker.once('message', resolve);
       worker.once('error', (err) => reject(fail(err.message)));
       worker.once('exit', (code) => reject(fail(`the TUF client stopped (exit ${code})`)));
@@ -221,7 +222,7 @@ export async function backgroundRefresh(): Promise<number> {
     // A broken configuration: the refresh uses the defaults.
   }
   // Whatever the TUF client does, this process ends soon after the refresh's deadline.
-  setTimeout(() => process.exit(1), TUF_DEADLINE_MS + 15_000).unref();
+  setTimeout(() => process.exit(1), callDeadlineMs() + 15_000).unref();
   try {
     await refreshMirror(files);
     return 0;
@@ -238,7 +239,7 @@ export async function backgroundRefresh(): Promise<number> {
  */
 export async function refreshNow(files: MirrorFiles, opts: RefreshOptions = {}): Promise<Record<string, unknown>> {
   mkdirSync(files.dir, { recursive: true, mode: 0o700 });
-  const until = Date.now() + TUF_DEADLINE_MS + 100_000;
+  const until = Date.now() + callDeadlineMs() + 100_000;
   while (!tryLock(files.lock)) {
     if (Date.now() > until) throw new GitsignError('TRUST_ROOT', `another refresh holds ${files.lock}; remove it if no gitsign is running`);
     await new Promise((resolve) => setTimeout(resolve, 250));

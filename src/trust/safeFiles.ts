@@ -46,7 +46,7 @@ export function writeAtomic(path: string, text: string): void {
 }
 
 /**
- * A lock is stale after this long: its holder (a refresh bounded by TUF_DEADLINE_MS) died without
+ * A lock is stale after this long: its holder (a refresh bounded by the network deadline) died without
  * removing it. Taking it over then costs at most one extra refresh, never a corrupt file (every
  * write is atomic).
  */
