@@ -365,7 +365,8 @@ test('issue 11: doctor with the public-good root offline: the seeded copy, no re
     const { report, check } = await doctorJson(repo, ['--offline']);
     assertSchema(report);
     assert.equal(check('trust.root').status, 'ok', check('trust.root').summary);
-    assert.equal(check('trust.root').summary, 'public-good trusted root (seeded copy)');
+    assert.equal(check('trust.root').summary, 'trusted root: seed copy shipped for https://tuf-repo-cdn.sigstore.dev (never refreshed here)');
+    assert.equal(check('trust.root').details?.tufMirror, 'https://tuf-repo-cdn.sigstore.dev');
     assert.equal(check('trust.root').details?.kind, 'public-good');
     assert.equal(check('trust.refresh').status, 'skip');
     assert.equal(check('trust.refresh').summary, 'offline');

@@ -1,10 +1,11 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { TrustMaterial } from '@sigstore/verify';
 import type { Config } from '../config/config';
 import { toGitsignError } from '../errors';
-import { cacheDir, DEFAULT_TUF_MIRROR, refreshFromTuf } from '../trust/publicGood';
+import { DEFAULT_TUF_MIRROR, refreshFromTuf } from '../trust/publicGood';
+import { currentMirrorFiles, metadataExpiry } from '../trust/tufMirror';
 import { loadTrust, trustOptionsFromConfig } from '../trust/trustMaterial';
 
 /**
@@ -14,14 +15,14 @@ import { loadTrust, trustOptionsFromConfig } from '../trust/trustMaterial';
  */
 export interface TrustRootInfo {
   material?: TrustMaterial;
-  /** As loadTrust names it ("public-good trusted root (TUF, ...)", a file path), or why it failed. */
+  /** As loadTrust names it ("trusted root: TUF mirror ...", a file path), or why it failed. */
   source: string;
   error?: string;
-  /** file: gitsign.trustedRoot; public-good: TUF cache or the seed. */
+  /** file: gitsign.trustedRoot; public-good: the TUF mirror in use (public-good unless `gitsign initialize` chose another), its cached copy or the seed. */
   kind: 'file' | 'public-good';
   /** The file the root was read from, when there is one (an explicit root or the TUF-refreshed copy). */
   path?: string;
-  /** When that file was last written (the time of the last refresh for the TUF copy). */
+  /** When that file was last written (the last successful refresh for the TUF copy). */
   writtenAt?: Date;
   tufMirror?: string;
   /** The TUF cache's timestamp.json and root.json expiry, when a refresh has stored them. */
@@ -37,15 +38,12 @@ function mtime(path: string): Date | undefined {
   }
 }
 
-function tufCacheDir(env: NodeJS.ProcessEnv): string | undefined {
-  const dir = cacheDir(env);
-  return env.TUF_ROOT && isAbsolute(env.TUF_ROOT) ? env.TUF_ROOT : dir ? join(dir, 'tuf') : undefined;
-}
+const dateOf = (iso: string | null | undefined): Date | undefined => (iso ? new Date(iso) : undefined);
 
-/** signed.expires of a TUF metadata file in the mirror's cache directory, if it is there and readable. */
-function expiry(dir: string, file: string): Date | undefined {
+/** The TUF root.json's own expiry in the mirror's metadata directory, if it is there and readable. */
+function rootExpiry(tufDir: string): Date | undefined {
   try {
-    const doc = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { signed?: { expires?: unknown } };
+    const doc = JSON.parse(readFileSync(join(tufDir, 'root.json'), 'utf8')) as { signed?: { expires?: unknown } };
     const at = typeof doc.signed?.expires === 'string' ? new Date(doc.signed.expires) : undefined;
     return at && !Number.isNaN(at.getTime()) ? at : undefined;
   } catch {
@@ -53,33 +51,26 @@ function expiry(dir: string, file: string): Date | undefined {
   }
 }
 
-/** @sigstore/tuf keeps each mirror's metadata in a directory named after the mirror's host and path. */
-function mirrorCache(tufDir: string, mirror: string): string {
-  const url = new URL(mirror);
-  return join(tufDir, encodeURIComponent(url.host + url.pathname.replace(/\/$/, '')));
-}
-
 export async function inspectTrustRoot(cfg: Config, env: NodeJS.ProcessEnv = process.env): Promise<TrustRootInfo> {
   const opts = trustOptionsFromConfig(cfg, { offline: true }, env);
   const info: TrustRootInfo = opts.trustedRootPath
     ? { kind: 'file', source: opts.trustedRootPath, path: opts.trustedRootPath, writtenAt: mtime(opts.trustedRootPath) }
-    : { kind: 'public-good', source: 'public-good trusted root', tufMirror: DEFAULT_TUF_MIRROR };
-  if (info.kind === 'public-good') {
-    const dir = cacheDir(env);
-    const copy = dir && !env.SIGSTORE_NO_CACHE ? join(dir, 'trusted_root.json') : undefined;
-    if (copy && mtime(copy)) Object.assign(info, { path: copy, writtenAt: mtime(copy) });
-    const tuf = tufCacheDir(env);
-    if (tuf) {
-      const mirrorDir = mirrorCache(tuf, DEFAULT_TUF_MIRROR);
-      info.tufTimestampExpires = expiry(mirrorDir, 'timestamp.json');
-      info.tufRootExpires = expiry(mirrorDir, 'root.json');
-    }
-  }
+    : { kind: 'public-good', source: 'TUF trusted root' };
   try {
-    // Offline: what a verify has at hand; whether a refresh works is tryRefresh's question.
+    // Offline: what a verify has at hand (never a refresh); whether a refresh works is tryRefresh's question.
     const loaded = await loadTrust(opts);
     info.material = loaded.material;
     info.source = loaded.source;
+    if (info.kind === 'public-good') {
+      const files = currentMirrorFiles(env);
+      Object.assign(info, {
+        path: loaded.info.path ?? undefined,
+        writtenAt: dateOf(loaded.info.lastRefresh),
+        tufMirror: loaded.info.mirror ?? undefined,
+        tufTimestampExpires: files ? dateOf(metadataExpiry(files).timestampExpires) : undefined,
+        tufRootExpires: files ? rootExpiry(files.tufDir) : undefined,
+      });
+    }
   } catch (err) {
     info.error = toGitsignError(err).message;
   }
@@ -87,15 +78,16 @@ export async function inspectTrustRoot(cfg: Config, env: NodeJS.ProcessEnv = pro
 }
 
 /**
- * A TUF refresh of the public-good root into a scratch copy of the cache (the real cache is not
+ * A TUF refresh of the mirror in use into a scratch copy of its metadata (the real cache is not
  * changed by a diagnosis), within the deadline. Resolves with null on success, else why it failed.
  */
 export async function tryRefresh(env: NodeJS.ProcessEnv, deadlineMs: number): Promise<string | null> {
   const scratch = mkdtempSync(join(tmpdir(), 'gitsign-doctor-tuf-'));
   try {
-    const tuf = tufCacheDir(env);
-    if (tuf && readdirSafe(tuf)) cpSync(tuf, scratch, { recursive: true });
-    await refreshFromTuf({ cachePath: scratch, deadlineMs });
+    const files = currentMirrorFiles(env);
+    const mirrorURL = files?.mirror ?? DEFAULT_TUF_MIRROR;
+    if (files && readdirSafe(files.tufDir)) cpSync(files.tufDir, join(scratch, basename(files.tufDir)), { recursive: true });
+    await refreshFromTuf({ cachePath: scratch, mirrorURL, deadlineMs });
     return null;
   } catch (err) {
     return toGitsignError(err).message;
