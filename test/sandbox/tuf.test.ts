@@ -20,6 +20,7 @@ import { prepareSandboxDir } from '../../src/sandbox/state/dir';
 import { sandboxPaths } from '../../src/sandbox/state/paths';
 import { keepTimestampFresh, publishTufRepository } from '../../src/sandbox/tuf/publish';
 import { refreshFromTuf } from '../../src/trust/publicGood';
+import { mirrorFiles, readState, writeState } from '../../src/trust/tufMirror';
 import { TempRepo } from '../helpers/gitRepo';
 import { BIN } from '../helpers/paths';
 import { mintToken, readSandboxEnv, signingRepo } from '../helpers/signingSandbox';
@@ -309,6 +310,26 @@ test('issue 11: `gitsign initialize --mirror $URL/tuf --root DIR/root.json`, the
       const verify = repo.gitResult(['verify-commit', 'HEAD']);
       assert.equal(verify.status, 0, verify.stderr);
       assert.match(verify.stderr, /Good signature from \[test@example\.com\]/);
+      // A key rotation in the sandbox's repository: once a day has passed, the next call starts a
+      // background refresh that walks to root v2 and fetches the new trusted root.
+      const rotate = spawnSync(process.execPath, [BIN, 'sandbox', 'rotate-tuf', '--dir', dir], { encoding: 'utf8', env: { ...process.env, ...userEnv } });
+      assert.equal(rotate.status, 0, rotate.stderr);
+      const files = mirrorFiles(userEnv.TUF_ROOT, join(userEnv.XDG_CACHE_HOME, 'sigstore', 'gitsign-ts'), env.GITSIGN_SANDBOX_TUF_URL);
+      const refreshed = readState(files).lastSuccess;
+      writeState(files, { ...readState(files), lastSuccess: new Date(Date.now() - 2 * 86_400_000).toISOString() });
+      assert.equal(repo.gitResult(['verify-commit', 'HEAD']).status, 0, 'the call does not wait for the refresh');
+      const until = Date.now() + 60_000;
+      const ctlogs = (path: string): string[] => (JSON.parse(readFileSync(path, 'utf8')) as { ctlogs: { logId: { keyId: string } }[] }).ctlogs.map((l) => l.logId.keyId).sort();
+      const rotated = ctlogs(join(dir, 'trusted_root.json'));
+      assert.equal(rotated.length, 2, 'the rotation added a CT log key');
+      // Our copy is the verified target re-serialized, so it is compared by content, not bytes.
+      while (JSON.stringify(ctlogs(files.trustedRoot)) !== JSON.stringify(rotated)) {
+        assert.ok(Date.now() < until, 'the background refresh fetched the rotated trusted root within 60 s');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.notEqual(readState(files).lastSuccess, refreshed);
+      assert.equal(JSON.parse(readFileSync(join(files.tufDir, 'root.json'), 'utf8')).signed.version, 2);
+      assert.equal(repo.gitResult(['verify-commit', 'HEAD']).status, 0, 'the commit still verifies under the rotated root');
       // A fresh user bootstrapping from the public-good root instead does not trust this commit.
       const stranger = new TempRepo({ ...env, GITSIGN_OFFLINE: 'true' });
       try {
