@@ -208,6 +208,19 @@ describe('issue 11: the trust root\'s life', () => {
     return { ...json, status: r.status, stderr: r.stderr };
   }
 
+  /** A TUF repository publishing a trusted root (the sandbox's unless given), served on 127.0.0.1 for one test, closed whatever happens. */
+  async function withMirror(body: (tuf: TufRepository, mirror: Mirror) => Promise<void>, first = sandboxRoot): Promise<void> {
+    const tuf = new TufRepository();
+    tuf.publish(first);
+    const mirror = await serveMirror(tuf);
+    try {
+      await body(tuf, mirror);
+    } finally {
+      mirror.release();
+      await mirror.close();
+    }
+  }
+
   async function initialize(env: NodeJS.ProcessEnv, mirror: Mirror, tuf: TufRepository): Promise<void> {
     const rootFile = join(work, `root-${n}.json`);
     writeFileSync(rootFile, tuf.root);
@@ -216,10 +229,7 @@ describe('issue 11: the trust root\'s life', () => {
   }
 
   test('issue 11: gitsign initialize --mirror --root bootstraps a TUF mirror on 127.0.0.1; git verify-commit and gitsign verify then use it with no GITSIGN_TRUSTED_ROOT', async () => {
-    const tuf = new TufRepository();
-    tuf.publish(sandboxRoot);
-    const mirror = await serveMirror(tuf);
-    try {
+    await withMirror(async (tuf, mirror) => {
       const { env, tufRoot } = user();
       const before = verifyJson(env, ['--offline']);
       assert.equal(before.verified, false, 'the public-good seed does not trust the sandbox');
@@ -239,16 +249,11 @@ describe('issue 11: the trust root\'s life', () => {
       assert.ok(after.trustRoot?.lastRefresh && Date.now() - Date.parse(after.trustRoot.lastRefresh) < DAY);
       const human = repo.gitsign(['verify', 'HEAD'], undefined, env);
       assert.match(human.stdout, new RegExp(`gitsign: trusted root: TUF mirror ${mirror.url.replace(/[.]/g, '\\.')}, refreshed \\d{4}-.*; metadata expires `));
-    } finally {
-      await mirror.close();
-    }
+    });
   });
 
   test('issue 11: a new trusted_root.json in the mirror is picked up by a background refresh once a day has passed, and the call does not wait for it', async () => {
-    const tuf = new TufRepository();
-    tuf.publish(publicGoodRoot);
-    const mirror = await serveMirror(tuf);
-    try {
+    await withMirror(async (tuf, mirror) => {
       const { env, cache } = user();
       await initialize(env, mirror, tuf);
       assert.equal(verifyJson(env).verified, false, 'the first trusted root does not trust the sandbox');
@@ -272,17 +277,11 @@ describe('issue 11: the trust root\'s life', () => {
       const refreshed = verifyJson(env);
       assert.equal(refreshed.verified, true, refreshed.stderr);
       assert.ok(Date.now() - Date.parse(refreshed.trustRoot?.lastRefresh ?? '') < 120_000);
-    } finally {
-      mirror.release();
-      await mirror.close();
-    }
+    }, publicGoodRoot);
   });
 
   test('issue 11: a failing mirror is tried once in the background, then left alone for the back-off; the cached root is used meanwhile', async () => {
-    const tuf = new TufRepository();
-    tuf.publish(sandboxRoot);
-    const mirror = await serveMirror(tuf);
-    try {
+    await withMirror(async (tuf, mirror) => {
       const { env, cache } = user();
       await initialize(env, mirror, tuf);
       mirror.fail(true);
@@ -311,16 +310,11 @@ describe('issue 11: the trust root\'s life', () => {
       verifyJson(env);
       assert.equal(existsSync(lockPath(cache, mirror.url)), false, 'two hours have not passed');
       assert.equal(mirror.requests.length, seen);
-    } finally {
-      await mirror.close();
-    }
+    });
   });
 
   test('issue 11: calls run in parallel start one refresh, and the cached root stays whole', async () => {
-    const tuf = new TufRepository();
-    tuf.publish(sandboxRoot);
-    const mirror = await serveMirror(tuf);
-    try {
+    await withMirror(async (tuf, mirror) => {
       const { env, cache } = user();
       await initialize(env, mirror, tuf);
       tuf.publish(sandboxRoot);
@@ -335,17 +329,11 @@ describe('issue 11: the trust root\'s life', () => {
       assert.equal(mirror.requests.filter((p) => p === 'timestamp.json').length, before + 1);
       JSON.parse(readFileSync(join(mirrorDir(cache, mirror.url), 'trusted_root.json'), 'utf8'));
       assert.equal(verifyJson(env).verified, true);
-    } finally {
-      mirror.release();
-      await mirror.close();
-    }
+    });
   });
 
   test('issue 11: --offline and GITSIGN_OFFLINE make no request and start no refresh, even when one is due', async () => {
-    const tuf = new TufRepository();
-    tuf.publish(sandboxRoot);
-    const mirror = await serveMirror(tuf);
-    try {
+    await withMirror(async (tuf, mirror) => {
       const { env, cache } = user();
       await initialize(env, mirror, tuf);
       editState(cache, mirror.url, { lastSuccess: new Date(Date.now() - 2 * DAY).toISOString() });
@@ -355,16 +343,11 @@ describe('issue 11: the trust root\'s life', () => {
       assert.equal(git.status, 0, git.stderr);
       assert.equal(existsSync(lockPath(cache, mirror.url)), false);
       assert.equal(mirror.requests.length, seen);
-    } finally {
-      await mirror.close();
-    }
+    });
   });
 
   test('issue 11: expired TUF metadata is refused online (saying how to refresh) and used offline, reported as expired', async () => {
-    const tuf = new TufRepository();
-    tuf.publish(sandboxRoot);
-    const mirror = await serveMirror(tuf);
-    try {
+    await withMirror(async (tuf, mirror) => {
       const { env, cache } = user();
       await initialize(env, mirror, tuf);
       await mirror.close();
@@ -378,16 +361,11 @@ describe('issue 11: the trust root\'s life', () => {
       assert.equal(offline.trustRoot?.expired, true);
       assert.equal(offline.trustRoot?.metadataExpires, expired);
       await waitFor(() => !existsSync(lockPath(cache, mirror.url)), 'the refresh the online call started ending');
-    } finally {
-      await mirror.close();
-    }
+    });
   });
 
   test('issue 11: initialize refuses plain http to another host and a root.json that did not sign the mirror, and keeps the mirror in use', async () => {
-    const tuf = new TufRepository();
-    tuf.publish(sandboxRoot);
-    const mirror = await serveMirror(tuf);
-    try {
+    await withMirror(async (_tuf, mirror) => {
       const { env, tufRoot } = user();
       const plain = await run(['initialize', '--mirror', 'http://tuf.example.invalid/tuf'], env, repo.dir);
       assert.equal(plain.status, 2);
@@ -406,16 +384,11 @@ describe('issue 11: the trust root\'s life', () => {
       const byUrl = await run(['initialize', '--mirror', mirror.url, '--root', `${mirror.url}/1.root.json`], env, repo.dir);
       assert.equal(byUrl.status, 0, byUrl.stderr);
       assert.equal(verifyJson(env).trustRoot?.mirror, mirror.url);
-    } finally {
-      await mirror.close();
-    }
+    });
   });
 
   test('issue 11: a symlink planted at the cached trusted root is not followed', async () => {
-    const tuf = new TufRepository();
-    tuf.publish(publicGoodRoot);
-    const mirror = await serveMirror(tuf);
-    try {
+    await withMirror(async (tuf, mirror) => {
       const { env, cache } = user();
       await initialize(env, mirror, tuf);
       const copy = join(mirrorDir(cache, mirror.url), 'trusted_root.json');
@@ -424,9 +397,7 @@ describe('issue 11: the trust root\'s life', () => {
       const r = verifyJson(env, ['--offline']);
       assert.equal(r.verified, false);
       assert.match(r.stderr, /no trusted root from the TUF mirror http:\/\/127\.0\.0\.1:\d+\/tuf yet/);
-    } finally {
-      await mirror.close();
-    }
+    }, publicGoodRoot);
   });
 
   test('issue 11: a refresh is due after a day or at expiry; after failures it waits 1 h, 2 h, 4 h ... at most a day', () => {
