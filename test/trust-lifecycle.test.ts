@@ -19,6 +19,7 @@ import { seededPublicGoodRoot } from '../src/trust/publicGood';
 import type { TempRepo } from './helpers/gitRepo';
 import { BIN } from './helpers/paths';
 import { gitAsync, mintToken, sandboxPerFile, signingRepo } from './helpers/signingSandbox';
+import type { TrustRootInfo } from '../src/trust/rootInfo';
 import { removeDir, tempDir } from './sandbox/support';
 
 const DAY = 24 * 3600 * 1000;
@@ -140,15 +141,7 @@ function run(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ sta
   });
 }
 
-interface TrustRootJson {
-  source: string;
-  path: string | null;
-  mirror: string | null;
-  lastRefresh: string | null;
-  metadataExpires: string | null;
-  expired: boolean;
-  lastRefreshFailure: { time: string; error: string } | null;
-}
+type TrustRootJson = TrustRootInfo;
 
 describe('issue 11: the trust root\'s life', () => {
   const sb = sandboxPerFile();

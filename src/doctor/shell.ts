@@ -20,7 +20,8 @@ export function run(program: string, args: string[], cwd?: string, env: NodeJS.P
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
-function executable(path: string): boolean {
+/** A regular file this process may execute (what a PATH lookup accepts). */
+export function executable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return statSync(path).isFile();

@@ -1,5 +1,6 @@
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { executable } from '../../src/doctor/shell';
 import { ROOT } from './paths';
 
 /**
@@ -15,15 +16,6 @@ interface Peer {
 }
 
 const PEERS: Peer[] = (JSON.parse(readFileSync(join(ROOT, 'scripts', 'peers.json'), 'utf8')) as { peers: Peer[] }).peers;
-
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
 
 function peer(name: string): Peer {
   const p = PEERS.find((x) => x.name === name);
