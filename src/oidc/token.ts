@@ -48,6 +48,7 @@ export function parseIdToken(raw: string, provider: string): IdToken {
   try {
     if (parts.length !== 3) throw new Error('not three parts');
     claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as Record<string, unknown>;
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new Error('not an object');
   } catch {
     throw new GitsignError('TOKEN', `the ID token from ${provider} is not a JWT`);
   }
