@@ -46,6 +46,11 @@ function need(ok: boolean, what: string): void {
   if (!ok) throw new Bad(what);
 }
 
+/** DER: a SEQUENCE or SET is constructed, a string primitive (the library reads either form its own way). */
+const isSeq = (el: Der): boolean => el.isUniversal(16) && el.constructed;
+const isSet = (el: Der): boolean => el.isUniversal(17) && el.constructed;
+const isOctets = (el: Der): boolean => el.isUniversal(4) && !el.constructed;
+
 function kids(el: Der | undefined, what: string, min: number): Der[] {
   need(el !== undefined && el.constructed, `${what} is missing or not a structure`);
   const c = (el as Der).children;
@@ -68,13 +73,15 @@ function tstInfoOf(encap: Der | undefined): Date {
   const [type, explicit] = kids(encap, 'the encapsulated content', 2);
   need(oidOf(type, 'the encapsulated content type') === TST_INFO, 'the encapsulated content is not a TSTInfo');
   const [octets] = kids(explicit, 'the encapsulated content', 1);
-  need(explicit.isContext(0) && octets.isUniversal(4) && !octets.constructed, 'the encapsulated content is not an OCTET STRING');
-  const info = kids(Der.parse(octets.content, 'TSTInfo'), 'the TSTInfo', 5);
+  need(explicit.isContext(0) && isOctets(octets), 'the encapsulated content is not an OCTET STRING');
+  const tst = Der.parse(octets.content, 'TSTInfo');
+  need(isSeq(tst), 'the TSTInfo is not a SEQUENCE');
+  const info = kids(tst, 'the TSTInfo', 5);
   need(info[0].isUniversal(2), 'the TSTInfo version is not an INTEGER');
   oidOf(info[1], 'the TSTInfo policy');
   const [algId, digest] = kids(info[2], 'the message imprint', 2);
   const hash = hashOf(algId, 'the message imprint algorithm');
-  need(digest.isUniversal(4) && digest.content.length === hash.size, 'the message imprint is not a digest of its algorithm');
+  need(isSeq(info[2]) && isSeq(algId) && isOctets(digest) && digest.content.length === hash.size, 'the message imprint is not a digest of its algorithm');
   need(info[3].isUniversal(2), 'the TSTInfo serial number is not an INTEGER');
   need(info[4].isUniversal(24), 'the TSTInfo genTime is not a GeneralizedTime');
   const genTime = info[4].time;
@@ -83,23 +90,26 @@ function tstInfoOf(encap: Der | undefined): Date {
 }
 
 function signerInfoOf(signerInfos: Der | undefined): { digest: string; signatureAlgorithm: string } {
-  need(signerInfos !== undefined && signerInfos.isUniversal(17), 'the signer infos are not a SET');
+  need(signerInfos !== undefined && isSet(signerInfos), 'the signer infos are not a SET');
   const infos = kids(signerInfos, 'the signer infos', 1);
   need(infos.length === 1, `the token has ${infos.length} signer infos, not one`);
   const si = kids(infos[0], 'the signer info', 6);
   need(si[0].isUniversal(2), 'the signer info version is not an INTEGER');
   const sid = kids(si[1], 'the signer identifier', 2);
-  need(si[1].isUniversal(16) && sid[0].isUniversal(16) && sid[1].isUniversal(2), 'the signer identifier is not an issuer and serial number');
+  need(isSeq(infos[0]) && isSeq(si[1]) && isSeq(sid[0]) && sid[1].isUniversal(2), 'the signer identifier is not an issuer and serial number');
   const digest = hashOf(si[2], 'the signer digest algorithm');
   need(si[3].isContext(0), 'the signer info has no signed attributes');
   const attrs = kids(si[3], 'the signed attributes', 1);
-  for (const a of attrs) oidOf(kids(a, 'a signed attribute', 2)[0], 'a signed attribute type');
+  for (const a of attrs) {
+    need(isSeq(a), 'a signed attribute is not a SEQUENCE');
+    oidOf(kids(a, 'a signed attribute', 2)[0], 'a signed attribute type');
+  }
   const md = attrs.filter((a) => a.children[0].oid === OID.messageDigest);
   need(md.length === 1, 'the signed attributes do not hold one message digest');
   const mdValues = kids(md[0].children[1], 'the message digest attribute', 1);
-  need(mdValues[0].isUniversal(4) && mdValues[0].content.length === digest.size, 'the message digest attribute is not a digest of the signer digest algorithm');
+  need(isSet(md[0].children[1]) && isOctets(mdValues[0]) && mdValues[0].content.length === digest.size, 'the message digest attribute is not a digest of the signer digest algorithm');
   const signatureAlgorithm = oidOf(kids(si[4], 'the signature algorithm', 1)[0], 'the signature algorithm');
-  need(si[5].isUniversal(4) && si[5].content.length > 0, 'the signature is not an OCTET STRING');
+  need(isSeq(si[2]) && isSeq(si[4]) && isOctets(si[5]) && si[5].content.length > 0, 'the signature is not an OCTET STRING');
   return { digest: digest.name, signatureAlgorithm };
 }
 
@@ -110,9 +120,9 @@ function layout(resp: Buffer): TokenLayout {
   need(contentInfo.length === 2, 'the timestamp token is not a content type and content');
   need(oidOf(contentInfo[0], 'the timestamp token content type') === OID.signedData, 'the timestamp token is not CMS SignedData');
   const [signedData] = kids(contentInfo[1], 'the timestamp token content', 1);
-  need(contentInfo[1].isContext(0) && signedData.isUniversal(16), 'the timestamp token content is not a SignedData');
+  need(isSeq(token) && contentInfo[1].isContext(0) && isSeq(signedData), 'the timestamp token content is not a SignedData');
   const sd = kids(signedData, 'the SignedData', 4);
-  need(sd[0].isUniversal(2) && sd[1].isUniversal(17), 'the SignedData version or digest algorithms are malformed');
+  need(sd[0].isUniversal(2) && isSet(sd[1]) && isSeq(sd[2]), 'the SignedData version or digest algorithms are malformed');
   const genTime = tstInfoOf(sd[2]);
   return { ...signerInfoOf(sd[sd.length - 1]), genTime };
 }
