@@ -74,3 +74,11 @@ export function quoted(value: unknown, max = 80): string {
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return JSON.stringify(text.length <= max ? text : `${text.slice(0, max)}...`);
 }
+
+/**
+ * `what`, followed by a library's own words when `err` is one of its refusals (`kinds`: its error
+ * classes, by identity: the bundle minifies class names); anything else it threw names no input.
+ */
+export function withReason(what: string, err: unknown, ...kinds: (abstract new (...args: never[]) => Error)[]): string {
+  return kinds.some((k) => err instanceof k) ? `${what} (${oneLine((err as Error).message, 120)})` : what;
+}

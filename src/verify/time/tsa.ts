@@ -1,9 +1,11 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { RFC3161Timestamp } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
+import { RFC3161TimestampVerificationError } from '@sigstore/core/dist/rfc3161/error';
+import { VerificationError } from '@sigstore/verify/dist/error';
 import { CertificateChainVerifier } from '@sigstore/verify/dist/key/certificate';
 import { int, seq } from '../../asn1/writer';
-import { GitsignError, oneLine } from '../../errors';
+import { GitsignError, withReason } from '../../errors';
 import { signatureMismatch, type TokenLayout, timestampLayout } from '../../tsa/token';
 
 /**
@@ -41,12 +43,6 @@ export function parseTimestampResponse(der: Buffer): ParsedTimestamp {
   }
 }
 
-/** `what`, with the library's words when the error is its own kind `kind` (a runtime error names no input). */
-function libraryReason(err: unknown, kind: string, what: string): string {
-  const e = err as Error | undefined;
-  return e?.constructor?.name === kind ? `${what} (${oneLine(e.message, 120)})` : what;
-}
-
 const iso = (d: Date): string => (d.getTime() >= 8.64e15 ? 'no end' : d.toISOString());
 
 function checkAuthority({ ts, layout }: ParsedTimestamp, ca: Authority, signature: Buffer): string | null {
@@ -55,7 +51,7 @@ function checkAuthority({ ts, layout }: ParsedTimestamp, ca: Authority, signatur
   try {
     new CertificateChainVerifier({ untrustedCert: leaf, trustedCerts: chain, timestamp: time }).verify();
   } catch (err) {
-    return libraryReason(err, 'VerificationError', `the timestamp authority's certificate chain is not valid at ${time.toISOString()}`);
+    return withReason(`the timestamp authority's certificate chain is not valid at ${time.toISOString()}`, err, VerificationError);
   }
   let key: KeyObject;
   try {
@@ -69,7 +65,7 @@ function checkAuthority({ ts, layout }: ParsedTimestamp, ca: Authority, signatur
     ts.verify(signature, key);
     return null;
   } catch (err) {
-    return libraryReason(err, 'RFC3161TimestampVerificationError', "its signature does not verify with the timestamp authority's key");
+    return withReason("its signature does not verify with the timestamp authority's key", err, RFC3161TimestampVerificationError);
   }
 }
 
