@@ -34,7 +34,7 @@ export const ALLOWED: Record<string, string> = {
   'server-error-retried': 'a 5xx answer: the client retries (bounded) and the retry got the real answer',
   'duplicate-evidence': 'a timestamp or log entry repeated as it is: the same evidence checked twice proves nothing more and nothing less',
   'timestamp-removed':
-    'an RFC 3161 timestamp of a bundle removed: the certificate was still checked at every remaining attested time (a bundle left with none is refused), so the bundle is one its signer could have published',
+    'an RFC 3161 timestamp of a bundle removed, or the timestamp attribute of a signature removed or made unrecognizable while its log entry keeps the same SET: the certificate was still checked at every remaining attested time (with none left it is refused), so the result is one its signer could have published',
   'set-removed-tsa-dates':
     "a log entry's SET removed (in a bundle, embedded in a signature, or in Rekor's answer to the online lookup) while its inclusion proof and an RFC 3161 timestamp of the signature remain: the proof shows the entry is in the log, the verified timestamp dates the signature, and an integrated time without SET is not used",
   'integrated-time-without-set':
@@ -420,6 +420,15 @@ function timeRule(key: string, orig: Sem, mut: Sem): string | undefined {
     const proofKeys = [...new Set([...orig.keys(), ...mut.keys()])].filter((k) => k.startsWith(`${p}proof`));
     const proofSame = orig.get(`${p}proof`) === 'present' && proofKeys.every((k) => orig.get(k) === mut.get(k));
     if (proofSame && hasTimestamp(mut, p)) return 'set-removed-tsa-dates';
+  }
+  // A signature's timestamp attribute gone as a whole (removed, or its OID no longer timeStampToken) while
+  // its log entry keeps the same SET: that SET still dates it.
+  const tsa = /^(.*?)tsa(?:\d+\.|\.values$)/.exec(key);
+  if (tsa && !key.startsWith('tsa.')) {
+    const p = tsa[1];
+    const gone = ![...mut.keys()].some((k) => k.startsWith(`${p}tsa`));
+    const set = mut.get(`${p}rekor0.set`);
+    if (gone && !ABSENT(set) && set === orig.get(`${p}rekor0.set`)) return 'timestamp-removed';
   }
   const time = /^(.*?)integratedTime$/.exec(key);
   if (time) {
