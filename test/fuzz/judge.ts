@@ -317,9 +317,16 @@ export function checkpointSemantics(text: string, sem: Sem, prefix: string): voi
   sem.set(`${prefix}body`, body);
   const lines = text.slice(blank + 2).split('\n');
   const last = lines.pop();
-  // The log's own signature lines (signer name = the origin's, before " - <tree ID>"), and the others.
+  // The log's own signature lines (signer name = the origin's, before " - <tree ID>", and, when the
+  // entry's log ID is already in `sem`, key hint = its first 4 bytes, as verifiers pick them), and the others.
   const origin = body.split('\n')[0].split(' - ')[0];
-  const own = (l: string): boolean => l.split(' ')[1] === origin;
+  const base = prefix.replace(/(inclusionProof|proof)\.checkpoint\..*$/, '');
+  const logId = sem.get(`${base}logId.keyId`) ?? sem.get(`${base.replace(/verification\.$/, '')}logID`);
+  const hint = logId && /^[0-9a-f]{8,}$/.test(logId) ? logId.slice(0, 8) : undefined;
+  const own = (l: string): boolean => {
+    const [, name, sig] = l.split(' ');
+    return name === origin && (hint === undefined || Buffer.from(sig ?? '', 'base64').subarray(0, 4).toString('hex') === hint);
+  };
   sem.set(`${prefix}sigs`, [...new Set(lines.filter(own))].sort().join('\n'));
   sem.set(`${prefix}otherSigs`, [...new Set(lines.filter((l) => !own(l)))].sort().join('\n'));
   sem.set(`${prefix}tail`, last ?? '');
