@@ -17,6 +17,7 @@ import { discoverIssuer } from '../src/oidc/discovery';
 import { verifyIdToken } from '../src/oidc/idToken';
 import { createEntry, getEntry, searchByHash, toLogEntry } from '../src/rekor/client';
 import { entryUuid } from '../src/rekor/hashedrekord';
+import { parseSignedNote } from '../src/rekor/signedNote';
 import { createEntryV2 } from '../src/rekor/v2/client';
 import { materialFromJson } from '../src/trust/trustMaterial';
 import { timestampSignature } from '../src/tsa/client';
@@ -129,6 +130,15 @@ describe('finding 5: Rekor v1 answers', () => {
       await refused(() => searchByHash(server.url, `sha256:${'00'.repeat(32)}`), 'TLOG', /not a list of entry UUIDs/, JSON.stringify(list));
     }
   });
+});
+
+test("finding 5: a checkpoint signature line that is not padded base64 makes the note malformed, even for a key nobody checks", async () => {
+  const text = 'log.example\n7\nrs1YPY0ydAV0lxgfrq5pE4oRpUJwo3syeps5+eGUTDI=\n\n';
+  const good = `\u2014 log.example ${Buffer.alloc(40, 7).toString('base64')}\n`;
+  assert.equal(parseSignedNote(text + good).signatures.length, 1);
+  // One character of an unknown key's line deleted (the fuzzer's case): Buffer.from read what was left.
+  const truncated = `\u2014 log.example ${Buffer.alloc(41, 9).toString('base64').slice(0, -2)}=\n`;
+  await refused(() => parseSignedNote(text + good + truncated), 'TLOG', /malformed checkpoint: signature of "log\.example" is not valid base64/, 'truncated line');
 });
 
 describe('finding 5: Rekor v2 answers', () => {
