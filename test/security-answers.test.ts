@@ -15,6 +15,7 @@ import { GitsignError, toGitsignError } from '../src/errors';
 import { requestCertificate } from '../src/fulcio/client';
 import { discoverIssuer } from '../src/oidc/discovery';
 import { verifyIdToken } from '../src/oidc/idToken';
+import { obtainIdToken, parseIdToken } from '../src/oidc/token';
 import { createEntry, getEntry, searchByHash, toLogEntry } from '../src/rekor/client';
 import { entryUuid } from '../src/rekor/hashedrekord';
 import { parseSignedNote } from '../src/rekor/signedNote';
@@ -265,6 +266,14 @@ describe('finding 5: OIDC answers', () => {
       await refused(() => verifyIdToken(jwt, want(), 'interactive'), 'TOKEN', words, what);
     });
   }
+
+  test('finding 5: a CI token answer that is JSON null, and a token whose claims are null, are TOKEN sentences', async () => {
+    const io = { say: () => undefined, ask: async () => null };
+    const env = { ACTIONS_ID_TOKEN_REQUEST_URL: `${server.url}/token`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 't' };
+    answer('null');
+    await refused(() => obtainIdToken({ ...DEFAULTS, tokenProvider: 'github-actions' }, io, env), 'TOKEN', /answered without a token/, 'null answer');
+    await refused(() => parseIdToken(`${enc({ alg: 'ES256' })}.${enc(null)}.c2ln`, 'envvar'), 'TOKEN', /the ID token from envvar is not a JWT/, 'null claims');
+  });
 
   test('finding 5: a discovery answer whose issuer is not a URL is a TOKEN sentence, not "Invalid URL"', async () => {
     answer({ issuer: 'not a url', jwks_uri: `${server.url}/keys`, authorization_endpoint: `${server.url}/auth`, token_endpoint: `${server.url}/token` });
