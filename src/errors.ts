@@ -1,3 +1,5 @@
+import { clip, terminalLine } from './text/terminal';
+
 /**
  * One error type for the whole program: a stable code for tests and --json, and a one-line message
  * for people. Anything else that escapes is a bug and is reported as INTERNAL.
@@ -53,6 +55,30 @@ export function toGitsignError(err: unknown): GitsignError {
   if (err instanceof Error && err.name === 'GitsignError' && typeof (err as { code?: unknown }).code === 'string') {
     return new GitsignError((err as GitsignError).code, err.message, { cause: err });
   }
+  // A bug: say so, in one line, with the runtime's words clipped (they may quote hostile input).
   const message = err instanceof Error ? err.message : String(err);
-  return new GitsignError('INTERNAL', message, { cause: err });
+  return new GitsignError('INTERNAL', `internal error: ${oneLine(message)}`, { cause: err });
+}
+
+/**
+ * Someone else's text (a library's message, a server's words) made fit for one of our sentences: one
+ * line (line breaks and the blanks around them become a space), no terminal controls, clipped.
+ */
+export function oneLine(text: string, max = 200): string {
+  return clip(terminalLine(text.replace(/\s*[\r\n]+\s*/g, ' ')), max);
+}
+
+/** A value from the input quoted in a sentence: JSON string syntax (so every control is escaped), clipped. */
+export function quoted(value: unknown, max = 80): string {
+  if (value === undefined) return '(none)';
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  return JSON.stringify(text.length <= max ? text : `${text.slice(0, max)}...`);
+}
+
+/**
+ * `what`, followed by a library's own words when `err` is one of its refusals (`kinds`: its error
+ * classes, by identity: the bundle minifies class names); anything else it threw names no input.
+ */
+export function withReason(what: string, err: unknown, ...kinds: (abstract new (...args: never[]) => Error)[]): string {
+  return kinds.some((k) => err instanceof k) ? `${what} (${oneLine((err as Error).message, 120)})` : what;
 }

@@ -1,5 +1,5 @@
 import { HashAlgorithm, type Bundle } from '@sigstore/protobuf-specs';
-import { GitsignError } from '../errors';
+import { GitsignError, quoted } from '../errors';
 import { type SignedContent, SignedEnvelope, SignedMessage, type Signer } from '../verify/signedContent';
 import { type Artifact, artifactDigest } from './artifact';
 
@@ -43,14 +43,14 @@ export function bundleContent(bundle: Bundle, artifact: Artifact, signer: Signer
   const content = bundle.content;
   if (content?.$case === 'dsseEnvelope') {
     const env = content.dsseEnvelope;
-    if (env.payloadType !== IN_TOTO) throw mismatch(`the DSSE payload type ${JSON.stringify(env.payloadType)} is not an in-toto statement, so it names no artifact`);
+    if (env.payloadType !== IN_TOTO) throw mismatch(`the DSSE payload type ${quoted(env.payloadType)} is not an in-toto statement, so it names no artifact`);
     checkSubject(env.payload, artifact);
     return new SignedEnvelope(env.payload, env.payloadType, env.signatures[0].sig, signer);
   }
   if (content?.$case !== 'messageSignature') throw new GitsignError('BUNDLE', 'invalid bundle: it has neither a message signature nor a DSSE envelope');
   const { messageDigest, signature } = content.messageSignature;
   const hash = HASHES[messageDigest?.algorithm ?? HashAlgorithm.SHA2_256];
-  if (!hash) throw new GitsignError('UNSUPPORTED_SIGNATURE', `unsupported message digest algorithm ${messageDigest?.algorithm}`);
+  if (!hash) throw new GitsignError('UNSUPPORTED_SIGNATURE', `unsupported message digest algorithm ${quoted(messageDigest?.algorithm)}`);
   if (messageDigest && messageDigest.digest.length > 0) {
     const actual = artifactDigest(artifact, hash);
     if (!actual) throw new GitsignError('USAGE', `the bundle's message digest is ${hash}; give the artifact itself, not its SHA-256`);

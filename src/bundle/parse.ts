@@ -1,5 +1,6 @@
 import { Bundle } from '@sigstore/protobuf-specs';
-import { GitsignError } from '../errors';
+import { GitsignError, oneLine, quoted } from '../errors';
+import { type Shape, shapeProblem, TLOG_ENTRY_SHAPE } from '../rekor/protoJson';
 import type { LogEntry } from '../rekor/tlogEntry';
 
 /**
@@ -23,53 +24,30 @@ const MEDIA_TYPES: Record<string, BundleVersion> = {
   'application/vnd.dev.sigstore.bundle.v0.3+json': '0.3',
 };
 
-/** The bytes fields of a bundle (protobuf JSON: standard or URL-safe base64, padding optional). */
-const BYTES_FIELDS = [
-  'messageSignature.signature',
-  'messageSignature.messageDigest.digest',
-  'dsseEnvelope.payload',
-  'dsseEnvelope.signatures[].sig',
-  'verificationMaterial.certificate.rawBytes',
-  'verificationMaterial.x509CertificateChain.certificates[].rawBytes',
-  'verificationMaterial.tlogEntries[].logId.keyId',
-  'verificationMaterial.tlogEntries[].canonicalizedBody',
-  'verificationMaterial.tlogEntries[].inclusionPromise.signedEntryTimestamp',
-  'verificationMaterial.tlogEntries[].inclusionProof.rootHash',
-  'verificationMaterial.tlogEntries[].inclusionProof.hashes[]',
-  'verificationMaterial.timestampVerificationData.rfc3161Timestamps[].signedTimestamp',
-];
+/**
+ * The JSON types of every field the decoder reads (bytes are standard or URL-safe base64, padding
+ * optional), so a wrong type is named here instead of being coerced or crashing the decoder.
+ */
+const BUNDLE_SHAPE: Shape = {
+  mediaType: 'string',
+  verificationMaterial: {
+    publicKey: { hint: 'string' },
+    x509CertificateChain: { certificates: [{ rawBytes: 'bytes' }] },
+    certificate: { rawBytes: 'bytes' },
+    tlogEntries: [TLOG_ENTRY_SHAPE],
+    timestampVerificationData: { rfc3161Timestamps: [{ signedTimestamp: 'bytes' }] },
+  },
+  messageSignature: { messageDigest: { algorithm: 'enum', digest: 'bytes' }, signature: 'bytes' },
+  dsseEnvelope: { payload: 'bytes', payloadType: 'string', signatures: [{ sig: 'bytes', keyid: 'string' }] },
+};
 
 function invalid(why: string): GitsignError {
   return new GitsignError('BUNDLE', `invalid bundle: ${why}`);
 }
 
-/** Calls back with each value at a path like "a.b[].c", and the concrete path ("a.b[2].c"). */
-function visit(value: unknown, segments: string[], path: string, cb: (v: unknown, path: string) => void): void {
-  if (value === undefined || value === null) return;
-  if (segments.length === 0) return cb(value, path);
-  const [seg, ...rest] = segments;
-  const name = seg.replace(/\[\]$/, '');
-  const child = (value as Record<string, unknown>)[name];
-  const at = path ? `${path}.${name}` : name;
-  if (seg.endsWith('[]')) {
-    if (Array.isArray(child)) child.forEach((c, i) => visit(c, rest, `${at}[${i}]`, cb));
-  } else {
-    visit(child, rest, at, cb);
-  }
-}
-
-function checkBase64(json: unknown): void {
-  for (const spec of BYTES_FIELDS) {
-    visit(json, spec.split('.'), '', (v, path) => {
-      // Line breaks are ignored, as Go's decoder does (base64(1) output wraps at 76 columns).
-      if (typeof v !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(v.replace(/[\r\n]/g, ''))) throw invalid(`${path} is not valid base64`);
-    });
-  }
-}
-
 /** A protobuf int64 as JSON gives it (a decimal string); anything else is malformed. */
 function int64(value: string, what: string): bigint {
-  if (!/^-?[0-9]+$/.test(value)) throw invalid(`${what} is not an integer (${JSON.stringify(value)})`);
+  if (!/^-?[0-9]+$/.test(value)) throw invalid(`${what} is not an integer (${quoted(value)})`);
   return BigInt(value);
 }
 
@@ -115,18 +93,20 @@ export function parseBundle(text: string): ParsedBundle {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw invalid(`not valid JSON (${(err as Error).message})`);
+    throw invalid(`not valid JSON (${oneLine((err as Error).message)})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw invalid('not a JSON object');
   const mediaType = (json as { mediaType?: unknown }).mediaType;
   const version = typeof mediaType === 'string' ? MEDIA_TYPES[mediaType] : undefined;
-  if (!version) throw invalid(`unsupported media type ${JSON.stringify(mediaType)} (supported: bundle v0.1, v0.2, v0.3)`);
-  checkBase64(json);
+  if (mediaType === undefined || mediaType === null) throw invalid('it has no media type (supported: bundle v0.1, v0.2, v0.3)');
+  if (!version) throw invalid(`unsupported media type ${quoted(mediaType)} (supported: bundle v0.1, v0.2, v0.3)`);
+  const problem = shapeProblem(json, BUNDLE_SHAPE, '');
+  if (problem) throw invalid(problem);
   let bundle: Bundle;
   try {
     bundle = Bundle.fromJSON(json);
   } catch (err) {
-    throw invalid((err as Error).message);
+    throw invalid(`it does not decode (${oneLine((err as Error).message)})`);
   }
   checkContent(bundle);
   return { version, bundle, tlogEntries: checkMaterial(bundle, version) };

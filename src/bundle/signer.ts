@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Bundle } from '@sigstore/protobuf-specs';
-import { GitsignError } from '../errors';
+import { GitsignError, quoted } from '../errors';
 import type { Signer } from '../verify/signedContent';
 import { Certificate } from '../x509/certificate';
 
@@ -27,8 +27,9 @@ export function readPublicKey(path: string): KeyObject {
   }
   try {
     return createPublicKey(pem);
-  } catch (err) {
-    throw new GitsignError('USAGE', `${path} is not a usable public key: ${(err as Error).message}`);
+  } catch {
+    // OpenSSL's words ("error:1E08010C:DECODER routines::unsupported") say nothing a person can act on.
+    throw new GitsignError('USAGE', `${path} is not a usable public key (a PEM or DER public key or certificate)`);
   }
 }
 
@@ -52,7 +53,7 @@ export function bundleSigner(bundle: Bundle, key: KeyObject | undefined): Bundle
     return { certificate, key: certificate.publicKey, logged: { certificate: certificate.der, publicKey: spki(certificate.publicKey) } };
   }
   if (!key) {
-    const hint = material?.$case === 'publicKey' && material.publicKey.hint ? ` (hint ${material.publicKey.hint})` : '';
+    const hint = material?.$case === 'publicKey' && material.publicKey.hint ? ` (hint ${quoted(material.publicKey.hint)})` : '';
     throw new GitsignError('IDENTITY', `the bundle is signed with a managed key${hint}, not a certificate: give that public key with --key`);
   }
   return { key, logged: { publicKey: spki(key) } };

@@ -22,6 +22,21 @@ function chainFromPems(pems: string[]): CertificateChain {
   return { chain };
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The PEM texts of a v2 answer: {signedCertificateEmbeddedSct|signedCertificateDetachedSct: {chain: {certificates: [PEM]}}}. */
+function pemsOf(body: unknown): string[] {
+  if (!isObject(body)) throw new GitsignError('SERVICE', 'Fulcio answered with something other than a JSON object');
+  const name = body.signedCertificateEmbeddedSct != null ? 'signedCertificateEmbeddedSct' : 'signedCertificateDetachedSct';
+  const signed = body[name];
+  const chain = isObject(signed) ? signed.chain : undefined;
+  const pems = isObject(chain) ? chain.certificates : undefined;
+  if (!Array.isArray(pems)) throw new GitsignError('SERVICE', 'Fulcio answered without a certificate chain');
+  const bad = pems.findIndex((p) => typeof p !== 'string');
+  if (bad >= 0) throw new GitsignError('SERVICE', `Fulcio answered a certificate chain whose ${name}.chain.certificates[${bad}] is not PEM text`);
+  return pems as string[];
+}
+
 async function v2(url: string, token: string, publicKeyPem: string, proof: Buffer): Promise<HttpResponse> {
   return httpCall(`${url}/api/v2/signingCert`, {
     service: SERVICE,
@@ -52,13 +67,7 @@ export async function requestCertificate(fulcioUrl: string, idToken: string, sub
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const res = await v2(url, idToken, publicKey.export({ type: 'spki', format: 'pem' }).toString(), proof);
   if (res.status === 200 || res.status === 201) {
-    const body = parseJson<{
-      signedCertificateEmbeddedSct?: { chain?: { certificates?: string[] } };
-      signedCertificateDetachedSct?: { chain?: { certificates?: string[] } };
-    }>(SERVICE, res);
-    const pems = (body.signedCertificateEmbeddedSct ?? body.signedCertificateDetachedSct)?.chain?.certificates;
-    if (!Array.isArray(pems)) throw new GitsignError('SERVICE', 'Fulcio answered without a certificate chain');
-    return chainFromPems(pems);
+    return chainFromPems(pemsOf(parseJson<unknown>(SERVICE, res)));
   }
   if (res.status !== 404 && res.status !== 405 && res.status !== 501) throw fulcioError(res);
   const legacy = await v1(url, idToken, spki, proof);

@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import type { Config } from '../config/config';
-import { GitsignError } from '../errors';
+import { GitsignError, oneLine } from '../errors';
 import { type AnswerLimit, OIDC_DISCOVERY } from '../net/answerLimits';
 import { checkedUrl } from '../net/transport';
 import { clip } from '../text/terminal';
@@ -34,15 +34,31 @@ const SERVICE = 'the OIDC issuer';
 /** The endpoints a login requests or opens: each must pass the transport rule. */
 const ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'device_authorization_endpoint', 'jwks_uri'] as const;
 
-/** One line naming what failed, whatever oauth4webapi or fetch threw. */
+/**
+ * One line naming what failed, whatever oauth4webapi threw: its own refusals (which name the field of
+ * the answer they refuse) in its words, made one line; a Node error it let through (a bad URL or
+ * base64 in an answer) restated, never as the runtime's text or code.
+ */
 export function loginError(step: string, err: unknown): GitsignError {
   if (err instanceof GitsignError) return err;
   if (err instanceof oauth.ResponseBodyError) {
-    return new GitsignError('TOKEN', `${step}: the issuer answered ${err.status} ${clip(err.error)}${err.error_description ? `: ${clip(err.error_description)}` : ''}`);
+    return new GitsignError('TOKEN', `${step}: the issuer answered ${err.status} ${clip(oneLine(err.error))}${err.error_description ? `: ${clip(oneLine(err.error_description))}` : ''}`);
   }
-  const e = err as Error & { cause?: { code?: string } };
-  const why = e.cause?.code ?? e.message ?? String(err);
-  return new GitsignError(e.name === 'TypeError' || e.name === 'TimeoutError' ? 'NETWORK' : 'TOKEN', `${step}: ${why}`);
+  if (
+    err instanceof oauth.OperationProcessingError ||
+    err instanceof oauth.UnsupportedOperationError ||
+    err instanceof oauth.AuthorizationResponseError ||
+    err instanceof oauth.WWWAuthenticateChallengeError
+  ) {
+    return new GitsignError('TOKEN', `${step}: ${oneLine(err.message, 160)}`);
+  }
+  const e = err as (Error & { code?: unknown }) | undefined;
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return new GitsignError('NETWORK', `${step}: the login's deadline passed`);
+  if (e?.code === 'ERR_INVALID_URL') return new GitsignError('TOKEN', `${step}: a URL in the issuer's answer is not valid`);
+  if (e?.code === 'ERR_INVALID_ARG_VALUE' || e?.code === 'ERR_INVALID_ARG_TYPE') {
+    return new GitsignError('TOKEN', `${step}: the issuer's answer holds a malformed value${e.message && !/\bERR_|undefined|Received/.test(e.message) ? ` (${oneLine(e.message, 120)})` : ''}`);
+  }
+  return new GitsignError('TOKEN', `${step}: the issuer's answer could not be processed`);
 }
 
 /** The metadata with every endpoint checked and normalized (an unusable one is refused, not skipped). */

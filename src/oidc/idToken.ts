@@ -1,5 +1,5 @@
 import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { GitsignError } from '../errors';
+import { GitsignError, quoted } from '../errors';
 import { OIDC_JWKS } from '../net/answerLimits';
 import { httpCall, parseJson } from '../net/http';
 import { type IdToken, parseIdToken } from './token';
@@ -19,6 +19,9 @@ export interface Expected {
   /** The login's deadline. */
   signal?: AbortSignal;
 }
+
+/** Latest time a Date can hold, in seconds. */
+const MAX_SECONDS = 8.64e12;
 
 /** Clock skew allowed on exp, iat and nbf, as most OIDC libraries do. */
 const LEEWAY_S = 60;
@@ -49,6 +52,8 @@ function decodePart(part: string, what: string): Record<string, unknown> {
   throw bad(`its ${what} is not a JSON object`);
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 interface Jwk extends JsonWebKey {
   kid?: string;
   use?: string;
@@ -58,27 +63,42 @@ interface Jwk extends JsonWebKey {
 async function signingKey(jwksUri: string, kid: unknown, alg: string, signal?: AbortSignal): Promise<KeyObject> {
   const res = await httpCall(jwksUri, { service: 'the OIDC issuer (JWKS)', method: 'GET', limit: OIDC_JWKS, signal, headers: { Accept: 'application/json' } });
   if (res.status !== 200) throw new GitsignError('TOKEN', `the OIDC issuer's keys (${jwksUri}) answered ${res.status}`);
-  const keys = parseJson<{ keys?: Jwk[] }>('the OIDC issuer (JWKS)', res).keys;
+  const body = parseJson<unknown>('the OIDC issuer (JWKS)', res);
+  const keys = isObject(body) ? body.keys : undefined;
   if (!Array.isArray(keys)) throw new GitsignError('TOKEN', `the OIDC issuer's keys (${jwksUri}) are not a JWK set`);
-  const usable = keys.filter((k) => (k.use === undefined || k.use === 'sig') && (k.alg === undefined || k.alg === alg));
+  const notKey = keys.findIndex((k) => !isObject(k));
+  if (notKey >= 0) throw new GitsignError('TOKEN', `the OIDC issuer's keys (${jwksUri}) are not a JWK set: keys[${notKey}] is not an object`);
+  const usable = (keys as Jwk[]).filter((k) => (k.use === undefined || k.use === 'sig') && (k.alg === undefined || k.alg === alg));
   const candidates = typeof kid === 'string' ? usable.filter((k) => k.kid === kid) : usable;
-  if (candidates.length !== 1) throw bad(typeof kid === 'string' ? `no single key "${kid}" in the issuer's JWKS` : 'no key id and not exactly one key in the JWKS');
+  if (candidates.length !== 1) throw bad(typeof kid === 'string' ? `no single key ${quoted(kid)} in the issuer's JWKS` : 'no key id and not exactly one key in the JWKS');
+  return keyOf(candidates[0]);
+}
+
+/** The members each key type needs (RFC 7518 section 6), all base64url strings. */
+const KEY_MEMBERS: Record<string, string[]> = { EC: ['crv', 'x', 'y'], RSA: ['n', 'e'], OKP: ['crv', 'x'] };
+
+function keyOf(jwk: Jwk): KeyObject {
+  const members = typeof jwk.kty === 'string' ? KEY_MEMBERS[jwk.kty] : undefined;
+  if (!members) throw bad(`the issuer's key has the key type ${quoted(jwk.kty)}, not EC, RSA or OKP`);
+  const missing = members.find((m) => typeof (jwk as Record<string, unknown>)[m] !== 'string');
+  if (missing) throw bad(`the issuer's ${jwk.kty} key has no "${missing}" text`);
   try {
-    return createPublicKey({ key: candidates[0], format: 'jwk' });
-  } catch (err) {
-    throw bad(`the issuer's key is unusable (${(err as Error).message})`);
+    return createPublicKey({ key: jwk, format: 'jwk' });
+  } catch {
+    throw bad(`the issuer's ${jwk.kty} key is unusable (its members do not form a public key)`);
   }
 }
 
 function checkClaims(claims: Record<string, unknown>, want: Expected): void {
-  if (claims.iss !== want.issuer) throw bad(`issuer "${String(claims.iss)}", expected "${want.issuer}"`);
+  if (claims.iss !== want.issuer) throw bad(`issuer ${quoted(claims.iss)}, expected "${want.issuer}"`);
   const aud = claims.aud;
   const audiences = Array.isArray(aud) ? aud : [aud];
-  if (!audiences.includes(want.audience)) throw bad(`audience ${JSON.stringify(aud)} does not include "${want.audience}"`);
+  if (!audiences.includes(want.audience)) throw bad(`audience ${quoted(aud)} does not include "${want.audience}"`);
   // With several audiences, the authorized party must be us (OIDC Core 3.1.3.7).
-  if (audiences.length > 1 && claims.azp !== undefined && claims.azp !== want.audience) throw bad(`authorized party "${String(claims.azp)}" is not "${want.audience}"`);
+  if (audiences.length > 1 && claims.azp !== undefined && claims.azp !== want.audience) throw bad(`authorized party ${quoted(claims.azp)} is not "${want.audience}"`);
   const now = Math.floor((want.now ?? new Date()).getTime() / 1000);
   if (typeof claims.exp !== 'number') throw bad('no expiry (exp)');
+  if (!Number.isFinite(claims.exp) || Math.abs(claims.exp) > MAX_SECONDS) throw bad('its expiry (exp) is not a time');
   if (claims.exp + LEEWAY_S <= now) throw bad(`it expired at ${new Date(claims.exp * 1000).toISOString()}`);
   if (typeof claims.iat === 'number' && claims.iat - LEEWAY_S > now) throw bad('it was issued in the future (iat)');
   if (typeof claims.nbf === 'number' && claims.nbf - LEEWAY_S > now) throw bad('it is not valid yet (nbf)');
@@ -92,7 +112,7 @@ export async function verifyIdToken(raw: string, want: Expected, provider: strin
   const claims = decodePart(parts[1], 'payload');
   const alg = typeof header.alg === 'string' ? header.alg : '';
   const algorithm = ALGORITHMS[alg];
-  if (!algorithm) throw bad(`unsupported signature algorithm "${alg}"`);
+  if (!algorithm) throw bad(`unsupported signature algorithm ${quoted(alg)}`);
   const key = await signingKey(want.jwksUri, header.kid, alg, want.signal);
   let ok: boolean;
   try {

@@ -35,7 +35,7 @@ const PROVIDERS: Provider[] = [
       url.searchParams.set('audience', cfg.clientID);
       const res = await httpCall(url.toString(), { service: 'GitHub Actions token service', method: 'GET', limit: CI_TOKEN, headers: { Authorization: `bearer ${env.ACTIONS_ID_TOKEN_REQUEST_TOKEN}` } });
       if (res.status !== 200) throw new GitsignError('TOKEN', `GitHub Actions token service answered ${res.status}`);
-      const value = parseJson<{ value?: unknown }>('GitHub Actions token service', res).value;
+      const value = parseJson<{ value?: unknown } | null>('GitHub Actions token service', res)?.value; // JSON null is an answer too
       if (typeof value !== 'string') throw new GitsignError('TOKEN', 'GitHub Actions token service answered without a token');
       return value;
     },
@@ -50,6 +50,7 @@ export function parseIdToken(raw: string, provider: string): IdToken {
   try {
     if (parts.length !== 3) throw new Error('not three parts');
     claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as Record<string, unknown>;
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new Error('not an object');
   } catch {
     throw new GitsignError('TOKEN', `the ID token from ${provider} is not a JWT`);
   }

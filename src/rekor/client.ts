@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { LogEntry } from './tlogEntry';
-import { GitsignError } from '../errors';
+import { GitsignError, quoted } from '../errors';
 import { entryUuid } from './hashedrekord';
 import { REKOR_ENTRY, REKOR_SEARCH } from '../net/answerLimits';
 import { type CallOptions, type HttpResponse, httpCall, parseJson, serviceError } from '../net/http';
@@ -38,10 +38,14 @@ function rekorError(what: string, res: HttpResponse): GitsignError {
   return new GitsignError(res.status >= 500 ? 'NETWORK' : 'TLOG', `${what}: ${e.message}`);
 }
 
+/** A leaf hash, optionally behind a 16-hex tree ID (sharded Rekor). */
+const REKOR_UUID = /^(?:[0-9a-fA-F]{16})?[0-9a-fA-F]{64}$/;
+
 function entryOf(what: string, res: HttpResponse): { uuid: string; entry: RekorEntryJson } {
   const body = parseJson<Record<string, RekorEntryJson>>(SERVICE, res);
   const keys = body && typeof body === 'object' && !Array.isArray(body) ? Object.keys(body) : [];
   if (keys.length !== 1) throw new GitsignError('TLOG', `${what}: unexpected answer`);
+  if (!REKOR_UUID.test(keys[0])) throw new GitsignError('TLOG', `${what}: the answer's entry key ${quoted(keys[0])} is not a Rekor UUID`);
   return { uuid: keys[0], entry: body[keys[0]] };
 }
 
@@ -51,7 +55,7 @@ async function searchIndex(baseUrl: string, query: unknown): Promise<string[]> {
   const res = await rekorCall(what, `${baseUrl}/api/v1/index/retrieve`, { method: 'POST', limit: REKOR_SEARCH, body: JSON.stringify(query) });
   if (res.status !== 200) throw rekorError(what, res);
   const body = parseJson<unknown>(SERVICE, res);
-  if (!Array.isArray(body) || !body.every((u) => typeof u === 'string')) throw new GitsignError('TLOG', `${what}: unexpected answer`);
+  if (!Array.isArray(body) || !body.every((u) => typeof u === 'string' && REKOR_UUID.test(u))) throw new GitsignError('TLOG', `${what}: the answer is not a list of entry UUIDs`);
   return body as string[];
 }
 
@@ -98,39 +102,91 @@ export function leafHashOf(uuid: string): string {
   return uuid.slice(-64).toLowerCase();
 }
 
-/** Converts Rekor's JSON entry into the protobuf shape the verifier consumes; checks the body hash. */
-export function toLogEntry(uuid: string, e: RekorEntryJson): LogEntry {
-  if (typeof e?.body !== 'string' || typeof e.logID !== 'string' || typeof e.logIndex !== 'number' || typeof e.integratedTime !== 'number') {
-    throw new GitsignError('TLOG', `Rekor entry ${uuid} is malformed`);
+/** A Rekor v1 entry's JSON field, read only when it has the type Rekor gives it. */
+const HEX = /^(?:[0-9a-fA-F]{2})*$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+type Field = 'count' | 'hex' | 'hash' | 'base64' | 'text';
+const FIELD_TYPE: Record<Field, string> = {
+  count: 'a non-negative integer',
+  hex: 'hex text',
+  hash: 'a hex SHA-256 hash',
+  base64: 'base64 text',
+  text: 'text',
+};
+
+function fieldOk(v: unknown, type: Field): boolean {
+  if (type === 'count') return Number.isSafeInteger(v) && (v as number) >= 0;
+  if (typeof v !== 'string') return false;
+  if (type === 'hex') return HEX.test(v);
+  if (type === 'hash') return v.length === 64 && HEX.test(v);
+  if (type === 'base64') return BASE64.test(v);
+  return true;
+}
+
+function checked<T>(uuid: string, v: unknown, path: string, type: Field): T {
+  if (!fieldOk(v, type)) {
+    throw new GitsignError('TLOG', `Rekor entry ${uuid} is malformed: ${path} is not ${FIELD_TYPE[type]} (${v === undefined ? 'missing' : quoted(v, 40)})`);
   }
-  const body = Buffer.from(e.body, 'base64');
+  return v as T;
+}
+
+function field<T>(uuid: string, obj: Record<string, unknown>, path: string, name: string, type: Field, optional = false): T {
+  const v = obj[name];
+  return v === undefined && optional ? (v as T) : checked<T>(uuid, v, `${path}${name}`, type);
+}
+
+function member(uuid: string, obj: Record<string, unknown>, path: string, name: string): Record<string, unknown> | undefined {
+  const v = obj[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new GitsignError('TLOG', `Rekor entry ${uuid} is malformed: ${path}${name} is not an object`);
+  return v as Record<string, unknown>;
+}
+
+function inclusionProofOf(uuid: string, p: Record<string, unknown>): NonNullable<LogEntry['inclusionProof']> {
+  const at = 'verification.inclusionProof.';
+  const hashes = p.hashes ?? [];
+  if (!Array.isArray(hashes)) throw new GitsignError('TLOG', `Rekor entry ${uuid} is malformed: ${at}hashes is not a list`);
+  const checkpoint = field<string | undefined>(uuid, p, at, 'checkpoint', 'text', true);
+  return {
+    logIndex: String(field<number>(uuid, p, at, 'logIndex', 'count')),
+    rootHash: Buffer.from(field<string>(uuid, p, at, 'rootHash', 'hash'), 'hex'),
+    treeSize: String(field<number>(uuid, p, at, 'treeSize', 'count')),
+    hashes: hashes.map((h, i) => Buffer.from(checked<string>(uuid, h, `${at}hashes[${i}]`, 'hash'), 'hex')),
+    checkpoint: checkpoint ? { envelope: checkpoint } : undefined,
+  };
+}
+
+/**
+ * Converts Rekor's JSON entry into the protobuf shape the verifier consumes, after checking every
+ * field it reads has the type Rekor gives it (a wrong type names the field), and the body's hash.
+ */
+export function toLogEntry(uuid: string, e: RekorEntryJson): LogEntry {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new GitsignError('TLOG', `Rekor entry ${uuid} is malformed: it is not an object`);
+  const json = e as unknown as Record<string, unknown>;
+  const body = Buffer.from(field<string>(uuid, json, '', 'body', 'base64'), 'base64');
+  const logID = field<string>(uuid, json, '', 'logID', 'hex');
+  const logIndex = field<number>(uuid, json, '', 'logIndex', 'count');
+  const integratedTime = field<number>(uuid, json, '', 'integratedTime', 'count');
+  const verification = member(uuid, json, '', 'verification') ?? {};
+  const set = field<string | undefined>(uuid, verification, 'verification.', 'signedEntryTimestamp', 'base64', true);
+  const proof = member(uuid, verification, 'verification.', 'inclusionProof');
   if (entryUuid(body) !== leafHashOf(uuid)) {
     throw new GitsignError('TLOG', `Rekor entry ${uuid}: body does not hash to its UUID`);
   }
-  let parsed: { kind?: string; apiVersion?: string };
+  let parsed: { kind?: unknown; apiVersion?: unknown };
   try {
     parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
   } catch {
     throw new GitsignError('TLOG', `Rekor entry ${uuid}: body is not JSON`);
   }
-  const proof = e.verification?.inclusionProof;
+  if (typeof parsed !== 'object' || parsed === null) throw new GitsignError('TLOG', `Rekor entry ${uuid}: body is not a JSON object`);
   return {
-    logIndex: String(e.logIndex),
-    logId: { keyId: Buffer.from(e.logID, 'hex') },
-    kindVersion: { kind: parsed.kind ?? '', version: parsed.apiVersion ?? '' },
-    integratedTime: String(e.integratedTime),
-    inclusionPromise: e.verification?.signedEntryTimestamp
-      ? { signedEntryTimestamp: Buffer.from(e.verification.signedEntryTimestamp, 'base64') }
-      : undefined,
-    inclusionProof: proof
-      ? {
-          logIndex: String(proof.logIndex),
-          rootHash: Buffer.from(proof.rootHash, 'hex'),
-          treeSize: String(proof.treeSize),
-          hashes: (proof.hashes ?? []).map((h) => Buffer.from(h, 'hex')),
-          checkpoint: proof.checkpoint ? { envelope: proof.checkpoint } : undefined,
-        }
-      : undefined,
+    logIndex: String(logIndex),
+    logId: { keyId: Buffer.from(logID, 'hex') },
+    kindVersion: { kind: typeof parsed.kind === 'string' ? parsed.kind : '', version: typeof parsed.apiVersion === 'string' ? parsed.apiVersion : '' },
+    integratedTime: String(integratedTime),
+    inclusionPromise: set ? { signedEntryTimestamp: Buffer.from(set, 'base64') } : undefined,
+    inclusionProof: proof ? inclusionProofOf(uuid, proof) : undefined,
     canonicalizedBody: body,
   };
 }

@@ -1,5 +1,5 @@
 import { decodePem } from '../cms/pem';
-import { GitsignError } from '../errors';
+import { GitsignError, quoted } from '../errors';
 import { type LoggedDigest, type LoggedSignature, type LoggedSigner, field } from './loggedSignature';
 import type { LogEntry } from './tlogEntry';
 import { parseV2Body } from './v2/entryBody';
@@ -97,10 +97,10 @@ export function parseEntryBody(entry: LogEntry): LoggedSignature {
   const version = field<string>(body, 'apiVersion', 'string');
   const { kind: wantKind, version: wantVersion } = entry.kindVersion;
   if (kind !== wantKind || version !== wantVersion) {
-    throw new GitsignError('TLOG', `transparency log entry is ${wantKind}/${wantVersion} but its body is ${kind}/${version}`);
+    throw new GitsignError('TLOG', `transparency log entry is ${quoted(`${wantKind}/${wantVersion}`)} but its body is ${quoted(`${kind}/${version}`)}`);
   }
   const type = `${kind}/${version}`;
   const parse = PARSERS[type];
-  if (!parse) throw new GitsignError('TLOG', `unsupported transparency log entry kind ${type}`);
+  if (!parse) throw new GitsignError('TLOG', `unsupported transparency log entry kind ${quoted(type)}`);
   return { type, ...parse(field(body, 'spec', 'object')) };
 }

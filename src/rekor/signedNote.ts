@@ -38,6 +38,9 @@ export function parseSignedNote(envelope: string): SignedNote {
   const signatures = lines.split('\n').map((line) => {
     const m = SIGNATURE_LINE.exec(line);
     if (!m) throw malformed(`not a signature line: ${JSON.stringify(line.slice(0, 80))}`);
+    // Padded standard base64, as Go's note.Open decodes it: anything else makes the note malformed,
+    // even on a line of a key nobody checks (Buffer.from would silently read a truncated line).
+    if (m[2].length % 4 !== 0) throw malformed(`signature of ${JSON.stringify(m[1].slice(0, 80))} is not valid base64`);
     const bytes = Buffer.from(m[2], 'base64');
     if (bytes.length < 5) throw malformed(`signature of ${m[1]} is too short`);
     return { name: m[1], keyHint: bytes.subarray(0, 4), signature: bytes.subarray(4) };

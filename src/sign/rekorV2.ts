@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TrustMaterial } from '@sigstore/verify';
-import { GitsignError } from '../errors';
+import { GitsignError, quoted } from '../errors';
 import { createEntryV2, hashedRekordV2Request } from '../rekor/v2/client';
 import { hashedRekordV2Body, keyDetails } from '../rekor/v2/hashedrekord';
 import type { LogEntry } from '../rekor/tlogEntry';
@@ -22,7 +22,7 @@ export async function logV2AndVerify(rekorUrl: string, message: Buffer, signatur
   const details = keyDetails(cred.certificate.publicKey);
   const entry = await createEntryV2(rekorUrl, hashedRekordV2Request(digest, signature, signer, details));
   if (entry.kindVersion.kind !== 'hashedrekord' || entry.kindVersion.version !== '0.0.2') {
-    throw new GitsignError('TLOG', `Rekor v2 logged a ${entry.kindVersion.kind}/${entry.kindVersion.version} entry, not hashedrekord/0.0.2`);
+    throw new GitsignError('TLOG', `Rekor v2 logged a ${quoted(`${entry.kindVersion.kind}/${entry.kindVersion.version}`)} entry, not hashedrekord/0.0.2`);
   }
   if (!Buffer.from(entry.canonicalizedBody).equals(hashedRekordV2Body(digest, signature, signer, details))) {
     throw new GitsignError('TLOG', 'Rekor v2 logged another entry than the one sent');

@@ -1,7 +1,8 @@
 import type { TrustMaterial } from '@sigstore/verify';
+import { VerificationError } from '@sigstore/verify/dist/error';
 import { LogCheckpoint } from '@sigstore/verify/dist/tlog/checkpoint';
 import { verifyMerkleInclusion } from '@sigstore/verify/dist/tlog/merkle';
-import { GitsignError } from '../errors';
+import { GitsignError, withReason } from '../errors';
 import { checkProofMatchesCheckpoint, verifyCheckpoint } from '../rekor/checkpoint';
 import { parseEntryBody } from '../rekor/entryBody';
 import type { LogEntry } from '../rekor/tlogEntry';
@@ -57,7 +58,7 @@ function verifyInclusionProof(entry: LogEntry, log: Log): void {
   try {
     verifyMerkleInclusion({ ...entry, inclusionProof: { ...proof, checkpoint: { envelope: envelope ?? '' } } }, new LogCheckpoint('', BigInt(proof.treeSize), Buffer.from(proof.rootHash), []));
   } catch (err) {
-    throw fail(`the inclusion proof does not verify (${(err as Error).message})`);
+    throw fail(withReason('the inclusion proof does not verify', err, VerificationError));
   }
   if (!envelope) throw fail('the inclusion proof has no signed checkpoint');
 }

@@ -22,10 +22,11 @@ export function onlineEntryFinder(rekorUrl: string, objectSha: string): (cert: C
       const logEntry = toLogEntry(key, entry);
       const body = JSON.parse(logEntry.canonicalizedBody.toString('utf8')) as {
         kind?: string;
-        spec?: { data?: { hash?: { value?: string } }; signature?: { publicKey?: { content?: string } } };
+        spec?: { data?: { hash?: { value?: unknown } }; signature?: { publicKey?: { content?: unknown } } };
       };
       if (body.kind !== 'hashedrekord' || body.spec?.data?.hash?.value !== wantHash) continue;
-      if (Buffer.from(body.spec?.signature?.publicKey?.content ?? '', 'base64').toString('utf8') !== certPem) continue;
+      const content = body.spec?.signature?.publicKey?.content;
+      if (typeof content !== 'string' || Buffer.from(content, 'base64').toString('utf8') !== certPem) continue;
       return { entry: logEntry, message: Buffer.from(objectSha) };
     }
     throw new GitsignError('TLOG_MISSING', `no Rekor entry at ${rekorUrl} for object ${objectSha} signed by certificate ${cert.fingerprint}`);

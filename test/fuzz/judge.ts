@@ -34,9 +34,11 @@ export const ALLOWED: Record<string, string> = {
   'server-error-retried': 'a 5xx answer: the client retries (bounded) and the retry got the real answer',
   'duplicate-evidence': 'a timestamp or log entry repeated as it is: the same evidence checked twice proves nothing more and nothing less',
   'timestamp-removed':
-    'an RFC 3161 timestamp of a bundle removed: the certificate was still checked at every remaining attested time (a bundle left with none is refused), so the bundle is one its signer could have published',
+    'an RFC 3161 timestamp of a bundle removed, or the timestamp attribute of a signature removed or made unrecognizable while its log entry keeps the same SET: the certificate was still checked at every remaining attested time (with none left it is refused), so the result is one its signer could have published',
   'set-removed-tsa-dates':
-    "a bundle log entry's SET removed while its inclusion proof and an RFC 3161 timestamp remain: the proof shows the entry is in the log, the timestamp dates the signature, and an integrated time without SET is not used",
+    "a log entry's SET removed (in a bundle, embedded in a signature, or in Rekor's answer to the online lookup) while its inclusion proof and an RFC 3161 timestamp of the signature remain: the proof shows the entry is in the log, the verified timestamp dates the signature, and an integrated time without SET is not used",
+  'integrated-time-without-set':
+    'the integratedTime of a log entry that has no SET (Rekor v2 answers while signing, embedded v2 entries) added or changed: only a verified SET makes it a time (src/verify/time/set.ts is its one reader), so it is never used and --json reports integratedTime null',
   'rekor-conflict-refetch': "a 409 answer: the client fetched the entry at the Location Rekor gave (as gitsign does), and that entry was checked like any other",
   'fulcio-v1-fallback': "Fulcio's v2 API answered 404/405/501: the client asked the v1 API, whose real answer was then checked like any other",
   'http-success-status': '200 and 201 both mean success to the client: the body is what is checked',
@@ -315,9 +317,16 @@ export function checkpointSemantics(text: string, sem: Sem, prefix: string): voi
   sem.set(`${prefix}body`, body);
   const lines = text.slice(blank + 2).split('\n');
   const last = lines.pop();
-  // The log's own signature lines (signer name = the origin's, before " - <tree ID>"), and the others.
+  // The log's own signature lines (signer name = the origin's, before " - <tree ID>", and, when the
+  // entry's log ID is already in `sem`, key hint = its first 4 bytes, as verifiers pick them), and the others.
   const origin = body.split('\n')[0].split(' - ')[0];
-  const own = (l: string): boolean => l.split(' ')[1] === origin;
+  const base = prefix.replace(/(inclusionProof|proof)\.checkpoint\..*$/, '');
+  const logId = sem.get(`${base}logId.keyId`) ?? sem.get(`${base.replace(/verification\.$/, '')}logID`);
+  const hint = logId && /^[0-9a-f]{8,}$/.test(logId) ? logId.slice(0, 8) : undefined;
+  const own = (l: string): boolean => {
+    const [, name, sig] = l.split(' ');
+    return name === origin && (hint === undefined || Buffer.from(sig ?? '', 'base64').subarray(0, 4).toString('hex') === hint);
+  };
   sem.set(`${prefix}sigs`, [...new Set(lines.filter(own))].sort().join('\n'));
   sem.set(`${prefix}otherSigs`, [...new Set(lines.filter((l) => !own(l)))].sort().join('\n'));
   sem.set(`${prefix}tail`, last ?? '');
@@ -396,6 +405,48 @@ export function classify(key: string): string | undefined {
 /** Compares meanings; `rules` adds family-specific allowed fields (JSON answers). */
 export type Rule = (key: string, orig: string | undefined, mut: string | undefined, mutant: Sem) => string | undefined;
 
+const ABSENT = (v: string | undefined): boolean => v === undefined || v === 'absent' || v === 'null' || v === '""' || v === '{}';
+
+/** Whether the object or request whose entry `prefix` names carries an RFC 3161 timestamp ("si0.rekor0." -> "si0.tsa0.*"). */
+function hasTimestamp(sem: Sem, prefix: string): boolean {
+  if (sem.get('evidence.tsa') === 'present') return true;
+  const base = prefix.replace(/rekor\d*\.$/, '');
+  return [...sem.keys()].some((k) => k.startsWith(`${base}tsa`));
+}
+
+/**
+ * Time fields judged by the rule "a time comes only from a verified SET or RFC 3161 timestamp": the
+ * SET removed with the proof unchanged while a timestamp remains, and an integratedTime that no SET
+ * covers (so it is never read). Keys: "<prefix>set"/"<prefix>proof..." (embedded entries, Rekor v1
+ * answers) or "inclusionPromise.signedEntryTimestamp" (Rekor v2 JSON answers).
+ */
+function timeRule(key: string, orig: Sem, mut: Sem): string | undefined {
+  const set = /^(.*?)set$/.exec(key);
+  if (set && !ABSENT(orig.get(key)) && ABSENT(mut.get(key))) {
+    const p = set[1];
+    const proofKeys = [...new Set([...orig.keys(), ...mut.keys()])].filter((k) => k.startsWith(`${p}proof`));
+    const proofSame = orig.get(`${p}proof`) === 'present' && proofKeys.every((k) => orig.get(k) === mut.get(k));
+    if (proofSame && hasTimestamp(mut, p)) return 'set-removed-tsa-dates';
+  }
+  // A signature's timestamp attribute gone as a whole (removed, or its OID no longer timeStampToken) while
+  // its log entry keeps the same SET: that SET still dates it.
+  const tsa = /^(.*?)tsa(?:\d+\.|\.values$)/.exec(key);
+  if (tsa && !key.startsWith('tsa.')) {
+    const p = tsa[1];
+    const gone = ![...mut.keys()].some((k) => k.startsWith(`${p}tsa`));
+    const set = mut.get(`${p}rekor0.set`);
+    if (gone && !ABSENT(set) && set === orig.get(`${p}rekor0.set`)) return 'timestamp-removed';
+  }
+  const time = /^(.*?)integratedTime$/.exec(key);
+  if (time) {
+    const p = time[1];
+    if (ABSENT(mut.get(`${p}set`)) && ABSENT(mut.get(`${p}inclusionPromise.signedEntryTimestamp`)) && ABSENT(orig.get(`${p}set`)) && ABSENT(orig.get(`${p}inclusionPromise.signedEntryTimestamp`))) {
+      return 'integrated-time-without-set';
+    }
+  }
+  return undefined;
+}
+
 export function compare(orig: Sem, mut: Sem, rules: Rule = classify): Verdict {
   const keys = new Set([...orig.keys(), ...mut.keys()]);
   const zero = (v: string | undefined): boolean => v === undefined || v === 'int:0';
@@ -413,6 +464,11 @@ export function compare(orig: Sem, mut: Sem, rules: Rule = classify): Verdict {
   }
   for (const k of changed) {
     if ([...proofRemoved].some((p) => k.startsWith(`${p}proof`))) continue;
+    const dated = timeRule(k, orig, mut);
+    if (dated) {
+      allowed.add(dated);
+      continue;
+    }
     if (k.endsWith('.otherSigs')) {
       allowed.add('checkpoint-other-signatures');
       continue;

@@ -463,12 +463,14 @@ export async function serverCase(rng: Rng, w: SandboxWorld): Promise<CaseReport>
   };
   const rec = records[records.length - 1]; // fulcio-v1: the v2 refusal first, then the mutated v1 answer
   if (rec?.mutated) report.artifact = { ext: 'answer', bytes: Buffer.concat([Buffer.from(`HTTP ${rec.mutated.status}\n${Object.entries(rec.mutated.headers).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n`), rec.mutated.body]) };
-  if (outcome.kind === 'accepted') report.verdict = verdict ?? (rec?.original && rec.mutated ? judgeAnswer(target, rec.original, rec.mutated) : { critical: [], allowed: ['encoding-only'] });
+  // The online lookup's object carries an RFC 3161 timestamp when it was signed with one.
+  const tsaDated = target === 'rekor-entry-fetch' && online!.kind.endsWith('-tsa');
+  if (outcome.kind === 'accepted') report.verdict = verdict ?? (rec?.original && rec.mutated ? judgeAnswer(target, rec.original, rec.mutated, tsaDated) : { critical: [], allowed: ['encoding-only'] });
   return report;
 }
 
 /** Judges an accepted server mutant from the original and mutated answers. */
-export function judgeAnswer(target: string, original: Answer, mutated: Answer): Verdict {
+export function judgeAnswer(target: string, original: Answer, mutated: Answer, tsaDated = false): Verdict {
   if (mutated.status >= 500) return { critical: [], allowed: ['server-error-retried'] };
   if (mutated.status !== original.status && mutated.body.equals(original.body)) {
     if (target.includes('fulcio-v2') && [404, 405, 501].includes(mutated.status)) return { critical: [], allowed: ['fulcio-v1-fallback'] };
@@ -482,8 +484,11 @@ export function judgeAnswer(target: string, original: Answer, mutated: Answer): 
       return serverCompare(fulcioAnswerSemantics(original, true), fulcioAnswerSemantics(mutated, true));
     case 'rekor-v1-sign':
     case 'rekor-v1-sign-online':
-    case 'rekor-entry-fetch':
-      return serverCompare(rekorV1AnswerSemantics(original), rekorV1AnswerSemantics(mutated));
+    case 'rekor-entry-fetch': {
+      const [o, m] = [rekorV1AnswerSemantics(original), rekorV1AnswerSemantics(mutated)];
+      if (tsaDated) for (const sem of [o, m]) sem.set('evidence.tsa', 'present');
+      return serverCompare(o, m);
+    }
     case 'rekor-v2-sign':
       return serverCompare(rekorV2AnswerSemantics(original), rekorV2AnswerSemantics(mutated));
     case 'tsa-sign':

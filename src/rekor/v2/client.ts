@@ -3,6 +3,7 @@ import { GitsignError } from '../../errors';
 import { REKOR_ENTRY } from '../../net/answerLimits';
 import { httpCall, parseJson, serviceError } from '../../net/http';
 import type { LoggedSigner } from '../loggedSignature';
+import { shapeProblem, TLOG_ENTRY_SHAPE } from '../protoJson';
 import type { LogEntry } from '../tlogEntry';
 
 /**
@@ -33,11 +34,12 @@ export async function createEntryV2(baseUrl: string, request: unknown): Promise<
     throw fail(err as GitsignError);
   }
   if (res.status !== 200 && res.status !== 201) throw fail(serviceError(SERVICE, res));
-  try {
-    const entry = TransparencyLogEntry.fromJSON(parseJson<unknown>(SERVICE, res));
-    if (!entry.logId || !entry.kindVersion || !entry.inclusionProof) throw new Error('incomplete');
-    return entry as LogEntry;
-  } catch {
+  const json = parseJson<unknown>(SERVICE, res);
+  const problem = shapeProblem(json, TLOG_ENTRY_SHAPE, 'the answer');
+  if (problem) throw new GitsignError('TLOG', `${what}: ${problem}`);
+  const entry = TransparencyLogEntry.fromJSON(json);
+  if (!entry.logId || !entry.kindVersion || !entry.inclusionProof) {
     throw new GitsignError('TLOG', `${what}: the answer is not a transparency log entry with an inclusion proof`);
   }
+  return entry as LogEntry;
 }

@@ -1,9 +1,12 @@
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { RFC3161Timestamp } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
+import { RFC3161TimestampVerificationError } from '@sigstore/core/dist/rfc3161/error';
+import { VerificationError } from '@sigstore/verify/dist/error';
 import { CertificateChainVerifier } from '@sigstore/verify/dist/key/certificate';
 import { int, seq } from '../../asn1/writer';
-import { GitsignError } from '../../errors';
+import { GitsignError, withReason } from '../../errors';
+import { signatureMismatch, type TokenLayout, timestampLayout } from '../../tsa/token';
 
 /**
  * RFC 3161 timestamps over a signature value, checked against the trusted timestamp authorities; each
@@ -17,39 +20,61 @@ function fail(why: string): GitsignError {
   return new GitsignError('TIMESTAMP', `RFC 3161 timestamp does not verify: ${why}`);
 }
 
-/** A whole TimeStampResp, as a Sigstore bundle carries it. */
-export function parseTimestampResponse(der: Buffer): RFC3161Timestamp {
+/**
+ * A whole TimeStampResp, as a Sigstore bundle carries it. Its layout is checked first (src/tsa/token.ts),
+ * so the library's positional getters used below find what they read.
+ */
+export interface ParsedTimestamp {
+  ts: RFC3161Timestamp;
+  layout: TokenLayout;
+}
+
+export function parseTimestampResponse(der: Buffer): ParsedTimestamp {
+  const layout = timestampLayout(der);
+  if (typeof layout === 'string') throw fail(`malformed timestamp: ${layout}`);
   try {
     const ts = RFC3161Timestamp.parse(der as Buffer<ArrayBuffer>);
-    void ts.signingTime; // the parser is lazy: reach into the token now, so garbage fails here
-    return ts;
-  } catch (err) {
-    throw fail(`malformed timestamp (${(err as Error).message})`);
+    // The parser is lazy: reach into every part the checks read now, so garbage fails here.
+    void [ts.status, ts.signingTime, ts.signerIssuer, ts.signerSerialNumber, ts.tstInfo.messageImprintHashedMessage, ts.tstInfo.raw];
+    if (Number.isNaN(ts.signingTime.getTime())) throw new Error('no time');
+    return { ts, layout };
+  } catch {
+    throw fail('malformed timestamp: its time or signer cannot be read');
   }
 }
 
 const iso = (d: Date): string => (d.getTime() >= 8.64e15 ? 'no end' : d.toISOString());
 
-function checkAuthority(ts: RFC3161Timestamp, ca: Authority, signature: Buffer): string | null {
+function checkAuthority({ ts, layout }: ParsedTimestamp, ca: Authority, signature: Buffer): string | null {
   const time = ts.signingTime;
   const [leaf, ...chain] = ca.certChain;
   try {
     new CertificateChainVerifier({ untrustedCert: leaf, trustedCerts: chain, timestamp: time }).verify();
   } catch (err) {
-    return `the timestamp authority's certificate chain is not valid at ${time.toISOString()} (${(err as Error).message})`;
+    return withReason(`the timestamp authority's certificate chain is not valid at ${time.toISOString()}`, err, VerificationError);
   }
+  let key: KeyObject;
   try {
-    ts.verify(signature, createPublicKey({ key: leaf.publicKey, format: 'der', type: 'spki' }));
+    key = createPublicKey({ key: leaf.publicKey, format: 'der', type: 'spki' });
+  } catch {
+    return "the timestamp authority's key in the trusted root is unusable";
+  }
+  const mismatch = signatureMismatch(layout, key);
+  if (mismatch) return mismatch;
+  try {
+    ts.verify(signature, key);
     return null;
   } catch (err) {
-    return `its signature does not verify with the timestamp authority's key (${(err as Error).message})`;
+    return withReason("its signature does not verify with the timestamp authority's key", err, RFC3161TimestampVerificationError);
   }
 }
 
-export function verifyTimestamp(ts: RFC3161Timestamp, signature: Buffer, trust: TrustMaterial): Date {
+export function verifyTimestamp(parsed: ParsedTimestamp, signature: Buffer, trust: TrustMaterial): Date {
+  const { ts } = parsed;
   try {
     ts.tstInfo.verify(signature);
   } catch {
+    // (the imprint's algorithm is one of the three SHA-2 hashes: the layout check made sure)
     throw fail('it is not over this signature (its message imprint differs)');
   }
   const time = ts.signingTime;
@@ -64,7 +89,7 @@ export function verifyTimestamp(ts: RFC3161Timestamp, signature: Buffer, trust: 
   }
   let reason = '';
   for (const ca of current) {
-    const problem = checkAuthority(ts, ca, signature);
+    const problem = checkAuthority(parsed, ca, signature);
     if (problem === null) return time;
     reason ||= problem;
   }
