@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { RFC3161Timestamp } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
 import { int, seq } from '../asn1/writer';
 import type { Config } from '../config/config';
@@ -8,7 +7,7 @@ import { type AnswerLimit, FULCIO_CHAIN, OIDC_DISCOVERY, REKOR_ENTRY, REKOR_SEAR
 import { type HttpResponse, httpCall } from '../net/http';
 import { isLoopbackHost } from '../net/transport';
 import { timestampSignature } from '../tsa/client';
-import { verifyTimestamp } from '../verify/time/tsa';
+import { parseTimestampResponse, verifyTimestamp } from '../verify/time/tsa';
 import type { Clock } from './clock';
 import { type CheckResult, duration } from './report';
 
@@ -180,9 +179,9 @@ export async function checkTsa(cfg: Config, trust: TrustMaterial | undefined, cl
   let genTime: Date;
   try {
     // The token as a whole TimeStampResp (status granted), the form the verifier reads.
-    const ts = RFC3161Timestamp.parse(seq(seq(int(0n)), token) as Buffer<ArrayBuffer>);
-    genTime = ts.signingTime;
-    if (trust) verifyTimestamp(ts, signature, trust);
+    const parsed = parseTimestampResponse(seq(seq(int(0n)), token));
+    genTime = parsed.ts.signingTime;
+    if (trust) verifyTimestamp(parsed, signature, trust);
   } catch (err) {
     return {
       check: { id, title, status: 'fail', summary: `${url} answers, but its timestamps do not verify with the trust root: ${toGitsignError(err).message}`, fix: ['git config --global gitsign.timestampCertChain FILE   (the PEM chain of this TSA, from its /certchain)'], details },
