@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { GitsignError } from '../errors';
 import { callDeadlineMs, NETWORK_TIMEOUT_SETTING } from '../net/http';
 import { checkedUrl } from '../net/transport';
@@ -82,6 +81,9 @@ export async function refreshFromTuf(opts: TufRefresh): Promise<Record<string, u
   const mirrorURL = opts.mirrorURL ?? DEFAULT_TUF_MIRROR;
   const deadlineMs = opts.deadlineMs ?? callDeadlineMs();
   const fail = (why: string): GitsignError => new GitsignError('NETWORK', `refreshing the trusted root from the TUF repository ${mirrorURL}: ${why}`);
+  // Loaded here, not at the top: git's calls read the trust root through this file but refresh nothing.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
