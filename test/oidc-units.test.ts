@@ -5,8 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULTS, type Config } from '../src/config/config';
 import { deviceFlow } from '../src/oidc/deviceFlow';
@@ -14,10 +12,11 @@ import { discoverIssuer } from '../src/oidc/discovery';
 import { verifyIdToken } from '../src/oidc/idToken';
 import { openerArgv, splitArgs } from '../src/oidc/opener';
 import { successPage } from '../src/oidc/successPage';
+import { type Hostile, jsonRoutes, serveHostile } from './helpers/hostileServer';
 
 const KID = 'k1';
 let key: KeyObject;
-let server: Server;
+let server: Hostile;
 let issuer: string;
 /** Token endpoint answers, in order; then a valid ID token. */
 let script: { error: string }[] = [];
@@ -37,31 +36,25 @@ function claims(extra: Record<string, unknown> = {}): Record<string, unknown> {
 before(async () => {
   ({ privateKey: key } = generateKeyPairSync('ec', { namedCurve: 'P-256' }));
   const pub = generateKeyPairSync('ec', { namedCurve: 'P-256' }); // unused second key in the set
-  server = createServer((req, res) => {
-    const json = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    req.resume();
-    req.on('end', () => {
-      if (req.url === '/.well-known/openid-configuration') {
-        return json(200, { issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/keys`, device_authorization_endpoint: `${issuer}/device`, response_types_supported: ['code'], id_token_signing_alg_values_supported: ['ES256'] });
+  server = await serveHostile(
+    jsonRoutes((path) => {
+      if (path === '/.well-known/openid-configuration') {
+        return [200, { issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/keys`, device_authorization_endpoint: `${issuer}/device`, response_types_supported: ['code'], id_token_signing_alg_values_supported: ['ES256'] }];
       }
-      if (req.url === '/keys') {
-        return json(200, { keys: [{ ...key.export({ format: 'jwk' }), d: undefined, kid: KID, use: 'sig', alg: 'ES256' }, { ...pub.publicKey.export({ format: 'jwk' }), kid: 'other' }] });
+      if (path === '/keys') {
+        return [200, { keys: [{ ...key.export({ format: 'jwk' }), d: undefined, kid: KID, use: 'sig', alg: 'ES256' }, { ...pub.publicKey.export({ format: 'jwk' }), kid: 'other' }] }];
       }
-      if (req.url === '/device') return json(200, { device_code: 'dc', user_code: 'ABCD-EFGH', verification_uri: `${issuer}/activate`, expires_in: 600, interval: 1 });
-      if (req.url === '/token') {
+      if (path === '/device') return [200, { device_code: 'dc', user_code: 'ABCD-EFGH', verification_uri: `${issuer}/activate`, expires_in: 600, interval: 1 }];
+      if (path === '/token') {
         polls++;
         const next = script.shift();
-        if (next) return json(400, next);
-        return json(200, { access_token: 'at', token_type: 'bearer', id_token: jwt(claims()) });
+        if (next) return [400, next];
+        return [200, { access_token: 'at', token_type: 'bearer', id_token: jwt(claims()) }];
       }
-      json(404, {});
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      return [404, {}];
+    }),
+  );
+  issuer = server.url;
 });
 
 after(() => server.close());

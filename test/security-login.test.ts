@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { type AddressInfo, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -16,41 +15,34 @@ import { GitsignError } from '../src/errors';
 import { deviceFlow } from '../src/oidc/deviceFlow';
 import { discoverIssuer } from '../src/oidc/discovery';
 import { login } from '../src/oidc/login';
-import { within } from './helpers/hostileServer';
+import { type Hostile, jsonRoutes, serveHostile, within } from './helpers/hostileServer';
 import { removeDir } from './sandbox/support';
 
 /** What the hostile issuer says; reset before each test. */
 let metadata: Record<string, unknown> = {};
 let deviceAnswer: Record<string, unknown> = {};
 let polls = 0;
-let server: Server;
+let server: Hostile;
 let issuer: string;
 const work = mkdtempSync(join(tmpdir(), 'gitsign-login-'));
 
 before(async () => {
-  server = createServer((req, res) => {
-    const json = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    req.resume();
-    req.on('end', () => {
-      if (req.url === '/.well-known/openid-configuration') return json(200, { issuer, response_types_supported: ['code'], ...metadata });
-      if (req.url === '/device') return json(200, deviceAnswer);
-      if (req.url === '/token') {
+  server = await serveHostile(
+    jsonRoutes((path) => {
+      if (path === '/.well-known/openid-configuration') return [200, { issuer, response_types_supported: ['code'], ...metadata }];
+      if (path === '/device') return [200, deviceAnswer];
+      if (path === '/token') {
         polls++;
-        return json(400, { error: 'authorization_pending' });
+        return [400, { error: 'authorization_pending' }];
       }
-      json(404, {});
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      return [404, {}];
+    }),
+  );
+  issuer = server.url;
 });
 
-after(() => {
-  server.closeAllConnections();
-  server.close();
+after(async () => {
+  await server.close();
   removeDir(work);
 });
 

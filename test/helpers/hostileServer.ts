@@ -57,6 +57,17 @@ export function drip(everyMs: number): Behaviour {
   };
 }
 
+/** Answers each request, once read, with the [status, JSON body] that `route` gives for its path. */
+export function jsonRoutes(route: (path: string) => [number, unknown]): Behaviour {
+  return (req, res) => {
+    req.on('end', () => {
+      const [status, body] = route(req.url ?? '');
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(body));
+    });
+  };
+}
+
 /** Reads the request and never answers. */
 export const silent: Behaviour = () => undefined;
 
