@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import { type ErrorCode, GitsignError } from '../errors';
+import { type ErrorCode, GitsignError, quoted } from '../errors';
 
 /**
  * Which URLs may carry our requests (and, for login pages, be opened): https anywhere, plain http only
@@ -40,7 +40,7 @@ export function checkedUrl(raw: string, what: string, code: ErrorCode): URL {
     url = new URL(raw);
   } catch {
     // Quoted as JSON, so control characters in it reach no terminal raw.
-    throw new GitsignError(code, `${what} ${JSON.stringify(raw.length > 100 ? `${raw.slice(0, 100)}...` : raw)} is not a URL`);
+    throw new GitsignError(code, `${what} ${quoted(raw, 100)} is not a URL`);
   }
   if (url.protocol === 'https:') return url;
   if (url.protocol !== 'http:') throw new GitsignError(code, `${what} is not an https URL (its scheme is ${url.protocol})`);

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { Der } from '../asn1/reader';
 import { OID } from '../cms/oids';
+import { RSA_ENCRYPTION, SIGNATURE_HASH, SIGNATURE_KEY_TYPE } from '../x509/algorithms';
 
 /**
  * The layout of an RFC 3161 TimeStampResp, checked element by element with our DER reader before
@@ -18,18 +19,6 @@ const HASHES: Record<string, { name: string; size: number }> = {
   [OID.sha256]: { name: 'sha256', size: 32 },
   [OID.sha384]: { name: 'sha384', size: 48 },
   [OID.sha512]: { name: 'sha512', size: 64 },
-};
-const ECDSA: Record<string, string> = {
-  [OID.ecdsaWithSha256]: 'sha256',
-  [OID.ecdsaWithSha384]: 'sha384',
-  [OID.ecdsaWithSha512]: 'sha512',
-};
-
-const RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
-const RSA: Record<string, string> = {
-  '1.2.840.113549.1.1.11': 'sha256',
-  '1.2.840.113549.1.1.12': 'sha384',
-  '1.2.840.113549.1.1.13': 'sha512',
 };
 
 export interface TokenLayout {
@@ -146,7 +135,7 @@ export function timestampLayout(resp: Buffer): TokenLayout | string {
 export function signatureMismatch(layout: TokenLayout, key: KeyObject): string | null {
   const alg = layout.signatureAlgorithm;
   const type = key.asymmetricKeyType;
-  const hash = type === 'ec' ? ECDSA[alg] : type === 'rsa' ? (alg === RSA_ENCRYPTION ? layout.digest : RSA[alg]) : undefined;
+  const hash = type === 'rsa' && alg === RSA_ENCRYPTION ? layout.digest : type !== undefined && SIGNATURE_KEY_TYPE[alg] === type ? SIGNATURE_HASH[alg] : undefined;
   if (hash === undefined) return `its signature algorithm ${alg} is not one for the timestamp authority's ${type ?? 'unknown'} key`;
   if (hash !== layout.digest) return `its signature algorithm (with ${hash}) disagrees with its digest algorithm (${layout.digest})`;
   return null;

@@ -5,7 +5,7 @@ import { Der } from '../asn1/reader';
 import { seq } from '../asn1/writer';
 import { GitsignError } from '../errors';
 import type { Certificate } from '../x509/certificate';
-import { type Extension, type Extensions, KEY_USAGE, readExtensions } from '../x509/extensions';
+import { type Extension, type Extensions, KEY_USAGE, OID_CODE_SIGNING, readExtensions } from '../x509/extensions';
 import { parseName } from '../x509/name';
 
 /**
@@ -36,7 +36,6 @@ interface Authority {
   validFor: { start: Date; end: Date };
 }
 
-const OID_CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
 const OID_ANY_EKU = '2.5.29.37.0';
 const WHAT = 'certificate of the trusted root';
 

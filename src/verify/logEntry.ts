@@ -8,7 +8,7 @@ import { parseEntryBody } from '../rekor/entryBody';
 import type { LogEntry } from '../rekor/tlogEntry';
 import { checkEntryMatches } from './entryMatch';
 import type { SignedContent } from './signedContent';
-import { type Log, logValidAt } from './time/logKey';
+import { type Log, logValidAt, tlogFailure } from './time/logKey';
 import { verifySignedEntryTimestamp } from './time/set';
 
 /**
@@ -26,9 +26,6 @@ export interface VerifiedEntry {
   integratedTime?: Date;
 }
 
-function fail(why: string): GitsignError {
-  return new GitsignError('TLOG', `transparency log entry does not verify: ${why}`);
-}
 
 /**
  * The proof must be for this entry's position. An entry's index is only attested by its SET, which
@@ -40,7 +37,7 @@ function fail(why: string): GitsignError {
 function checkProofIndex(entry: LogEntry, proofIndex: bigint): void {
   const index = BigInt(entry.logIndex);
   if (entry.inclusionPromise ? proofIndex > index : proofIndex !== index) {
-    throw fail(`the inclusion proof is for log index ${proofIndex}, the entry is at ${index}`);
+    throw tlogFailure(`the inclusion proof is for log index ${proofIndex}, the entry is at ${index}`);
   }
 }
 
@@ -58,15 +55,15 @@ function verifyInclusionProof(entry: LogEntry, log: Log): void {
   try {
     verifyMerkleInclusion({ ...entry, inclusionProof: { ...proof, checkpoint: { envelope: envelope ?? '' } } }, new LogCheckpoint('', BigInt(proof.treeSize), Buffer.from(proof.rootHash), []));
   } catch (err) {
-    throw fail(withReason('the inclusion proof does not verify', err, VerificationError));
+    throw tlogFailure(withReason('the inclusion proof does not verify', err, VerificationError));
   }
-  if (!envelope) throw fail('the inclusion proof has no signed checkpoint');
+  if (!envelope) throw tlogFailure('the inclusion proof has no signed checkpoint');
 }
 
 export function verifyLogEntry(entry: LogEntry, content: SignedContent, trust: TrustMaterial, tsaTimes: readonly Date[] = []): VerifiedEntry {
   checkEntryMatches(parseEntryBody(entry), content);
   const promise = entry.inclusionPromise;
-  if (!promise && !entry.inclusionProof) throw fail('it has neither a signed entry timestamp nor an inclusion proof');
+  if (!promise && !entry.inclusionProof) throw tlogFailure('it has neither a signed entry timestamp nor an inclusion proof');
   if (promise) {
     const { log, time } = verifySignedEntryTimestamp(entry, promise, trust);
     verifyInclusionProof(entry, log);

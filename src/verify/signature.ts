@@ -148,9 +148,6 @@ async function verifyTlog(si: SignerInfo, cert: Certificate, key: KeyObject, tsa
   let verified: VerifiedEntry;
   let source: 'embedded' | 'online';
   if (embedded) {
-    if (embedded.kindVersion.version === '0.0.2' && tsa.length === 0) {
-      throw new GitsignError('UNATTESTED_TIME', 'the embedded Rekor v2 entry needs an RFC 3161 timestamp to date it, and the signature has none');
-    }
     entry = embedded;
     verified = verifyLogEntry(entry, new SignedMessage(si.signedAttrsDer, si.signature), opts.trust, tsa);
     source = 'embedded';

@@ -3,7 +3,7 @@ import { X509Certificate } from '@sigstore/core';
 import { Der } from '../asn1/reader';
 import { GitsignError } from '../errors';
 import { SIGNATURE_HASH, SIGNATURE_KEY_TYPE } from './algorithms';
-import type { Extension, Extensions } from './extensions';
+import { type Extension, type Extensions, FULCIO_USERNAME_SAN, OID_CODE_SIGNING } from './extensions';
 import { parseCertificate } from './parse';
 
 /** Fulcio certificate extensions (https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md). */
@@ -14,11 +14,9 @@ export const FULCIO_OID = {
   githubWorkflowName: '1.3.6.1.4.1.57264.1.4',
   githubWorkflowRepository: '1.3.6.1.4.1.57264.1.5',
   githubWorkflowRef: '1.3.6.1.4.1.57264.1.6',
-  otherNameSan: '1.3.6.1.4.1.57264.1.7',
+  otherNameSan: FULCIO_USERNAME_SAN,
   issuerV2: '1.3.6.1.4.1.57264.1.8',
 } as const;
-
-const OID_CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
 
 /**
  * A certificate with the views gitsign reports on. It is parsed completely on construction (see

@@ -23,7 +23,9 @@ export const EXT = {
 } as const;
 
 /** Fulcio's OtherName SAN (a username) and its extension arc (docs/oid-info.md in sigstore/fulcio). */
-const FULCIO_USERNAME_SAN = '1.3.6.1.4.1.57264.1.7';
+export const FULCIO_USERNAME_SAN = '1.3.6.1.4.1.57264.1.7';
+/** The extended key usage Fulcio leaves and their CAs carry. */
+export const OID_CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
 const FULCIO_ARC = '1.3.6.1.4.1.57264.1.';
 /** Fulcio's extensions .8 to .22 are DER UTF8Strings (.1 to .6 are raw bytes). */
 const FULCIO_FIRST_DER_STRING = 8;

@@ -1,8 +1,7 @@
 import type { TrustMaterial } from '@sigstore/verify';
 import { verifyTLogSET } from '@sigstore/verify/dist/tlog/set';
-import { GitsignError } from '../../errors';
 import type { LogEntry } from '../../rekor/tlogEntry';
-import { type Log, logValidAt } from './logKey';
+import { type Log, logValidAt, tlogFailure } from './logKey';
 
 /**
  * A Rekor v1 signed entry timestamp (SET): the log's signature over the entry's body, integrated time,
@@ -17,19 +16,16 @@ export interface SetTime {
 /** Latest time a Date can hold, in seconds: a larger integrated time is no time at all. */
 const MAX_SECONDS = 8.64e12;
 
-function fail(why: string): GitsignError {
-  return new GitsignError('TLOG', `transparency log entry does not verify: ${why}`);
-}
 
 export function verifySignedEntryTimestamp(entry: LogEntry, promise: NonNullable<LogEntry['inclusionPromise']>, trust: TrustMaterial): SetTime {
   const seconds = Number(entry.integratedTime);
-  if (!Number.isSafeInteger(seconds) || seconds <= 0 || seconds > MAX_SECONDS) throw fail(`its integrated time ${entry.integratedTime} is not a time`);
+  if (!Number.isSafeInteger(seconds) || seconds <= 0 || seconds > MAX_SECONDS) throw tlogFailure(`its integrated time ${entry.integratedTime} is not a time`);
   const time = new Date(seconds * 1000);
   const log = logValidAt(entry, trust, [time]);
   try {
     verifyTLogSET({ ...entry, inclusionPromise: promise }, [log]);
   } catch {
-    throw fail("the signed entry timestamp (SET) does not verify with the log's key");
+    throw tlogFailure("the signed entry timestamp (SET) does not verify with the log's key");
   }
   return { log, time };
 }

@@ -7,6 +7,7 @@ import { CertificateChainVerifier } from '@sigstore/verify/dist/key/certificate'
 import { int, seq } from '../../asn1/writer';
 import { GitsignError, withReason } from '../../errors';
 import { signatureMismatch, type TokenLayout, timestampLayout } from '../../tsa/token';
+import { validityEnd } from './logKey';
 
 /**
  * RFC 3161 timestamps over a signature value, checked against the trusted timestamp authorities; each
@@ -43,7 +44,6 @@ export function parseTimestampResponse(der: Buffer): ParsedTimestamp {
   }
 }
 
-const iso = (d: Date): string => (d.getTime() >= 8.64e15 ? 'no end' : d.toISOString());
 
 function checkAuthority({ ts, layout }: ParsedTimestamp, ca: Authority, signature: Buffer): string | null {
   const time = ts.signingTime;
@@ -84,7 +84,7 @@ export function verifyTimestamp(parsed: ParsedTimestamp, signature: Buffer, trus
   if (issuers.length === 0) throw fail(`it was not issued by a trusted timestamp authority (signer serial ${ts.signerSerialNumber.toString('hex')})`);
   const current = issuers.filter((ca) => ca.validFor.start <= time && time <= ca.validFor.end);
   if (current.length === 0) {
-    const periods = issuers.map((ca) => `${ca.validFor.start.toISOString()} to ${iso(ca.validFor.end)}`).join(', ');
+    const periods = issuers.map((ca) => `${ca.validFor.start.toISOString()} to ${validityEnd(ca.validFor.end)}`).join(', ');
     throw fail(`its time ${time.toISOString()} is outside its timestamp authority's validity in the trusted root (${periods})`);
   }
   let reason = '';
