@@ -1,5 +1,5 @@
-import { userInfo } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { absolute, homeDirectory } from '../config/home';
 import { GitsignError } from '../errors';
 
 /**
@@ -10,21 +10,13 @@ import { GitsignError } from '../errors';
  */
 export function userCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
   if (platform === 'darwin') return join(homeDir(env), 'Library', 'Caches');
-  const xdg = env.XDG_CACHE_HOME;
-  if (xdg && isAbsolute(xdg)) return xdg;
-  return join(homeDir(env), '.cache');
+  return absolute(env.XDG_CACHE_HOME) ?? join(homeDir(env), '.cache');
 }
 
-/** $HOME when absolute, else the home directory in the user database. */
+/** The home directory, or a CONFIG error: without one there is no default socket path. */
 function homeDir(env: NodeJS.ProcessEnv): string {
-  if (env.HOME && isAbsolute(env.HOME)) return env.HOME;
-  let home = '';
-  try {
-    home = userInfo().homedir;
-  } catch {
-    /* no entry for our uid */
-  }
-  if (!isAbsolute(home)) throw new GitsignError('CONFIG', 'no home directory: HOME is unset or relative and the user database has none; give --socket');
+  const home = homeDirectory(env);
+  if (!home) throw new GitsignError('CONFIG', 'no home directory: HOME is unset or relative and the user database has none; give --socket');
   return home;
 }
 

@@ -1,6 +1,7 @@
 import yargs, { type Argv } from 'yargs';
 import { GitsignError } from '../errors';
 import { errorLine, outputError, printErr } from './io';
+import { DEFAULT_TUF_MIRROR } from '../trust/tufMirror';
 import { VERSION, printVersion } from './version';
 
 /** The human subcommands, defined once with yargs (help and shell completion come from here). */
@@ -160,7 +161,7 @@ export async function runCommands(argv: string[]): Promise<number> {
       'Trust a TUF repository (default: the public-good one) from a root.json and fetch its trusted root now; later calls use it',
       (y) =>
         y.options({
-          mirror: { type: 'string', default: 'https://tuf-repo-cdn.sigstore.dev', describe: 'The TUF repository base URL (https, or http to this machine)' },
+          mirror: { type: 'string', default: DEFAULT_TUF_MIRROR, describe: 'The TUF repository base URL (https, or http to this machine)' },
           root: { type: 'string', describe: "Path or URL of the repository's trusted initial root.json (default: the one shipped for the public-good mirror)" },
         }),
       async (args) => {

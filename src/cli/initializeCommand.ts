@@ -6,7 +6,7 @@ import { httpCall } from '../net/http';
 import { checkedUrl } from '../net/transport';
 import { loadConfig } from '../config/config';
 import { refreshNow } from '../trust/publicGood';
-import { DEFAULT_TUF_MIRROR, cacheDir, metadataExpiry, mirrorFiles, readState, recordMirror, tufRoot } from '../trust/tufMirror';
+import { DEFAULT_TUF_MIRROR, cacheDir, mirrorFiles, readState, recordMirror, tufRoot } from '../trust/tufMirror';
 import { printOut } from './io';
 
 export interface InitializeArgs {
@@ -55,7 +55,6 @@ export async function initializeCommand(args: InitializeArgs): Promise<number> {
   }
   recordMirror(root, mirror);
   const state = readState(files);
-  const { metadataExpires } = metadataExpiry(files);
-  printOut(`gitsign: TUF mirror ${mirror} initialized in ${files.tufDir}; trusted root refreshed ${state.lastSuccess}, metadata expires ${metadataExpires ?? 'at an unknown time'}`);
+  printOut(`gitsign: TUF mirror ${mirror} initialized in ${files.tufDir}; trusted root refreshed ${state.lastSuccess}, metadata expires ${state.metadataExpires ?? 'at an unknown time'}`);
   return 0;
 }

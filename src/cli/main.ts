@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { GitsignError, toGitsignError } from '../errors';
 import { StatusWriter } from '../git/status';
+import { BACKGROUND_REFRESH_ARG } from '../trust/tufMirror';
 import { errorLine, printErr } from './io';
 
 /**
@@ -68,7 +69,7 @@ async function gitProtocol(argv: string[]): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   try {
     // The detached child a verification starts when the trusted root is due for a refresh.
-    if (argv.length === 1 && argv[0] === '--background-trust-root-refresh') return await (await import('../trust/publicGood')).backgroundRefresh();
+    if (argv.length === 1 && argv[0] === BACKGROUND_REFRESH_ARG) return await (await import('../trust/publicGood')).backgroundRefresh();
     if (argv.length > 0 && SUBCOMMANDS.has(argv[0])) return await commands().runCommands(argv);
     // --get-yargs-completions: what the shell completion scripts call on every <Tab>.
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === '--get-yargs-completions') return await commands().runCommands(argv);

@@ -74,7 +74,7 @@ export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): P
   // Loaded here even when workers verify: a bad trust root is one error up front, not one per object.
   const settings = await verifySettings(cfg, flags);
   const render = { json: Boolean(args.json), heading: manyObjects(kind, args), trustRoot: settings.trust.info };
-  const pool = usePool(kind, args) ? new VerifyPool(Math.max(1, Math.min(availableParallelism(), 4)), { cfg, flags, identity, render }) : null;
+  const pool = usePool(kind, args) ? new VerifyPool(Math.min(availableParallelism(), 4), { cfg, flags, identity, render }) : null;
   const catFile = new CatFile();
   let failures = 0;
   let count = 0;

@@ -62,9 +62,6 @@ export function gitVersion(ctx: LocalContext): CheckResult {
     : { id: 'git.version', title: 'git', status: 'ok', summary: `git ${version}`, details: { version } };
 }
 
-export function inRepository(ctx: LocalContext): boolean {
-  return git(ctx, ['rev-parse', '--is-inside-work-tree']).out.trim() === 'true';
-}
 
 export function gpgFormat(ctx: LocalContext): CheckResult {
   const s = setting(ctx, 'gpg.format');

@@ -1,11 +1,11 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { TrustMaterial } from '@sigstore/verify';
 import type { Config } from '../config/config';
 import { toGitsignError } from '../errors';
-import { DEFAULT_TUF_MIRROR, refreshFromTuf } from '../trust/publicGood';
-import { currentMirrorFiles, metadataExpiry } from '../trust/tufMirror';
+import { refreshFromTuf } from '../trust/publicGood';
+import { currentMirrorFiles, DEFAULT_TUF_MIRROR, metadataExpiry } from '../trust/tufMirror';
 import { loadTrust, trustOptionsFromConfig } from '../trust/trustMaterial';
 
 /**
@@ -40,17 +40,6 @@ function mtime(path: string): Date | undefined {
 
 const dateOf = (iso: string | null | undefined): Date | undefined => (iso ? new Date(iso) : undefined);
 
-/** The TUF root.json's own expiry in the mirror's metadata directory, if it is there and readable. */
-function rootExpiry(tufDir: string): Date | undefined {
-  try {
-    const doc = JSON.parse(readFileSync(join(tufDir, 'root.json'), 'utf8')) as { signed?: { expires?: unknown } };
-    const at = typeof doc.signed?.expires === 'string' ? new Date(doc.signed.expires) : undefined;
-    return at && !Number.isNaN(at.getTime()) ? at : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function inspectTrustRoot(cfg: Config, env: NodeJS.ProcessEnv = process.env): Promise<TrustRootInfo> {
   const opts = trustOptionsFromConfig(cfg, { offline: true }, env);
   const info: TrustRootInfo = opts.trustedRootPath
@@ -63,12 +52,13 @@ export async function inspectTrustRoot(cfg: Config, env: NodeJS.ProcessEnv = pro
     info.source = loaded.source;
     if (info.kind === 'public-good') {
       const files = currentMirrorFiles(env);
+      const expiry = files ? metadataExpiry(files) : {};
       Object.assign(info, {
         path: loaded.info.path ?? undefined,
         writtenAt: dateOf(loaded.info.lastRefresh),
         tufMirror: loaded.info.mirror ?? undefined,
-        tufTimestampExpires: files ? dateOf(metadataExpiry(files).timestampExpires) : undefined,
-        tufRootExpires: files ? rootExpiry(files.tufDir) : undefined,
+        tufTimestampExpires: dateOf(expiry.timestampExpires),
+        tufRootExpires: dateOf(expiry.rootExpires),
       });
     }
   } catch (err) {

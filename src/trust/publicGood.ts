@@ -8,6 +8,7 @@ import { checkedUrl } from '../net/transport';
 import type { TrustRootInfo } from './rootInfo';
 import { readNoFollow, tryLock, unlock, writeAtomic } from './safeFiles';
 import {
+  BACKGROUND_REFRESH_ARG,
   DEFAULT_TUF_MIRROR,
   type MirrorFiles,
   currentMirrorFiles,
@@ -18,7 +19,6 @@ import {
 } from './tufMirror';
 import { validateTrustedRoot } from './validateRoot';
 
-export { DEFAULT_TUF_MIRROR, cacheDir } from './tufMirror';
 
 /**
  * The whole TUF refresh (timestamp, snapshot, targets, the trusted root, any new root versions). Sizes
@@ -181,8 +181,6 @@ function mainScript(): string {
   return existsSync(bundled) ? bundled : join(__dirname, '..', 'cli', 'main.js');
 }
 
-/** The hidden argument that makes the main script the background refresh (see src/cli/main.ts). */
-export const BACKGROUND_REFRESH_ARG = '--background-trust-root-refresh';
 
 /**
  * Starts a refresh in a detached process (same node, same script, no stdio, not waited for), when

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { homedir, userInfo } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
+import { absolute, homeDirectory } from '../config/home';
 import { GitsignError } from '../errors';
 import { readNoFollow, writeAtomic } from './safeFiles';
 
@@ -13,30 +13,11 @@ import { readNoFollow, writeAtomic } from './safeFiles';
 export const DEFAULT_TUF_MIRROR = 'https://tuf-repo-cdn.sigstore.dev';
 
 /** Refresh at most once a day; a failed refresh is retried after 1 h, 2 h, 4 h ... at most a day. */
+/** The hidden argument that makes the main script the background refresh (see src/cli/main.ts). */
+export const BACKGROUND_REFRESH_ARG = '--background-trust-root-refresh';
+
 export const REFRESH_AFTER_MS = 24 * 3600 * 1000;
 const BACKOFF_FIRST_MS = 3600 * 1000;
-
-/**
- * An absolute path from the environment, else undefined. A relative path is ignored (as the XDG Base
- * Directory spec says): it would resolve against whatever directory we run in, a cloned repository
- * for git, which could then supply the trusted root.
- */
-export function absolute(value: string | undefined): string | undefined {
-  return value && isAbsolute(value) ? value : undefined;
-}
-
-/** $HOME when absolute (os.homedir() returns it even empty or relative), else the account's home. */
-export function homeDirectory(): string | undefined {
-  for (const lookup of [homedir, () => userInfo().homedir]) {
-    try {
-      const dir = absolute(lookup());
-      if (dir) return dir;
-    } catch {
-      // No HOME and no passwd entry (a container's arbitrary uid): try the next.
-    }
-  }
-  return undefined;
-}
 
 /** $TUF_ROOT, else ~/.sigstore/root; null when no absolute directory is known (no cache then). */
 export function tufRoot(env: NodeJS.ProcessEnv = process.env): string | null {
@@ -176,7 +157,7 @@ export function refreshDue(state: RefreshState, now = Date.now()): boolean {
 }
 
 /** The earliest `expires` of the TUF metadata files just verified and stored by tuf-js in the mirror's directory. */
-export function metadataExpiry(files: MirrorFiles): { metadataExpires?: string; timestampExpires?: string } {
+export function metadataExpiry(files: MirrorFiles): { metadataExpires?: string; timestampExpires?: string; rootExpires?: string } {
   const expiries: Record<string, string | undefined> = {};
   for (const role of ['root', 'timestamp', 'snapshot', 'targets']) {
     try {
@@ -190,5 +171,6 @@ export function metadataExpiry(files: MirrorFiles): { metadataExpires?: string; 
   return {
     metadataExpires: all.length ? all.reduce((a, b) => (a < b ? a : b)) : undefined,
     timestampExpires: expiries.timestamp,
+    rootExpires: expiries.root,
   };
 }
