@@ -1,4 +1,4 @@
-import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 
 /**
@@ -24,23 +24,36 @@ export function readNoFollow(path: string): string | null {
   }
 }
 
-/** Replaces the file in one step: a new file created exclusively (O_EXCL follows no symlink), then renamed over it. */
-export function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw err;
+/** Creates a new file, mode 0600: fails if anything is at path, a symbolic link included. */
+export function createExclusive(path: string): number {
+  return openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+}
+
+/**
+ * Replaces the file in one step, mode 0600: a temporary file of a fresh random name created
+ * exclusively (never an existing file or link), written whole, fsync'ed, then renamed over path.
+ */
+export function writeAtomic(path: string, data: string | Buffer): void {
+  let tmp = '';
+  let fd = -1;
+  for (let attempt = 0; fd < 0; attempt++) {
+    tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+    try {
+      fd = createExclusive(tmp);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 2) throw err;
+    }
   }
-  closeSync(fd);
   try {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
     renameSync(tmp, path);
   } catch (err) {
-    unlinkSync(tmp);
+    if (fd >= 0) closeSync(fd);
+    rmSync(tmp, { force: true });
     throw err;
   }
 }
@@ -56,7 +69,7 @@ export const LOCK_STALE_MS = 90_000;
 export function tryLock(path: string, now = Date.now()): boolean {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      const fd = createExclusive(path);
       writeSync(fd, `${process.pid} ${new Date(now).toISOString()}\n`);
       closeSync(fd);
       return true;

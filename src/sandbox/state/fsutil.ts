@@ -1,14 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, type Stats, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { GitsignError } from '../../errors';
+import { writeAtomic } from '../../trust/safeFiles';
 
 /**
  * File access inside the sandbox directory. The directory is checked to be ours (see dir.ts); these
  * also never follow a link at the file's own name nor take a file another user made, so a link or file
  * planted before the directory was locked down cannot redirect a write or feed a read.
  */
-const { O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } = constants;
+const { O_NOFOLLOW, O_RDONLY } = constants;
 
 /** Makes a new directory entry durable (the file's existence, not only its contents). */
 export function syncDirectory(dir: string): void {
@@ -24,10 +24,7 @@ export function syncDirectory(dir: string): void {
   }
 }
 
-/** Creates a new file, mode 0600: fails if anything is at path, a symbolic link included. */
-export function createExclusive(path: string): number {
-  return openSync(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-}
+export { createExclusive } from '../../trust/safeFiles';
 
 /** Throws unless an opened file is a regular file owned by this user. */
 export function assertOwnFile(st: Stats, path: string): void {
@@ -70,33 +67,9 @@ export function readOwnFile(path: string): Buffer | undefined {
   }
 }
 
-/**
- * Writes a whole file atomically, mode 0600: a temporary file of a fresh random name created
- * exclusively (never an existing file or link), fsync, rename over path, directory fsync.
- */
+/** Writes a whole file atomically (the product's writeAtomic), then makes the rename durable. */
 export function writeFileAtomic(path: string, data: string | Buffer): void {
-  let tmp = '';
-  let fd = -1;
-  for (let attempt = 0; fd < 0; attempt++) {
-    tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-    try {
-      fd = createExclusive(tmp);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 2) throw err;
-    }
-  }
-  try {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
-    renameSync(tmp, path);
-  } catch (err) {
-    if (fd >= 0) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  writeAtomic(path, data);
   syncDirectory(dirname(path));
 }
 
