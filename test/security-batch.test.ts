@@ -18,6 +18,7 @@ import type { RawObject } from '../src/git/catFile';
 import { type ObjectType } from '../src/git/rawobj';
 import { TempRepo } from './helpers/gitRepo';
 import { corpusFile, parseJsonLines, rowType, signedRows, signatureDer, withSignature } from './helpers/corpus';
+import { within } from './helpers/hostileServer';
 import { sharedMissing } from './helpers/paths';
 
 /** Flags under which every corpus object verifies (no log, no SCT, any identity): only the bad ones fail. */
@@ -152,20 +153,13 @@ function watchWorkers(kill: (n: number) => boolean): { started: () => number; st
   return { started: () => n, stop: () => process.off('worker', onWorker) };
 }
 
-/** Bounded: a pool that loses an object would otherwise wait forever. */
-function within<T>(p: Promise<T>, what: string, ms = 60_000): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms)));
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
 describe('finding 6: the verification pool and its worker threads', { skip: sharedMissing() }, () => {
   test('a worker killed while it holds objects is replaced; the objects it held are verified again, in order', async () => {
     const watch = watchWorkers((n) => n === 1);
     const pool = new VerifyPool(2, poolSetup());
     try {
       const objects = rawObjects(corpusSamples(20));
-      const results = await within(Promise.all(objects.map((o) => pool.verify(o))), 'the batch');
+      const results = await within(60_000, Promise.all(objects.map((o) => pool.verify(o))), 'the batch');
       assert.deepEqual(
         results.map((r) => report(r).object),
         objects.map((o) => o.sha),
@@ -187,7 +181,7 @@ describe('finding 6: the verification pool and its worker threads', { skip: shar
     const pool = new VerifyPool(1, poolSetup());
     try {
       const [object, later] = rawObjects(corpusSamples(2));
-      const first = report(await within(pool.verify(object), 'the object'));
+      const first = report(await within(60_000, pool.verify(object), 'the object'));
       assert.equal(first.object, object.sha);
       assert.equal(first.verified, false);
       assert.equal(first.error?.code, 'VERIFIER_FAILED', JSON.stringify(first));
@@ -195,7 +189,7 @@ describe('finding 6: the verification pool and its worker threads', { skip: shar
       const started = watch.started();
       assert.ok(started <= 8, `${started} workers started`);
       // Workers still die on sight: a later object is answered all the same.
-      const second = report(await within(pool.verify(later), 'an object after the pool gave up'));
+      const second = report(await within(60_000, pool.verify(later), 'an object after the pool gave up'));
       assert.equal(second.error?.code, 'VERIFIER_FAILED');
     } finally {
       watch.stop();

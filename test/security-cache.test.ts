@@ -18,8 +18,7 @@ import { defaultSocketPath, userCacheDir } from '../src/cache/socketPath';
 import { toWire } from '../src/sign/cachedCredential';
 import { Certificate } from '../src/x509/certificate';
 import { CACHE_BIN, holdOpen, type OtherUser, request, runAs, startDaemon } from './helpers/cacheDaemon';
-import { BIN } from './helpers/paths';
-import { countingOpener, gitAsync, loginRepo, removeDir, type SigningSandbox, signingCertificates, startSigningSandbox, tempDir } from './helpers/signingSandbox';
+import { countingOpener, gitAsync, loginRepo, mintToken, removeDir, type SigningSandbox, signingCertificates, startSigningSandbox, tempDir } from './helpers/signingSandbox';
 import { certify } from './sandbox/support';
 
 const NOBODY = 65534;
@@ -49,7 +48,7 @@ function ownDir(): string {
 
 /** A good credential of the sandbox: a cache that returned it would be believed by gitsign. */
 async function goodCredential(): Promise<{ wire: ReturnType<typeof toWire>; fingerprint: string }> {
-  const token = spawnSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', sb.dir], { encoding: 'utf8' }).stdout.trim();
+  const token = mintToken(sb.dir, 'sandbox-user@example.com');
   const id = await certify(sb.env.GITSIGN_FULCIO_URL, token, 'sandbox-user@example.com');
   const certificate = new Certificate(id.chain[0]);
   const { createHash } = await import('node:crypto');
