@@ -7,7 +7,7 @@ import { type ErrorCode, GitsignError, quoted } from '../errors';
  * put the ID token, the certificate request and the log's answers on the network in clear, so it is
  * refused unless gitsign.insecureAllowHTTP says otherwise, and then every such origin is warned about.
  */
-export const INSECURE_HTTP_SETTING = 'gitsign.insecureAllowHTTP (GITSIGN_INSECURE_ALLOW_HTTP)';
+const INSECURE_HTTP_SETTING = 'gitsign.insecureAllowHTTP (GITSIGN_INSECURE_ALLOW_HTTP)';
 
 let cleartextAllowed = false;
 // Synchronous, as every other line gitsign writes to stderr, so the warning stays in order.

@@ -35,7 +35,7 @@ function clientSecret(path: string): string {
  * longest device code lifetime) and time for the requests around it (discovery, the device code, the
  * exchange, the issuer's keys). Past it everything pending is abandoned.
  */
-export function loginLimitMs(flow: 'interactive' | 'device'): number {
+function loginLimitMs(flow: 'interactive' | 'device'): number {
   return (flow === 'device' ? MAX_DEVICE_CODE_LIFETIME_S * 1000 : LOGIN_TIMEOUT_MS) + 3 * callDeadlineMs();
 }
 

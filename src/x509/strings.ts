@@ -17,7 +17,7 @@ const BMP_STRING = 30;
 const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?*&]*$/;
 
 /** Bytes that are all 7-bit (IA5 is ASCII). */
-export function isIa5(b: Buffer): boolean {
+function isIa5(b: Buffer): boolean {
   for (const byte of b) if (byte > 0x7f) return false;
   return true;
 }

@@ -37,4 +37,4 @@ export class Faults {
   }
 }
 
-export { FaultPlan, parseFaults, KINDS, SERVICES, type FaultKind, type Service } from './kinds';
+export { FaultPlan } from './kinds';

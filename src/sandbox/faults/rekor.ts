@@ -13,10 +13,10 @@ import type { FaultKind } from './kinds';
  */
 
 /** Within the certificate's 10 minutes: only the SET can tell that the time was moved. */
-export const TIME_SHIFT_SECONDS = 1;
+const TIME_SHIFT_SECONDS = 1;
 
 /** A path that no longer leads to the root: one bit of its first hash flipped, or a step added to an empty path. */
-export function alterProofHashes(hashes: Buffer[]): Buffer[] {
+function alterProofHashes(hashes: Buffer[]): Buffer[] {
   if (hashes.length === 0) return [createHash('sha256').update('gitsign sandbox fault').digest()];
   const first = Buffer.from(hashes[0]);
   first[first.length - 1] ^= 1;
@@ -24,7 +24,7 @@ export function alterProofHashes(hashes: Buffer[]): Buffer[] {
 }
 
 /** The checkpoint note with one bit of its root hash (third line) flipped; the signature lines as signed. */
-export function alterCheckpoint(note: string): string {
+function alterCheckpoint(note: string): string {
   const lines = note.split('\n');
   const root = Buffer.from(lines[2] ?? '', 'base64');
   if (root.length > 0) root[root.length - 1] ^= 1;

@@ -8,8 +8,8 @@ import type { FaultKind, Service } from './kinds';
  * (which never sees the request). The body of oversized and slow-drip is JSON whitespace (for the TSA,
  * under its reply's content type): whatever a client buffers, it never becomes an answer.
  */
-export const OVERSIZED_BYTES = 2 ** 30;
-export const DRIP_INTERVAL_MS = 2_000;
+const OVERSIZED_BYTES = 2 ** 30;
+const DRIP_INTERVAL_MS = 2_000;
 const CHUNK = Buffer.alloc(64 * 1024, 0x20);
 
 const contentType = (service: Service): string => (service === 'tsa' ? 'application/timestamp-reply' : 'application/json');

@@ -27,7 +27,7 @@ export function syncDirectory(dir: string): void {
 export { createExclusive } from '../../trust/safeFiles';
 
 /** Throws unless an opened file is a regular file owned by this user. */
-export function assertOwnFile(st: Stats, path: string): void {
+function assertOwnFile(st: Stats, path: string): void {
   if (!st.isFile()) throw new GitsignError('CONFIG', `${path} is not a regular file; move it away`);
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid) throw new GitsignError('CONFIG', `${path} belongs to another user (uid ${st.uid}); move it away`);

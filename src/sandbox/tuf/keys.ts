@@ -12,7 +12,7 @@ export const ROLES = ['root', 'targets', 'snapshot', 'timestamp'] as const;
 export type Role = (typeof ROLES)[number];
 export type RoleKeys = Record<Role, KeyObject>;
 
-export function generateRoleKey(role: Role): KeyObject {
+function generateRoleKey(role: Role): KeyObject {
   return role === 'root' || role === 'targets'
     ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
     : generateKeyPairSync('ed25519').privateKey;
