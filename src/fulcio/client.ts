@@ -2,6 +2,7 @@ import { type KeyObject, sign } from 'node:crypto';
 import { decodePemAll } from '../cms/pem';
 import { GitsignError } from '../errors';
 import { FULCIO_CHAIN } from '../net/answerLimits';
+import { isObject } from '../json';
 import { type HttpResponse, httpCall, parseJson, serviceError } from '../net/http';
 
 /**
@@ -22,7 +23,6 @@ function chainFromPems(pems: string[]): CertificateChain {
   return { chain };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The PEM texts of a v2 answer: {signedCertificateEmbeddedSct|signedCertificateDetachedSct: {chain: {certificates: [PEM]}}}. */
 function pemsOf(body: unknown): string[] {

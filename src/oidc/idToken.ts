@@ -2,6 +2,7 @@ import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:c
 import { GitsignError, quoted } from '../errors';
 import { OIDC_JWKS } from '../net/answerLimits';
 import { httpCall, parseJson } from '../net/http';
+import { isObject, MAX_DATE_SECONDS } from '../json';
 import { type IdToken, parseIdToken } from './token';
 
 /**
@@ -19,9 +20,6 @@ export interface Expected {
   /** The login's deadline. */
   signal?: AbortSignal;
 }
-
-/** Latest time a Date can hold, in seconds. */
-const MAX_SECONDS = 8.64e12;
 
 /** Clock skew allowed on exp, iat and nbf, as most OIDC libraries do. */
 const LEEWAY_S = 60;
@@ -51,8 +49,6 @@ function decodePart(part: string, what: string): Record<string, unknown> {
   }
   throw bad(`its ${what} is not a JSON object`);
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 interface Jwk extends JsonWebKey {
   kid?: string;
@@ -98,7 +94,7 @@ function checkClaims(claims: Record<string, unknown>, want: Expected): void {
   if (audiences.length > 1 && claims.azp !== undefined && claims.azp !== want.audience) throw bad(`authorized party ${quoted(claims.azp)} is not "${want.audience}"`);
   const now = Math.floor((want.now ?? new Date()).getTime() / 1000);
   if (typeof claims.exp !== 'number') throw bad('no expiry (exp)');
-  if (!Number.isFinite(claims.exp) || Math.abs(claims.exp) > MAX_SECONDS) throw bad('its expiry (exp) is not a time');
+  if (!Number.isFinite(claims.exp) || Math.abs(claims.exp) > MAX_DATE_SECONDS) throw bad('its expiry (exp) is not a time');
   if (claims.exp + LEEWAY_S <= now) throw bad(`it expired at ${new Date(claims.exp * 1000).toISOString()}`);
   if (typeof claims.iat === 'number' && claims.iat - LEEWAY_S > now) throw bad('it was issued in the future (iat)');
   if (typeof claims.nbf === 'number' && claims.nbf - LEEWAY_S > now) throw bad('it is not valid yet (nbf)');

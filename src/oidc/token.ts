@@ -4,6 +4,7 @@ import { GitsignError } from '../errors';
 import { CI_TOKEN } from '../net/answerLimits';
 import { httpCall, parseJson } from '../net/http';
 import { checkedUrl } from '../net/transport';
+import { MAX_DATE_SECONDS } from '../json';
 import type { LoginIo } from './flowTypes';
 
 /**
@@ -63,7 +64,7 @@ export function parseIdToken(raw: string, provider: string): IdToken {
     subject = email;
   }
   if (typeof subject !== 'string' || !subject) throw new GitsignError('TOKEN', `the ID token from ${provider} has no subject`);
-  const expiresAt = typeof claims.exp === 'number' && Math.abs(claims.exp) < 8.64e12 ? new Date(claims.exp * 1000) : undefined;
+  const expiresAt = typeof claims.exp === 'number' && Math.abs(claims.exp) < MAX_DATE_SECONDS ? new Date(claims.exp * 1000) : undefined;
   return { raw: raw.trim(), subject, issuer: typeof claims.iss === 'string' ? claims.iss : '', provider, ...(expiresAt ? { expiresAt } : {}) };
 }
 

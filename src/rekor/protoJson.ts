@@ -1,4 +1,5 @@
 import { quoted } from '../errors';
+import { isObject } from '../json';
 
 /**
  * The JSON types of a protobuf message in its JSON form (Sigstore bundles, Rekor v2 answers), checked
@@ -30,7 +31,6 @@ const WHAT: Record<string, string> = {
   bool: 'true or false',
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function typeOf(v: unknown): string {
   if (v === null) return 'null';

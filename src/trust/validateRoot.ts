@@ -1,4 +1,5 @@
 import { GitsignError } from '../errors';
+import { isObject } from '../json';
 
 /**
  * A trusted root is checked before anything trusts it, not only decoded. @sigstore/verify reads a
@@ -10,7 +11,6 @@ type Json = Record<string, unknown>;
 
 const MEDIA_TYPE = /^application\/vnd\.dev\.sigstore\.trustedroot(\+json;version=0\.1|\.v0\.[0-9]+\+json)$/;
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function fail(source: string, where: string, problem: string): GitsignError {
   return new GitsignError('TRUST_ROOT', `invalid trusted root (${source}): ${where} ${problem}`);

@@ -1,6 +1,7 @@
 import type { TrustMaterial } from '@sigstore/verify';
 import { verifyTLogSET } from '@sigstore/verify/dist/tlog/set';
 import type { LogEntry } from '../../rekor/tlogEntry';
+import { MAX_DATE_SECONDS } from '../../json';
 import { type Log, logValidAt, tlogFailure } from './logKey';
 
 /**
@@ -13,13 +14,9 @@ export interface SetTime {
   time: Date;
 }
 
-/** Latest time a Date can hold, in seconds: a larger integrated time is no time at all. */
-const MAX_SECONDS = 8.64e12;
-
-
 export function verifySignedEntryTimestamp(entry: LogEntry, promise: NonNullable<LogEntry['inclusionPromise']>, trust: TrustMaterial): SetTime {
   const seconds = Number(entry.integratedTime);
-  if (!Number.isSafeInteger(seconds) || seconds <= 0 || seconds > MAX_SECONDS) throw tlogFailure(`its integrated time ${entry.integratedTime} is not a time`);
+  if (!Number.isSafeInteger(seconds) || seconds <= 0 || seconds > MAX_DATE_SECONDS) throw tlogFailure(`its integrated time ${entry.integratedTime} is not a time`);
   const time = new Date(seconds * 1000);
   const log = logValidAt(entry, trust, [time]);
   try {
