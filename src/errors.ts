@@ -33,7 +33,9 @@ export type ErrorCode =
   /** Standard output is closed, is /dev/null when signing, or its reader went away: the output was not delivered. */
   | 'OUTPUT'
   /** The verifier stopped on this object (its worker died, or describing the outcome failed): not verified. */
-  | 'VERIFIER_FAILED';
+  | 'VERIFIER_FAILED'
+  /** The detached SCT given with --sct is not an RFC 6962 add-chain response (JSON, fields, base64, TLS). */
+  | 'MALFORMED_SCT';
 
 export class GitsignError extends Error {
   readonly code: ErrorCode;

@@ -21,10 +21,22 @@ export const IDENTITY_OPTIONS = {
   'trusted-root': { type: 'string', describe: 'A Sigstore trusted_root.json to trust instead of the public-good root' },
   json: { type: 'boolean', default: false, describe: 'Print one JSON object per verified object' },
   stdin: { type: 'boolean', default: false, describe: 'Also read object names from standard input, one per line' },
+  // Hidden as in Go gitsign, where cosign marks them deprecated.
+  sct: { type: 'string', hidden: true, describe: 'A detached SCT (RFC 6962 add-chain response JSON), for a certificate without an embedded one' },
+  'ca-roots': { type: 'string', hidden: true, describe: 'Accepted and ignored, as by gitsign' },
+  'ca-intermediates': { type: 'string', hidden: true, describe: 'Accepted and ignored, as by gitsign' },
 } as const;
 
-/** verify-attestation: the certificate is only in the log (no --offline or --insecure-ignore-tlog); no --stdin. */
-const { offline: _offline, 'insecure-ignore-tlog': _ignoreTlog, stdin: _stdin, ...ATTESTATION_IDENTITY_OPTIONS } = IDENTITY_OPTIONS;
+/** verify-attestation: the certificate is only in the log (no --offline or --insecure-ignore-tlog); no --stdin, nor the cosign leftovers. */
+const {
+  offline: _offline,
+  'insecure-ignore-tlog': _ignoreTlog,
+  stdin: _stdin,
+  sct: _sct,
+  'ca-roots': _caRoots,
+  'ca-intermediates': _caIntermediates,
+  ...ATTESTATION_IDENTITY_OPTIONS
+} = IDENTITY_OPTIONS;
 
 const OBJTYPE = { type: 'string', choices: ['commit', 'tree'] } as const;
 

@@ -1,11 +1,13 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../config/config';
-import { GitsignError, toGitsignError } from '../errors';
+import { GitsignError, quoted, toGitsignError } from '../errors';
 import { CatFile } from '../git/catFile';
 import { revList } from '../git/revisions';
 import { verifyGitObject } from '../verify/gitObject';
-import { verifySettings } from '../verify/settings';
+import { detachedSctText, MAX_DETACHED_SCT_BYTES } from '../verify/detachedSct';
+import { type VerifyFlags, verifySettings } from '../verify/settings';
 import { type IdentityArgs, identityFromArgs } from './identityArgs';
 import { printErr, printOut } from './io';
 import { type RenderedOutcome, renderFailure, renderOutcome } from './verifyOutput';
@@ -25,6 +27,47 @@ export interface VerifyArgs extends IdentityArgs {
   'trusted-root'?: string;
   json?: boolean;
   stdin?: boolean;
+  /** Hidden, as in Go: a detached SCT file; the CA bundles are accepted and ignored, as Go does. */
+  sct?: string | string[];
+  'ca-roots'?: string | string[];
+  'ca-intermediates'?: string | string[];
+}
+
+/** A flag given more than once counts once, with its last value (as Go's flag parsing does). */
+function lastValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[v.length - 1] : v;
+}
+
+/** The --sct file's text, read once here (workers get the text); a file larger than any SCT is refused unread. */
+function readDetachedSct(path: string): string {
+  const buf = Buffer.alloc(MAX_DETACHED_SCT_BYTES + 1);
+  let n = 0;
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+    }
+  } catch (err) {
+    throw new GitsignError('USAGE', `cannot read the --sct file ${quoted(path)}: ${(err as NodeJS.ErrnoException).code ?? 'read error'}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  return detachedSctText(buf.subarray(0, n));
+}
+
+/**
+ * cosign's --ca-roots and --ca-intermediates: the Go gitsign accepts them and never reads them (its
+ * Fulcio CAs come from its configuration), so they change nothing here either; one note says so.
+ */
+function noteIgnoredCaFlags(args: VerifyArgs): void {
+  for (const flag of ['ca-roots', 'ca-intermediates'] as const) {
+    if (lastValue(args[flag])) {
+      printErr(`gitsign: --${flag} is ignored, as by gitsign: the Fulcio CAs come from the trusted root (--trusted-root, gitsign.fulcioRoot or GITSIGN_FULCIO_ROOT change them)`);
+    }
+  }
 }
 
 /** Object names to read, in order: ranges expand through rev-list; single revisions are peeled. */
@@ -65,11 +108,15 @@ export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): P
   const identity = identityFromArgs(args);
   const cfg = loadConfig();
   const offline = Boolean(args.offline) || cfg.offline;
-  const flags = {
+  noteIgnoredCaFlags(args);
+  // An empty --sct is no file, as in Go.
+  const sctPath = lastValue(args.sct);
+  const flags: VerifyFlags = {
     offline,
     trustedRoot: args['trusted-root'],
     ignoreTlog: Boolean(args['insecure-ignore-tlog']),
     ignoreSct: Boolean(args['insecure-ignore-sct']),
+    ...(sctPath ? { detachedSct: readDetachedSct(sctPath) } : {}),
   };
   // Loaded here even when workers verify: a bad trust root is one error up front, not one per object.
   const settings = await verifySettings(cfg, flags);

@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/config';
 import type { RawObject } from '../git/catFile';
 import { type IdentityRequest, verifyGitObject } from '../verify/gitObject';
-import { type VerifySettings, verifySettings } from '../verify/settings';
+import { type VerifyFlags, type VerifySettings, verifySettings } from '../verify/settings';
 import { type RenderedOutcome, renderFailure, renderOutcome } from './verifyOutput';
 
 /**
@@ -12,7 +12,7 @@ import { type RenderedOutcome, renderFailure, renderOutcome } from './verifyOutp
  */
 export interface WorkerSetup {
   cfg: Config;
-  flags: { offline: boolean; trustedRoot?: string; ignoreTlog: boolean; ignoreSct: boolean };
+  flags: VerifyFlags;
   identity: IdentityRequest;
   render: { json: boolean; heading: boolean };
 }

@@ -4,7 +4,7 @@ import { encodePem } from '../cms/pem';
 import { GitsignError } from '../errors';
 import { envFile } from './env';
 import { FaultPlan, Faults } from './faults';
-import { CertificateAuthority } from './fulcio/ca';
+import { CertificateAuthority, type SctDelivery } from './fulcio/ca';
 import { CtLog } from './fulcio/ctlog';
 import { FulcioService } from './fulcio/service';
 import { requestTarget } from '../net/requestTarget';
@@ -46,6 +46,8 @@ export interface SandboxOptions {
   issuerClaims?: Claims;
   /** Hostile mode (`--fault`): the services answer wrongly on purpose. */
   faults?: FaultPlan;
+  /** How Fulcio gives out SCTs: embedded (public-good) or detached, as a Fulcio whose CA cannot embed them. */
+  fulcioSct?: SctDelivery;
 }
 
 export interface RunningSandbox {
@@ -139,7 +141,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
     const issuer = new OidcIssuer(issuerUrl, material.oidc.key, material.oidc.pub, material.oidc.kid, { subject, extraClaims: opts.issuerClaims });
     issuer.mount(faults.routes(router, 'oidc'), ISSUER_PATH);
     const ctlog = new CtLog(material.ctlog.key, material.ctlog.pub);
-    const ca = new CertificateAuthority(material.fulcioIntermediate.key, material.fulcioIntermediate.pub, material.fulcioRoot.cert, material.fulcioIntermediate.cert, ctlog);
+    const ca = new CertificateAuthority(material.fulcioIntermediate.key, material.fulcioIntermediate.pub, material.fulcioRoot.cert, material.fulcioIntermediate.cert, ctlog, opts.fulcioSct);
     new FulcioService(faults.certificateAuthority(ca, ctlog), issuerUrl, new Map([[material.oidc.kid, material.oidc.pub]])).mount(faults.routes(router, 'fulcio'));
     new RekorService(faults.log(log, 1)).mount(faults.routes(router, 'rekor'));
     new RekorV2Service(faults.log(logV2, 2)).mount(faults.routes(router, 'rekor'));

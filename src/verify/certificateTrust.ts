@@ -1,16 +1,17 @@
 import type { X509Certificate } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
-import { verifySCTs } from '@sigstore/verify/dist/key/sct';
 import { GitsignError } from '../errors';
 import type { Certificate } from '../x509/certificate';
 import { checkLeaf, verifyChain } from './chain';
+import { type Sct, verifyCertificateScts } from './sct';
 
 /**
  * A Fulcio signing certificate is trusted when it chains to a trusted CA at every attested time, is for
  * digital signatures and code signing with no critical extension we do not understand, and (unless
- * told otherwise) carries an SCT from a trusted CT log. Returns whether the SCT was checked.
+ * told otherwise) carries an SCT from a trusted CT log, or has the detached one given (--sct).
+ * Returns whether the SCT was checked.
  */
-export function verifyCertificateTrust(cert: Certificate, times: Date[], trust: TrustMaterial, ignoreSct: boolean): boolean {
+export function verifyCertificateTrust(cert: Certificate, times: Date[], trust: TrustMaterial, ignoreSct: boolean, detachedSct?: Sct): boolean {
   // Never "trusted" without a time to check the chain at (callers pass at least one).
   if (times.length === 0) throw new GitsignError('UNATTESTED_TIME', 'no attested time to check the certificate chain at');
   let path: X509Certificate[] = [];
@@ -24,14 +25,6 @@ export function verifyCertificateTrust(cert: Certificate, times: Date[], trust: 
   }
   checkLeaf(cert);
   if (ignoreSct) return false;
-  let scts: Buffer[];
-  try {
-    scts = verifySCTs(path[0], path[1], trust.ctlogs);
-  } catch (err) {
-    // Its own errors say what failed; anything else is a runtime error on an SCT we could not read.
-    const why = err instanceof Error && err.name === 'VerificationError' ? err.message : 'its SCT list could not be read';
-    throw new GitsignError('SCT', `certificate transparency SCT does not verify: ${why}`);
-  }
-  if (scts.length === 0) throw new GitsignError('SCT', 'certificate has no embedded SCT, so its issuance was never logged (use --insecure-ignore-sct to skip this check)');
+  verifyCertificateScts(cert, path[1].publicKey, trust.ctlogs, detachedSct);
   return true;
 }

@@ -1,5 +1,7 @@
 import type { Config } from '../config/config';
+import { parseDetachedSct } from './detachedSct';
 import type { IdentityCheck } from './identity';
+import type { Sct } from './sct';
 import type { VerifyOptions } from './signature';
 import { loadTrust, type LoadedTrust, trustOptionsFromConfig } from '../trust/trustMaterial';
 
@@ -10,15 +12,25 @@ export interface VerifySettings {
   rekorUrl: string;
   ignoreTlog: boolean;
   ignoreSct: boolean;
+  /** The detached SCT given with --sct, for a certificate that embeds none. */
+  detachedSct?: Sct;
 }
 
-export async function verifySettings(
-  cfg: Config,
-  flags: { offline: boolean; trustedRoot?: string; ignoreTlog: boolean; ignoreSct: boolean },
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<VerifySettings> {
+/** The verify flags, as they also reach the verification workers. */
+export interface VerifyFlags {
+  offline: boolean;
+  trustedRoot?: string;
+  ignoreTlog: boolean;
+  ignoreSct: boolean;
+  /** The text of the --sct file (read once, by the command). */
+  detachedSct?: string;
+}
+
+export async function verifySettings(cfg: Config, flags: VerifyFlags, env: NodeJS.ProcessEnv = process.env): Promise<VerifySettings> {
+  // Read before the trust root: a bad --sct file is a usage problem, whatever the trust root.
+  const detachedSct = flags.detachedSct === undefined ? undefined : parseDetachedSct(flags.detachedSct);
   const trust = await loadTrust(trustOptionsFromConfig(cfg, flags, env));
-  return { trust, offline: flags.offline, rekorUrl: cfg.rekor.replace(/\/+$/, ''), ignoreTlog: flags.ignoreTlog, ignoreSct: flags.ignoreSct };
+  return { trust, offline: flags.offline, rekorUrl: cfg.rekor.replace(/\/+$/, ''), ignoreTlog: flags.ignoreTlog, ignoreSct: flags.ignoreSct, detachedSct };
 }
 
 /**
@@ -34,6 +46,7 @@ export function signatureOptions(settings: VerifySettings, objectSha: () => stri
       : async (cert) => (await import('./onlineEntry')).onlineEntryFinder(settings.rekorUrl, objectSha())(cert),
     ignoreTlog: settings.ignoreTlog,
     ignoreSct: settings.ignoreSct,
+    detachedSct: settings.detachedSct,
     identity,
     requireSignedMessageLabel,
   };

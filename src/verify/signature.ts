@@ -10,6 +10,7 @@ import { decodeLogEntry, type LogEntry } from '../rekor/tlogEntry';
 import { RSA_ENCRYPTION, SIGNATURE_HASH, SIGNATURE_KEY_TYPE } from '../x509/algorithms';
 import { Certificate } from '../x509/certificate';
 import { verifyCertificateTrust } from './certificateTrust';
+import type { Sct } from './sct';
 import { checkIdentity, type IdentityCheck } from './identity';
 import { type VerifiedEntry, verifyLogEntry } from './logEntry';
 import { attestedTimes, requireAttestedTimes } from './time/attested';
@@ -27,6 +28,8 @@ export interface VerifyOptions {
   findOnlineEntry?: (cert: Certificate) => Promise<OnlineEntry>;
   ignoreTlog: boolean;
   ignoreSct: boolean;
+  /** A detached SCT (--sct), checked when the certificate embeds none. */
+  detachedSct?: Sct;
   identity: IdentityCheck;
   /** Require the PEM label gitsign writes (gitsign verify does; git's --verify accepts any). */
   requireSignedMessageLabel: boolean;
@@ -181,7 +184,7 @@ async function verifySigner(sd: SignedData, si: SignerInfo, payload: Buffer, opt
     const times = opts.ignoreTlog && attested.length === 0 ? [] : requireAttestedTimes(attested);
     const timeSource: TimeSource = times[0]?.source ?? 'unattested';
     const signingTime = times[0]?.time ?? cert.notBefore;
-    const sctChecked = verifyCertificateTrust(cert, times.length ? times.map((t) => t.time) : [cert.notBefore], opts.trust, opts.ignoreSct);
+    const sctChecked = verifyCertificateTrust(cert, times.length ? times.map((t) => t.time) : [cert.notBefore], opts.trust, opts.ignoreSct, opts.detachedSct);
     checkIdentity(cert, opts.identity);
     return { certificate: cert, tlog, signingTime, timeSource, cmsSigningTime, sctChecked };
   } catch (err) {

@@ -58,6 +58,8 @@ export interface Extensions {
   authorityKeyId?: Buffer;
   sans: SubjectAltNames;
   hasNameConstraints: boolean;
+  /** The serialized SCTs of the embedded SCT list (RFC 6962 3.3), each length checked; none without the extension. */
+  scts: Buffer[];
   /** Critical extensions no Go verifier handles: a certificate with one must be refused. */
   unhandledCritical: string[];
 }
@@ -125,24 +127,28 @@ function firstOid(el: Der, what: string): string {
 }
 
 /** A Fulcio extension whose value must be what Fulcio writes; others are opaque. */
-function checkOther(ext: Extension, v: () => Der): void {
-  if (ext.oid === EXT.sctList) return checkSctList(v());
+function checkOther(ext: Extension, v: () => Der, out: Extensions): void {
+  if (ext.oid === EXT.sctList) {
+    out.scts = readSctList(v());
+    return;
+  }
   if (!ext.oid.startsWith(FULCIO_ARC)) return;
   const n = Number(ext.oid.slice(FULCIO_ARC.length));
   if (n >= FULCIO_FIRST_DER_STRING && n <= FULCIO_LAST_DER_STRING) utf8StringOf(v(), 'its value');
 }
 
 /**
- * The embedded SCT list (RFC 6962 3.3): an OCTET STRING holding a TLS list of SCTs. Each length is
- * checked, so the SCT verifier never reads past an entry's end.
+ * The embedded SCT list (RFC 6962 3.3): an OCTET STRING holding a TLS list of SCTs, split into its
+ * serialized SCTs (verify/sct.ts reads them). Each length is checked, so no reader runs past an entry's end.
  */
-function checkSctList(v: Der): void {
+function readSctList(v: Der): Buffer[] {
   if (!v.isUniversal(4)) throw v.error('SCT list is not an OCTET STRING');
   const b = v.content;
   const bad = (why: string): never => {
     throw v.error(`SCT list ${why}`);
   };
   if (b.length < 2 || b.readUInt16BE(0) !== b.length - 2) bad('length does not match its contents');
+  const scts: Buffer[] = [];
   for (let pos = 2; pos < b.length; ) {
     if (pos + 2 > b.length) bad('is truncated');
     const len = b.readUInt16BE(pos);
@@ -159,8 +165,10 @@ function checkSctList(v: Der): void {
     p += 2;
     p += 2 + b.readUInt16BE(p);
     if (p !== end) bad('entry length does not match its fields');
+    scts.push(b.subarray(pos + 2, end));
     pos = end;
   }
+  return scts;
 }
 
 /** One GeneralName of a SAN; names Go reads must be well-formed (IA5 text, 4- or 16-byte IPs). */
@@ -230,7 +238,7 @@ export function parseExtensions(field: Der | undefined, what: string): Extension
  * is checked to be what its OID says, and no OID may appear twice.
  */
 export function readExtensions(list: Extension[], what: string): Extensions {
-  const out: Extensions = { list, sans: { dns: [], emails: [], ips: [], uris: [], otherNames: [] }, hasNameConstraints: false, unhandledCritical: [] };
+  const out: Extensions = { list, sans: { dns: [], emails: [], ips: [], uris: [], otherNames: [] }, hasNameConstraints: false, scts: [], unhandledCritical: [] };
   const seen = new Set<string>();
   for (const ext of list) {
     const { oid, critical } = ext;
@@ -244,7 +252,7 @@ export function readExtensions(list: Extension[], what: string): Extensions {
       if (critical) throw new GitsignError('MALFORMED_CERTIFICATE', `malformed ${what}: extension ${oid} is marked critical, which RFC 5280 forbids`);
       nonCritical(value(), out);
     } else {
-      checkOther(ext, value);
+      checkOther(ext, value, out);
       if (critical) out.unhandledCritical.push(oid);
     }
   }

@@ -1,12 +1,15 @@
 import type { KeyObject } from 'node:crypto';
 import { CA_LIFETIME_MS, createRoot, emptyName, ext, name, OIDS, randomSerial, signTbs, spkiOf, tbsCertificate, type Extension } from '../x509/build';
-import { sctListExtension, type CtLog } from './ctlog';
+import { type AddChainResponse, sctListExtension, type CtLog } from './ctlog';
 
 /**
  * The sandbox Fulcio CA: a self-signed root, an intermediate, and 10-minute code-signing leaves
  * shaped like public-good ones (empty subject, critical SAN, KeyUsage digitalSignature, EKU
- * codeSigning, SKI/AKI, issuer extensions, embedded SCT), signed ecdsa-with-SHA384.
+ * codeSigning, SKI/AKI, issuer extensions, embedded SCT), signed ecdsa-with-SHA384. With `detached`
+ * SCTs it is a Fulcio whose CA cannot make precertificates: the leaf carries no SCT and the CT log's
+ * SCT for the final certificate is handed out beside it.
  */
+export type SctDelivery = 'embedded' | 'detached';
 export const CA_ORGANIZATION = 'gitsign-ts sandbox';
 const ROOT_CN = 'sigstore';
 const INTERMEDIATE_CN = 'sigstore-intermediate';
@@ -47,6 +50,12 @@ export interface Principal {
   extensions: Extension[];
 }
 
+export interface IssuedCertificate {
+  certificate: Buffer;
+  /** The SCT for the certificate, when it is not embedded in it. */
+  detachedSct?: AddChainResponse;
+}
+
 export class CertificateAuthority {
   constructor(
     private readonly intermediateKey: KeyObject,
@@ -55,6 +64,7 @@ export class CertificateAuthority {
     readonly intermediateDer: Buffer,
     /** Without one (the sct-missing fault) certificates carry no SCT. */
     private readonly ctlog?: CtLog,
+    private readonly sctDelivery: SctDelivery = 'embedded',
   ) {}
 
   /** The chain after the leaf, as Fulcio returns it: intermediate, then root. */
@@ -62,7 +72,7 @@ export class CertificateAuthority {
     return [this.intermediateDer, this.rootDer];
   }
 
-  issue(spki: Buffer, principal: Principal, now = new Date()): Buffer {
+  issue(spki: Buffer, principal: Principal, now = new Date()): IssuedCertificate {
     const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
     const issuerSpki = spkiOf(this.intermediatePub);
     const extensions: Extension[] = [
@@ -85,10 +95,13 @@ export class CertificateAuthority {
       extensions,
       hash: 'sha384' as const,
     };
-    if (!this.ctlog) return signTbs(tbsCertificate(fields), 'sha384', this.intermediateKey);
+    if (!this.ctlog || this.sctDelivery === 'detached') {
+      const certificate = signTbs(tbsCertificate(fields), 'sha384', this.intermediateKey);
+      return this.ctlog ? { certificate, detachedSct: this.ctlog.signCertificate(certificate, now.getTime()) } : { certificate };
+    }
     // The precertificate TBS is the final TBS without the SCT list; the SCT is appended last.
     const sct = this.ctlog.sign(tbsCertificate(fields), issuerSpki, now.getTime());
     const tbs = tbsCertificate({ ...fields, extensions: [...extensions, sctListExtension([sct])] });
-    return signTbs(tbs, 'sha384', this.intermediateKey);
+    return { certificate: signTbs(tbs, 'sha384', this.intermediateKey) };
   }
 }

@@ -3,15 +3,16 @@ import type { ServerResponse } from 'node:http';
 import { encodePem } from '../../cms/pem';
 import { BodyTooLarge, readBody, send, sendJson, type Request, type Router } from '../http/router';
 import { spkiOf } from '../x509/build';
-import type { CertificateAuthority, Principal } from './ca';
+import type { CertificateAuthority, IssuedCertificate, Principal } from './ca';
 import { authenticate, FULCIO_AUDIENCE, TokenRejected } from './principal';
 import { checkKeyStrength, KeyProblem, keyFromCsr, parsePublicKey, verifyProofOfPossession } from './proof';
 
 /**
  * Fulcio's HTTP API as grpc-gateway serves it: v2 signingCert/trustBundle/configuration and the legacy
- * v1 signingCert (201, PEM chain) and rootCert. Errors are grpc-gateway status bodies with Fulcio's
- * messages and codes: every token problem is InvalidArgument (400) "There was an error processing the
- * identity token"; a bad proof is 400 "The signature supplied in the request could not be verified".
+ * v1 signingCert (201, PEM chain; a detached SCT in the SCT header) and rootCert. Errors are
+ * grpc-gateway status bodies with Fulcio's messages and codes: every token problem is InvalidArgument
+ * (400) "There was an error processing the identity token"; a bad proof is 400 "The signature
+ * supplied in the request could not be verified".
  */
 const MAX_BODY = 4 * 1024 * 1024; // Fulcio's maxMsgSize
 
@@ -97,11 +98,15 @@ export class FulcioService {
       if (!body || typeof body !== 'object' || Array.isArray(body)) throw new FulcioError(GRPC.invalidArgument, 'proto: syntax error: expected a JSON object');
       const headerToken = (req.headers.authorization ?? '').replace('Bearer ', '');
       const kr = api === 'v1' ? this.legacyRequest(body, headerToken) : this.v2Request(body, headerToken);
-      const chain = this.createCertificate(kr);
-      const pems = chain.map((c) => encodePem('CERTIFICATE', c));
+      const { certificate, detachedSct } = this.createCertificate(kr);
+      const pems = [certificate, ...this.ca.chain].map((c) => encodePem('CERTIFICATE', c));
+      // A detached SCT travels as its add-chain JSON: base64 in the v1 SCT header, protojson bytes in v2.
+      const sct = detachedSct && Buffer.from(JSON.stringify(detachedSct)).toString('base64');
       if (api === 'v1') {
         // Legacy API: 201 Created, the PEM blocks joined by newlines and trimmed.
-        send(res, 201, pems.join('\n').trim(), { 'Content-Type': 'application/pem-certificate-chain' });
+        send(res, 201, pems.join('\n').trim(), { 'Content-Type': 'application/pem-certificate-chain', ...(sct ? { SCT: sct } : {}) });
+      } else if (sct) {
+        sendJson(res, 200, { signedCertificateDetachedSct: { chain: { certificates: pems }, signedCertificateTimestamp: sct } });
       } else {
         sendJson(res, 200, { signedCertificateEmbeddedSct: { chain: { certificates: pems } } });
       }
@@ -140,7 +145,7 @@ export class FulcioService {
     };
   }
 
-  private createCertificate(kr: KeyRequest): Buffer[] {
+  private createCertificate(kr: KeyRequest): IssuedCertificate {
     let principal: Principal;
     try {
       principal = authenticate(kr.token, this.issuer, this.tokenKeys);
@@ -160,6 +165,6 @@ export class FulcioService {
       if (err instanceof KeyProblem) throw new FulcioError(GRPC.invalidArgument, MESSAGES[err.kind]);
       throw err;
     }
-    return [this.ca.issue(spkiOf(key), principal), ...this.ca.chain];
+    return this.ca.issue(spkiOf(key), principal);
   }
 }
