@@ -237,6 +237,20 @@ describe('gitsign.redirectURL: the listener is where the URL says', () => {
     }
   });
 
+  test('a connection that sends nothing, or half a request, is closed by the listener, which goes on answering', async () => {
+    const port = await freePort();
+    const cb = await listenForCallback(`http://127.0.0.1:${port}/cb`, STATE, page);
+    try {
+      const closed = (sock: ReturnType<typeof connect>): Promise<void> => new Promise((resolve) => sock.on('close', () => resolve()).on('error', () => undefined));
+      const silent = connect({ host: '127.0.0.1', port });
+      const half = connect({ host: '127.0.0.1', port }, () => half.write('GET /cb?state=st4te HTTP/1.1\r\nHost: x\r\n'));
+      await within(30_000, Promise.all([closed(silent), closed(half)]), 'the listener closing idle connections');
+      assert.equal((await within(10_000, get('127.0.0.1', port, `/cb?state=${STATE}&code=c`), 'the redirect')).status, 200);
+    } finally {
+      cb.close();
+    }
+  });
+
   test('a name is resolved as Go resolves it for a listen: localhost is its first IPv4 address', async () => {
     const port = await freePort();
     const cb = await listenForCallback(`http://localhost:${port}/cb`, STATE, page);

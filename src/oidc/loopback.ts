@@ -27,7 +27,7 @@ export interface Callback {
 
 const DEFAULT_PATH = '/auth/callback';
 
-/** A peer that connects and then sends slowly holds the listener for at most this long. */
+/** A peer that connects and then sends slowly, or nothing, holds a connection for about this long at most. */
 const REQUEST_TIMEOUT_MS = 10_000;
 /** Connections held at once; a reachable listener must not run out of file descriptors for a flood. */
 const MAX_CONNECTIONS = 64;
@@ -99,7 +99,7 @@ export async function listenForCallback(redirectURL: string, state: string, page
     res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'close' });
     res.end(html);
   };
-  const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS }, (req: IncomingMessage, res: ServerResponse) => {
+  const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 }, (req: IncomingMessage, res: ServerResponse) => {
     const url = requestTarget(req.url);
     if (!url || req.method !== 'GET' || url.pathname !== t.path || url.searchParams.get('state') !== state) {
       return reply(res, 400, errorPage('This is not the login gitsign is waiting for.'));
@@ -116,6 +116,8 @@ export async function listenForCallback(redirectURL: string, state: string, page
     settle?.resolve(url.searchParams);
   });
   server.maxConnections = MAX_CONNECTIONS;
+  // The request timeouts start with the first byte; a connection that sends nothing ends by inactivity.
+  server.timeout = REQUEST_TIMEOUT_MS;
   const shown = (port: number): string => `${t.host.includes(':') ? `[${t.host}]` : t.host}:${port}`;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new GitsignError('TOKEN', `cannot listen on ${shown(t.port)} for the login redirect (${err.code ?? err.message})`)));
