@@ -1,7 +1,7 @@
 /**
  * The attestation store on its own (no signing): the layout through plain git, names kept as bytes,
- * earlier attestations kept, and the compare-and-set under concurrency: every attestation lands, and
- * two of the same name end with one stored and one clean refusal.
+ * earlier attestations kept, the same name replaced as gitsign replaces it, and the compare-and-set
+ * under concurrency: every attestation lands in one linear history, none is lost.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -40,8 +40,18 @@ test('the first attestation: a root commit with <sha>/<name> and <sha>/<name>.si
   assert.deepEqual(files(), [`${head}/first.json`, `${head}/first.json.sig`, `${other}/é ü.json`, `${other}/é ü.json.sig`].sort());
 });
 
-test('an existing attestation is never replaced; names that are not one tree entry are refused', async () => {
-  await assert.rejects(store(attestation('first.json')), /already holds an attestation [0-9a-f]{40}\/first.json/);
+test('attesting a name again replaces it, as gitsign does: one <name> and <name>.sig, the new bytes; the old ones stay in the parent', async () => {
+  const before = repo.git('rev-parse', 'refs/attestations/commits').trim();
+  const others = files().filter((f) => !f.startsWith(`${head}/first.json`));
+  const again = await store({ ...attestation('first.json'), file: Buffer.from('{"again":1}\n'), envelope: Buffer.from('{"sig":"again"}') });
+  assert.equal(repo.git('rev-parse', `${again}^`).trim(), before);
+  assert.deepEqual(files(), [...others, `${head}/first.json`, `${head}/first.json.sig`].sort());
+  assert.equal(repo.git('cat-file', 'blob', `refs/attestations/commits:${head}/first.json`), '{"again":1}\n');
+  assert.equal(repo.git('cat-file', 'blob', `refs/attestations/commits:${head}/first.json.sig`), '{"sig":"again"}');
+  assert.equal(repo.git('cat-file', 'blob', `${before}:${head}/first.json`), '{"name":"first.json"}\n');
+});
+
+test('names that are not one tree entry are refused', () => {
   for (const bad of ['', '.', '..', '.git', '.GIT', 'a/b', 'x.json.sig']) assert.throws(() => checkAttestationName(bad), { code: 'USAGE' }, bad);
 });
 
@@ -55,13 +65,21 @@ test('12 concurrent attestations all land on one linear history', async () => {
   for (const n of names) assert.ok(all.includes(`${head}/${n}`) && all.includes(`${head}/${n}.sig`), n);
 });
 
-test('two concurrent attestations of one name: one is stored, the other refused, none lost', async () => {
-  const results = await Promise.allSettled([store(attestation('same.json')), store({ ...attestation('same.json'), envelope: Buffer.from('{"sig":"other"}') })]);
-  const ok = results.filter((r) => r.status === 'fulfilled');
-  const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-  assert.equal(ok.length, 1);
-  assert.equal(refused.length, 1);
-  assert.match((refused[0].reason as Error).message, /already holds an attestation/);
+test('two concurrent attests of different types (files) both survive; two of one name both land, the later commit\'s replaces the earlier', async () => {
+  const tipBefore = repo.git('rev-parse', 'refs/attestations/commits').trim();
+  const typed = (name: string, type: string): NewAttestation => ({ ...attestation(name), file: Buffer.from(`{"type":"${type}"}`) });
+  const [slsa, sbom] = await Promise.all([store(typed('slsa.json', 'https://slsa.dev/provenance/v1')), store(typed('sbom.json', 'https://spdx.dev/Document'))]);
+  assert.deepEqual(repo.git('rev-list', `${tipBefore}..refs/attestations/commits`).trim().split('\n').sort(), [slsa, sbom].sort());
+  for (const n of ['slsa.json', 'sbom.json']) assert.ok(files().includes(`${head}/${n}`) && files().includes(`${head}/${n}.sig`), n);
+
+  const mid = repo.git('rev-parse', 'refs/attestations/commits').trim();
+  const [a, b] = await Promise.all([store(typed('same.json', 'one')), store({ ...typed('same.json', 'two'), envelope: Buffer.from('{"sig":"two"}') })]);
   const tip = repo.git('rev-parse', 'refs/attestations/commits').trim();
-  assert.equal(tip, (ok[0] as PromiseFulfilledResult<string>).value);
+  assert.ok(tip === a || tip === b);
+  // Both commits are in the history, one on top of the other: the earlier is kept there, not lost.
+  assert.deepEqual(repo.git('rev-list', `${mid}..${tip}`).trim().split('\n').sort(), [a, b].sort());
+  assert.equal(files().filter((f) => f.startsWith(`${head}/same.json`)).length, 2);
+  const kept = repo.git('cat-file', 'blob', `refs/attestations/commits:${head}/same.json`);
+  assert.equal(kept, tip === a ? '{"type":"one"}' : '{"type":"two"}');
+  assert.equal(repo.git('rev-list', '--min-parents=2', 'refs/attestations/commits').trim(), '');
 });

@@ -164,10 +164,18 @@ describe('attest and verify-attestation', () => {
     assert.match(wrong.stderr, /^Error: refs\/attestations\/commits [0-9a-f]{40}\/test.json: certificate identity \[test@example.com\] does not include the expected "mallory@example.com"\n$/);
   });
 
-  test('refusals before anything is signed: an attested name, .sig names, files that are not JSON objects, no HEAD', () => {
-    const again = repo.gitsign(['attest', '-f', 'test.json']);
-    assert.equal(again.status, 1);
-    assert.match(again.stderr, /^gitsign: refs\/attestations\/commits already holds an attestation [0-9a-f]{40}\/test.json; attest the file under another name to add one\n$/);
+  test('attesting a file name again replaces that attestation, as gitsign does; the others stay', () => {
+    const previous = repo.git('rev-parse', 'refs/attestations/commits').trim();
+    const again = repo.gitsign(['attest', '-f', writeFile(repo, 'test.json', '{"again":true}'), '--type', PREDICATE_TYPE]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(repo.git('rev-parse', 'refs/attestations/commits^').trim(), previous);
+    assert.equal(repo.git('ls-tree', '-r', '--name-only', 'refs/attestations/commits'), `${head}/sbom.json\n${head}/sbom.json.sig\n${head}/test.json\n${head}/test.json.sig\n`);
+    const typed = verifyJson(repo, ['--type', PREDICATE_TYPE]);
+    assert.equal(typed.status, 0, typed.stderr);
+    assert.deepEqual(typed.reports.map((x) => [x.name, x.verified, x.predicate]), [['test.json', true, { again: true }]]);
+  });
+
+  test('refusals before anything is signed: .sig names, files that are not JSON objects, no HEAD', () => {
     const cases: [string[], number, RegExp][] = [
       [['-f', writeFile(repo, 'x.sig', '{}')], 2, /reserved for signatures/],
       [['-f', writeFile(repo, 'list.json', '[1,2]')], 2, /must hold a JSON object/],

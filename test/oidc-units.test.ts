@@ -10,7 +10,7 @@ import { DEFAULTS, type Config } from '../src/config/config';
 import { deviceFlow } from '../src/oidc/deviceFlow';
 import { discoverIssuer } from '../src/oidc/discovery';
 import { verifyIdToken } from '../src/oidc/idToken';
-import { openerArgv, splitArgs } from '../src/oidc/opener';
+import { openerArgv, splitWords } from '../src/oidc/opener';
 import { successPage } from '../src/oidc/successPage';
 import { type Hostile, jsonRoutes, serveHostile } from './helpers/hostileServer';
 
@@ -121,15 +121,60 @@ describe('ID token verification', () => {
 
 describe('urlOpener template and success page', () => {
   test('split like a shell, run without one: the URL stays one argument, metacharacters are inert', () => {
-    assert.deepEqual(splitArgs(`open -a "Google Chrome" '{{.URL}}' x\\ y`), ['open', '-a', 'Google Chrome', '{{.URL}}', 'x y']);
     const url = 'http://h/a?b=1&c=$(rm -rf /);d';
     assert.deepEqual(openerArgv('firefox --new-tab {{.URL}}', url), ['firefox', '--new-tab', url]);
     assert.deepEqual(openerArgv('sh -c "echo $0" {{.URL}}', url), ['sh', '-c', 'echo $0', url]);
   });
 
-  test('a template without {{.URL}}, or with an open quote, is a configuration error', () => {
-    assert.throws(() => openerArgv('firefox', 'http://x'), /must be a command with \{\{\.URL\}\}/);
-    assert.throws(() => openerArgv('firefox "{{.URL}}', 'http://x'), /unterminated " quote/);
+  test('words split as gitsign splits them: quotes group and join, a backslash is an ordinary character, only space, tab, CR and LF separate', () => {
+    assert.deepEqual(splitWords(`open -na "Google Chrome" --args --profile-directory="Profile 1" {{.URL}}`), ['open', '-na', 'Google Chrome', '--args', '--profile-directory=Profile 1', '{{.URL}}']);
+    assert.deepEqual(splitWords('"C:\\Program Files\\Chrome\\chrome.exe" {{.URL}}'), ['C:\\Program Files\\Chrome\\chrome.exe', '{{.URL}}']);
+    assert.deepEqual(splitWords('x\\ y "a\\"b'), ['x\\', 'y', 'a\\b']);
+    assert.deepEqual(splitWords(`'say "hi"' "it's" a""b "" \t`), ['say "hi"', "it's", 'ab', '']);
+    assert.deepEqual(splitWords('a\u00a0b\u000bc\td'), ['a\u00a0b\u000bc', 'd']);
+  });
+
+  test('each word is a Go text/template with .URL: spacing inside the braces, trim markers, comments, $.URL (results as Go 1.19 renders them)', () => {
+    const cases: [string, string][] = [
+      ['{{.URL}}', 'U'],
+      ["'{{ .URL }}'", 'U'],
+      ['"{{  .URL\t}}"', 'U'],
+      ['{{$.URL}}', 'U'],
+      ['"{{ $.URL }}"', 'U'],
+      ['"a {{- .URL -}} b"', 'aUb'],
+      ['"{{.URL -}}   x"', 'Ux'],
+      ['"x  {{- .URL}}"', 'xU'],
+      ['--app={{.URL}}&x', '--app=U&x'],
+      ['{{.URL}}{{.URL}}', 'UU'],
+      ['a}}b{{.URL}}', 'a}}bU'],
+      ['{{/**/}}{{.URL}}', 'U'],
+      ['"{{- /* c */ -}}{{.URL}}"', 'U'],
+    ];
+    for (const [word, rendered] of cases) assert.deepEqual(openerArgv(`browser ${word}`, 'U'), ['browser', rendered], word);
+  });
+
+  test('templates Go refuses, actions other than .URL, line breaks, an empty command or no URL are configuration errors', () => {
+    const refused: [string, RegExp][] = [
+      // Split first, as gitsign does: unquoted, "{{" is a word of its own with an unclosed action.
+      ['firefox {{ .URL }}', /unclosed action \(write \{\{\.URL\}\}, quoted if it has spaces/],
+      ['firefox {{.URL}', /unclosed action/],
+      ['firefox {{.url}}', /the action \{\{\.url\}\}; only \{\{\.URL\}\} is supported/],
+      ['firefox "{{. URL}}"', /only \{\{\.URL\}\} is supported/],
+      ['firefox {{}}', /only \{\{\.URL\}\} is supported/],
+      ['firefox {{-.URL}}', /only \{\{\.URL\}\} is supported/],
+      ['firefox {{.URL-}}', /only \{\{\.URL\}\} is supported/],
+      ['firefox "{{/* c */ }}{{.URL}}"', /comment .* does not end right before the closing braces/],
+      ['firefox "{{ /* c */}}{{.URL}}"', /only \{\{\.URL\}\} is supported/],
+      // Go would run these; we refuse rather than implement template functions.
+      ['firefox {{.URL|urlquery}}', /only \{\{\.URL\}\} is supported/],
+      ['firefox\n{{.URL}}', /cannot contain a line break/],
+      ['firefox\r{{.URL}}', /cannot contain a line break/],
+      [' \t ', /the command is empty/],
+      ['firefox', /must have \{\{\.URL\}\} in its arguments/],
+      ['firefox "{{/* only a comment */}}"', /must have \{\{\.URL\}\} in its arguments/],
+      ['firefox "{{.URL}}', /unterminated " quote/],
+    ];
+    for (const [command, message] of refused) assert.throws(() => openerArgv(command, 'http://x'), (e: Error & { code?: string }) => e.code === 'CONFIG' && message.test(e.message), command);
   });
 
   test('the success page closes itself only with autoclose', () => {

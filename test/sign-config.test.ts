@@ -188,6 +188,49 @@ test('gitsign.matchCommitter: a certificate for another identity is refused befo
   }
 });
 
+test('gitsign.matchCommitter compares user.email with the certificate\'s emails exactly (case counts), as gitsign', () => {
+  const repo = repoWith({});
+  try {
+    repo.git('config', 'gitsign.matchCommitter', 'yes');
+    repo.git('config', 'user.name', 'Test');
+    repo.git('config', 'user.email', 'Test@Example.com');
+    const r = repo.gitsign(['--status-fd=2', '-bsau', 'x'], 'tree x\n\nmsg\n');
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /gitsign\.matchCommitter: certificate identity does not match config - want Test <Test@Example\.com>, got email: \[test@example\.com\]/);
+  } finally {
+    repo.remove();
+  }
+});
+
+test('gitsign.matchCommitter with neither user.name nor user.email: refused (the Go gitsign skips the check and signs)', () => {
+  const repo = repoWith({});
+  try {
+    repo.git('config', 'gitsign.matchCommitter', 'true');
+    repo.git('config', 'user.name', '');
+    repo.git('config', 'user.email', '');
+    const r = repo.gitsign(['--status-fd=2', '-bsau', 'x'], 'tree x\n\nmsg\n');
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /gitsign\.matchCommitter: certificate identity does not match config - want {2}<>, got email: \[test@example\.com\]/);
+  } finally {
+    repo.remove();
+  }
+});
+
+test('gitsign.matchCommitter set to something that is not a boolean: a configuration error, nothing signed', () => {
+  const repo = repoWith({});
+  try {
+    repo.git('config', 'gitsign.matchCommitter', 'ture');
+    const r = repo.gitsign(['--status-fd=2', '-bsau', 'x'], 'tree x\n\nmsg\n');
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^gitsign: error signing: invalid git config gitsign\.matchcommitter: "ture" is not a boolean/m);
+  } finally {
+    repo.remove();
+  }
+});
+
 test('GITSIGN_LOG: what gitsign writes on stderr is also in the log file', () => {
   const repo = repoWith({});
   try {

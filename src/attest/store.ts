@@ -8,8 +8,9 @@ import type { ObjectKind } from './statement';
  * never touching the branches. Each commit's tree holds `<sha>/<name>` (the file as given) and
  * `<sha>/<name>.sig` (its DSSE envelope) for every attestation so far; a new one adds its two files and
  * keeps the rest. The commit is unsigned, authored by the global user.name/user.email, and its message
- * is "Gitsign attest <name>". The ref moves compare-and-set, so a concurrent attest is retried on top of
- * the other's commit, never overwritten; an existing <sha>/<name> is never replaced (gitsign would).
+ * is "Gitsign attest <name>". An attestation of the same object under the same file name replaces the
+ * earlier one, as gitsign does (the earlier stays in the ref's history). The ref moves compare-and-set:
+ * a concurrent attest is retried on top of the other's commit, so neither is lost.
  */
 export const ATTESTATION_REFS: Record<ObjectKind, string> = { commit: 'refs/attestations/commits', tree: 'refs/attestations/trees' };
 
@@ -113,15 +114,6 @@ export async function readAttestations(kind: ObjectKind, sha: string, opts: GitO
   return { tip, root, dir: dirEntry ? await listTree(dirEntry.sha, opts) : [] };
 }
 
-/** The refusal storeAttestation would give, checked before anything is signed or logged. */
-export function checkNotAttested(kind: ObjectKind, sha: string, name: string, dir: TreeEntry[]): void {
-  const names = [Buffer.from(name), Buffer.from(`${name}.sig`)];
-  // Never replace an attestation, earlier or concurrent: gitsign would overwrite it silently.
-  if (dir.some((e) => names.some((n) => n.equals(e.name)))) {
-    throw new GitsignError('GIT', `${ATTESTATION_REFS[kind]} already holds an attestation ${sha}/${name}; attest the file under another name to add one`);
-  }
-}
-
 /** Stores one attestation and returns the new attestation commit. */
 export async function storeAttestation(a: NewAttestation, opts: GitOptions = {}): Promise<string> {
   checkAttestationName(a.name);
@@ -134,9 +126,8 @@ export async function storeAttestation(a: NewAttestation, opts: GitOptions = {})
   const shaName = Buffer.from(a.sha);
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const { tip: parent, root, dir } = await readAttestations(a.kind, a.sha, opts);
-    checkNotAttested(a.kind, a.sha, a.name, dir);
     const newDir = [
-      ...dir,
+      ...dir.filter((e) => !names.some((n) => n.equals(e.name))),
       { mode: FILE_MODE, type: 'blob', sha: fileBlob, name: names[0] },
       { mode: FILE_MODE, type: 'blob', sha: sigBlob, name: names[1] },
     ];

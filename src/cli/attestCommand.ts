@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { INTOTO_PAYLOAD_TYPE, parseEnvelope, signEnvelope } from '../attest/dsse';
 import { type ObjectKind, parsePredicate, statementPayload } from '../attest/statement';
-import { checkAttestationName, checkNotAttested, globalAuthor, readAttestations, storeAttestation } from '../attest/store';
+import { checkAttestationName, globalAuthor, storeAttestation } from '../attest/store';
 import { logEnvelope } from '../attest/tlog';
 import { loadConfig } from '../config/config';
 import { GitsignError } from '../errors';
@@ -49,7 +49,6 @@ export async function attestCommand(args: AttestArgs): Promise<number> {
   checkAttestationName(name);
   const file = readPredicateFile(args.filepath);
   const payload = statementPayload(parsePredicate(file, args.filepath), args.type ?? '', kind, sha);
-  checkNotAttested(kind, sha, name, (await readAttestations(kind, sha)).dir);
   const author = await globalAuthor({});
 
   const trust = (await loadTrust(trustOptionsFromConfig(cfg, { offline: false }))).material;

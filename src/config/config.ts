@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { GitsignError } from '../errors';
 import { setCallDeadlineMs } from '../net/http';
 import { allowCleartextHttp } from '../net/transport';
+import { terminalLines } from '../text/terminal';
 
 /**
  * gitsign's configuration: defaults, then git config (all scopes, last value wins, keys
@@ -131,11 +132,13 @@ const GITSIGN_ONLY_ENV: [string, Key][] = [
   ['GITSIGN_NETWORK_TIMEOUT', 'networkTimeout'],
 ];
 
-function gitConfigEntries(cwd?: string): [string, string][] {
+/** [name, value] per git config entry; value null for a key written without "=" (git's implicit true). */
+function gitConfigEntries(env: NodeJS.ProcessEnv, cwd?: string): [string, string | null][] {
   let out: Buffer;
   try {
     out = execFileSync('git', ['config', '-z', '--get-regexp', '^(gitsign|user)\\.'], {
       cwd,
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (err) {
@@ -151,59 +154,128 @@ function gitConfigEntries(cwd?: string): [string, string][] {
     .filter(Boolean)
     .map((rec) => {
       const nl = rec.indexOf('\n');
-      return nl === -1 ? [rec.toLowerCase(), ''] : [rec.slice(0, nl).toLowerCase(), rec.slice(nl + 1)];
+      return nl === -1 ? [rec.toLowerCase(), null] : [rec.slice(0, nl).toLowerCase(), rec.slice(nl + 1)];
     });
 }
 
-function setField(cfg: Config, key: Key, raw: string, source: string, fromEnv: boolean): void {
+export type Warn = (line: string) => void;
+
+const stderrWarn: Warn = (line) => process.stderr.write(terminalLines([`gitsign: ${line}`]));
+
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT32_MAX = 2n ** 32n - 1n;
+
+/** Go's strconv.Atoi: an optional sign and decimal digits, nothing else; null when it is not one, 'range' past int64. */
+function goAtoi(raw: string): number | null | 'range' {
+  if (!/^[+-]?\d+$/.test(raw)) return null;
+  const n = BigInt(raw);
+  return n > INT64_MAX || n < -INT64_MAX - 1n ? 'range' : Number(n);
+}
+
+/** Go's strconv.ParseUint(raw, 10, 32): decimal digits only (no sign, no space); null otherwise or past 2^32-1. */
+function goParseUint32(raw: string): number | null {
+  return /^\d+$/.test(raw) && BigInt(raw) <= UINT32_MAX ? Number(raw) : null;
+}
+
+/** git's boolean spellings (git config --type=bool); undefined for anything else. */
+function gitBool(raw: string): boolean | undefined {
+  const v = raw.toLowerCase();
+  if (['true', 'yes', 'on'].includes(v) || /^[+-]?0*[1-9]\d*$/.test(v)) return true;
+  if (['false', 'no', 'off', ''].includes(v) || /^[+-]?0+$/.test(v)) return false;
+  return undefined;
+}
+
+/** What the rekor version came from, so a refusal names the setting that holds the bad value. */
+interface RekorVersionSetting {
+  value: number;
+  raw: string;
+  source: string;
+}
+
+/** The parsing of one value, as gitsign parses it (where gitsign's reading is unsafe, ours is said). */
+function setField(cfg: Config, key: Key, raw: string, source: string, fromEnv: boolean, rekor: RekorVersionSetting, warn: Warn): void {
   const current = cfg[key];
-  if (typeof current === 'boolean') {
+  if (key === 'matchCommitter') {
+    // gitsign takes only "true" and reads yes, on, 1 and typos as false: a check the user asked for
+    // would be silently skipped. git's own spellings count; anything else is refused.
+    const b = gitBool(raw);
+    if (b === undefined) throw new GitsignError('CONFIG', `invalid ${source}: ${JSON.stringify(raw.slice(0, 40))} is not a boolean (true/false, yes/no, on/off, 1/0)`);
+    cfg.matchCommitter = b;
+  } else if (typeof current === 'boolean') {
     // gitsign compares to "true": case-insensitively in git config, exactly in the environment.
     (cfg[key] as boolean) = fromEnv ? raw === 'true' : raw.toLowerCase() === 'true';
-  } else if (typeof current === 'number') {
-    const n = Number.parseInt(raw, 10);
-    if (key === 'rekorVersion') {
-      if (raw === '') return;
-      if (!(n === 1 || n === 2) || String(n) !== raw.trim()) {
-        throw new GitsignError('CONFIG', `invalid ${source}: rekor version must be 1 or 2, got "${raw}"`);
-      }
-      cfg.rekorVersion = n;
-    } else if (key === 'networkTimeout') {
-      if (raw.trim() === '') return;
-      // Refused, not defaulted: a typo would otherwise bring back the wait the user set out to shorten.
-      const seconds = /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : Number.NaN;
-      const [min, max] = NETWORK_TIMEOUT_RANGE;
-      if (!(seconds >= min && seconds <= max)) {
-        throw new GitsignError('CONFIG', `invalid ${source}: ${JSON.stringify(raw.slice(0, 40))} is not a number of seconds from ${min} to ${max}`);
-      }
-      cfg.networkTimeout = seconds;
-    } else {
-      // autocloseTimeout: an invalid or non-positive value falls back to the default.
-      cfg.autocloseTimeout = Number.isFinite(n) && n > 0 ? n : DEFAULTS.autocloseTimeout;
+  } else if (key === 'rekorVersion') {
+    const n = goParseUint32(raw);
+    if (n === null) {
+      // As gitsign: a git config value that is not a number is ignored (with a warning), a variable's is an error.
+      if (fromEnv) throw new GitsignError('CONFIG', `invalid ${source}: rekor version must be 1 or 2, got ${JSON.stringify(raw.slice(0, 40))}`);
+      warn(`invalid ${source} value ${JSON.stringify(raw.slice(0, 40))}, ignoring`);
+      return;
     }
+    Object.assign(rekor, { value: n, raw, source });
+  } else if (key === 'autocloseTimeout') {
+    const n = goAtoi(raw);
+    if (fromEnv) {
+      // gitsign ignores the variable's parse error: junk is 0 (the page closes at once), out of range is clamped.
+      cfg.autocloseTimeout = n === null ? 0 : n === 'range' ? (raw.startsWith('-') ? -Number(INT64_MAX) : Number(INT64_MAX)) : n;
+    } else if (typeof n === 'number' && n > 0) {
+      cfg.autocloseTimeout = n;
+    } else {
+      warn(`invalid ${source} value ${JSON.stringify(raw.slice(0, 40))}, defaulting to ${DEFAULTS.autocloseTimeout}`);
+      cfg.autocloseTimeout = DEFAULTS.autocloseTimeout;
+    }
+  } else if (key === 'networkTimeout') {
+    if (raw.trim() === '') return;
+    // Refused, not defaulted: a typo would otherwise bring back the wait the user set out to shorten.
+    const seconds = /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : Number.NaN;
+    const [min, max] = NETWORK_TIMEOUT_RANGE;
+    if (!(seconds >= min && seconds <= max)) {
+      throw new GitsignError('CONFIG', `invalid ${source}: ${JSON.stringify(raw.slice(0, 40))} is not a number of seconds from ${min} to ${max}`);
+    }
+    cfg.networkTimeout = seconds;
   } else {
     (cfg[key] as string) = raw;
   }
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd?: string): Config {
+/** gitsign's checks once every source is read: 0 means unset (version 1), anything but 1 or 2 is refused. */
+function settleRekorVersion(cfg: Config, rekor: RekorVersionSetting): void {
+  if (rekor.value === 0) {
+    cfg.rekorVersion = DEFAULTS.rekorVersion;
+    return;
+  }
+  if (rekor.value !== 1 && rekor.value !== 2) {
+    throw new GitsignError('CONFIG', `invalid ${rekor.source}: rekor version must be 1 or 2, got ${JSON.stringify(rekor.raw)}`);
+  }
+  // The version is chosen on the sigstore-go path only; gitsign refuses it, even 1, with the legacy path.
+  if (!cfg.enableSigstoreGo) {
+    throw new GitsignError('CONFIG', `rekorVersion=${rekor.value} requires enableSigstoreGo=true (${rekor.source} sets it; Rekor version selection only applies to the sigstore-go path)`);
+  }
+  cfg.rekorVersion = rekor.value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd?: string, warn: Warn = stderrWarn): Config {
   const cfg: Config = { ...DEFAULTS };
-  for (const [name, value] of gitConfigEntries(cwd)) {
+  const rekor: RekorVersionSetting = { value: 0, raw: '', source: '' };
+  for (const [name, value] of gitConfigEntries(env, cwd)) {
     const key = GIT_KEYS[name];
-    if (key) setField(cfg, key, value, `git config ${name}`, false);
+    if (!key) continue;
+    // gitsign skips a key written without a value; matchCommitter takes git's meaning of it (true).
+    if (value === null && key !== 'matchCommitter') continue;
+    setField(cfg, key, value ?? 'true', `git config ${name}`, false, rekor, warn);
   }
   if (env.SIGSTORE_ROOT_FILE !== undefined) cfg.fulcioRoot = env.SIGSTORE_ROOT_FILE;
   for (const prefix of ['SIGSTORE', 'GITSIGN']) {
     for (const [suffix, key] of SHARED_ENV) {
       const v = env[`${prefix}_${suffix}`];
-      if (v !== undefined) setField(cfg, key, v, `${prefix}_${suffix}`, true);
+      if (v !== undefined) setField(cfg, key, v, `${prefix}_${suffix}`, true, rekor, warn);
     }
   }
   for (const [name, key] of GITSIGN_ONLY_ENV) {
     const v = env[name];
-    if (v !== undefined) setField(cfg, key, v, name, true);
+    if (v !== undefined) setField(cfg, key, v, name, true, rekor, warn);
   }
-  if (!cfg.connectorID) cfg.autoclose = false;
+  settleRekorVersion(cfg, rekor);
   // Every command that reads the configuration applies its http rule to all its requests (src/net).
   allowCleartextHttp(cfg.insecureAllowHTTP);
   setCallDeadlineMs(cfg.networkTimeout * 1000);

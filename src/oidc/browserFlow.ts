@@ -7,7 +7,7 @@ import { type Issuer, loginError } from './discovery';
 import { type LoginIo, SCOPE } from './flowTypes';
 import { verifyIdToken } from './idToken';
 import { type Callback, listenForCallback } from './loopback';
-import { openBrowser } from './opener';
+import { openBrowser, openerArgv } from './opener';
 import { newPkce, type Pkce, randomToken } from './pkce';
 import type { IdToken } from './token';
 
@@ -93,7 +93,11 @@ export async function browserFlow(cfg: Config, issuer: Issuer, io: LoginIo, time
   const limit = deadline(timeoutMs, `no login within ${timeoutMs / 1000} s`, issuer.signal);
   let cb: Callback | undefined;
   try {
-    cb = await listenForCallback(cfg.redirectURL, a.state, { autoclose: cfg.autoclose, timeoutS: cfg.autocloseTimeout });
+    // A bad urlOpener is a configuration error before anything listens, as in gitsign.
+    if (cfg.urlOpener) openerArgv(cfg.urlOpener, '');
+    // Autoclose only without the issuer's identity chooser, whose page would show a countdown that cannot close it (gitsign's rule).
+    cb = await listenForCallback(cfg.redirectURL, a.state, { autoclose: cfg.autoclose && cfg.connectorID !== '', timeoutS: cfg.autocloseTimeout });
+    if (cb.exposed) io.say(`gitsign: the login listener on ${cb.address} (gitsign.redirectURL) can be reached from other machines; it answers only this login's redirect.`);
     const url = authorizationUrl(issuer, cfg, cb.redirectUri, a);
     io.say('Your browser will now be opened to:');
     io.say(url);

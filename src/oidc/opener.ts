@@ -2,57 +2,105 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { GitsignError } from '../errors';
 
 /**
- * Opens the login URL in a browser: gitsign.urlOpener (an argv template with {{.URL}}, split like a
- * shell would but run without one, so the URL is never interpreted), else the `open` package. The
- * answer says whether a browser could be started; a program that fails at once (no display, no
- * browser, xdg-open's "no method available") counts as not opened, so the caller falls back.
+ * Opens the login URL in a browser: gitsign.urlOpener when set, else the `open` package. The opener is
+ * read as gitsign reads it: split into words (whitespace separates, '...' and "..." group, a backslash
+ * is an ordinary character so Windows paths need no doubling), then each word rendered as a Go
+ * text/template whose data has one field, URL. It runs without a shell, so the URL is never
+ * interpreted. The answer says whether a browser could be started; a program that fails at once (no
+ * display, no browser, xdg-open's "no method available") counts as not opened, so the caller falls back.
  */
 export const URL_PLACEHOLDER = '{{.URL}}';
 
 /** How long an opener may take to fail before it counts as started (openers hand over and exit). */
 const FAILURE_WINDOW_MS = 3_000;
 
-/** Splits like a POSIX shell: quotes and backslashes group and escape; nothing is expanded. */
-export function splitArgs(template: string): string[] {
-  const args: string[] = [];
+/** The characters Go's splitter and its template lexer take for whitespace. */
+const SPACE = ' \t\r\n';
+const isSpace = (c: string | undefined): boolean => c !== undefined && c !== '' && SPACE.includes(c);
+
+const configError = (command: string, why: string): GitsignError => new GitsignError('CONFIG', `gitsign.urlOpener ${JSON.stringify(command)}: ${why}`);
+
+/** gitsign's word splitting: no escapes, nothing expanded; an empty quoted word is a word. */
+export function splitWords(command: string): string[] {
+  const words: string[] = [];
   let cur = '';
-  let inArg = false;
-  let quote: '"' | "'" | null = null;
-  for (let i = 0; i < template.length; i++) {
-    const c = template[i];
-    if (quote === "'") {
-      if (c === "'") quote = null;
-      else cur += c;
-    } else if (quote === '"') {
-      if (c === '"') quote = null;
-      else if (c === '\\' && i + 1 < template.length && '"\\$`'.includes(template[i + 1])) cur += template[++i];
+  let inWord = false;
+  let quote: string | null = null;
+  for (const c of command) {
+    if (quote) {
+      if (c === quote) quote = null;
       else cur += c;
     } else if (c === "'" || c === '"') {
       quote = c;
-      inArg = true;
-    } else if (c === '\\' && i + 1 < template.length) {
-      cur += template[++i];
-      inArg = true;
-    } else if (/\s/.test(c)) {
-      if (inArg) args.push(cur);
+      inWord = true;
+    } else if (isSpace(c)) {
+      if (inWord) words.push(cur);
       cur = '';
-      inArg = false;
+      inWord = false;
     } else {
       cur += c;
-      inArg = true;
+      inWord = true;
     }
   }
-  if (quote) throw new GitsignError('CONFIG', `gitsign.urlOpener has an unterminated ${quote} quote`);
-  if (inArg) args.push(cur);
-  return args;
+  if (quote) throw configError(command, `unterminated ${quote} quote`);
+  if (inWord) words.push(cur);
+  return words;
 }
 
-export function openerArgv(template: string, url: string): string[] {
-  const args = splitArgs(template);
-  if (args.length === 0 || !args.some((a) => a.includes(URL_PLACEHOLDER))) {
-    throw new GitsignError('CONFIG', `gitsign.urlOpener must be a command with ${URL_PLACEHOLDER} in its arguments, got "${template}"`);
+/** One piece of a word's template: literal text, or the URL. */
+type Piece = { text: string } | { url: true };
+
+/**
+ * A word as Go's text/template parses it, for the actions an opener uses: {{.URL}} (or {{$.URL}}) with
+ * any spacing inside the braces, the trim markers {{- and -}}, and comments {{/* ... *\/}}. Any other
+ * action (a function call, a pipeline, another field) is refused rather than half-understood.
+ */
+function parseWord(command: string, word: string): Piece[] {
+  const pieces: Piece[] = [];
+  let pos = 0;
+  let trimNext = false;
+  for (;;) {
+    const open = word.indexOf('{{', pos);
+    let text = word.slice(pos, open === -1 ? word.length : open);
+    if (trimNext) text = text.replace(/^[ \t\r\n]+/, '');
+    if (open === -1) {
+      if (text) pieces.push({ text });
+      return pieces;
+    }
+    let start = open + 2;
+    // A left trim marker is "-" then a space; it trims the text before the action.
+    if (word[start] === '-' && isSpace(word[start + 1])) {
+      text = text.replace(/[ \t\r\n]+$/, '');
+      start += 2;
+    }
+    if (text) pieces.push({ text });
+    const close = word.indexOf('}}', start);
+    if (close === -1) throw configError(command, `the word ${JSON.stringify(word)} has an unclosed action (write {{.URL}}, quoted if it has spaces inside the braces)`);
+    let inner = word.slice(start, close);
+    // A right trim marker is a space then "-" just before the braces; it trims the text after the action.
+    trimNext = inner.length >= 2 && inner.endsWith('-') && isSpace(inner[inner.length - 2]);
+    if (trimNext) inner = inner.slice(0, -2);
+    if (inner.startsWith('/*')) {
+      // Go allows nothing between the comment's end and the closing braces (or the trim marker).
+      if (inner.length < 4 || !inner.endsWith('*/')) throw configError(command, `the comment in ${JSON.stringify(word)} does not end right before the closing braces`);
+    } else {
+      const action = inner.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+      if (action !== '.URL' && action !== '$.URL') {
+        throw configError(command, `the word ${JSON.stringify(word)} has the action {{${inner}}}; only {{.URL}} is supported`);
+      }
+      pieces.push({ url: true });
+    }
+    pos = close + 2;
   }
-  return args.map((a) => a.split(URL_PLACEHOLDER).join(url));
+}
+
+/** The opener's argv for a URL; every configuration error is found with any URL, so it can be checked first. */
+export function openerArgv(command: string, url: string): string[] {
+  if (/[\r\n]/.test(command)) throw configError(command, 'a command cannot contain a line break');
+  const words = splitWords(command).map((w) => parseWord(command, w));
+  if (words.length === 0) throw configError(command, 'the command is empty');
+  if (!words.some((pieces) => pieces.some((p) => 'url' in p))) throw configError(command, `the command must have ${URL_PLACEHOLDER} in its arguments`);
+  return words.map((pieces) => pieces.map((p) => ('url' in p ? url : p.text)).join(''));
 }
 
 /** Resolves with null once the child has run FAILURE_WINDOW_MS or exited 0, else with why it failed. */

@@ -1,11 +1,11 @@
 /**
  * The page the browser shows once the login reached us. With gitsign.autoclose (only meaningful with a
- * connector, as in gitsign) it closes its own tab after gitsign.autocloseTimeout seconds.
+ * connector, as in gitsign) it closes its own tab after gitsign.autocloseTimeout seconds (at once when 0 or less, as gitsign's page).
  */
 export function successPage(autoclose: boolean, timeoutS: number): string {
   const closing = autoclose
     ? `<p id="closing">This tab closes itself in <span id="n">${timeoutS}</span> seconds.</p>
-<script>let n=${timeoutS};const t=setInterval(()=>{n-=1;document.getElementById('n').textContent=String(n);if(n<=0){clearInterval(t);window.close();}},1000);</script>`
+<script>let n=${timeoutS};if(n<=0)window.close();const t=setInterval(()=>{n-=1;document.getElementById('n').textContent=String(n);if(n<=0){clearInterval(t);window.close();}},1000);</script>`
     : '<p>You may close this tab.</p>';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>gitsign: signed in</title>
