@@ -16,7 +16,14 @@ export interface Additions {
   before?: Set<string>;
 }
 
-const exists = (path: string): boolean => lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+/** Whether something is at path; an error other than "no such entry" (ENOTDIR, EACCES) counts as there, so it is never taken for ours. */
+function exists(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return true;
+  }
+}
 
 /** Called before the directory is prepared: notes which part of its path this run is about to create. */
 export function noteMissingDirectories(dir: string): Additions {
