@@ -104,14 +104,15 @@ export async function startDetached(opts: DetachOptions): Promise<number> {
     throw new GitsignError(outcome.report.failed.code, outcome.report.failed.message);
   }
   const { url, pid, notes } = outcome.report.ready;
-  const silent = (await checkServices(url, opts.faults)).filter((s) => s.answers === false);
+  const checks = await checkServices(url, opts.faults);
+  const silent = checks.filter((s) => s.answers === false);
   if (silent.length) return fail('SERVICE', `the sandbox started but ${silent.map((s) => `${s.service} (${s.detail})`).join(', ')} does not answer; it was stopped`);
   if (child.connected) child.disconnect();
   child.unref();
   process.stdout.write(terminalLines([paths.env]));
   process.stderr.write(
     terminalLines([
-      `gitsign sandbox: ready at ${url} in the background (pid ${pid}; ${notes}); every service answers`,
+      `gitsign sandbox: ready at ${url} in the background (pid ${pid}; ${notes}); ${checks.some((s) => s.answers === null) ? 'every service not in hostile mode answers' : 'every service answers'}`,
       ...(opts.faults.length ? [`gitsign sandbox: HOSTILE MODE, wrong answers on purpose: ${opts.faults.join(', ')}`] : []),
       `gitsign sandbox: load its settings with: . ${shellQuote(paths.env)}`,
       `gitsign sandbox: stop it with: gitsign sandbox down --dir ${shellQuote(paths.dir)}`,

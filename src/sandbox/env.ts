@@ -45,6 +45,7 @@ export function envFile(v: EnvValues): string {
     '# ID tokens expire; for non-interactive signing mint one when needed:',
     `#   export SIGSTORE_ID_TOKEN="$(gitsign sandbox token --dir ${dirArg})"`,
     '# or let the device flow sign in the sandbox identity at once: export GITSIGN_TOKEN_PROVIDER=device',
+    `# Is it running: gitsign sandbox status --dir ${dirArg}; stop it: gitsign sandbox down --dir ${dirArg}`,
     '',
   ].join('\n');
 }

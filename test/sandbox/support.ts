@@ -75,8 +75,8 @@ export function spawnSandbox(dir: string, extraArgs: string[] = [], port: string
       if (!ready) reject(new Error(`sandbox exited with ${code}: ${stderr}`));
     });
     const check = (): void => {
-      // Ready: the exports are printed (they end with the GITSIGN_TOKEN_PROVIDER comment), then the ready line.
-      const m = !ready && /GITSIGN_TOKEN_PROVIDER=device\n/.test(stdout) && /ready at /.test(stderr) ? /GITSIGN_FULCIO_URL='([^']+)'/.exec(stdout) : null;
+      // Ready: the exports are printed (they end with the `sandbox down` comment), then the ready line.
+      const m = !ready && /stop it: gitsign sandbox down [^\n]*\n$/.test(stdout) && /ready at /.test(stderr) ? /GITSIGN_FULCIO_URL='([^']+)'/.exec(stdout) : null;
       if (!m) return;
       ready = true;
       clearTimeout(timer);
