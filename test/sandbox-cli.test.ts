@@ -150,9 +150,13 @@ test('token refuses when the sandbox is not running, naming `gitsign sandbox up 
   // does not signal that program.
   const other = tracked(spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }));
   try {
+    // The lock taken, the URL not written yet: a sandbox still starting, which token says to wait for.
+    writeFileSync(join(dir, 'sandbox.lock'), `${other.pid}\n`, { mode: 0o600 });
+    const early = await sandbox(['token', '--dir', dir], env);
+    assert.equal(early.status, 2);
+    assert.match(early.stderr, new RegExp(`the sandbox in ${dir} is still starting \\(pid ${other.pid}\\): wait until`));
     const runtime = JSON.parse(readFileSync(join(dir, 'sandbox.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(dir, 'sandbox.json'), JSON.stringify({ ...runtime, pid: other.pid }), { mode: 0o600 });
-    writeFileSync(join(dir, 'sandbox.lock'), `${other.pid}\n`, { mode: 0o600 });
     const token = await sandbox(['token', '--dir', dir], env);
     assert.equal(token.status, 2);
     assert.match(token.stderr, new RegExp(`pid ${other.pid} holds the lock of ${dir} but nothing at http://127\\.0\\.0\\.1:\\d+ answers as its sandbox`));

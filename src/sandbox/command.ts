@@ -1,4 +1,4 @@
-import { GitsignError } from '../errors';
+import { GitsignError, toGitsignError } from '../errors';
 import { terminalLines } from '../text/terminal';
 import type { ChildReport } from './detach';
 import { parseFaults } from './faults/kinds';
@@ -30,7 +30,7 @@ export interface SandboxArgs {
   'detached-child'?: boolean;
 }
 
-export const ACTIONS = ['up', 'status', 'token', 'down', 'rotate-tuf'] as const;
+const ACTIONS = ['up', 'status', 'token', 'down', 'rotate-tuf'] as const;
 
 /** The actions each option belongs to; given to another action it is a usage error naming its own. */
 const OPTION_ACTIONS: Record<string, readonly string[]> = {
@@ -71,7 +71,7 @@ async function up(args: SandboxArgs, dir: string): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new GitsignError('USAGE', `invalid --port ${String(args.port)}`);
   const issuerClaims = parseClaims(args['issuer-claims']);
   const faults = parseFaults(args.fault);
-  const faultList = faults.faults.map((f) => `${f.service}:${f.kind}`);
+  const faultList = faults.items();
   if (args.detach) {
     const forward = [
       ...(args.port !== undefined ? ['--port', String(port)] : []),
@@ -106,7 +106,7 @@ async function up(args: SandboxArgs, dir: string): Promise<number> {
     sandbox = previousPort ? await start(previousPort).catch((err: unknown) => (err instanceof PortUnavailable ? start(0) : Promise.reject(err))) : await start(port);
   } catch (err) {
     stop();
-    const e = err instanceof GitsignError ? err : new GitsignError('INTERNAL', `internal error: ${(err as Error)?.message ?? String(err)}`);
+    const e = toGitsignError(err);
     await report({ failed: { code: e.code, message: e.message } });
     throw err;
   }

@@ -182,7 +182,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
     writeFileAtomic(paths.ctfePub, spkiPem(material.ctlog.pub));
     const env = envFile({ baseUrl: url, issuer: issuerUrl, clientId: DEFAULT_CLIENT_ID, tufUrl: url + TUF_PATH, paths });
     writeFileAtomic(paths.env, env);
-    const runtime: RuntimeInfo = { url, issuer: issuerUrl, pid: process.pid, subject, faults: (opts.faults ?? new FaultPlan()).faults.map((f) => `${f.service}:${f.kind}`) };
+    const runtime: RuntimeInfo = { url, issuer: issuerUrl, pid: process.pid, subject, faults: (opts.faults ?? new FaultPlan()).items() };
     writeFileAtomic(paths.runtime, JSON.stringify(runtime, null, 2) + '\n');
 
     const stopTufRenewal = keepTimestampFresh(tufOptions, tuf);
