@@ -8,9 +8,8 @@ gitsign="$root/bin/gitsign"
 [ -f "$root/dist/gitsign.js" ] || (cd "$root" && npm run build >/dev/null)
 
 work=$(mktemp -d)
-sandbox_pid=
 cleanup() {
-  [ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null && wait "$sandbox_pid" 2>/dev/null
+  if [ -f "$work/sandbox/sandbox.lock" ]; then "$gitsign" sandbox down --dir "$work/sandbox" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -19,17 +18,11 @@ mkdir -p "$HOME"
 
 step() { printf '\n$ %s\n' "$*" >&2; "$@"; }
 
-printf '$ gitsign sandbox up --dir %s --port 0 &\n' "$work/sandbox" >&2
-"$gitsign" sandbox up --dir "$work/sandbox" --port 0 >"$work/sandbox.out" 2>&1 &
-sandbox_pid=$!
-i=0
-until grep -q 'ready at' "$work/sandbox.out" 2>/dev/null; do
-  i=$((i + 1)); [ "$i" -lt 100 ] || { cat "$work/sandbox.out" >&2; echo "demo: the sandbox did not start" >&2; exit 1; }
-  sleep 0.1
-done
-tail -n 1 "$work/sandbox.out" >&2
+# --detach returns once every service answers (or exits non-zero saying why), so the env file is there.
+printf '$ gitsign sandbox up --detach --dir %s --subject demo@example.com\n' "$work/sandbox" >&2
+"$gitsign" sandbox up --detach --dir "$work/sandbox" --port 0 --subject demo@example.com >/dev/null
 . "$work/sandbox/env"
-SIGSTORE_ID_TOKEN=$("$gitsign" sandbox token --dir "$work/sandbox" --subject demo@example.com)
+SIGSTORE_ID_TOKEN=$("$gitsign" sandbox token)
 export SIGSTORE_ID_TOKEN
 
 git init -q -b main "$work/repo"

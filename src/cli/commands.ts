@@ -141,17 +141,27 @@ export async function runCommands(argv: string[]): Promise<number> {
     )
     .command(
       'sandbox <action>',
-      'Run a local Sigstore (OIDC issuer, Fulcio, Rekor, TSA, TUF) on 127.0.0.1: `up` serves it, `token` prints an ID token, `rotate-tuf` rotates its TUF keys',
+      'Run a local Sigstore (OIDC issuer, Fulcio, Rekor, TSA, TUF) on 127.0.0.1: `up` serves it, `status` and `down`, `token` prints an ID token, `rotate-tuf` rotates its TUF keys',
       (y) =>
         y
-          .positional('action', { type: 'string', choices: ['up', 'token', 'rotate-tuf'], describe: 'up: start in the foreground; token: print a fresh ID token; rotate-tuf: new TUF keys and root version' })
+          .positional('action', {
+            type: 'string',
+            choices: ['up', 'status', 'token', 'down', 'rotate-tuf'],
+            describe:
+              'up: start (in the foreground; --detach: in the background, returning once it answers); status: is it running, where (exit 0 running, 1 not); token: print a fresh ID token (it must be running); down: stop it and wait until it is gone; rotate-tuf: new TUF keys and root version',
+          })
           .options({
-            dir: { type: 'string', describe: 'State directory (keys, log, trusted_root.json, env); default under $XDG_STATE_HOME' },
-            port: { type: 'number', describe: 'TCP port on 127.0.0.1 for all services (up; default: the previous run\'s port if free, else any free port)' },
-            subject: { type: 'string', describe: 'The test identity (email, or a URI subject)' },
-            'issuer-claims': { type: 'string', describe: 'JSON object of extra ID token claims (override any claim)' },
-            fault: { type: 'string', describe: 'Hostile mode (up): answer wrongly on purpose, KIND[,KIND] or SERVICE:KIND (repeatable; an unknown KIND lists them)' },
-          }),
+            dir: { type: 'string', describe: 'State directory (keys, log, trusted_root.json, env): --dir, else $GITSIGN_SANDBOX_DIR (DIR/env sets it), else $XDG_STATE_HOME/gitsign-ts/sandbox' },
+            detach: { type: 'boolean', describe: '(up) Run in the background; return once every service answers, print the env file\'s path (exit non-zero with the reason if it cannot start)' },
+            port: { type: 'number', describe: "(up) TCP port on 127.0.0.1 for all services (default: the previous run's port if free, else any free port; 0: any free port)" },
+            subject: { type: 'string', describe: "The identity (email, or a URI subject) its logins and `token` sign in (up: kept for later runs and `token`; default: the previous run's, else sandbox-user@example.com)" },
+            'issuer-claims': { type: 'string', describe: '(up, token) JSON object of extra ID token claims (override any claim)' },
+            fault: { type: 'string', describe: '(up) Hostile mode: answer wrongly on purpose, KIND[,KIND] or SERVICE:KIND (repeatable; an unknown KIND lists them)' },
+            json: { type: 'boolean', describe: '(status) Print the status as one JSON object' },
+            'detached-child': { type: 'boolean', hidden: true },
+          })
+          .example('gitsign sandbox up --detach --dir /tmp/sigstore --subject you@example.com && . /tmp/sigstore/env', 'Start it in the background, then load its settings')
+          .example('gitsign sandbox down', 'Stop the sandbox of $GITSIGN_SANDBOX_DIR'),
       async (args) => {
         code = await (await import('../sandbox/command')).sandboxCommand(args as unknown as import('../sandbox/command').SandboxArgs);
       },

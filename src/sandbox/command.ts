@@ -1,18 +1,20 @@
-import { GitsignError } from '../errors';
+import { GitsignError, toGitsignError } from '../errors';
 import { terminalLines } from '../text/terminal';
+import type { ChildReport } from './detach';
 import { parseFaults } from './faults/kinds';
 import type { Claims } from './oidc/jwt';
-import { mintIdToken } from './oidc/token';
+import { isUsableSubject, mintIdToken } from './oidc/token';
 import { prepareSandboxDir } from './state/dir';
-import { readOwnFile } from './state/fsutil';
 import { readMaterial, type Material } from './state/material';
-import { defaultSandboxDir, sandboxPaths, type SandboxPaths } from './state/paths';
-import type { RuntimeInfo } from './server';
+import { chosenSandboxDir, sandboxPaths, type SandboxPaths } from './state/paths';
+import { readRuntime, runtimePort, type RuntimeInfo } from './state/runtime';
 
 /**
- * `gitsign sandbox up|token|rotate-tuf`. `up` runs in the foreground until SIGINT/SIGTERM (then exits 0)
- * after printing the client exports; `token` prints a fresh ID token from the sandbox's issuer key;
- * `rotate-tuf` gives the sandbox's TUF repository new keys and a new root version.
+ * `gitsign sandbox up|status|token|down|rotate-tuf`. `up` runs in the foreground until SIGINT/SIGTERM
+ * (then exits 0) after printing the client exports, or with --detach in the background, returning
+ * once every service answers; `status` says whether it runs and where; `token` prints a fresh ID token
+ * from the running sandbox's issuer; `down` stops it; `rotate-tuf` gives its TUF repository new keys
+ * and a new root version. Each works on --dir, else $GITSIGN_SANDBOX_DIR, else the default directory.
  */
 export interface SandboxArgs {
   action: string;
@@ -22,6 +24,34 @@ export interface SandboxArgs {
   'issuer-claims'?: string;
   /** Hostile mode: KIND[,KIND] or SERVICE:KIND, repeatable (`up` only). */
   fault?: string | string[];
+  detach?: boolean;
+  json?: boolean;
+  /** Internal: this `up` is the background process of `up --detach`, reporting to it over IPC. */
+  'detached-child'?: boolean;
+}
+
+const ACTIONS = ['up', 'status', 'token', 'down', 'rotate-tuf'] as const;
+
+/** The actions each option belongs to; given to another action it is a usage error naming its own. */
+const OPTION_ACTIONS: Record<string, readonly string[]> = {
+  port: ['up'],
+  fault: ['up'],
+  detach: ['up'],
+  'detached-child': ['up'],
+  subject: ['up', 'token'],
+  'issuer-claims': ['up', 'token'],
+  json: ['status'],
+};
+
+function checkOptions(args: SandboxArgs): void {
+  for (const [option, actions] of Object.entries(OPTION_ACTIONS)) {
+    const value = (args as unknown as Record<string, unknown>)[option];
+    if (value === undefined || value === false || actions.includes(args.action)) continue;
+    throw new GitsignError('USAGE', `--${option} is an option of ${actions.map((a) => `\`gitsign sandbox ${a}\``).join(' and ')}`);
+  }
+  if (args.subject !== undefined && !isUsableSubject(String(args.subject))) {
+    throw new GitsignError('USAGE', '--subject must be an email or a URI: one word of at most 256 characters, no spaces or control characters');
+  }
 }
 
 function parseClaims(text: string | undefined): Claims | undefined {
@@ -36,11 +66,22 @@ function parseClaims(text: string | undefined): Claims | undefined {
   return v as Claims;
 }
 
-async function up(args: SandboxArgs): Promise<number> {
+async function up(args: SandboxArgs, dir: string): Promise<number> {
   const port = args.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new GitsignError('USAGE', `invalid --port ${String(args.port)}`);
   const issuerClaims = parseClaims(args['issuer-claims']);
   const faults = parseFaults(args.fault);
+  const faultList = faults.items();
+  if (args.detach) {
+    const forward = [
+      ...(args.port !== undefined ? ['--port', String(port)] : []),
+      ...(args.subject !== undefined ? ['--subject', args.subject] : []),
+      ...(args['issuer-claims'] !== undefined ? ['--issuer-claims', args['issuer-claims']] : []),
+      ...faultList.flatMap((f) => ['--fault', f]),
+    ];
+    return (await import('./detach')).startDetached({ dir, forward, faults: faultList });
+  }
+  const report = args['detached-child'] ? (r: ChildReport) => import('./detach').then((d) => d.tellParent(r)) : async () => undefined;
   // Listen for the stop signals first: a signal during start-up, or right after "ready", still ends in a
   // clean shutdown and exit 0.
   let stop = (): void => undefined;
@@ -53,65 +94,57 @@ async function up(args: SandboxArgs): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  const dir = args.dir ?? defaultSandboxDir();
   let sandbox: Awaited<ReturnType<typeof import('./server').startSandbox>>;
   try {
-    const { startSandbox } = await import('./server');
-    const start = (p: number) => startSandbox({ dir, port: p, subject: args.subject, issuerClaims, faults });
-    // Without --port, come back on the previous run's port (the exported URLs and minted tokens stay
-    // valid), else on any free port.
-    const previous = args.port === undefined ? previousPort(dir) : undefined;
-    sandbox = previous ? await start(previous).catch((err: unknown) => (isPortBusy(err) ? start(0) : Promise.reject(err))) : await start(port);
+    const { startSandbox, PortUnavailable } = await import('./server');
+    // Without --port and --subject, come back on the previous run's port (the exported URLs and minted
+    // tokens stay valid, else any free port) and with its identity.
+    const previous = readRuntime(sandboxPaths(dir).runtime);
+    const subject = args.subject ?? previous?.subject;
+    const start = (p: number) => startSandbox({ dir, port: p, subject, issuerClaims, faults });
+    const previousPort = args.port === undefined ? runtimePort(previous) : undefined;
+    sandbox = previousPort ? await start(previousPort).catch((err: unknown) => (err instanceof PortUnavailable ? start(0) : Promise.reject(err))) : await start(port);
   } catch (err) {
     stop();
+    const e = toGitsignError(err);
+    await report({ failed: { code: e.code, message: e.message } });
     throw err;
   }
   process.stdout.write(terminalLines(sandbox.env.replace(/\n$/, '').split('\n')));
   if (!faults.empty) process.stderr.write(terminalLines([`gitsign sandbox: HOSTILE MODE, wrong answers on purpose: ${faults.toString()}`]));
   const notes = [
+    `logins sign in as ${sandbox.subject}`,
     sandbox.createdKeys ? 'new keys' : 'existing keys',
     `TUF root version ${sandbox.tufRootVersion}`,
     `${sandbox.entries} log entries`,
     ...(sandbox.repairedBytes ? [`cut ${sandbox.repairedBytes} bytes of an unfinished last record`] : []),
-  ];
-  process.stderr.write(terminalLines([`gitsign sandbox: ready at ${sandbox.url} in ${Math.round(process.uptime() * 1000)} ms (${notes.join(', ')}); Ctrl-C stops it`]));
+  ].join(', ');
+  process.stderr.write(terminalLines([`gitsign sandbox: ready at ${sandbox.url} in ${Math.round(process.uptime() * 1000)} ms (${notes}); Ctrl-C stops it`]));
+  await report({ ready: { url: sandbox.url, pid: process.pid, notes } });
   await stopped;
   await sandbox.close();
   process.stderr.write('gitsign sandbox: stopped\n');
   return 0;
 }
 
-function readRuntime(dir: string): RuntimeInfo | undefined {
-  try {
-    const text = readOwnFile(sandboxPaths(dir).runtime);
-    return text && (JSON.parse(text.toString('utf8')) as RuntimeInfo);
-  } catch {
-    return undefined;
-  }
-}
-
-function previousPort(dir: string): number | undefined {
-  const url = readRuntime(dir)?.url;
-  const port = url ? Number(new URL(url).port) : NaN;
-  return Number.isInteger(port) && port > 0 ? port : undefined;
-}
-
-const isPortBusy = (err: unknown): boolean => err instanceof GitsignError && /EADDRINUSE|EACCES/.test(err.message);
-
-/** The keys and last run of an existing sandbox, for the actions besides `up`. */
-function existingSandbox(args: SandboxArgs): { paths: SandboxPaths; material: Material; runtime: RuntimeInfo } {
-  if (args.fault !== undefined) throw new GitsignError('USAGE', '--fault is an option of `gitsign sandbox up`');
-  const paths = sandboxPaths(prepareSandboxDir(args.dir ?? defaultSandboxDir(), false));
+/** The keys and last run of an existing sandbox, running or not (rotate-tuf). */
+function existingSandbox(paths: SandboxPaths): { material: Material; runtime: RuntimeInfo } {
   const material = readMaterial(paths.keys);
-  const runtime = readRuntime(paths.dir);
-  if (!material || !runtime?.issuer || !runtime.url) {
-    throw new GitsignError('CONFIG', `no sandbox in ${paths.dir}: run \`gitsign sandbox up --dir ${paths.dir}\` first`);
-  }
-  return { paths, material, runtime };
+  const runtime = readRuntime(paths.runtime);
+  if (!material || !runtime) throw new GitsignError('CONFIG', `no sandbox in ${paths.dir}: run \`gitsign sandbox up --detach --dir ${paths.dir}\` first`);
+  return { material, runtime };
 }
 
-function token(args: SandboxArgs): number {
-  const { material, runtime } = existingSandbox(args);
+/** A token from the sandbox's issuer key, for the sandbox running now (a stopped one could not use it). */
+async function token(args: SandboxArgs, paths: SandboxPaths): Promise<number> {
+  const { inspectSandbox, notRunningError } = await import('./status');
+  const seen = await inspectSandbox(paths);
+  const material = readMaterial(paths.keys);
+  if (seen.state !== 'running' || !seen.runtime || !material) {
+    if (!material && seen.state === 'stopped') throw new GitsignError('CONFIG', `no sandbox in ${paths.dir}: start one with \`gitsign sandbox up --detach --dir ${paths.dir}\``);
+    throw notRunningError(seen);
+  }
+  const { runtime } = seen;
   const jwt = mintIdToken(
     { issuer: runtime.issuer, subject: args.subject ?? runtime.subject, extraClaims: parseClaims(args['issuer-claims']) },
     material.oidc.key,
@@ -126,8 +159,8 @@ function token(args: SandboxArgs): number {
  * targets (the trusted root, which now announces one more CT log key), snapshot and timestamp. Works
  * whether `up` runs (it serves the new files at once) or not (the next `up` serves them).
  */
-async function rotateTuf(args: SandboxArgs): Promise<number> {
-  const { paths, material, runtime } = existingSandbox(args);
+async function rotateTuf(paths: SandboxPaths): Promise<number> {
+  const { material, runtime } = existingSandbox(paths);
   const { sandboxTrustedRoot } = await import('./server');
   const { publishTufRepository } = await import('./tuf/publish');
   const published = publishTufRepository({ paths, baseTrustedRoot: sandboxTrustedRoot(material, runtime.url), rotate: true });
@@ -140,8 +173,14 @@ async function rotateTuf(args: SandboxArgs): Promise<number> {
 }
 
 export async function sandboxCommand(args: SandboxArgs): Promise<number> {
-  if (args.action === 'up') return up(args);
-  if (args.action === 'token') return token(args);
-  if (args.action === 'rotate-tuf') return rotateTuf(args);
-  throw new GitsignError('USAGE', `unknown sandbox action ${args.action} (expected up, token or rotate-tuf)`);
+  if (!(ACTIONS as readonly string[]).includes(args.action)) throw new GitsignError('USAGE', `unknown sandbox action ${args.action} (expected ${ACTIONS.join(', ')})`);
+  checkOptions(args);
+  const dir = chosenSandboxDir(args.dir);
+  if (args.action === 'up') return up(args, dir);
+  // The other actions read the directory and never create it.
+  const paths = sandboxPaths(prepareSandboxDir(dir, false));
+  if (args.action === 'status') return (await import('./status')).statusCommand(paths, Boolean(args.json));
+  if (args.action === 'down') return (await import('./down')).downCommand(paths);
+  if (args.action === 'token') return token(args, paths);
+  return rotateTuf(paths);
 }

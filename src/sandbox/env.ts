@@ -13,7 +13,8 @@ export interface EnvValues {
   paths: SandboxPaths;
 }
 
-const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+/** A POSIX shell word for any string. */
+export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export function envVariables(v: EnvValues): [string, string][] {
   return [
@@ -34,16 +35,17 @@ export function envVariables(v: EnvValues): [string, string][] {
 }
 
 export function envFile(v: EnvValues): string {
-  const dirArg = quote(v.paths.dir);
+  const dirArg = shellQuote(v.paths.dir);
   return [
-    `# gitsign sandbox at ${v.baseUrl} (state in ${v.paths.dir}); load with: . ${quote(v.paths.env)}`,
-    ...envVariables(v).map(([k, val]) => `export ${k}=${quote(val)}`),
+    `# gitsign sandbox at ${v.baseUrl} (state in ${v.paths.dir}); load with: . ${shellQuote(v.paths.env)}`,
+    ...envVariables(v).map(([k, val]) => `export ${k}=${shellQuote(val)}`),
     '# Or trust the sandbox through its TUF repository, as a private deployment: unset GITSIGN_TRUSTED_ROOT,',
     '# GITSIGN_FULCIO_ROOT, GITSIGN_TIMESTAMP_CERT_CHAIN, SIGSTORE_REKOR_PUBLIC_KEY and SIGSTORE_CT_LOG_PUBLIC_KEY_FILE, then once:',
     '#   gitsign initialize --mirror "$GITSIGN_SANDBOX_TUF_URL" --root "$GITSIGN_SANDBOX_TUF_ROOT"',
     '# ID tokens expire; for non-interactive signing mint one when needed:',
     `#   export SIGSTORE_ID_TOKEN="$(gitsign sandbox token --dir ${dirArg})"`,
     '# or let the device flow sign in the sandbox identity at once: export GITSIGN_TOKEN_PROVIDER=device',
+    `# Is it running: gitsign sandbox status --dir ${dirArg}; stop it: gitsign sandbox down --dir ${dirArg}`,
     '',
   ].join('\n');
 }

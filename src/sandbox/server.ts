@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { basename } from 'node:path';
 import { encodePem } from '../cms/pem';
 import { GitsignError } from '../errors';
-import { envFile } from './env';
+import { envFile, shellQuote } from './env';
 import { FaultPlan, Faults } from './faults';
 import { CertificateAuthority, type SctDelivery } from './fulcio/ca';
 import { CtLog } from './fulcio/ctlog';
@@ -18,11 +19,13 @@ import { RekorService } from './rekor/service';
 import { EntryStore, loadEntries } from './rekor/store';
 import { ed25519LogId } from './rekor/v2LogId';
 import { RekorV2Service } from './rekor/v2Service';
+import { noteExistingEntries, noteMissingDirectories, removeAddedEntries, removeCreatedDirectories } from './state/created';
 import { prepareSandboxDir } from './state/dir';
 import { writeFileAtomic } from './state/fsutil';
 import { acquireLock } from './state/lock';
 import { loadOrCreateMaterial, type Material } from './state/material';
 import { sandboxPaths, type SandboxPaths } from './state/paths';
+import { STATUS_PATH, type RuntimeInfo } from './state/runtime';
 import { trustedRootJson } from './trustedRoot';
 import { TimestampAuthority } from './tsa/authority';
 import { TsaService } from './tsa/service';
@@ -53,6 +56,8 @@ export interface SandboxOptions {
 export interface RunningSandbox {
   url: string;
   issuer: string;
+  /** The identity its logins sign in. */
+  subject: string;
   port: number;
   paths: SandboxPaths;
   env: string;
@@ -70,12 +75,8 @@ export function sandboxTrustedRoot(material: Material, url: string): Record<stri
   return trustedRootJson(material, url, ed25519LogId(CHECKPOINT_NAME, material.rekorV2.pub));
 }
 
-export interface RuntimeInfo {
-  url: string;
-  issuer: string;
-  pid: number;
-  subject: string;
-}
+const alreadyRunningFix = (paths: SandboxPaths): string =>
+  `use it (. ${shellQuote(paths.env)}) or stop it first (gitsign sandbox down --dir ${shellQuote(paths.dir)})`;
 
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -87,26 +88,32 @@ function listen(server: Server, port: number): Promise<number> {
   });
 }
 
+/** The port cannot be had (taken, or privileged): the caller may try any free port instead. */
+export class PortUnavailable extends GitsignError {}
+
+/** Why the port cannot be had, as a sentence with the fix. */
+function listenError(port: number, err: unknown): GitsignError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const where = `port ${port} on ${HOST}`;
+  const fix = 'start with --port 0 (any free port) or another --port';
+  if (code === 'EADDRINUSE') return new PortUnavailable('CONFIG', `${where} is already in use by another program: ${fix}`);
+  if (code === 'EACCES') return new PortUnavailable('CONFIG', `${where} needs privileges this user lacks: ${fix} (above 1023)`);
+  return new GitsignError('CONFIG', `cannot listen on ${HOST}:${port} (${code ?? (err as Error).message}): ${fix}`);
+}
+
 export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox> {
-  const paths = sandboxPaths(prepareSandboxDir(opts.dir));
-  const release = acquireLock(paths.lock, paths.dir);
+  // A start that fails takes away what it added (see ./state/created), so a taken port or a damaged
+  // file leaves the disk as it was.
+  const additions = noteMissingDirectories(opts.dir);
+  let paths: SandboxPaths | undefined;
+  let release: (() => void) | undefined;
   let store: EntryStore | undefined;
   let storeV2: EntryStore | undefined;
   let listening: Server | undefined;
   try {
-    const { material, created } = loadOrCreateMaterial(paths.keys);
-    const loaded = loadEntries(paths.log);
-    store = await EntryStore.open(paths.log);
-    const log = new TransparencyLog(store, material.rekor.key, material.rekor.pub, material.treeId, CHECKPOINT_NAME);
-    const keyCache = new Map<string, string[]>();
-    for (const e of loaded.entries) log.restore(e, indexKeysOfLoggedBody(e.body, keyCache));
-    // The Rekor v2 log: its own tree, file and Ed25519 key; checkpoints name the bare host.
-    const loadedV2 = loadEntries(paths.logV2);
-    storeV2 = await EntryStore.open(paths.logV2);
-    const v2LogId = ed25519LogId(CHECKPOINT_NAME, material.rekorV2.pub);
-    const logV2 = new TransparencyLog(storeV2, material.rekorV2.key, material.rekorV2.pub, material.treeId, CHECKPOINT_NAME, { logId: v2LogId, origin: CHECKPOINT_NAME });
-    for (const e of loadedV2.entries) logV2.restore(e, []);
-
+    paths = sandboxPaths(prepareSandboxDir(opts.dir));
+    release = acquireLock(paths.lock, paths.dir, 'a sandbox is already running on', alreadyRunningFix(paths));
+    noteExistingEntries(additions, basename(paths.lock));
     const router = new Router();
     const server = createServer((req, res) => {
       // Malformed requests get a 4xx and the server goes on (node itself answers unparsable HTTP with 400/431).
@@ -125,14 +132,28 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
         });
     });
     server.keepAliveTimeout = 5_000;
+    // The port first: a taken port ends the start before any key is made or file written.
     let port: number;
     try {
       port = await listen(server, opts.port);
       listening = server;
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new GitsignError('CONFIG', `cannot listen on ${HOST}:${opts.port} (${code ?? (err as Error).message})`);
+      throw listenError(opts.port, err);
     }
+
+    const { material, created } = loadOrCreateMaterial(paths.keys);
+    const loaded = loadEntries(paths.log);
+    store = await EntryStore.open(paths.log);
+    const log = new TransparencyLog(store, material.rekor.key, material.rekor.pub, material.treeId, CHECKPOINT_NAME);
+    const keyCache = new Map<string, string[]>();
+    for (const e of loaded.entries) log.restore(e, indexKeysOfLoggedBody(e.body, keyCache));
+    // The Rekor v2 log: its own tree, file and Ed25519 key; checkpoints name the bare host.
+    const loadedV2 = loadEntries(paths.logV2);
+    storeV2 = await EntryStore.open(paths.logV2);
+    const v2LogId = ed25519LogId(CHECKPOINT_NAME, material.rekorV2.pub);
+    const logV2 = new TransparencyLog(storeV2, material.rekorV2.key, material.rekorV2.pub, material.treeId, CHECKPOINT_NAME, { logId: v2LogId, origin: CHECKPOINT_NAME });
+    for (const e of loadedV2.entries) logV2.restore(e, []);
+
     const url = `http://${HOST}:${port}`;
     const issuerUrl = url + ISSUER_PATH;
     const subject = opts.subject ?? DEFAULT_SUBJECT;
@@ -149,6 +170,10 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
     new TsaService(faults.timestampAuthority(tsa)).mount(faults.routes(router, 'tsa'));
     mountTufRepository(router, paths.tufRepo);
     router.on('GET', '/ping', (_req, res) => send(res, 200, 'pong', { 'Content-Type': 'text/plain' }));
+    // Who answers on this port, so `status`, `token` and `down` act only on the sandbox of their DIR
+    // (a stale lock's pid may since belong to another program).
+    const answeringPaths = paths;
+    router.on('GET', STATUS_PATH, (_req, res) => sendJson(res, 200, { pid: process.pid, dir: answeringPaths.dir }, { 'Cache-Control': 'no-store' }));
 
     const spkiPem = (k: typeof material.rekor.pub): string => encodePem('PUBLIC KEY', k.export({ type: 'spki', format: 'der' }));
     const tufOptions = { paths, baseTrustedRoot: sandboxTrustedRoot(material, url) };
@@ -159,7 +184,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
     writeFileAtomic(paths.ctfePub, spkiPem(material.ctlog.pub));
     const env = envFile({ baseUrl: url, issuer: issuerUrl, clientId: DEFAULT_CLIENT_ID, tufUrl: url + TUF_PATH, paths });
     writeFileAtomic(paths.env, env);
-    const runtime: RuntimeInfo = { url, issuer: issuerUrl, pid: process.pid, subject };
+    const runtime: RuntimeInfo = { url, issuer: issuerUrl, pid: process.pid, subject, faults: (opts.faults ?? new FaultPlan()).items() };
     writeFileAtomic(paths.runtime, JSON.stringify(runtime, null, 2) + '\n');
 
     const stopTufRenewal = keepTimestampFresh(tufOptions, tuf);
@@ -169,6 +194,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
     return {
       url,
       issuer: issuerUrl,
+      subject,
       port,
       paths,
       env,
@@ -189,16 +215,25 @@ export async function startSandbox(opts: SandboxOptions): Promise<RunningSandbox
           await logV2.drain();
           await openStore.close();
           await openStoreV2.close();
-          release();
+          release?.();
         })()),
     };
   } catch (err) {
-    // A failure after listening (a damaged TUF key file, an unwritable file): the port is let go too.
+    // A failure after listening (a damaged TUF key file, an unwritable file): the port is let go too,
+    // and what this start added is taken away (while the lock is held), then the directories it made.
     listening?.close();
     listening?.closeAllConnections();
     await store?.close().catch(() => undefined);
     await storeV2?.close().catch(() => undefined);
-    release();
+    if (release && paths) {
+      try {
+        removeAddedEntries(additions, basename(paths.lock));
+      } catch {
+        /* the start's own error is the one to report */
+      }
+    }
+    release?.();
+    removeCreatedDirectories(additions);
     throw err;
   }
 }

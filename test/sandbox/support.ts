@@ -1,8 +1,9 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { decodePemAll, encodePem } from '../../src/cms/pem';
 import { hashedRekord } from '../../src/rekor/hashedrekord';
 import { mintIdToken } from '../../src/sandbox/oidc/token';
@@ -74,8 +75,8 @@ export function spawnSandbox(dir: string, extraArgs: string[] = [], port: string
       if (!ready) reject(new Error(`sandbox exited with ${code}: ${stderr}`));
     });
     const check = (): void => {
-      // Ready: the exports are printed (they end with the GITSIGN_TOKEN_PROVIDER comment), then the ready line.
-      const m = !ready && /GITSIGN_TOKEN_PROVIDER=device\n/.test(stdout) && /ready at /.test(stderr) ? /GITSIGN_FULCIO_URL='([^']+)'/.exec(stdout) : null;
+      // Ready: the exports are printed (they end with the `sandbox down` comment), then the ready line.
+      const m = !ready && /stop it: gitsign sandbox down [^\n]*\n$/.test(stdout) && /ready at /.test(stderr) ? /GITSIGN_FULCIO_URL='([^']+)'/.exec(stdout) : null;
       if (!m) return;
       ready = true;
       clearTimeout(timer);
@@ -97,6 +98,73 @@ export function spawnSandbox(dir: string, extraArgs: string[] = [], port: string
     });
     proc.stderr.on('data', check);
   });
+}
+
+export interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `gitsign ARGS` as a separate process, asynchronously (servers in this process keep answering), killed after timeoutMs. */
+export function gitsignRun(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [BIN, ...args], { env, timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) =>
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+    );
+    child.stdin?.end();
+  });
+}
+
+/** The pid DIR's sandbox lock names, if any. */
+export function lockPid(dir: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(join(dir, 'sandbox.lock'), 'utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Directories of sandboxes started with `up --detach`: stopped at the end of the file whatever failed. */
+const detachedDirs = new Set<string>();
+
+function killDetached(dir: string): void {
+  const pid = lockPid(dir);
+  if (pid === undefined || pid === process.pid) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
+// A detached sandbox runs in its own session, not as a child of this process (./helpers/processes
+// cannot see it): `down` after the file's tests, SIGKILL to the lock's pid if that did not do it, and
+// SIGKILL if this process exits first.
+if (process.env.NODE_TEST_CONTEXT) {
+  after(async () => {
+    for (const dir of detachedDirs) {
+      await gitsignRun(['sandbox', 'down', '--dir', dir], process.env, 30_000);
+      killDetached(dir);
+    }
+  });
+}
+process.once('exit', () => detachedDirs.forEach(killDetached));
+
+/** A sandbox a test starts in DIR with `up --detach` (by any means): stopped at the end of the file. */
+export function stoppedAtEnd(dir: string): void {
+  detachedDirs.add(dir);
+}
+
+/**
+ * `gitsign sandbox up --detach --dir DIR --port 0 ARGS` (in env), which returns once the sandbox serves.
+ * The sandbox is stopped at the end of the test file whatever fails (see above); the run is returned
+ * whatever its exit status.
+ */
+export function upDetached(dir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+  stoppedAtEnd(dir);
+  return gitsignRun(['sandbox', 'up', '--detach', '--dir', dir, '--port', '0', ...extraArgs], env);
 }
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {

@@ -73,9 +73,14 @@ export class FaultPlan {
     return this.faults.find((f) => f.service === service && KINDS[f.kind].transport)?.kind;
   }
 
+  /** SERVICE:KIND of each, in a stable order (what `--fault` takes back). */
+  items(): string[] {
+    return this.faults.map((f) => `${f.service}:${f.kind}`);
+  }
+
   /** "rekor:set-dropped, fulcio:http-5xx, ..." in a stable order. */
   toString(): string {
-    return this.faults.map((f) => `${f.service}:${f.kind}`).join(', ');
+    return this.items().join(', ');
   }
 }
 

@@ -17,6 +17,9 @@ export interface TokenRequest {
   now?: number;
 }
 
+/** A subject `--subject` may name: an email or a URI, one printable word of sane length. */
+export const isUsableSubject = (s: string): boolean => s.length > 0 && s.length <= 256 && !/[\s\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(s);
+
 export const looksLikeEmail = (s: string): boolean => /^[^@\s]+@[^@\s]+$/.test(s);
 
 export function identityClaims(req: TokenRequest): Claims {

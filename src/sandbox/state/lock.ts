@@ -6,7 +6,9 @@ import { createExclusive, readOwnFile } from './fsutil';
  * One sandbox per directory: two writers would interleave the log. The lock file holds the owner's
  * pid; a lock whose process is gone is taken over.
  */
-function alive(pid: number): boolean {
+
+/** Whether a process with this pid exists (ours or another user's). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -15,11 +17,22 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The pid a lock file names, if it names one. */
+export function lockOwner(path: string): number | undefined {
+  let owner = NaN;
+  try {
+    owner = Number.parseInt(readOwnFile(path)?.toString().trim() ?? '', 10);
+  } catch {
+    /* vanished meanwhile, or not a file of ours: no owner to name */
+  }
+  return Number.isInteger(owner) && owner > 0 ? owner : undefined;
+}
+
 /** Locks this process holds: a lock file naming our own pid is ours only if it is in here. */
 const held = new Set<string>();
 
-/** `busy` names what holds the lock, for the error when another live process does. */
-export function acquireLock(path: string, dir: string, busy = 'a sandbox is already running on'): () => void {
+/** `busy` names what holds the lock, for the error when another live process does; `fix` says what to do then. */
+export function acquireLock(path: string, dir: string, busy = 'a sandbox is already running on', fix?: string): () => void {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = createExclusive(path);
@@ -36,15 +49,10 @@ export function acquireLock(path: string, dir: string, busy = 'a sandbox is alre
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let owner = NaN;
-      try {
-        owner = Number.parseInt(readOwnFile(path)?.toString().trim() ?? '', 10);
-      } catch {
-        /* vanished meanwhile: retry */
-      }
+      const owner = lockOwner(path);
       const ours = owner === process.pid && held.has(path);
-      if (ours || (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner))) {
-        throw new GitsignError('CONFIG', `${busy} ${dir} (pid ${owner})`);
+      if (ours || (owner !== undefined && owner !== process.pid && alive(owner))) {
+        throw new GitsignError('CONFIG', `${busy} ${dir} (pid ${owner})${fix ? `: ${fix}` : ''}`);
       }
       try {
         unlinkSync(path);

@@ -7,6 +7,15 @@ export function defaultSandboxDir(env: NodeJS.ProcessEnv = process.env): string 
   return join(state, 'gitsign-ts', 'sandbox');
 }
 
+/**
+ * The directory a sandbox command works on: --dir, else $GITSIGN_SANDBOX_DIR (DIR/env exports it, so
+ * after `. DIR/env` every command finds that sandbox), else the default. An empty variable counts as
+ * unset: it would otherwise mean the current directory.
+ */
+export function chosenSandboxDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return flag ?? (env.GITSIGN_SANDBOX_DIR || defaultSandboxDir(env));
+}
+
 export function sandboxPaths(dir: string) {
   const d = resolve(dir);
   return {
