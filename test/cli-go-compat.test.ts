@@ -58,7 +58,7 @@ describe('commands and help', () => {
     const repo = new TempRepo();
     try {
       const help = rootHelp(repo);
-      for (const args of [[], ['-h'], ['help']]) {
+      for (const args of [[], ['-h'], ['help'], ['help', 'help']]) {
         const r = repo.gitsign(args);
         assert.equal(r.status, 0, args.join(' '));
         assert.equal(r.stdout, help, args.join(' '));

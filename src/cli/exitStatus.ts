@@ -6,7 +6,7 @@ import { type GitsignError, toGitsignError } from '../errors';
  * (before any command runs) and 1 for every other failure, usage errors included (cobra's Execute).
  */
 export const EXIT_FAILURE = 1;
-export const EXIT_CONFIG = 2;
+const EXIT_CONFIG = 2;
 
 /**
  * 2 when the failure is the configuration's own: loading it again fails with the same sentence

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { GitsignError, toGitsignError } from '../errors';
 import { StatusWriter } from '../git/status';
 import { BACKGROUND_REFRESH_ARG } from '../trust/tufMirror';
-import { exitStatusOf } from './exitStatus';
+import { EXIT_FAILURE, exitStatusOf } from './exitStatus';
 import { errorLine, printErr } from './io';
 
 /**
@@ -42,13 +42,13 @@ function unknownCommand(word: string): number {
   const near = [...SUBCOMMANDS].filter((c) => !UNSUGGESTED.has(c) && (editDistance(word, c) <= 2 || c.startsWith(word.toLowerCase()))).sort();
   const suggestion = near.length ? ['', 'Did you mean this?', ...near.map((c) => `\t${c}`), ''] : [];
   printErr(errorLine('Error: ', `unknown command ${JSON.stringify(word)} for "gitsign"`), ...suggestion, "Run 'gitsign --help' for usage.");
-  return 1;
+  return EXIT_FAILURE;
 }
 
 /** `gitsign help [COMMAND]`: the help of the command (the commands' list without one), as cobra's help command. */
 function help(topic: string[]): Promise<number> | number {
-  if (topic.length === 0) return commands().runCommands(['--help']);
-  if (!SUBCOMMANDS.has(topic[0]) || topic[0] === 'help') return unknownCommand(topic[0]);
+  if (topic.length === 0 || topic[0] === 'help') return commands().runCommands(['--help']);
+  if (!SUBCOMMANDS.has(topic[0])) return unknownCommand(topic[0]);
   return commands().runCommands([topic[0], '--help']);
 }
 
