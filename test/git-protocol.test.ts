@@ -241,14 +241,14 @@ describe('git protocol through real git', { skip: sharedMissing() }, () => {
   });
 });
 
-test('an unknown command or option is a usage error in our words (exit 2), never node:util\'s message as an internal error', () => {
+test('an unknown command (cobra\'s words) or option (ours) is a usage error, exit 1 as in gitsign, never node:util\'s message as an internal error', () => {
   const repo = new TempRepo();
   try {
     const command = repo.gitsign(['frobnicate', '--mirror', 'x']);
-    assert.equal(command.status, 2);
-    assert.equal(command.stderr, 'gitsign: unknown command "frobnicate" (gitsign --help lists the commands)\n');
+    assert.equal(command.status, 1);
+    assert.equal(command.stderr, 'Error: unknown command "frobnicate" for "gitsign"\nRun \'gitsign --help\' for usage.\n');
     const option = repo.gitsign(['--status-fd=1', '--bogus']);
-    assert.equal(option.status, 2);
+    assert.equal(option.status, 1);
     assert.match(option.stderr, /^gitsign: unknown or misused option in "--status-fd=1 --bogus" \(git calls gitsign with/);
     assert.doesNotMatch(command.stderr + option.stderr, /internal error|positional argument/);
   } finally {

@@ -90,7 +90,7 @@ test('install puts working programs on PATH, manual pages, completion, units, an
   // Copies under PREFIX/lib: the checkout may go away.
   assert.equal(realpathSync(join(bin, 'gitsign')), join(prefix, 'lib', 'gitsign-ts', 'bin', 'gitsign'));
   const version = spawnSync(join(bin, 'gitsign'), ['version'], { env: envOf(main), encoding: 'utf8' });
-  assert.match(version.stdout, /^gitsign version \d/);
+  assert.match(version.stdout, /^gitsign version v\d/);
   assert.match(spawnSync(join(bin, 'gitsign-credential-cache'), ['--version'], { encoding: 'utf8' }).stdout, /^gitsign-credential-cache version \d/);
   assert.ok(existsSync(join(prefix, 'lib', 'gitsign-ts', 'dist', 'peercred.node')));
   for (const page of ['gitsign', 'gitsign-verify', 'gitsign-credential-cache', 'gitsign-sandbox']) {
@@ -302,7 +302,7 @@ test('finding 17: paths with spaces, &, |, \\, %, quotes and $ work in the syste
     assert.equal(analyze.status, 0, analyze.stderr);
     assert.doesNotMatch(analyze.stderr, /gitsign-credential-cache\.(service|socket)/, analyze.stderr);
   }
-  assert.match(spawnSync(join(bin, 'gitsign'), ['version'], { env: envOf(s), encoding: 'utf8' }).stdout, /^gitsign version \d/);
+  assert.match(spawnSync(join(bin, 'gitsign'), ['version'], { env: envOf(s), encoding: 'utf8' }).stdout, /^gitsign version v\d/);
   assert.equal(git(s, 'config', '--global', 'gpg.x509.program'), join(bin, 'gitsign'));
   assert.ok(existsSync(manPage(s, 'gitsign-sandbox.1')));
 

@@ -66,11 +66,11 @@ test('finding 12: sandbox up and token refuse a directory another user owns, and
   chownSync(dir, OTHER_UID, OTHER_UID);
   chownSync(join(dir, 'env'), OTHER_UID, OTHER_UID);
   const up = spawnSync(process.execPath, [BIN, 'sandbox', 'up', '--dir', dir, '--port', '0'], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(up.status, 2, `exit ${String(up.status)} ${up.signal ?? ''}: ${up.stderr}`);
+  assert.equal(up.status, 1, `exit ${String(up.status)} ${up.signal ?? ''}: ${up.stderr}`);
   assert.equal(up.stdout, '', 'no exports printed');
   assert.match(up.stderr, new RegExp(`^gitsign: refusing sandbox directory ${dir}: it belongs to another user \\(uid ${OTHER_UID}\\)\\n$`));
   const token = spawnSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', dir], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(token.status, 2);
+  assert.equal(token.status, 1);
   assert.match(token.stderr, /refusing sandbox directory .*belongs to another user/);
   assert.deepEqual(listing(dir), ['env']);
   assert.match(readFileSync(join(dir, 'env'), 'utf8'), /attacker\.example/);

@@ -72,9 +72,9 @@ test('gitsign version: env and parsed config under gitsign\'s Go field names, to
     for (const args of [['version'], ['--version']]) {
       const r = repo.gitsign(args, undefined, { GITSIGN_FULCIO_URL: undefined as unknown as string });
       assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /^gitsign version \S+/);
-      assert.match(r.stdout, /\n\tGITSIGN_REKOR_MODE=online\n/);
-      assert.match(r.stdout, /\n\tSIGSTORE_ID_TOKEN=<redacted>\n/);
+      assert.match(r.stdout, /^gitsign version v\d+\.\d+\.\d+\n/);
+      assert.match(r.stdout, /\n\t GITSIGN_REKOR_MODE=online\n/);
+      assert.match(r.stdout, /\n\t SIGSTORE_ID_TOKEN=<redacted>\n/);
       const config = JSON.parse(r.stdout.slice(r.stdout.indexOf('parsed config:\n') + 15)) as Record<string, unknown>;
       assert.deepEqual(Object.keys(config).slice(0, 20), ['Fulcio', 'FulcioRoot', 'Rekor', 'RekorMode', 'EnableSigstoreGo', 'RekorVersion', 'ClientID', 'RedirectURL', 'Issuer', 'ConnectorID', 'TokenProvider', 'TimestampURL', 'TimestampCert', 'LogPath', 'CommitterName', 'CommitterEmail', 'MatchCommitter', 'Autoclose', 'AutocloseTimeout', 'URLOpener']);
       assert.equal(config.RekorMode, 'online');

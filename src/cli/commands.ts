@@ -1,8 +1,9 @@
 import yargs, { type Argv } from 'yargs';
 import { GitsignError } from '../errors';
-import { errorLine, outputError, printErr } from './io';
+import { errorLine, outputError, printErr, printOut } from './io';
 import { DEFAULT_TUF_MIRROR } from '../trust/tufMirror';
-import { VERSION, printVersion } from './version';
+import { printVersion } from './version';
+import { FISH_SCRIPT, POWERSHELL_SCRIPT } from './completionScripts';
 
 /** The human subcommands, defined once with yargs (help and shell completion come from here). */
 export const IDENTITY_OPTIONS = {
@@ -40,17 +41,22 @@ const {
 
 const OBJTYPE = { type: 'string', choices: ['commit', 'tree'] } as const;
 
+const SHELLS = ['bash', 'zsh', 'fish', 'powershell'] as const;
+type Shell = (typeof SHELLS)[number];
+
 /**
- * `gitsign completion [bash|zsh]`: yargs writes the script for the shell it finds in $SHELL; a shell
- * named on the command line wins, so the script can be generated from any shell (install.sh does).
+ * `gitsign completion [SHELL]`: the shell named, else the user's $SHELL (bash unless it is zsh, fish
+ * or pwsh); undefined for other commands and for `completion --help`.
  */
-function completionShell(argv: string[]): string[] {
-  if (argv[0] !== 'completion' || argv.length < 2) return argv;
-  const shell = argv[1];
-  if (shell !== 'bash' && shell !== 'zsh') throw new GitsignError('USAGE', `completion: unknown shell "${shell}" (bash or zsh)`);
-  process.env.SHELL = `/bin/${shell}`;
-  delete process.env.ZSH_NAME;
-  return [argv[0], ...argv.slice(2)];
+function completionShell(argv: string[]): Shell | undefined {
+  if (argv[0] !== 'completion' || argv.includes('--help') || argv.includes('-h')) return undefined;
+  const named = argv[1];
+  if (named === undefined) {
+    const login = (process.env.SHELL ?? '').split('/').pop() ?? '';
+    return login === 'pwsh' ? 'powershell' : (SHELLS.find((s) => s === login) ?? 'bash');
+  }
+  if (!(SHELLS as readonly string[]).includes(named)) throw new GitsignError('USAGE', `completion: unknown shell ${JSON.stringify(named)} (bash, zsh, fish or powershell)`);
+  return named as Shell;
 }
 
 export async function runCommands(argv: string[]): Promise<number> {
@@ -60,7 +66,12 @@ export async function runCommands(argv: string[]): Promise<number> {
     printErr(errorLine('gitsign: ', outputError(err).message));
     process.exit(1);
   });
-  argv = completionShell(argv);
+  // yargs writes a bash or a zsh script by the $SHELL it sees when created (install.sh asks from any shell).
+  const shell = completionShell(argv);
+  if (shell) {
+    process.env.SHELL = `/bin/${shell}`;
+    delete process.env.ZSH_NAME;
+  }
   let code = 0;
   const cli: Argv = yargs(argv)
     .scriptName('gitsign')
@@ -193,8 +204,19 @@ export async function runCommands(argv: string[]): Promise<number> {
     .command('version', 'Print the version, environment and parsed configuration', {}, () => {
       code = printVersion();
     })
-    .completion('completion', 'Print a shell completion script: `gitsign completion bash` or `gitsign completion zsh` (default: $SHELL)')
-    .version(VERSION)
+    .command(
+      'completion [shell]',
+      'Print a shell completion script: `gitsign completion bash|zsh|fish|powershell` (default: for $SHELL)',
+      (y) => y.positional('shell', { type: 'string', choices: SHELLS }),
+      () => {
+        // yargs writes bash's and zsh's; fish's and PowerShell's ask the same question (src/cli/completionScripts.ts).
+        if (shell === 'fish' || shell === 'powershell') printOut(...(shell === 'fish' ? FISH_SCRIPT : POWERSHELL_SCRIPT).replace(/\n$/, '').split('\n'));
+        else cli.showCompletionScript();
+      },
+    )
+    // `gitsign --version` never reaches yargs (src/cli/main.ts runs `version`): listed here, refused after a command, as in gitsign.
+    .version(false)
+    .option('version', { type: 'boolean', global: false, describe: 'Print the version, environment and parsed configuration (as `gitsign version`)' })
     .help()
     .alias('h', 'help')
     .strict()

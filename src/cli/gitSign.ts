@@ -7,8 +7,10 @@ import { obtainCredential } from '../sign/credential';
 import { REKOR_V2_NEEDS_TSA } from '../sign/rekorV2';
 import { signPayload } from '../sign/signature';
 import { loadTrust, trustOptionsFromConfig } from '../trust/trustMaterial';
+import type { Certificate } from '../x509/certificate';
+import { exitStatusOf } from './exitStatus';
 import { checkStdoutKeeps, errorLine, printErr, readStdin, teeStderrTo, writeSignature } from './io';
-import { ask, say, sayError } from './tty';
+import { ask, say, sayError, sayToPerson } from './tty';
 
 /**
  * git's sign call: `gitsign --status-fd=2 -bsau KEY` with the object on stdin. The identity is
@@ -19,6 +21,8 @@ import { ask, say, sayError } from './tty';
 export interface SignFlags {
   detached: boolean;
   armor: boolean;
+  /** git's --status-fd (-1: none): the identity line never goes there. */
+  statusFd: number;
 }
 
 /** GITSIGN_TRACE=1 prints where the time of one signature goes (for `npm run bench`). */
@@ -63,12 +67,21 @@ export async function gitSign(status: StatusWriter, flags: SignFlags, positional
     // The signature first: SIG_CREATED only once all of it reached git (it reads both pipes to the end).
     writeSignature(flags.armor ? result.armored : result.der);
     status.emit(sigCreatedLine(flags.detached, credential.certificate));
+    sayToPerson(signedWithLine(credential.certificate), flags.statusFd);
     return 0;
   } catch (err) {
     const e = toGitsignError(err);
     sayError(errorLine('gitsign: error signing: ', e.message));
-    return 1;
+    return exitStatusOf(e);
   }
+}
+
+/**
+ * What to pass to `gitsign verify` (gitsign #693, as its #821 words it): the certificate's SANs and
+ * OIDC issuer, quoted (JSON's quoting is Go's %q for printable text; controls are escaped).
+ */
+export function signedWithLine(cert: Certificate): string {
+  return `gitsign: signed with identity ${JSON.stringify(cert.subjectAlternativeNames.join(', '))} (issuer ${JSON.stringify(cert.oidcIssuer ?? '')})`;
 }
 
 /** Rekor v2 goes through the sigstore-go path in gitsign, and needs a timestamp; both are checked before any login. */

@@ -7,6 +7,7 @@ import { StatusWriter, goodSignatureLines } from '../git/status';
 import { summaryLines } from '../verify/report';
 import { signatureOptions, verifySettings } from '../verify/settings';
 import { SignatureFailure, verifyCmsSignature } from '../verify/signature';
+import { exitStatusOf } from './exitStatus';
 import { errorLine, printErr, readStdin, teeStderrTo } from './io';
 
 /**
@@ -43,7 +44,7 @@ export async function gitVerify(status: StatusWriter, positionals: string[]): Pr
       status.emit(`ERRSIG ${fingerprint} 19 8 00 ${Math.floor(Date.now() / 1000)} 9 ${fingerprint}`);
     }
     printErr(errorLine('gitsign: ', e.message));
-    return 1;
+    return exitStatusOf(e);
   }
 }
 

@@ -2,13 +2,16 @@ import { parseArgs } from 'node:util';
 import { GitsignError, toGitsignError } from '../errors';
 import { StatusWriter } from '../git/status';
 import { BACKGROUND_REFRESH_ARG } from '../trust/tufMirror';
+import { EXIT_FAILURE, exitStatusOf } from './exitStatus';
 import { errorLine, printErr } from './io';
 
 /**
  * Entry point. git's calls (`--status-fd=N -bsau KEY`, `--status-fd=1 --verify FILE -`) are parsed
  * with node:util so they never load yargs; human subcommands load their code lazily.
  */
-const SUBCOMMANDS = new Set(['verify', 'verify-tag', 'verify-bundle', 'attest', 'verify-attestation', 'show', 'version', 'help', 'completion', 'sandbox', 'doctor', 'initialize']);
+const SUBCOMMANDS = new Set(['verify', 'verify-tag', 'verify-bundle', 'attest', 'verify-attestation', 'show', 'version', 'help', 'completion', 'sandbox', 'doctor', 'initialize', 'debug']);
+/** Not offered as "Did you mean" (cobra hides its help command and hidden commands there). */
+const UNSUGGESTED = new Set(['help', 'debug']);
 
 /**
  * The human subcommands, a separate bundle file. require(), not import(): bin/gitsign runs the bundle
@@ -19,14 +22,34 @@ function commands(): typeof import('./commands') {
   return require('./commands') as typeof import('./commands');
 }
 
-/** node:util's own words for an unknown option are not ours: a usage error says what was wrong. */
-function parseGitArgs(argv: string[]) {
-  try {
-    return parseGitOptions(argv);
-  } catch {
-    if (!argv[0].startsWith('-')) throw new GitsignError('USAGE', `unknown command ${JSON.stringify(argv[0])} (gitsign --help lists the commands)`);
-    throw new GitsignError('USAGE', `unknown or misused option in ${JSON.stringify(argv.join(' '))} (git calls gitsign with --status-fd=N and -bsau KEY or --verify FILE -; gitsign --help lists the commands)`);
+/** Edits needed to turn one word into the other, letters compared case-insensitively (as cobra). */
+function editDistance(a: string, b: string): number {
+  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+  let row = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= y.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+    row = next;
   }
+  return row[y.length];
+}
+
+/**
+ * An unknown command, in cobra's words (with its "Did you mean this?" for a name at most two edits
+ * away or that the word begins): exit 1, so a script that misspells a command does not carry on.
+ */
+function unknownCommand(word: string): number {
+  const near = [...SUBCOMMANDS].filter((c) => !UNSUGGESTED.has(c) && (editDistance(word, c) <= 2 || c.startsWith(word.toLowerCase()))).sort();
+  const suggestion = near.length ? ['', 'Did you mean this?', ...near.map((c) => `\t${c}`), ''] : [];
+  printErr(errorLine('Error: ', `unknown command ${JSON.stringify(word)} for "gitsign"`), ...suggestion, "Run 'gitsign --help' for usage.");
+  return EXIT_FAILURE;
+}
+
+/** `gitsign help [COMMAND]`: the help of the command (the commands' list without one), as cobra's help command. */
+function help(topic: string[]): Promise<number> | number {
+  if (topic.length === 0 || topic[0] === 'help') return commands().runCommands(['--help']);
+  if (!SUBCOMMANDS.has(topic[0])) return unknownCommand(topic[0]);
+  return commands().runCommands([topic[0], '--help']);
 }
 
 function parseGitOptions(argv: string[]) {
@@ -49,20 +72,32 @@ function parseGitOptions(argv: string[]) {
 }
 
 async function gitProtocol(argv: string[]): Promise<number> {
-  const { values, positionals } = parseGitArgs(argv);
+  let parsed;
+  try {
+    parsed = parseGitOptions(argv);
+  } catch {
+    // node:util's own words for an unknown option are not ours: a usage error says what was wrong.
+    if (!argv[0].startsWith('-')) return unknownCommand(argv[0]);
+    throw new GitsignError('USAGE', `unknown or misused option in ${JSON.stringify(argv.join(' '))} (git calls gitsign with --status-fd=N and -bsau KEY or --verify FILE -; gitsign --help lists the commands)`);
+  }
+  const { values, positionals } = parsed;
+  // `gitsign --version` is `gitsign version`, as in gitsign (its root command's own flag, not cobra's).
   if (values.version) return (await import('./version')).printVersion();
   const fd = values['status-fd'] === undefined ? -1 : Number.parseInt(values['status-fd'], 10);
-  const status = new StatusWriter(Number.isFinite(fd) ? fd : -1);
+  const statusFd = Number.isFinite(fd) ? fd : -1;
+  const status = new StatusWriter(statusFd);
   const signing = values.sign || values['detach-sign'] || values['detached-sign'];
   if (signing) {
     if (values.verify) throw new GitsignError('USAGE', '--verify cannot be combined with signing flags');
     const detached = Boolean(values['detach-sign'] || values['detached-sign']);
-    return (await import('./gitSign')).gitSign(status, { detached, armor: Boolean(values.armor) }, positionals);
+    return (await import('./gitSign')).gitSign(status, { detached, armor: Boolean(values.armor), statusFd }, positionals);
   }
   if (values.verify) {
     if (values.armor) throw new GitsignError('USAGE', '--armor cannot be combined with --verify');
     return (await import('./gitVerify')).gitVerify(status, positionals);
   }
+  // A word that is not a command, with no mode flag to give it a meaning (gitsign prints the help here).
+  if (positionals.length > 0) return unknownCommand(positionals[0]);
   return commands().runCommands(['--help']);
 }
 
@@ -70,14 +105,16 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // The detached child a verification starts when the trusted root is due for a refresh.
     if (argv.length === 1 && argv[0] === BACKGROUND_REFRESH_ARG) return await (await import('../trust/publicGood')).backgroundRefresh();
-    if (argv.length > 0 && SUBCOMMANDS.has(argv[0])) return await commands().runCommands(argv);
+    if (argv.length === 0) return await commands().runCommands(['--help']);
+    if (argv[0] === 'help') return await help(argv.slice(1));
+    if (SUBCOMMANDS.has(argv[0])) return await commands().runCommands(argv);
     // --get-yargs-completions: what the shell completion scripts call on every <Tab>.
-    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === '--get-yargs-completions') return await commands().runCommands(argv);
+    if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === '--get-yargs-completions') return await commands().runCommands(argv);
     return await gitProtocol(argv);
   } catch (err) {
     const e = toGitsignError(err);
     printErr(errorLine(`gitsign: ${e.code === 'INTERNAL' ? 'internal error: ' : ''}`, e.message));
-    return e.code === 'USAGE' || e.code === 'CONFIG' ? 2 : 1;
+    return exitStatusOf(e);
   }
 }
 

@@ -52,6 +52,26 @@ export function say(line: string): void {
   if (!onTerminal(line)) printErr(line);
 }
 
+/** Whether fd 2 is the file git reads status lines from (`--status-fd=2`, or another fd for the same pipe). */
+function stderrIsStatus(statusFd: number): boolean {
+  if (statusFd < 0) return false;
+  if (statusFd === 2) return true;
+  try {
+    const [a, b] = [fstatSync(2), fstatSync(statusFd)];
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A line only for the person (what a signature was made with): on the terminal; without one on
+ * stderr as gitsign does, except when stderr is git's status channel, which is for machines.
+ */
+export function sayToPerson(line: string, statusFd: number): void {
+  if (!onTerminal(line) && !stderrIsStatus(statusFd)) printErr(line);
+}
+
 /**
  * An error: on the terminal, where a person sees it (git keeps a failing signer's stderr to itself),
  * and on stderr for logs and scripts; once when there is no terminal.

@@ -71,7 +71,7 @@ test('up: prints and writes the exports, a usable trusted root, serves on 127.0.
 test('token: a fresh ID token Fulcio accepts; --subject and --issuer-claims; bad claims are a usage error', async () => {
   const dir = newDir();
   const r = spawnSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', dir], { encoding: 'utf8' });
-  assert.equal(r.status, 2); // never started here: a configuration error
+  assert.equal(r.status, 1); // never started here: an error, exit 1 as every failure but an unreadable gitsign configuration
   assert.match(r.stderr, /no sandbox in/);
   const sb = await spawnSandbox(dir, ['--subject', 'ci@example.com']);
   try {
@@ -83,10 +83,10 @@ test('token: a fresh ID token Fulcio accepts; --subject and --issuer-claims; bad
     const id = await certify(sb.url, other, 'ops@example.com');
     assert.equal(id.chain.length, 3);
     const bad = spawnSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', dir, '--issuer-claims', '[1]'], { encoding: 'utf8' });
-    assert.equal(bad.status, 2);
+    assert.equal(bad.status, 1);
     assert.match(bad.stderr, /--issuer-claims must be a JSON object/);
     const busy = spawnSync(process.execPath, [BIN, 'sandbox', 'up', '--dir', dir, '--port', '0'], { encoding: 'utf8', timeout: 10_000 });
-    assert.equal(busy.status, 2);
+    assert.equal(busy.status, 1);
     assert.match(busy.stderr, /already running/);
   } finally {
     assert.equal(await sb.stop(), 0);
@@ -193,6 +193,6 @@ test('crash safety: SIGKILL during 50 uploads loses no acknowledged entry; a tor
   lines[1] = lines[1].replace(/"t":\d/, '"t":0');
   writeFileSync(logFile, lines.join('\n'));
   const r = spawnSync(process.execPath, [BIN, 'sandbox', 'up', '--dir', dir, '--port', '0'], { encoding: 'utf8', timeout: 10_000 });
-  assert.equal(r.status, 2);
+  assert.equal(r.status, 1);
   assert.match(r.stderr, /damaged at record 1/);
 });

@@ -373,9 +373,9 @@ describe('gitsign sandbox up --fault', () => {
     }
   });
 
-  test('an unknown kind is a usage error: exit 2, one line listing every kind, the input escaped', () => {
+  test('an unknown kind is a usage error: exit 1, one line listing every kind, the input escaped', () => {
     const r = spawnSync(process.execPath, [BIN, 'sandbox', 'up', '--dir', newDir(), '--port', '0', '--fault', 'set-dropped,\u001b[2Jset-droped'], { encoding: 'utf8', timeout: BOUND_MS });
-    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.status, 1, r.stderr);
     assert.equal(r.stdout, '');
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, r.stderr);
@@ -383,7 +383,7 @@ describe('gitsign sandbox up --fault', () => {
     assert.doesNotMatch(lines[0], /\u001b/);
     for (const kind of Object.keys(KINDS)) assert.ok(lines[0].includes(kind), `${kind} missing from: ${lines[0]}`);
     const token = spawnSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', newDir(), '--fault', 'set-dropped'], { encoding: 'utf8', timeout: BOUND_MS });
-    assert.equal(token.status, 2, token.stderr);
+    assert.equal(token.status, 1, token.stderr);
     assert.match(token.stderr, /--fault is an option of `gitsign sandbox up`/);
   });
 
