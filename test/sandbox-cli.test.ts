@@ -98,7 +98,7 @@ test('up --detach returns once every service answers, with DIR/env written; stat
 
   // A second up on the same directory says what to do instead, and leaves the first one alone.
   const again = await upDetached(dir, [], env);
-  assert.equal(again.status, 2);
+  assert.equal(again.status, 1);
   assert.match(again.stderr, new RegExp(`a sandbox is already running on ${dir} \\(pid ${pid}\\): use it .* or stop it first \\(gitsign sandbox down --dir '${dir}'\\)`));
   assert.equal(lockPid(dir), pid);
 
@@ -124,7 +124,7 @@ test('up --detach returns once every service answers, with DIR/env written; stat
   assert.match(twice.stderr, /no sandbox is running in .*; nothing to stop/);
   // Options of one action are refused by the others.
   const misuse = await sandbox(['status', '--dir', dir, '--detach'], env);
-  assert.equal(misuse.status, 2);
+  assert.equal(misuse.status, 1);
   assert.match(misuse.stderr, /--detach is an option of `gitsign sandbox up`/);
 });
 
@@ -132,7 +132,7 @@ test('token refuses when the sandbox is not running, naming `gitsign sandbox up 
   const dir = newDir();
   const env = isolatedEnv();
   const never = await sandbox(['token', '--dir', dir], env);
-  assert.equal(never.status, 2);
+  assert.equal(never.status, 1);
   assert.equal(never.stdout, '');
   assert.match(never.stderr, new RegExp(`^gitsign: no sandbox in ${dir}: start one with \`gitsign sandbox up --detach --dir ${dir}\`\\n$`));
 
@@ -142,7 +142,7 @@ test('token refuses when the sandbox is not running, naming `gitsign sandbox up 
   assert.equal(claims(minted.stdout.trim()).email, 'sandbox-user@example.com');
   assert.equal((await sandbox(['down', '--dir', dir], env)).status, 0);
   const down = await sandbox(['token', '--dir', dir], env);
-  assert.equal(down.status, 2);
+  assert.equal(down.status, 1);
   assert.equal(down.stdout, '', 'no token for a sandbox that is not there');
   assert.match(down.stderr, new RegExp(`^gitsign: no sandbox is running in ${dir}: start one with \`gitsign sandbox up --detach --dir '${dir}'\`\\n$`));
 
@@ -153,18 +153,18 @@ test('token refuses when the sandbox is not running, naming `gitsign sandbox up 
     // The lock taken, the URL not written yet: a sandbox still starting, which token says to wait for.
     writeFileSync(join(dir, 'sandbox.lock'), `${other.pid}\n`, { mode: 0o600 });
     const early = await sandbox(['token', '--dir', dir], env);
-    assert.equal(early.status, 2);
+    assert.equal(early.status, 1);
     assert.match(early.stderr, new RegExp(`the sandbox in ${dir} is still starting \\(pid ${other.pid}\\): wait until`));
     const runtime = JSON.parse(readFileSync(join(dir, 'sandbox.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(dir, 'sandbox.json'), JSON.stringify({ ...runtime, pid: other.pid }), { mode: 0o600 });
     const token = await sandbox(['token', '--dir', dir], env);
-    assert.equal(token.status, 2);
+    assert.equal(token.status, 1);
     assert.match(token.stderr, new RegExp(`pid ${other.pid} holds the lock of ${dir} but nothing at http://127\\.0\\.0\\.1:\\d+ answers as its sandbox`));
     const status = await sandbox(['status', '--dir', dir, '--json'], env);
     assert.equal(status.status, 1);
     assert.equal((JSON.parse(status.stdout) as StatusJson).state, 'unresponsive');
     const refused = await sandbox(['down', '--dir', dir], env);
-    assert.equal(refused.status, 2);
+    assert.equal(refused.status, 1);
     assert.match(refused.stderr, /if it is another program \(a lock left by a crash\), remove .*sandbox\.lock/);
     assert.equal(other.exitCode, null, 'the other program was not signalled');
     assert.equal(other.signalCode, null);
@@ -212,7 +212,7 @@ test('up on a taken port exits 2 saying to use --port 0, and leaves behind nothi
     // A new directory (and its new parent), in the foreground and with --detach.
     for (const detach of [[], ['--detach']]) {
       const r = await sandbox(['up', ...detach, '--dir', join(base, 'new', 'sandbox'), '--port', String(port)], env);
-      assert.equal(r.status, 2, `${detach.join('')}: ${r.stderr}`);
+      assert.equal(r.status, 1, `${detach.join('')}: ${r.stderr}`);
       assert.equal(r.stdout, '');
       assert.match(r.stderr, fix);
       assert.deepEqual(readdirSync(base), [], `${detach.join('')}: no directory left behind`);
@@ -222,7 +222,7 @@ test('up on a taken port exits 2 saying to use --port 0, and leaves behind nothi
     mkdirSync(existing, { mode: 0o700 });
     writeFileSync(join(existing, 'notes.txt'), 'mine\n');
     const r = await sandbox(['up', '--dir', existing, '--port', String(port)], env);
-    assert.equal(r.status, 2);
+    assert.equal(r.status, 1);
     assert.match(r.stderr, fix);
     assert.deepEqual(readdirSync(existing), ['notes.txt']);
 
@@ -230,7 +230,7 @@ test('up on a taken port exits 2 saying to use --port 0, and leaves behind nothi
     // logs and files it made are taken away, the damaged file stays as it was.
     writeFileSync(join(existing, 'tuf-keys.json'), '{"damaged": true}', { mode: 0o600 });
     const damaged = await sandbox(['up', '--dir', existing, '--port', '0'], env);
-    assert.equal(damaged.status, 2, damaged.stderr);
+    assert.equal(damaged.status, 1, damaged.stderr);
     assert.match(damaged.stderr, /tuf-keys\.json/);
     assert.deepEqual(readdirSync(existing).sort(), ['notes.txt', 'tuf-keys.json']);
     assert.equal(readFileSync(join(existing, 'tuf-keys.json'), 'utf8'), '{"damaged": true}');
@@ -270,7 +270,7 @@ test('up --subject chooses the identity of the device login and of token, and is
   assert.equal(again.status, 0, again.stderr);
   assert.equal(claims((await sandbox(['token', '--dir', dir], env)).stdout.trim()).email, subject);
   const bad = await sandbox(['up', '--dir', newDir(), '--subject', 'two words'], env);
-  assert.equal(bad.status, 2);
+  assert.equal(bad.status, 1);
   assert.match(bad.stderr, /--subject must be an email or a URI/);
 });
 

@@ -223,7 +223,7 @@ test('gitsign.matchCommitter set to something that is not a boolean: a configura
   try {
     repo.git('config', 'gitsign.matchCommitter', 'ture');
     const r = repo.gitsign(['--status-fd=2', '-bsau', 'x'], 'tree x\n\nmsg\n');
-    assert.equal(r.status, 1);
+    assert.equal(r.status, 2, 'a configuration that cannot be loaded exits 2, as Go');
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /^gitsign: error signing: invalid git config gitsign\.matchcommitter: "ture" is not a boolean/m);
   } finally {

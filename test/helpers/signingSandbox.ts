@@ -29,8 +29,9 @@ export function readSandboxEnv(dir: string): Record<string, string> {
 }
 
 /** A fresh sandbox ID token (`gitsign sandbox token`), for SIGSTORE_ID_TOKEN. */
-export function mintToken(dir: string, subject = 'test@example.com'): string {
-  return execFileSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', dir, '--subject', subject], { encoding: 'utf8' }).trim();
+export function mintToken(dir: string, subject = 'test@example.com', claims?: Record<string, unknown>): string {
+  const extra = claims ? ['--issuer-claims', JSON.stringify(claims)] : [];
+  return execFileSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', dir, '--subject', subject, ...extra], { encoding: 'utf8' }).trim();
 }
 
 /** A repository configured per repository to sign with gitsign-ts, in the given environment. */
