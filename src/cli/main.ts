@@ -8,7 +8,7 @@ import { errorLine, printErr } from './io';
  * Entry point. git's calls (`--status-fd=N -bsau KEY`, `--status-fd=1 --verify FILE -`) are parsed
  * with node:util so they never load yargs; human subcommands load their code lazily.
  */
-const SUBCOMMANDS = new Set(['verify', 'verify-tag', 'verify-bundle', 'attest', 'verify-attestation', 'show', 'version', 'help', 'completion', 'sandbox', 'doctor', 'initialize']);
+const SUBCOMMANDS = new Set(['verify', 'verify-tag', 'verify-bundle', 'attest', 'verify-attestation', 'show', 'version', 'help', 'completion', 'sandbox', 'doctor', 'initialize', 'debug']);
 
 /**
  * The human subcommands, a separate bundle file. require(), not import(): bin/gitsign runs the bundle
