@@ -6,7 +6,7 @@
  * against the sandbox with a token from the SPIFFE fake.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, verify as verifySignature } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -484,6 +484,35 @@ describe('settings that would send a credential in clear are refused', () => {
       const e = await refusal(obtainIdToken({ ...DEFAULTS, tokenProvider: name }, io, { HOME: dir, ...env }));
       assert.equal(e.code, 'CONFIG', e.message);
       assert.match(e.message, /is plain http to another machine/, name);
+    }
+  });
+});
+
+describe('ambient values that would reach a terminal or a header raw', () => {
+  test('a token whose parts are not base64url (an escape sequence in its header) is refused as no JWT, before it is printed or sent', async () => {
+    const [, payload, signature] = jwt('envvar').split('.');
+    const e = await refusal(obtainIdToken({ ...DEFAULTS, tokenProvider: 'envvar' }, io, { SIGSTORE_ID_TOKEN: `\x1b]0;owned\x07eyJ.${payload}.${signature}` }));
+    assert.equal(e.code, 'TOKEN');
+    assert.equal(e.message, 'the ID token from envvar is not a JWT');
+  });
+
+  test('a request token with a newline is a CONFIG sentence naming the variable, not a TypeError from node:http', async () => {
+    const e = await refusal(obtainIdToken({ ...DEFAULTS, tokenProvider: 'github-actions' }, io, { ACTIONS_ID_TOKEN_REQUEST_URL: `${github.url}/token?x=1`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 't\r\nX-Injected: 1' }));
+    assert.equal(e.code, 'CONFIG', e.message);
+    assert.match(e.message, /ACTIONS_ID_TOKEN_REQUEST_TOKEN holds a character that cannot be sent in an HTTP header/);
+  });
+
+  test('a credentials file that is a FIFO or too large is refused at once, not waited on or read whole', async () => {
+    const fifo = join(dir, 'creds.fifo');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const big = join(dir, 'big.json');
+    writeFileSync(big, Buffer.alloc(1024 * 1024, 0x20));
+    for (const [file, words] of [
+      [fifo, /is not a regular file/],
+      [big, /is larger than 64 KiB, too much for a credentials file/],
+    ] as const) {
+      const e = await refusal(obtainIdToken({ ...DEFAULTS, tokenProvider: 'google-workload-identity' }, io, { HOME: dir, GOOGLE_APPLICATION_CREDENTIALS: file }));
+      assert.match(e.message, words);
     }
   });
 });
