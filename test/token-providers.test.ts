@@ -433,6 +433,7 @@ describe('the default order, and what enables each provider', () => {
         ['only ACTIONS_ID_TOKEN_REQUEST_URL', {}],
         ['SPIFFE_ENDPOINT_SOCKET naming no file', { SPIFFE_ENDPOINT_SOCKET: join(dir, 'absent.sock') }],
         ['SPIFFE_ENDPOINT_SOCKET as a unix:// URI (cosign reads a path)', { SPIFFE_ENDPOINT_SOCKET: `unix://${spiffe.socket}` }],
+        ['SPIFFE_ENDPOINT_SOCKET beneath a regular file (stat fails with ENOTDIR)', { SPIFFE_ENDPOINT_SOCKET: join(serviceAccountFile(), 'agent.sock') }],
         ['GOOGLE_SERVICE_ACCOUNT_NAME empty', { GOOGLE_SERVICE_ACCOUNT_NAME: '' }],
       ] as const) {
         assert.equal((await token({ ...base, ...extra })).provider, 'buildkite-agent', what);

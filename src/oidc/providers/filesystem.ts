@@ -1,6 +1,5 @@
-import { statSync } from 'node:fs';
 import { CI_TOKEN } from '../../net/answerLimits';
-import { readSmallFile } from './smallFile';
+import { readSmallFile, statable } from './smallFile';
 import type { TokenProvider } from './types';
 
 /** The path cosign reads (a Kubernetes projected service account token is mounted there). */
@@ -10,6 +9,6 @@ export const FILESYSTEM_TOKEN_PATH = '/var/run/sigstore/cosign/oidc-token';
 export const filesystem: TokenProvider = {
   name: 'filesystem',
   enabledWhen: `${FILESYSTEM_TOKEN_PATH} exists`,
-  enabledHere: () => statSync(FILESYSTEM_TOKEN_PATH, { throwIfNoEntry: false }) !== undefined,
+  enabledHere: () => statable(FILESYSTEM_TOKEN_PATH),
   provide: async () => readSmallFile(FILESYSTEM_TOKEN_PATH, CI_TOKEN, 'the token file'),
 };

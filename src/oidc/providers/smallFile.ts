@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { GitsignError, quoted } from '../../errors';
 import { type AnswerLimit, formatBytes } from '../../net/answerLimits';
 
@@ -31,5 +31,14 @@ export function readSmallFile(path: string, limit: AnswerLimit, what: string): s
     throw new GitsignError('TOKEN', `cannot read ${what} ${quoted(path, 200)} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Whether stat() succeeds at the path, as cosign enables a provider by os.Stat: any failure (EACCES too) is "no". */
+export function statable(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false;
   }
 }

@@ -1,8 +1,8 @@
-import { statSync } from 'node:fs';
 import { GitsignError } from '../../errors';
 import { CI_TOKEN } from '../../net/answerLimits';
 import { type Field, readFields, writeFields } from '../../rekor/protobuf';
 import { grpcUnary } from './grpcUnary';
+import { statable } from './smallFile';
 import type { TokenProvider } from './types';
 
 /**
@@ -37,7 +37,7 @@ function firstBytes(fields: Field[], num: number): Buffer | undefined {
 export const spiffe: TokenProvider = {
   name: 'spiffe',
   enabledWhen: `the SPIFFE Workload API socket exists (SPIFFE_ENDPOINT_SOCKET, else ${DEFAULT_SPIFFE_SOCKET})`,
-  enabledHere: (env) => statSync(spiffeSocket(env), { throwIfNoEntry: false }) !== undefined,
+  enabledHere: (env) => statable(spiffeSocket(env)),
   provide: async ({ env, audience }) => {
     // JWTSVIDRequest { repeated string audience = 1; string spiffe_id = 2 (empty: the workload's default) }
     const request = writeFields([{ num: 1, wire: 2, value: Buffer.from(audience, 'utf8') }]);

@@ -1,12 +1,11 @@
 import { createSign } from 'node:crypto';
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { homeDirectory } from '../../../config/home';
 import { GitsignError, quoted } from '../../../errors';
 import { type AnswerLimit, OIDC_TOKEN } from '../../../net/answerLimits';
 import { httpCall, parseJson, serviceError } from '../../../net/http';
 import { headerValue } from '../headerValue';
-import { readSmallFile } from '../smallFile';
+import { readSmallFile, statable } from '../smallFile';
 import { isOnGCE, metadataGet } from './metadata';
 
 /**
@@ -46,7 +45,7 @@ export async function findCredentials(env: NodeJS.ProcessEnv): Promise<GoogleCre
   if (env.GOOGLE_APPLICATION_CREDENTIALS) return parseFile(env.GOOGLE_APPLICATION_CREDENTIALS);
   // Absent is the usual case; present but unreadable or malformed is an error, as in Go.
   const known = wellKnownFile(env);
-  if (known && statSync(known, { throwIfNoEntry: false })) return parseFile(known);
+  if (known && statable(known)) return parseFile(known);
   if (await isOnGCE(env)) return { kind: 'metadata' };
   throw new GitsignError('TOKEN', 'no Google credentials here: GOOGLE_APPLICATION_CREDENTIALS is not set, there is no gcloud application default credentials file, and this is not a Google Compute Engine machine');
 }
