@@ -9,7 +9,7 @@ import type { TokenProvider } from './types';
  * `buildkite-agent oidc request-token --audience A` makes, made directly as cosign makes it (so it
  * works where the agent binary is not on PATH, in a container step).
  */
-export const DEFAULT_BUILDKITE_ENDPOINT = 'https://agent.buildkite.com/v3';
+const DEFAULT_BUILDKITE_ENDPOINT = 'https://agent.buildkite.com/v3';
 
 /** Rails refuses dots in a path segment: escaped like every byte but letters, digits, '-', '_' and '~'. */
 function pathSegment(value: string): string {

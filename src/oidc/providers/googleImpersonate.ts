@@ -11,7 +11,7 @@ import type { TokenProvider } from './types';
  * CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS (gcloud's setting) names another root for the API,
  * such as a Private Service Connect endpoint.
  */
-export const DEFAULT_IAM_CREDENTIALS = 'https://iamcredentials.googleapis.com/';
+const DEFAULT_IAM_CREDENTIALS = 'https://iamcredentials.googleapis.com/';
 const SERVICE = 'IAM Credentials API';
 
 export const googleImpersonate: TokenProvider = {

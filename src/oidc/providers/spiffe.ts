@@ -10,11 +10,11 @@ import type { TokenProvider } from './types';
  * SPIFFE_ENDPOINT_SOCKET read as a path (not the unix:// URI the SPIFFE spec describes), else SPIRE's
  * default path; the provider is enabled when something exists there.
  */
-export const DEFAULT_SPIFFE_SOCKET = '/tmp/spire-agent/public/api.sock';
+const DEFAULT_SPIFFE_SOCKET = '/tmp/spire-agent/public/api.sock';
 
 const SERVICE = 'SPIFFE Workload API';
 
-export function spiffeSocket(env: NodeJS.ProcessEnv): string {
+function spiffeSocket(env: NodeJS.ProcessEnv): string {
   return env.SPIFFE_ENDPOINT_SOCKET || DEFAULT_SPIFFE_SOCKET;
 }
 

@@ -18,8 +18,8 @@ import { isOnGCE, metadataGet } from './metadata';
 export type GoogleCredentials = { kind: 'file'; path: string; json: Record<string, unknown> } | { kind: 'metadata' };
 
 const CREDENTIALS_FILE: AnswerLimit = { bytes: 64 * 1024, what: 'a credentials file' };
-export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
-export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
+const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
 function wellKnownFile(env: NodeJS.ProcessEnv): string | undefined {
   const name = 'application_default_credentials.json';
@@ -51,7 +51,7 @@ export async function findCredentials(env: NodeJS.ProcessEnv): Promise<GoogleCre
 }
 
 /** A string field of a credentials file, or a CONFIG sentence naming it. */
-export function field(creds: { path: string; json: Record<string, unknown> }, name: string): string {
+function field(creds: { path: string; json: Record<string, unknown> }, name: string): string {
   const v = creds.json[name];
   if (typeof v !== 'string' || !v) throw new GitsignError('CONFIG', `the Google credentials file ${quoted(creds.path, 200)} has no "${name}"`);
   return v;
@@ -100,7 +100,7 @@ export function serviceAccountGrant(creds: { path: string; json: Record<string, 
 }
 
 /** The file's type, refused by name when gitsign-ts does not handle it. */
-export function fileType(creds: { path: string; json: Record<string, unknown> }): 'service_account' | 'authorized_user' {
+function fileType(creds: { path: string; json: Record<string, unknown> }): 'service_account' | 'authorized_user' {
   const type = creds.json.type;
   if (type === 'service_account' || type === 'authorized_user') return type;
   throw new GitsignError('CONFIG', `the Google credentials file ${quoted(creds.path, 200)} is of type ${quoted(type)}: gitsign-ts uses only "service_account" and "authorized_user" credentials`);

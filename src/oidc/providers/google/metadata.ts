@@ -13,7 +13,7 @@ import { checkedUrl, isLoopbackHost } from '../../../net/transport';
  * (and its documented name, metadata.google.internal) on port 80; any other GCE_METADATA_HOST goes
  * through the ordinary rule (loopback, or gitsign.insecureAllowHTTP with a warning).
  */
-export const METADATA_IP = '169.254.169.254';
+const METADATA_IP = '169.254.169.254';
 const METADATA_NAMES = new Set([METADATA_IP, 'metadata.google.internal', 'metadata.google.internal.']);
 const SERVICE = 'GCE metadata server';
 
