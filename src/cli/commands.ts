@@ -201,6 +201,13 @@ export async function runCommands(argv: string[]): Promise<number> {
         code = await (await import('./initializeCommand')).initializeCommand(args as unknown as import('./initializeCommand').InitializeArgs);
       },
     )
+    .command('debug', false, (y) =>
+      y
+        .command('token', 'Print the OIDC token fetched by gitsign', {}, async () => {
+          code = await (await import('./debugCommand')).debugTokenCommand();
+        })
+        .demandCommand(1, 'name what to debug: gitsign debug token'),
+    )
     .command('version', 'Print the version, environment and parsed configuration', {}, () => {
       code = printVersion();
     })

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { Config } from '../config/config';
 import { toGitsignError } from '../errors';
+import { CI_TOKEN } from '../net/answerLimits';
+import { readSmallFile } from '../oidc/providers/smallFile';
 import { chooseProvider, FILESYSTEM_TOKEN_PATH, parseIdToken, type ProviderChoice } from '../oidc/token';
 import type { Clock } from './clock';
 import type { CheckResult } from './report';
@@ -13,8 +14,8 @@ const UNSET_FIX = 'git config --global --unset gitsign.tokenProvider   (and unse
 
 function ambientToken(name: string, env: NodeJS.ProcessEnv): string | null {
   if (name === 'envvar') return env.SIGSTORE_ID_TOKEN ?? '';
-  if (name === 'filesystem') return readFileSync(FILESYSTEM_TOKEN_PATH, 'utf8');
-  return null; // github-actions: fetching one would be a login
+  if (name === 'filesystem') return readSmallFile(FILESYSTEM_TOKEN_PATH, CI_TOKEN, 'the token file');
+  return null; // the others: fetching a token is a request to a service (a login, in effect)
 }
 
 export function checkProvider(cfg: Config, env: NodeJS.ProcessEnv, clock: Clock): { check: CheckResult; choice?: ProviderChoice } {

@@ -43,6 +43,9 @@ export const OIDC_DEVICE: AnswerLimit = { bytes: 64 * KiB, what: 'a device autho
 /** GitHub Actions' token service: one ID token in JSON. */
 export const CI_TOKEN: AnswerLimit = { bytes: 256 * KiB, what: 'an ID token' };
 
+/** What the GCE metadata server's root answers to the probe that tells a Google machine: a short listing. */
+export const METADATA_PROBE: AnswerLimit = { bytes: 64 * KiB, what: 'a metadata server listing' };
+
 /** "256 KiB", "4 MiB". */
 export function formatBytes(n: number): string {
   if (n >= MiB && n % MiB === 0) return `${n / MiB} MiB`;

@@ -143,7 +143,14 @@ function attempt(url: URL, opts: CallOptions, signal: AbortSignal, reasonOf: () 
 }
 
 export async function httpCall(url: string, opts: CallOptions): Promise<HttpResponse> {
-  const target = checkedUrl(url, `${opts.service} URL`, 'CONFIG');
+  return httpCallChecked(checkedUrl(url, `${opts.service} URL`, 'CONFIG'), opts);
+}
+
+/**
+ * httpCall to a URL its caller has checked by a rule of its own instead of checkedUrl's: only the GCE
+ * metadata server, plain http to a link-local address by nature (src/oidc/providers/google/metadata.ts).
+ */
+export async function httpCallChecked(target: URL, opts: CallOptions): Promise<HttpResponse> {
   const where = `${opts.service} at ${target.origin}`;
   const deadlineMs = opts.deadlineMs ?? callDeadline;
   const attempts = opts.attempts ?? 3;

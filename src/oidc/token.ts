@@ -1,16 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
 import type { Config } from '../config/config';
 import { GitsignError } from '../errors';
-import { CI_TOKEN } from '../net/answerLimits';
-import { httpCall, parseJson } from '../net/http';
-import { checkedUrl } from '../net/transport';
 import { MAX_DATE_SECONDS } from '../json';
 import type { LoginIo } from './flowTypes';
+import { PROVIDERS, type ProviderContext, type TokenProvider } from './providers';
 
 /**
- * Where the OIDC ID token comes from. One documented order when gitsign.tokenProvider is unset:
- * SIGSTORE_ID_TOKEN, then GitHub Actions, then the filesystem token, then an interactive login.
- * A named provider is used alone.
+ * Where the OIDC ID token comes from, as the Go gitsign decides: gitsign.tokenProvider names one
+ * (interactive, device, or one of cosign's providers, used alone); unset, cosign's providers are tried
+ * in their order (src/oidc/providers/index.ts), each that is enabled until one gives a token, and
+ * only when none is enabled does a person log in.
  */
 export interface IdToken {
   raw: string;
@@ -22,34 +20,15 @@ export interface IdToken {
   expiresAt?: Date;
 }
 
-export const FILESYSTEM_TOKEN_PATH = '/var/run/sigstore/cosign/oidc-token';
-
-type Provider = { name: string; enabled: (env: NodeJS.ProcessEnv) => boolean; get: (env: NodeJS.ProcessEnv, cfg: Config) => Promise<string> };
-
-const PROVIDERS: Provider[] = [
-  { name: 'envvar', enabled: (env) => env.SIGSTORE_ID_TOKEN !== undefined, get: async (env) => env.SIGSTORE_ID_TOKEN ?? '' },
-  {
-    name: 'github-actions',
-    enabled: (env) => Boolean(env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN),
-    get: async (env, cfg) => {
-      const url = checkedUrl(env.ACTIONS_ID_TOKEN_REQUEST_URL ?? '', 'ACTIONS_ID_TOKEN_REQUEST_URL', 'CONFIG');
-      url.searchParams.set('audience', cfg.clientID);
-      const res = await httpCall(url.toString(), { service: 'GitHub Actions token service', method: 'GET', limit: CI_TOKEN, headers: { Authorization: `bearer ${env.ACTIONS_ID_TOKEN_REQUEST_TOKEN}` } });
-      if (res.status !== 200) throw new GitsignError('TOKEN', `GitHub Actions token service answered ${res.status}`);
-      const value = parseJson<{ value?: unknown } | null>('GitHub Actions token service', res)?.value; // JSON null is an answer too
-      if (typeof value !== 'string') throw new GitsignError('TOKEN', 'GitHub Actions token service answered without a token');
-      return value;
-    },
-  },
-  { name: 'filesystem', enabled: () => existsSync(FILESYSTEM_TOKEN_PATH), get: async () => readFileSync(FILESYSTEM_TOKEN_PATH, 'utf8') },
-];
+export { FILESYSTEM_TOKEN_PATH } from './providers';
 
 /** Reads the claims without verifying (Fulcio verifies); only to know the subject and issuer. */
 export function parseIdToken(raw: string, provider: string): IdToken {
   const parts = raw.trim().split('.');
   let claims: Record<string, unknown>;
   try {
-    if (parts.length !== 3) throw new Error('not three parts');
+    // base64url only: Buffer.from skips other characters, and the token is printed (`gitsign debug token`) and sent in headers.
+    if (parts.length !== 3 || !parts.every((p) => /^[A-Za-z0-9_-]*$/.test(p))) throw new Error('not a compact JWS');
     claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as Record<string, unknown>;
     if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new Error('not an object');
   } catch {
@@ -76,31 +55,66 @@ export interface ProviderChoice {
   available: boolean;
 }
 
-const AMBIENT_WHY: Record<string, string> = {
-  envvar: 'SIGSTORE_ID_TOKEN is set',
-  'github-actions': 'ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are set (GitHub Actions with id-token: write)',
-  filesystem: `${FILESYSTEM_TOKEN_PATH} exists`,
-};
+function providerNamed(name: string): TokenProvider {
+  const found = PROVIDERS.find((p) => p.name === name);
+  if (!found) throw new GitsignError('CONFIG', `unknown gitsign.tokenProvider "${name}" (known: ${[...PROVIDERS.map((p) => p.name), 'interactive', 'device'].join(', ')})`);
+  return found;
+}
 
+/**
+ * The provider signing would use, from what this machine tells without a network question (so
+ * google-workload-identity is chosen on a hint; signing then asks the metadata server).
+ */
 export function chooseProvider(cfg: Config, env: NodeJS.ProcessEnv = process.env): ProviderChoice {
   const choice = cfg.tokenProvider;
   if (choice === '') {
-    const found = PROVIDERS.find((p) => p.enabled(env));
-    if (found) return { name: found.name, why: `${AMBIENT_WHY[found.name]}, first in the default order`, available: true };
-    return { name: 'interactive', why: 'no ambient token (SIGSTORE_ID_TOKEN, GitHub Actions, the filesystem token): a login in the browser', available: true };
+    const found = PROVIDERS.find((p) => p.enabledHere(env));
+    if (found) return { name: found.name, why: `${found.enabledWhen}, first in the default order`, available: true };
+    return { name: 'interactive', why: `no ambient token (${PROVIDERS.map((p) => p.name).join(', ')}): a login in the browser`, available: true };
   }
   if (choice === 'interactive' || choice === 'device') return { name: choice, why: 'gitsign.tokenProvider names it', available: true };
-  const named = PROVIDERS.find((p) => p.name === choice);
-  if (!named) throw new GitsignError('CONFIG', `unknown gitsign.tokenProvider "${choice}" (known: ${[...PROVIDERS.map((p) => p.name), 'interactive', 'device'].join(', ')})`);
-  return { name: choice, why: `gitsign.tokenProvider names it (${AMBIENT_WHY[choice]} is needed)`, available: named.enabled(env) };
+  const named = providerNamed(choice);
+  // google-workload-identity may work from a service account key anywhere: only trying tells.
+  return { name: choice, why: `gitsign.tokenProvider names it (it works when ${named.enabledWhen})`, available: named.enabled !== undefined || named.enabledHere(env) };
 }
 
 export async function obtainIdToken(cfg: Config, io: LoginIo, env: NodeJS.ProcessEnv = process.env): Promise<IdToken> {
-  const chosen = chooseProvider(cfg, env);
-  if (chosen.name === 'interactive' || chosen.name === 'device') return interactive(cfg, chosen.name, io);
-  if (!chosen.available) throw new GitsignError('TOKEN', `token provider ${chosen.name} is not available here`);
-  const provider = PROVIDERS.find((p) => p.name === chosen.name) as Provider;
-  return parseIdToken(await provider.get(env, cfg), provider.name);
+  const named = cfg.tokenProvider;
+  if (named === 'interactive' || named === 'device') return interactive(cfg, named, io);
+  const ctx: ProviderContext = { env, audience: cfg.clientID };
+  if (named !== '') {
+    const provider = providerNamed(named);
+    if (!provider.enabled && !provider.enabledHere(env)) throw new GitsignError('TOKEN', `token provider ${named} is not available here: it works when ${provider.enabledWhen}`);
+    io.say(`using token provider ${named}`);
+    return parseIdToken(await provide(provider, ctx), named);
+  }
+  // As cosign's providers.Provide: each enabled provider in turn; the first token wins, and when every
+  // enabled one fails, the last failure is the answer (no login: an ambient identity was expected).
+  // A token that is no JWT is an answer all the same (as in Go): it fails, no other provider is asked.
+  let failure: unknown;
+  for (const provider of PROVIDERS) {
+    if (!(await (provider.enabled ? provider.enabled(ctx) : provider.enabledHere(env)))) continue;
+    let raw: string;
+    try {
+      raw = await provide(provider, ctx);
+    } catch (err) {
+      failure = err;
+      continue;
+    }
+    return parseIdToken(raw, provider.name);
+  }
+  if (failure) throw failure;
+  return interactive(cfg, 'interactive', io);
+}
+
+/** The provider's token; its failure names it. */
+async function provide(provider: TokenProvider, ctx: ProviderContext): Promise<string> {
+  try {
+    return await provider.provide(ctx);
+  } catch (err) {
+    if (err instanceof GitsignError) throw new GitsignError(err.code, `token provider ${provider.name}: ${err.message}`, { cause: err });
+    throw err;
+  }
 }
 
 /**
