@@ -255,10 +255,14 @@ function optionArgs(name: string, flag: GoFlag): string[] {
   return name.startsWith('--') ? [`${name}=${value}`] : [name, value];
 }
 
-/** Whether a parser's message names this option (as yargs, node:util or pflag spell it). */
-function names(message: string, option: string): boolean {
+/**
+ * Whether a parser's complaint about unknown options names this option (as yargs, node:util or pflag
+ * spell it). Only the lines saying "unknown" count: a usage text printed after them lists every option.
+ */
+function names(stderr: string, option: string): boolean {
   const bare = option.replace(/^-+/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(?<![\\w-])${bare}(?![\\w-])`).test(message);
+  const complaint = stderr.split('\n').filter((l) => /unknown/i.test(l)).join('\n');
+  return new RegExp(`(?<![\\w-])${bare}(?![\\w-])`).test(complaint);
 }
 
 interface Option {
@@ -306,7 +310,7 @@ function optionProblems(command: string, go: GoCommand, accepted: Option[], refu
   }
   for (const o of refused) {
     const r = run(program, [...before, ...optionArgs(o.name, o.flag)]);
-    if (!(r.code !== 0 && /unknown/i.test(r.err) && names(r.err, o.name))) problems.push(`${label(o.row)}: ${command} does not refuse ${o.name} as unknown (${show(r)})`);
+    if (!(r.code !== 0 && names(r.err, o.name))) problems.push(`${label(o.row)}: ${command} does not refuse ${o.name} as unknown (${show(r)})`);
   }
   return problems;
 }
