@@ -75,7 +75,7 @@ const NETWORK_TIMEOUT_RANGE = [0.1, 3600] as const;
 type Key = keyof Config;
 
 /** git config key (lowercase) -> field. */
-const GIT_KEYS: Record<string, Key> = {
+export const GIT_KEYS: Record<string, Key> = {
   'gitsign.fulcio': 'fulcio',
   'gitsign.fulcioroot': 'fulcioRoot',
   'gitsign.rekor': 'rekor',
@@ -104,7 +104,7 @@ const GIT_KEYS: Record<string, Key> = {
 };
 
 /** Variables read for both prefixes, SIGSTORE_ first so GITSIGN_ overrides. */
-const SHARED_ENV: [string, Key][] = [
+export const SHARED_ENV: [string, Key][] = [
   ['FULCIO_URL', 'fulcio'],
   ['FULCIO_ROOT', 'fulcioRoot'],
   ['REKOR_URL', 'rekor'],
@@ -121,7 +121,7 @@ const SHARED_ENV: [string, Key][] = [
   ['AUTOCLOSE_TIMEOUT', 'autocloseTimeout'],
 ];
 
-const GITSIGN_ONLY_ENV: [string, Key][] = [
+export const GITSIGN_ONLY_ENV: [string, Key][] = [
   ['GITSIGN_REKOR_MODE', 'rekorMode'],
   ['GITSIGN_ENABLE_SIGSTORE_GO', 'enableSigstoreGo'],
   ['GITSIGN_LOG', 'logPath'],
