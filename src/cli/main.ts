@@ -47,7 +47,7 @@ function unknownCommand(word: string): number {
 
 /** `gitsign help [COMMAND]`: the help of the command (the commands' list without one), as cobra's help command. */
 function help(topic: string[]): Promise<number> | number {
-  if (topic.length === 0 || topic[0] === 'help') return commands().runCommands(['--help']);
+  if (topic.length === 0 || topic[0] === 'help' || topic[0] === '--help' || topic[0] === '-h') return commands().runCommands(['--help']);
   if (!SUBCOMMANDS.has(topic[0])) return unknownCommand(topic[0]);
   return commands().runCommands([topic[0], '--help']);
 }
