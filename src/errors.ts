@@ -33,7 +33,9 @@ export type ErrorCode =
   /** Standard output is closed, is /dev/null when signing, or its reader went away: the output was not delivered. */
   | 'OUTPUT'
   /** The verifier stopped on this object (its worker died, or describing the outcome failed): not verified. */
-  | 'VERIFIER_FAILED';
+  | 'VERIFIER_FAILED'
+  /** A credential-cache peer sent bytes that are not the net/rpc and gob messages of Go gitsign's cache. */
+  | 'CACHE_PROTOCOL';
 
 export class GitsignError extends Error {
   readonly code: ErrorCode;
