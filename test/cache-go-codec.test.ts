@@ -51,7 +51,10 @@ const credentialJson = (v: StructValue): CredentialJson => ({ privateKey: String
 /** Go's JSON of a Config (numbers) as our decoded values (bigints), and back. */
 function goConfigOf(json: Record<string, string | number | boolean>): GoConfig {
   const out: GoConfig = {};
-  for (const f of CONFIG.fields) out[f.name] = f.kind === 'int' || f.kind === 'uint' ? BigInt(json[f.name] as number) : json[f.name];
+  for (const f of CONFIG.fields) {
+    const v = json[f.name];
+    out[f.name] = typeof v === 'number' ? BigInt(v) : v;
+  }
   return out;
 }
 function configJson(v: StructValue): Record<string, unknown> {
