@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './paths';
@@ -8,11 +8,26 @@ import { tracked } from './processes';
 
 /**
  * test/go/cachepeer built with the machine's Go (standard library only: no module is downloaded,
- * GOPROXY=off makes sure) into a temporary directory once per test file, with its own GOCACHE and
- * GOPATH there. A machine without Go fails the test at once with the command that installs it.
+ * GOPROXY=off makes sure) into a temporary directory once per test file, GOPATH there too. Go's
+ * build cache is shared by the test files of this user (Go locks it; on a busy machine a cold
+ * build of the standard library takes a minute), in a temporary directory that must be ours and
+ * private, else the file's own is used. A machine without Go fails the test at once with the
+ * command that installs it.
  */
 const SOURCE = join(ROOT, 'test', 'go', 'cachepeer');
 let built: string | undefined;
+
+function buildCache(fallback: string): string {
+  const uid = process.getuid?.() ?? -1;
+  const shared = join(tmpdir(), `gitsign-ts-gocache-${uid}`);
+  try {
+    mkdirSync(shared, { mode: 0o700 });
+  } catch {
+    /* there already */
+  }
+  const st = lstatSync(shared);
+  return st.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0 ? shared : fallback;
+}
 
 export function goPeer(): string {
   if (built) return built;
@@ -20,7 +35,7 @@ export function goPeer(): string {
   const dir = mkdtempSync(join(tmpdir(), 'gitsign-gopeer-'));
   // Removed when the file's process ends (a node:test hook registered here would belong to the test that first asked).
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const env = { PATH: process.env.PATH, HOME: dir, GOCACHE: join(dir, 'cache'), GOPATH: join(dir, 'path'), GOPROXY: 'off', GOFLAGS: '', GO111MODULE: 'on', CGO_ENABLED: '0' };
+  const env = { PATH: process.env.PATH, HOME: dir, GOCACHE: buildCache(join(dir, 'cache')), GOPATH: join(dir, 'path'), GOPROXY: 'off', GOFLAGS: '', GO111MODULE: 'on', CGO_ENABLED: '0' };
   execFileSync(go, ['build', '-o', join(dir, 'cachepeer'), '.'], { cwd: SOURCE, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
   built = join(dir, 'cachepeer');
   return built;
@@ -56,8 +71,8 @@ export function jsonLines(text: string): Record<string, unknown>[] {
 
 export interface GoDaemon {
   proc: ChildProcessWithoutNullStreams;
-  /** Events so far: {"event":"get"|"store", "id", "config"?}. */
-  events(): Record<string, unknown>[];
+  /** Its first `count` events ({"event":"get"|"store", "id", "config"?}) once it printed them (10 s at most), and no more. */
+  events(count: number): Promise<Record<string, unknown>[]>;
   stop(): Promise<void>;
 }
 
@@ -78,9 +93,20 @@ export function startGoDaemon(socket: string): Promise<GoDaemon> {
       stdout += d.toString();
       if (!stdout.includes('"listening"')) return;
       clearTimeout(timer);
+      const printed = (): Record<string, unknown>[] => jsonLines(stdout.slice(0, stdout.lastIndexOf('\n') + 1)).filter((e) => e.event !== 'listening');
       resolve({
         proc,
-        events: () => jsonLines(stdout).filter((e) => e.event !== 'listening'),
+        // Its lines come through a pipe, after its answers on the socket: wait for them.
+        events: (count) =>
+          new Promise((done, fail) => {
+            const started = Date.now();
+            const check = (): void => {
+              const seen = printed();
+              if (seen.length >= count || Date.now() - started > 10_000) return seen.length === count ? done(seen) : fail(new Error(`the Go daemon printed ${seen.length} events, not ${count}: ${stdout}`));
+              setTimeout(check, 20);
+            };
+            check();
+          }),
         stop: async () => {
           proc.kill('SIGTERM');
           await exited;
