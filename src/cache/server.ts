@@ -1,7 +1,7 @@
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { GitsignError } from '../errors';
+import { GitsignError, toGitsignError } from '../errors';
 import { type Handler, serveConnection, type Timeouts } from './connection';
 import { GobEncoder } from './gob/encoder';
 import { loadPeerCheck, peerOf } from './peer';
@@ -48,8 +48,8 @@ export function handler(store: CredentialStore, login?: MissLogin): Handler {
     try {
       credential = await login(call.config);
     } catch (err) {
-      if (err instanceof GitsignError) return { error: `${goQuote(call.id)} not found, and no login: ${err.message}` };
-      throw err;
+      // toGitsignError: the login's own bundle file (dist/login.js) has its own GitsignError class.
+      return { error: `${goQuote(call.id)} not found, and no login: ${toGitsignError(err).message}` };
     }
     store.put(call.id, credential);
     return { credential };
