@@ -142,7 +142,7 @@ export function serveConnection(socket: Socket, handle: Handler, timeouts: Timeo
       return fail(toGitsignError(err).message);
     }
     if (phase === 'idle') receiving();
-    void pump();
+    if (phase !== 'busy') void pump(); // a call being handled: its reply first, then the pump goes on
   });
   socket.on('end', () => {
     peerEnded = true;

@@ -24,7 +24,7 @@ export interface CacheDaemon {
 }
 
 /** A login for a miss whose call brought a Config (loginOnMiss.ts); absent, a miss is only a miss. */
-export type MissLogin = (requested: GoConfig) => Promise<WireCredential>;
+type MissLogin = (requested: GoConfig) => Promise<WireCredential>;
 
 export function handler(store: CredentialStore, login?: MissLogin): Handler {
   return async (call) => {

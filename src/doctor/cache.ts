@@ -10,7 +10,7 @@ import { shellWord } from './shell';
  * "not found" included, shows the daemon serves. Without a cache signing still works (each commit
  * logs in again), so its problems only warn.
  */
-export const PROBE_ID = 'gitsign-doctor@probe';
+const PROBE_ID = 'gitsign-doctor@probe';
 const PROTOCOL = 'net/rpc with gob (Go gitsign)';
 
 export async function checkCache(env: NodeJS.ProcessEnv): Promise<CheckResult> {

@@ -9,7 +9,7 @@ import { GobReader, malformed } from './wire';
  * type differs from ours is refused. Every length, count, type id, definition count and nesting
  * level is bounded, so hostile bytes cost at most the bytes sent: an error, never a hang or a crash.
  */
-export interface GobLimits {
+interface GobLimits {
   /** The largest message accepted (a credential is about 3 KiB, a Config about 1 KiB). */
   maxMessageBytes: number;
   /** Type definitions one stream may make (gitsign's calls need six). */
@@ -20,9 +20,9 @@ export interface GobLimits {
   maxDepth: number;
 }
 
-export const DEFAULT_LIMITS: GobLimits = { maxMessageBytes: 64 * 1024, maxTypes: 32, maxFields: 256, maxDepth: 16 };
+const DEFAULT_LIMITS: GobLimits = { maxMessageBytes: 64 * 1024, maxTypes: 32, maxFields: 256, maxDepth: 16 };
 
-export type Value = string | Buffer | boolean | bigint | StructValue | null;
+type Value = string | Buffer | boolean | bigint | StructValue | null;
 export interface StructValue {
   [field: string]: Value;
 }
@@ -45,20 +45,23 @@ function zero(kind: Kind): Value {
 }
 
 export class GobDecoder {
-  private buffered: Buffer = Buffer.alloc(0);
+  /** What arrived and is not read yet, kept as it came (joined once per message, so dripped bytes cost no copying each). */
+  private chunks: Buffer[] = [];
+  private size = 0;
   private readonly types = new Map<number, WireType>();
 
   constructor(private readonly limits: GobLimits = DEFAULT_LIMITS) {}
 
   /** Bytes are waiting: a message has begun. */
   get pending(): boolean {
-    return this.buffered.length > 0;
+    return this.size > 0;
   }
 
   /** Adds what the peer sent; more than a few messages' worth waiting unread is refused. */
   push(chunk: Buffer): void {
-    if (this.buffered.length + chunk.length > 4 * this.limits.maxMessageBytes) throw malformed(`more than ${4 * this.limits.maxMessageBytes} bytes arrived unread`);
-    this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
+    if (this.size + chunk.length > 4 * this.limits.maxMessageBytes) throw malformed(`more than ${4 * this.limits.maxMessageBytes} bytes arrived unread`);
+    this.chunks.push(chunk);
+    this.size += chunk.length;
   }
 
   /**
@@ -83,8 +86,10 @@ export class GobDecoder {
 
   /** One whole message, taken from the buffer; null while incomplete. */
   private message(): Buffer | null {
-    const b = this.buffered;
-    if (b.length === 0) return null;
+    if (this.size === 0) return null;
+    // The length prefix (at most 9 bytes) in the first chunk.
+    if (this.chunks[0].length < 9 && this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    const b = this.chunks[0];
     const prefix = b[0] < 0x80 ? 1 : 1 + (256 - b[0]);
     if (prefix > 9) throw malformed(`a message length claims ${prefix - 1} bytes (at most 8)`);
     if (b.length < prefix) return null;
@@ -92,9 +97,11 @@ export class GobDecoder {
     if (length === 0n) throw malformed('a message is empty');
     if (length > BigInt(this.limits.maxMessageBytes)) throw malformed(`a message of ${length} bytes is more than the ${this.limits.maxMessageBytes} accepted`);
     const end = prefix + Number(length);
-    if (b.length < end) return null;
-    this.buffered = b.subarray(end);
-    return b.subarray(prefix, end);
+    if (this.size < end) return null;
+    const all = this.chunks.length === 1 ? b : Buffer.concat(this.chunks);
+    this.chunks = all.length > end ? [all.subarray(end)] : [];
+    this.size -= end;
+    return all.subarray(prefix, end);
   }
 
   private define(id: bigint, r: GobReader): void {

@@ -10,7 +10,7 @@ import { GobWriter } from './wire';
  * process, not per stream; a fresh Go process gives the same ids as this encoder (65 up), which
  * makes a byte-for-byte comparison with Go's output possible in the tests.
  */
-export type EncodableValue = { [field: string]: string | Buffer | boolean | bigint | number | EncodableValue | null | undefined };
+type EncodableValue = { [field: string]: string | Buffer | boolean | bigint | number | EncodableValue | null | undefined };
 
 function frame(message: Buffer): Buffer {
   const w = new GobWriter();
