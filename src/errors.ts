@@ -35,7 +35,9 @@ export type ErrorCode =
   /** The verifier stopped on this object (its worker died, or describing the outcome failed): not verified. */
   | 'VERIFIER_FAILED'
   /** The detached SCT given with --sct is not an RFC 6962 add-chain response (JSON, fields, base64, TLS). */
-  | 'MALFORMED_SCT';
+  | 'MALFORMED_SCT'
+  /** A credential-cache peer sent bytes that are not the net/rpc and gob messages of Go gitsign's cache. */
+  | 'CACHE_PROTOCOL';
 
 export class GitsignError extends Error {
   readonly code: ErrorCode;

@@ -1,28 +1,32 @@
 /**
  * gitsign-credential-cache with real git against the sandbox: a 20-commit rebase with one login, a
  * daemon killed mid-session, dead and hung daemons, other users refused, malformed requests, systemd
- * socket activation, and the client's checks of what the cache returns.
+ * socket activation, and the client's checks of what the cache returns. The protocol is Go
+ * gitsign's (net/rpc with gob); cache-go-peer.test.ts runs it against Go itself.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CacheClient } from '../src/cache/client';
-import { MAX_REQUEST_BYTES } from '../src/cache/protocol';
+import { serveConnection } from '../src/cache/connection';
+import { GobEncoder } from '../src/cache/gob/encoder';
+import { GobWriter } from '../src/cache/gob/wire';
+import { encodeCall, GET_CREDENTIAL, GET_CREDENTIAL_REQUEST, STORE_CREDENTIAL, STORE_CREDENTIAL_REQUEST, type WireCredential } from '../src/cache/rpc';
 import { loadConfig } from '../src/config/config';
 import { fromCache, toWire } from '../src/sign/cachedCredential';
 import { loadTrust, trustOptionsFromConfig } from '../src/trust/trustMaterial';
 import { Certificate } from '../src/x509/certificate';
-import { CACHE_BIN, type Daemon, rawExchange, request, startDaemon } from './helpers/cacheDaemon';
+import { CACHE_BIN, type Daemon, errorReply, rawExchange, serves, startDaemon } from './helpers/cacheDaemon';
 import type { TempRepo } from './helpers/gitRepo';
-import { BIN, ROOT } from './helpers/paths';
+import { BIN } from './helpers/paths';
 import { countingOpener, gitAsync, loginRepo, removeDir, type SigningSandbox, signingCertificates, startSigningSandbox, tempDir } from './helpers/signingSandbox';
 import { certify } from './sandbox/support';
 
 const NOBODY = 65534;
-const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 let sb: SigningSandbox;
 let work: string;
 
@@ -75,7 +79,9 @@ describe('signing through the cache', () => {
       assert.equal(certs.length, 20);
       assert.equal(new Set(certs).size, 1);
       assert.deepEqual(new Set(repo.git('log', '--format=%G?', 'HEAD~20..HEAD').trim().split('\n')), new Set(['G']));
-      assert.deepEqual(await request(socket, { v: 1, op: 'ping' }), { ok: true, version: VERSION, entries: 1 });
+      // Cached under gitsign's ID for the repository: this host and the directory git signed in.
+      const entry = await new CacheClient(socket).get(`${hostname()}@${repo.dir}`);
+      assert.ok(entry.ok, JSON.stringify(entry));
       t.diagnostic(`rebase of 20 signed commits through the cache: ${r.ms.toFixed(0)} ms, ${logins()} login`);
     } finally {
       await daemon.stop();
@@ -153,7 +159,7 @@ describe('the daemon', () => {
     const socket = socketPath();
     const daemon = await startDaemon(['--socket', socket]);
     const asNobody = (): { status: number | null; stdout: string; stderr: string } =>
-      spawnSync(process.execPath, ['-e', `const s=require('net').connect(${JSON.stringify(socket)});s.on('error',e=>console.log(e.code));s.on('data',d=>process.stdout.write(d));`], {
+      spawnSync(process.execPath, ['-e', `const s=require('net').connect(${JSON.stringify(socket)});s.on('error',e=>console.log(e.code));s.on('data',d=>process.stdout.write(d.toString('hex')));`], {
         uid: NOBODY,
         gid: NOBODY,
         cwd: '/',
@@ -165,9 +171,9 @@ describe('the daemon', () => {
       chmodSync(join(socket, '..'), 0o755);
       chmodSync(join(socket, '..', '..'), 0o755);
       chmodSync(socket, 0o666);
-      const r = JSON.parse(asNobody().stdout) as { ok: boolean; error: string };
-      assert.deepEqual(r, { ok: false, error: 'forbidden', message: 'this credential cache serves only its own user' });
-      assert.equal(((await request(socket, { v: 1, op: 'ping' })) as { ok: boolean }).ok, true);
+      // An error reply, as net/rpc gives: a Go client sees it as the answer to its first call.
+      assert.equal(errorReply(Buffer.from(asNobody().stdout, 'hex')), 'gitsign-credential-cache: this credential cache serves only its own user');
+      assert.ok(await serves(socket));
     } finally {
       await daemon.stop();
     }
@@ -178,44 +184,48 @@ describe('the daemon', () => {
     const daemon = await startDaemon(['--socket', socket]);
     try {
       chownSync(socket, NOBODY, NOBODY);
-      const r = await new CacheClient(socket).get({ id: 'h@/r', fulcio: 'f', issuer: 'i' });
+      const r = await new CacheClient(socket).get('h@/r');
       assert.deepEqual(r, { ok: false, why: `${socket} belongs to uid ${NOBODY}, not us`, refused: true });
     } finally {
       await daemon.stop();
     }
   });
 
-  test('malformed requests (truncated, huge, binary, not UTF-8, wrong shapes, idle) are answered or dropped, never fatal', async () => {
+  test('malformed requests (truncated, huge, binary, not gob, wrong types, unknown methods, bad credentials, idle) are answered, never fatal', async () => {
     const socket = socketPath();
     const daemon = await startDaemon(['--socket', socket]);
     try {
       const idle = rawExchange(socket, '', { keepOpen: true, timeoutMs: 10_000 });
-      const cases: [string | Buffer, string][] = [
-        ['{"v":1,"op":"get"', 'bad_request'], // truncated: the client ends without a newline
-        ['{"v":1,"op":"get"\n', 'bad_request'],
-        [Buffer.concat([Buffer.from([0xff, 0xfe, 0x00, 0x01]), Buffer.from('\n')]), 'bad_request'],
-        [Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x7d, 0x0a]), 'bad_request'], // {"\xc3("}: not UTF-8
-        ['[1,2,3]\n', 'bad_request'],
-        ['null\n', 'bad_request'],
-        ['{"v":2,"op":"ping"}\n', 'unsupported_version'],
-        ['{"v":1,"op":"delete-everything"}\n', 'bad_request'],
-        ['{"v":1,"op":"get","key":{"id":1,"fulcio":"f","issuer":"i"}}\n', 'bad_request'],
-        ['{"v":1,"op":"store","key":{"id":"a","fulcio":"f","issuer":"i"},"credential":{"privateKey":"x","certificate":"y","chain":"z"}}\n', 'invalid_credential'],
-        ['x'.repeat(MAX_REQUEST_BYTES + 10), 'too_large'],
-        [Buffer.alloc(4 * 1024 * 1024, 0x41), 'too_large'],
+      const call = (method: string, arg: Parameters<typeof encodeCall>[4], argType = GET_CREDENTIAL_REQUEST): Buffer => encodeCall(new GobEncoder(), method, 5n, argType, arg);
+      const get = call(GET_CREDENTIAL, { ID: 'h@/r' });
+      const notUtf8 = Buffer.from(get.toString('hex').replace(Buffer.from('h@/r').toString('hex'), 'c328ff2f'), 'hex');
+      const length = (n: number): Buffer => {
+        const w = new GobWriter();
+        w.uint(n);
+        return w.toBuffer();
+      };
+      const storeBad = call(STORE_CREDENTIAL, { ID: 'h@/r', Credential: { PrivateKey: Buffer.from('x'), Cert: Buffer.from('y') } }, STORE_CREDENTIAL_REQUEST);
+      const cases: [string | Buffer, RegExp][] = [
+        [get.subarray(0, get.length - 3), /the connection ended inside a request$/], // truncated: the client ends early
+        [Buffer.concat([length(4 * 1024 * 1024), Buffer.alloc(100)]), /a message of 4194304 bytes is more than the 65536 accepted$/],
+        [Buffer.alloc(4 * 1024 * 1024, 0x41), /a type definition for id 33 \(defined ids are 64 and up\)$/],
+        [Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x0a]), /the connection ended inside a request$/],
+        ['{"v":1,"op":"ping"}\n', /the connection ended inside a request$/], // the old JSON protocol: 123 bytes announced ("{")
+        [Buffer.from('{"v":1,"op":"ping","padding":"' + 'x'.repeat(200) + '"}\n'), /the message holds a type 17, not a struct$/],
+        [notUtf8, /a string is not UTF-8$/],
+        [call('Service.DeleteEverything', { ID: 'h@/r' }), /^rpc: can't find method Service.DeleteEverything$/],
+        [call('Other.GetCredential', { ID: 'h@/r' }), /^rpc: can't find service Other.GetCredential$/],
+        [call('nodot', { ID: 'h@/r' }), /^rpc: service\/method request ill-formed: nodot$/],
+        [storeBad, /^not stored: the credential is not a PEM certificate with its private key$/],
+        [call(STORE_CREDENTIAL, { ID: 'h@/r' }, STORE_CREDENTIAL_REQUEST), /^no credential to store for "h@\/r"$/],
+        [get, /^"h@\/r" not found$/],
       ];
       const answers = await Promise.all(cases.map(([data]) => rawExchange(socket, data)));
-      answers.forEach((a, i) => {
-        const j = JSON.parse(a.trim()) as { ok: boolean; error: string };
-        assert.equal(j.ok, false, `case ${i}`);
-        assert.equal(j.error, cases[i][1], `case ${i}: ${a}`);
-      });
+      answers.forEach((a, i) => assert.match(errorReply(a), cases[i][1], `case ${i}`));
       // 200 connections of random bytes at once.
-      await Promise.all(Array.from({ length: 200 }, (_, i) => rawExchange(socket, Buffer.from(Array.from({ length: 50 + i }, () => Math.floor(Math.random() * 256)))).catch(() => '')));
-      assert.deepEqual(await request(socket, { v: 1, op: 'ping' }), { ok: true, version: VERSION, entries: 0 });
-      const idleAnswer = JSON.parse((await idle).trim()) as { error: string; message: string };
-      assert.equal(idleAnswer.error, 'bad_request');
-      assert.match(idleAnswer.message, /in time/);
+      await Promise.all(Array.from({ length: 200 }, (_, i) => rawExchange(socket, Buffer.from(Array.from({ length: 50 + i }, () => Math.floor(Math.random() * 256)))).catch(() => Buffer.alloc(0))));
+      assert.ok(await serves(socket));
+      assert.match(errorReply(await idle), /^gitsign-credential-cache: no complete request within 5 s$/);
       assert.equal(daemon.proc.exitCode, null);
     } finally {
       await daemon.stop();
@@ -239,7 +249,7 @@ describe('the daemon', () => {
     const daemon = await startDaemon(['--systemd-socket-activation'], { command: ['python3', join(work, 'activate.py'), socket, process.execPath, CACHE_BIN] });
     try {
       assert.equal(daemon.stdout, 'listening on 1 socket(s) from systemd\n');
-      assert.equal(((await request(socket, { v: 1, op: 'ping' })) as { ok: boolean }).ok, true);
+      assert.ok(await serves(socket));
       const wrongPid = spawnSync(process.execPath, [CACHE_BIN, '--systemd-socket-activation'], { env: { ...process.env, LISTEN_PID: '1', LISTEN_FDS: '1' }, encoding: 'utf8' });
       assert.equal(wrongPid.status, 2);
       assert.match(wrongPid.stderr, /LISTEN_PID 1 is not this process/);
@@ -258,49 +268,51 @@ describe('what gitsign accepts from the cache', () => {
     const other = await certify(sb.env.GITSIGN_FULCIO_URL, token, 'sandbox-user@example.com');
     const good = toWire({ privateKey: id.key, certificate: new Certificate(id.chain[0]), chain: id.chain.slice(1) });
     const foreignKey = { ...good, privateKey: toWire({ privateKey: other.key, certificate: new Certificate(other.chain[0]), chain: [] }).privateKey };
-    // A stand-in daemon that answers every get with the credential under test.
-    let answer: unknown = good;
+    // A stand-in daemon (the product's connection code) that answers every call with the credential under test.
+    let answer: WireCredential = good;
     const socket = socketPath();
     mkdirSync(join(socket, '..'), { recursive: true, mode: 0o700 });
-    const fake = createServer((s) => {
-      s.on('data', () => s.end(`${JSON.stringify({ ok: true, credential: answer })}\n`));
-      s.on('error', () => undefined);
-    }).listen(socket);
+    const fake = createServer((s) => serveConnection(s, async () => ({ credential: answer }), { requestMs: 5_000, idleMs: 5_000 })).listen(socket);
     try {
       const client = new CacheClient(socket);
+      const used = async (now?: number): Promise<boolean> => (await fromCache(client, cfg, trust, process.env, now)).credential !== null;
       const notAfter = new Certificate(id.chain[0]).notAfter.getTime();
-      assert.ok(await fromCache(client, cfg, trust));
-      assert.equal(await fromCache(client, cfg, trust, notAfter - 29_000), null, 'less than 30 s left');
-      assert.ok(await fromCache(client, cfg, trust, notAfter - 31_000));
+      assert.ok(await used());
+      assert.equal(await used(notAfter - 29_000), false, 'less than 30 s left');
+      assert.ok(await used(notAfter - 31_000));
       answer = foreignKey;
-      assert.equal(await fromCache(client, cfg, trust), null, 'key of another certificate');
-      answer = { ...good, certificate: good.chain.split('-----END CERTIFICATE-----')[0] + '-----END CERTIFICATE-----\n' };
-      assert.equal(await fromCache(client, cfg, trust), null, 'a CA certificate as the leaf');
-      answer = { privateKey: 'garbage', certificate: 'garbage', chain: '' };
-      assert.equal(await fromCache(client, cfg, trust), null, 'garbage');
+      assert.equal(await used(), false, 'key of another certificate');
+      answer = { ...good, cert: Buffer.from(good.chain.toString().split('-----END CERTIFICATE-----')[0] + '-----END CERTIFICATE-----\n') };
+      assert.equal(await used(), false, 'a CA certificate as the leaf');
+      answer = { privateKey: Buffer.from('garbage'), cert: Buffer.from('garbage'), chain: Buffer.alloc(0) };
+      assert.equal(await used(), false, 'garbage');
       const otherRoot = loadConfig({ ...sb.env, GITSIGN_TRUSTED_ROOT: '' }, work);
       answer = good;
       const publicGood = (await loadTrust(trustOptionsFromConfig({ ...otherRoot, fulcioRoot: '' }, { offline: true }, {}))).material;
-      assert.equal(await fromCache(client, cfg, publicGood), null, 'a chain the trust root does not know');
+      assert.equal((await fromCache(client, cfg, publicGood)).credential, null, 'a chain the trust root does not know');
     } finally {
       fake.close();
     }
   });
 
-  test('entries are bound to the Fulcio URL and the issuer, not only the host and directory', async () => {
+  test("entries are found by gitsign's ID (host@directory), as Go's daemon keys them; a second store replaces the first", async () => {
     const socket = socketPath();
     const daemon = await startDaemon(['--socket', socket]);
     try {
       const token = spawnSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', sb.dir], { encoding: 'utf8' }).stdout.trim();
-      const id = await certify(sb.env.GITSIGN_FULCIO_URL, token, 'sandbox-user@example.com');
-      const credential = toWire({ privateKey: id.key, certificate: new Certificate(id.chain[0]), chain: id.chain.slice(1) });
-      const key = { id: 'host@/repo', fulcio: 'https://fulcio.one', issuer: 'https://issuer.one' };
+      const credential = async (): Promise<WireCredential> => {
+        const id = await certify(sb.env.GITSIGN_FULCIO_URL, token, 'sandbox-user@example.com');
+        return toWire({ privateKey: id.key, certificate: new Certificate(id.chain[0]), chain: id.chain.slice(1) });
+      };
+      const [first, second] = [await credential(), await credential()];
       const client = new CacheClient(socket);
-      assert.deepEqual(await client.store(key, credential), { ok: true, value: null });
-      assert.deepEqual(await client.get(key), { ok: true, value: credential });
-      for (const k of [{ ...key, fulcio: 'https://fulcio.two' }, { ...key, issuer: 'https://issuer.two' }, { ...key, id: 'host@/other' }]) {
-        assert.deepEqual(await client.get(k), { ok: true, value: null }, JSON.stringify(k));
+      assert.deepEqual(await client.store('host@/repo', first), { ok: true, value: null });
+      assert.deepEqual(await client.get('host@/repo'), { ok: true, value: first });
+      for (const other of ['host@/other', 'other-host@/repo', 'host@/repo/']) {
+        assert.deepEqual(await client.get(other), { ok: false, why: `"${other}" not found`, answered: true }, other);
       }
+      assert.deepEqual(await client.store('host@/repo', second), { ok: true, value: null });
+      assert.deepEqual(await client.get('host@/repo'), { ok: true, value: second });
     } finally {
       await daemon.stop();
     }
@@ -314,7 +326,7 @@ test('the daemon drops an entry when its certificate expires', async () => {
   const token = spawnSync(process.execPath, [BIN, 'sandbox', 'token', '--dir', sb.dir], { encoding: 'utf8' }).stdout.trim();
   const id = await certify(sb.env.GITSIGN_FULCIO_URL, token, 'sandbox-user@example.com');
   const cert = new Certificate(id.chain[0]);
-  const key = { id: 'h@/r', fulcio: 'f', issuer: 'i' };
+  const key = 'h@/r';
   store.put(key, toWire({ privateKey: id.key, certificate: cert, chain: id.chain.slice(1) }));
   assert.ok(store.get(key));
   now = cert.notAfter.getTime() + 1;

@@ -265,7 +265,7 @@ test('issue 11: doctor token provider: why it was chosen, an expired ambient tok
   }
 });
 
-test('issue 11: doctor credential cache: our daemon answers the protocol; a dead socket warns with the command that starts one', async () => {
+test("issue 11: doctor credential cache: our daemon answers Go gitsign's protocol; a dead socket warns with the command that starts one", async () => {
   const repo = goodRepo();
   const dir = tempDir();
   const socket = join(dir, 'cache.sock');
@@ -274,8 +274,8 @@ test('issue 11: doctor credential cache: our daemon answers the protocol; a dead
     const up = await doctorJson(repo, ['--offline'], { GITSIGN_CREDENTIAL_CACHE: socket });
     const cache = up.check('cache');
     assert.equal(cache.status, 'ok', cache.summary);
-    assert.match(cache.summary, /our user's daemon answers protocol 1, 0 cached credential\(s\)$/);
-    assert.equal(cache.details?.protocol, 1);
+    assert.match(cache.summary, /our user's daemon answers net\/rpc with gob \(Go gitsign\)$/);
+    assert.equal(cache.details?.protocol, 'net/rpc with gob (Go gitsign)');
     assert.equal(up.ran.status, 0, up.ran.stdout);
     await daemon.stop();
     const down = await doctorJson(repo, ['--offline'], { GITSIGN_CREDENTIAL_CACHE: socket });

@@ -43,11 +43,11 @@ test('gitsign(1) names every configuration key and environment variable gitsign 
   for (const v of [...vars, ...extra]) assert.ok(text.includes(v), `gitsign.1 does not mention ${v}`);
 });
 
-test('gitsign-credential-cache(1) covers its options, the protocol and the error codes', () => {
+test("gitsign-credential-cache(1) covers its options, Go gitsign's protocol and the login on a miss", () => {
   const text = rendered('gitsign-credential-cache');
   const help = spawnSync(process.execPath, [join(ROOT, 'bin', 'gitsign-credential-cache'), '--help'], { encoding: 'utf8' }).stdout;
   for (const o of optionsIn(help)) assert.ok(text.includes(o), `missing ${o}`);
-  for (const s of ['"op":"get"', '"op":"store"', '"op":"ping"', 'bad_request', 'too_large', 'unsupported_version', 'invalid_credential', 'forbidden', 'SO_PEERCRED', 'LISTEN_FDS']) {
+  for (const s of ['net/rpc', 'encoding/gob', 'Service.GetCredential', 'Service.StoreCredential', 'GetCredentialRequest', 'StoreCredentialRequest', 'not found', 'LOGIN ON A MISS', 'ssh -R', 'SO_PEERCRED', 'LISTEN_FDS']) {
     assert.ok(text.includes(s), `missing ${s}`);
   }
 });

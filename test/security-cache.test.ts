@@ -13,16 +13,19 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CacheClient } from '../src/cache/client';
+import { GobEncoder } from '../src/cache/gob/encoder';
+import { encodeCall, encodeReply, GET_CREDENTIAL, GET_CREDENTIAL_REQUEST } from '../src/cache/rpc';
 import { loadPeerCheck } from '../src/cache/peer';
 import { defaultSocketPath, userCacheDir } from '../src/cache/socketPath';
 import { toWire } from '../src/sign/cachedCredential';
 import { Certificate } from '../src/x509/certificate';
-import { CACHE_BIN, holdOpen, type OtherUser, request, runAs, startDaemon } from './helpers/cacheDaemon';
+import { CACHE_BIN, errorReply, holdOpen, type OtherUser, replies, runAs, serves, startDaemon } from './helpers/cacheDaemon';
 import { countingOpener, gitAsync, loginRepo, mintToken, removeDir, type SigningSandbox, signingCertificates, startSigningSandbox, tempDir } from './helpers/signingSandbox';
 import { certify } from './sandbox/support';
 
 const NOBODY = 65534;
-const KEY = { id: 'host@/repo', fulcio: 'https://fulcio.example', issuer: 'https://issuer.example' };
+const KEY = 'host@/repo';
+const MISS = { ok: false, why: `"${KEY}" not found`, answered: true };
 let sb: SigningSandbox;
 let work: string;
 
@@ -56,13 +59,14 @@ async function goodCredential(): Promise<{ wire: ReturnType<typeof toWire>; fing
 }
 
 /**
- * A "daemon" of nobody that answers every connection at once with `answer` and reports each byte it
+ * A "daemon" of nobody that answers every connection at once with `answer` (a reply to gitsign's
+ * first call, in the protocol) and reports each byte it
  * receives. By default its socket lies in a directory of ours (0777 only while nobody binds) and
  * its socket file is then given to us, as if the file had been swapped between our lstat and our
  * connect: the path and the file's owner are right, only the listener is not. With `inNobodysDir`
  * the directory stays nobody's.
  */
-async function foreignDaemon(answer: unknown, inNobodysDir = false): Promise<{ socket: string; other: OtherUser; received: () => number }> {
+async function foreignDaemon(answer: ReturnType<typeof toWire> | null, inNobodysDir = false): Promise<{ socket: string; other: OtherUser; received: () => number }> {
   const dir = join(work, `f${++n}`);
   mkdirSync(dir, { mode: 0o700 });
   if (inNobodysDir) chownSync(dir, NOBODY, NOBODY);
@@ -72,9 +76,10 @@ async function foreignDaemon(answer: unknown, inNobodysDir = false): Promise<{ s
 require('node:net').createServer((s) => {
   s.on('error', () => undefined);
   s.on('data', (d) => console.log('received ' + d.length));
-  s.write(answer + '\\n');
+  s.write(Buffer.from(answer, 'hex'));
 }).listen(path, () => console.log('listening'));`;
-  const other = runAs(NOBODY, script, [socket, JSON.stringify({ ok: true, credential: answer })]);
+  const reply = encodeReply(new GobEncoder(), GET_CREDENTIAL, 0n, answer ? { credential: answer } : { error: 'not found' });
+  const other = runAs(NOBODY, script, [socket, reply.toString('hex')]);
   await other.line(/^listening$/);
   if (!inNobodysDir) {
     chmodSync(dir, 0o700);
@@ -137,7 +142,7 @@ describe('finding 10: gitsign checks who listens on the socket', () => {
     const foreign = await foreignDaemon(null, true);
     try {
       // Ours, under directories of ours or root's (and sticky /tmp): used.
-      assert.deepEqual(await new CacheClient(socket, noAddon).get(KEY), { ok: true, value: null });
+      assert.deepEqual(await new CacheClient(socket, noAddon).get(KEY), MISS);
       // A directory on the way that others may write: they could swap the socket after our check.
       chmodSync(join(dir, '..'), 0o777);
       assert.deepEqual(await new CacheClient(socket, noAddon).get(KEY), { ok: false, why: `${join(dir, '..')} is writable by other users`, refused: true });
@@ -150,7 +155,7 @@ describe('finding 10: gitsign checks who listens on the socket', () => {
       // A link of ours to our socket is followed and checked like the path itself.
       const ownLink = join(ownDir(), 'link');
       symlinkSync(dir, ownLink);
-      assert.deepEqual(await new CacheClient(join(ownLink, 'cache.sock'), noAddon).get(KEY), { ok: true, value: null });
+      assert.deepEqual(await new CacheClient(join(ownLink, 'cache.sock'), noAddon).get(KEY), MISS);
       // The foreign daemon's socket lies in nobody's directory: refused before connecting.
       assert.deepEqual(await new CacheClient(foreign.socket, noAddon).get(KEY), { ok: false, why: `${join(foreign.socket, '..')} belongs to uid ${NOBODY}, not us`, refused: true });
       assert.equal(foreign.received(), 0);
@@ -180,7 +185,7 @@ for (let i = 0; i < 100; i++) {
   const s = require('node:net').connect({ path, allowHalfOpen: true });
   held.push(s);
   s.on('connect', () => { if (++connected === 100) console.log('connected'); });
-  s.on('data', (d) => { if (String(d).includes('"forbidden"')) forbidden++; });
+  s.on('data', (d) => { if (String(d).includes('serves only its own user')) forbidden++; });
   s.on('end', () => { const probe = setInterval(() => s.writable && s.write(' '), 100); s.on('close', () => clearInterval(probe)); });
   s.on('error', () => undefined);
   s.on('close', () => { if (++closed === 100) console.log(JSON.stringify({ closed, forbidden })); });
@@ -189,7 +194,7 @@ setTimeout(() => { console.log(JSON.stringify({ closed, forbidden })); process.e
     const attacker = runAs(NOBODY, script, [socket]);
     try {
       await attacker.line(/^connected$/);
-      assert.equal((await request(socket, { v: 1, op: 'ping' })).ok, true);
+      assert.ok(await serves(socket));
       assert.deepEqual(JSON.parse(await attacker.line(/^\{/, 20_000)), { closed: 100, forbidden: 100 });
       assert.equal(daemon.proc.exitCode, null);
     } finally {
@@ -198,36 +203,41 @@ setTimeout(() => { console.log(JSON.stringify({ closed, forbidden })); process.e
     }
   });
 
-  test('finding 16: idle, dripping and unread connections are closed after --connection-timeout; the slots come back', async () => {
+  test('finding 16: idle, dripping and unread connections are closed after --connection-timeout (--idle-timeout once answered); the slots come back', async () => {
     const socket = join(ownDir(), 'gitsign', 'cache.sock');
-    const daemon = await startDaemon(['--socket', socket, '--connection-timeout', '0.5']);
+    const daemon = await startDaemon(['--socket', socket, '--connection-timeout', '0.5', '--idle-timeout', '0.5']);
     try {
       const [idle, drip, ...more] = await Promise.all([
         holdOpen(socket),
-        holdOpen(socket, { drip: 'x' }), // one byte every 200 ms, never a newline
+        holdOpen(socket, { drip: 'x' }), // one byte every 200 ms: a message of 120 bytes ("x") that never ends
         // With these, every one of the 64 slots is taken: without a deadline the owner stays locked out.
         ...Array.from({ length: 62 }, () => holdOpen(socket)),
       ]);
       for (const [what, r] of [['idle', idle], ['drip', drip]] as const) {
         assert.equal(r.closedByDaemon, true, `${what} connection still open`);
-        assert.deepEqual(JSON.parse(r.answer), { ok: false, error: 'bad_request', message: 'no complete request in time' }, what);
+        assert.equal(errorReply(r.answer), 'gitsign-credential-cache: no complete request within 0.5 s', what);
       }
       assert.ok(more.every((r) => r.closedByDaemon));
       // A client that gets its answer but never closes its side is let go too.
-      const answered = await holdOpen(socket, { drip: '{"v":1,"op":"ping"}\n' });
+      const answered = await holdOpen(socket, { first: encodeCall(new GobEncoder(), GET_CREDENTIAL, 3n, GET_CREDENTIAL_REQUEST, { ID: KEY }) });
       assert.equal(answered.closedByDaemon, true);
-      assert.match(answered.answer, /"ok":true/);
-      assert.equal((await request(socket, { v: 1, op: 'ping' })).ok, true);
+      assert.deepEqual(replies(answered.answer), [{ method: GET_CREDENTIAL, seq: 3, error: `"${KEY}" not found` }]);
+      assert.ok(await serves(socket));
     } finally {
       await daemon.stop();
     }
   });
 
-  test('finding 16: --connection-timeout takes seconds from 0.1 to 600', () => {
+  test('finding 16: --connection-timeout takes seconds from 0.1 to 600, --idle-timeout from 0.1 to 3600', () => {
     for (const bad of ['0', '0.05', '601', 'abc', '1e3', '-1', '']) {
       const r = spawnSync(process.execPath, [CACHE_BIN, '--socket', join(work, 'never.sock'), `--connection-timeout=${bad}`], { encoding: 'utf8', timeout: 10_000 });
       assert.equal(r.status, 2, `${bad}: ${r.stderr}`);
       assert.match(r.stderr, /--connection-timeout: ".*" is not a number of seconds from 0\.1 to 600/);
+    }
+    for (const bad of ['0', '3601', 'x']) {
+      const r = spawnSync(process.execPath, [CACHE_BIN, '--socket', join(work, 'never.sock'), `--idle-timeout=${bad}`], { encoding: 'utf8', timeout: 10_000 });
+      assert.equal(r.status, 2, `${bad}: ${r.stderr}`);
+      assert.match(r.stderr, /--idle-timeout: ".*" is not a number of seconds from 0\.1 to 3600/);
     }
     assert.equal(existsSync(join(work, 'never.sock')), false);
   });

@@ -1,21 +1,30 @@
 import { lstatSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { oneLine, toGitsignError } from '../errors';
+import { GobDecoder } from './gob/decoder';
+import { GobEncoder } from './gob/encoder';
+import type { StructType } from './gob/types';
+import { malformed } from './gob/wire';
 import { loadPeerCheck, type PeerCheck, peerOf } from './peer';
-import { type CacheKey, encode, MAX_REQUEST_BYTES, PROTOCOL_VERSION, type Response, type WireCredential } from './protocol';
+import { CREDENTIAL, credentialFrom, credentialValue, GET_CREDENTIAL, GET_CREDENTIAL_REQUEST, type GoConfig, encodeCall, RESPONSE_HEADER, STORE_CREDENTIAL, STORE_CREDENTIAL_REQUEST, type WireCredential } from './rpc';
 import { checkSocketPath, type PathProblem } from './safePath';
 
 /**
- * gitsign's side of the credential cache. Every call is bounded by a short timeout and never throws:
- * a missing, dead, hung or foreign daemon only means "no cached credential", and a commit goes on with
- * a fresh login. Nothing is sent to, and nothing is read from, a daemon of another user: the kernel
- * says who listens on the connected socket (SO_PEERCRED, getpeereid) before the request is written.
- * Without the peercred addon, the socket is used only if no other user can change the path to it
- * (see safePath.ts); checking the file's owner alone would leave a check-then-connect race.
+ * gitsign's side of the credential cache, in Go gitsign's protocol (rpc.ts), one call per
+ * connection. Every call is bounded by a timeout and never throws: a missing, dead, hung, foreign
+ * or babbling daemon only means "no cached credential", and a commit goes on with a fresh login.
+ * Nothing is sent to, and nothing is read from, a daemon of another user: the kernel says who
+ * listens on the connected socket (SO_PEERCRED, getpeereid) before the call is written. Without
+ * the peercred addon, the socket is used only if no other user can change the path to it (see
+ * safePath.ts); checking the file's owner alone would leave a check-then-connect race.
  */
 export const CLIENT_TIMEOUT_MS = 1_000;
 
-/** refused: the cache is another user's or could be (worth telling the user), not merely absent. */
-export type CacheResult<T> = { ok: true; value: T } | { ok: false; why: string; refused?: boolean };
+/**
+ * refused: the cache is another user's or could be (worth telling the user), not merely absent.
+ * answered: the daemon is alive and speaks the protocol; `why` is its error text (a miss is one).
+ */
+export type CacheResult<T> = { ok: true; value: T } | { ok: false; why: string; refused?: boolean; answered?: boolean };
 
 export interface CacheClientOptions {
   timeoutMs?: number;
@@ -49,16 +58,23 @@ function foreignDaemon(peer: PeerCheck, socket: Socket, path: string, uid: numbe
   return who.uid === uid ? null : `the daemon on ${path} runs as uid ${who.uid}, not as us (uid ${uid})`;
 }
 
-function call(path: string, request: object, timeoutMs: number, peer: PeerCheck): Promise<CacheResult<Response>> {
+interface Call {
+  method: string;
+  argType: StructType;
+  arg: Parameters<typeof encodeCall>[4];
+}
+
+/** One call on a connection of its own: the reply's result, or why there is none. */
+function call(path: string, c: Call, timeoutMs: number, peer: PeerCheck): Promise<CacheResult<WireCredential>> {
   const uid = process.getuid?.();
   if (uid === undefined) return Promise.resolve({ ok: false, why: 'this system does not tell who owns a socket', refused: true });
   const bad = 'addon' in peer ? checkSocketFile(path, uid) : checkSocketPath(path, uid);
   if (bad) return Promise.resolve({ ok: false, ...bad });
   return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
+    const decoder = new GobDecoder();
+    let header: { error: string } | null = null;
     let settled = false;
-    const done = (r: CacheResult<Response>): void => {
+    const done = (r: CacheResult<WireCredential>): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -66,27 +82,32 @@ function call(path: string, request: object, timeoutMs: number, peer: PeerCheck)
       resolve(r);
     };
     const socket = connect(path);
-    const timer = setTimeout(() => done({ ok: false, why: `no answer within ${timeoutMs} ms` }), timeoutMs);
+    const timer = setTimeout(() => done({ ok: false, why: `no answer within ${timeoutMs / 1000} s` }), timeoutMs);
     socket.on('error', (err: NodeJS.ErrnoException) => done({ ok: false, why: err.code ?? err.message }));
     socket.once('connect', () => {
       const foreign = foreignDaemon(peer, socket, path, uid);
       if (foreign) return done({ ok: false, why: foreign, refused: true });
       // Only now is anything read (the stream stays paused without a 'data' listener) or written.
-      socket.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_REQUEST_BYTES) return done({ ok: false, why: 'answer too large' });
-        chunks.push(c);
-        const all = Buffer.concat(chunks);
-        const nl = all.indexOf(0x0a);
-        if (nl === -1) return;
+      socket.on('data', (chunk: Buffer) => {
         try {
-          done({ ok: true, value: JSON.parse(all.subarray(0, nl).toString('utf8')) as Response });
-        } catch {
-          done({ ok: false, why: 'the answer is not JSON' });
+          decoder.push(chunk);
+          if (!header) {
+            const h = decoder.next(RESPONSE_HEADER);
+            if (!h) return;
+            const v = h.value as { ServiceMethod: string; Seq: bigint; Error: string };
+            if (v.Seq !== 0n || v.ServiceMethod !== c.method) throw malformed(`the reply is for call ${v.Seq} (${oneLine(v.ServiceMethod, 60)}), not for ours`);
+            header = { error: v.Error };
+          }
+          const body = decoder.next(header.error ? null : CREDENTIAL);
+          if (!body) return;
+          if (header.error) done({ ok: false, why: oneLine(header.error), answered: true });
+          else done({ ok: true, value: credentialFrom(body.value!) });
+        } catch (err) {
+          done({ ok: false, why: toGitsignError(err).message });
         }
       });
-      socket.on('end', () => done({ ok: false, why: 'the daemon closed the connection without an answer' }));
-      socket.write(encode({ v: PROTOCOL_VERSION, ...request } as never));
+      socket.on('end', () => done({ ok: false, why: decoder.pending ? malformed('the connection ended inside a message').message : 'the daemon closed the connection without an answer' }));
+      socket.write(encodeCall(new GobEncoder(), c.method, 0n, c.argType, c.arg));
     });
   });
 }
@@ -106,8 +127,8 @@ export class CacheClient {
     this.onRefused = options.onRefused;
   }
 
-  private async call(request: object): Promise<CacheResult<Response>> {
-    const r = await call(this.socketPath, request, this.timeoutMs, this.peerCheck);
+  private async call(c: Call, timeoutMs = this.timeoutMs): Promise<CacheResult<WireCredential>> {
+    const r = await call(this.socketPath, c, timeoutMs, this.peerCheck);
     if (!r.ok && r.refused && !this.warned) {
       this.warned = true;
       this.onRefused?.(r.why);
@@ -115,24 +136,17 @@ export class CacheClient {
     return r;
   }
 
-  /** The daemon's version and entry count (`gitsign doctor`). */
-  async ping(): Promise<CacheResult<{ version?: string; entries?: number }>> {
-    const r = await this.call({ op: 'ping' });
-    if (!r.ok) return r;
-    if (!r.value.ok) return { ok: false, why: `${r.value.error}: ${r.value.message}` };
-    return { ok: true, value: { version: r.value.version, entries: r.value.entries } };
+  /**
+   * Service.GetCredential: the credential cached under `id`. With `config`, a daemon that has none
+   * may log in for it (then give `timeoutMs` for a person's login); without, a miss is an error reply.
+   */
+  get(id: string, config: GoConfig | null = null, timeoutMs?: number): Promise<CacheResult<WireCredential>> {
+    return this.call({ method: GET_CREDENTIAL, argType: GET_CREDENTIAL_REQUEST, arg: { ID: id, Config: config } }, timeoutMs);
   }
 
-  async get(key: CacheKey): Promise<CacheResult<WireCredential | null>> {
-    const r = await this.call({ op: 'get', key });
-    if (!r.ok) return r;
-    if (!r.value.ok) return { ok: false, why: `${r.value.error}: ${r.value.message}` };
-    return { ok: true, value: r.value.credential ?? null };
-  }
-
-  async store(key: CacheKey, credential: WireCredential): Promise<CacheResult<null>> {
-    const r = await this.call({ op: 'store', key, credential });
-    if (!r.ok) return r;
-    return r.value.ok ? { ok: true, value: null } : { ok: false, why: `${r.value.error}: ${r.value.message}` };
+  /** Service.StoreCredential. */
+  async store(id: string, credential: WireCredential): Promise<CacheResult<null>> {
+    const r = await this.call({ method: STORE_CREDENTIAL, argType: STORE_CREDENTIAL_REQUEST, arg: { ID: id, Credential: credentialValue(credential) } });
+    return r.ok ? { ok: true, value: null } : r;
   }
 }

@@ -1,15 +1,17 @@
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { GitsignError } from '../errors';
-import { DEFAULT_CONNECTION_TIMEOUT_MS, serveConnection } from './connection';
+import { GitsignError, toGitsignError } from '../errors';
+import { type Handler, serveConnection, type Timeouts } from './connection';
+import { GobEncoder } from './gob/encoder';
 import { loadPeerCheck, peerOf } from './peer';
-import { encode, type Request, type Response } from './protocol';
+import { encodeReply, type GoConfig, goQuote, type WireCredential } from './rpc';
 import { CredentialStore } from './store';
 
 /**
- * The gitsign-credential-cache daemon: answers get/store/ping on Unix sockets it listens on (its own
- * path, or the ones systemd passes), for connections from its own user only.
+ * The gitsign-credential-cache daemon: serves Go gitsign's Service.GetCredential and
+ * Service.StoreCredential (rpc.ts) on Unix sockets it listens on (its own path, or the ones
+ * systemd passes), for connections from its own user only.
  */
 export const MAX_CONNECTIONS = 64;
 
@@ -21,35 +23,55 @@ export interface CacheDaemon {
   close(): Promise<void>;
 }
 
-export function handler(store: CredentialStore, version: string): (r: Request) => Response {
-  return (r) => {
-    switch (r.op) {
-      case 'get':
-        return { ok: true, credential: store.get(r.key) };
-      case 'store':
-        store.put(r.key, r.credential);
-        return { ok: true };
-      case 'ping':
-        return { ok: true, version, entries: store.size };
+/** A login for a miss whose call brought a Config (loginOnMiss.ts); absent, a miss is only a miss. */
+type MissLogin = (requested: GoConfig) => Promise<WireCredential>;
+
+export function handler(store: CredentialStore, login?: MissLogin): Handler {
+  return async (call) => {
+    if (call.method === 'store') {
+      if (!call.credential) return { error: `no credential to store for ${goQuote(call.id)}` };
+      try {
+        store.put(call.id, call.credential);
+      } catch (err) {
+        if (err instanceof GitsignError) return { error: `not stored: ${err.message}` };
+        throw err;
+      }
+      // Go's daemon echoes the credential; an empty one says the same without sending the key back.
+      return { credential: null };
     }
+    const found = store.get(call.id);
+    if (found) return { credential: found };
+    // Go's daemon's words for a miss, which its clients and ours take as "log in yourself".
+    if (!call.config) return { error: `${goQuote(call.id)} not found` };
+    if (!login) return { error: `${goQuote(call.id)} not found (this daemon does not log in: --no-login)` };
+    let credential: WireCredential;
+    try {
+      credential = await login(call.config);
+    } catch (err) {
+      // toGitsignError: the login's own bundle file (dist/login.js) has its own GitsignError class.
+      return { error: `${goQuote(call.id)} not found, and no login: ${toGitsignError(err).message}` };
+    }
+    store.put(call.id, credential);
+    return { credential };
   };
 }
 
 /**
- * A connection from another user gets one "forbidden" line and is closed at once, whether or not it
- * reads or closes its side: left half-open, such connections used to fill every slot and lock the
- * owner out.
+ * A connection from another user gets one error reply (for a Go client, the answer to its first
+ * call) and is closed at once, whether or not it reads or closes its side: left half-open, such
+ * connections used to fill every slot and lock the owner out.
  */
+const FORBIDDEN = 'gitsign-credential-cache: this credential cache serves only its own user';
+
 function refuse(socket: Socket): void {
   socket.on('error', () => socket.destroy());
-  // The line is tiny: written at once into the socket's buffer, so the peer can still read it.
-  socket.end(encode({ ok: false, error: 'forbidden', message: 'this credential cache serves only its own user' }));
+  // The reply is small: written at once into the socket's buffer, so the peer can still read it.
+  socket.end(encodeReply(new GobEncoder(), '', 0n, { error: FORBIDDEN }));
   setImmediate(() => socket.destroy());
 }
 
-function acceptor(store: CredentialStore, version: string, uid: number, timeoutMs: number): { onConnection: (s: Socket) => void; unavailable?: string } {
+function acceptor(handle: Handler, uid: number, timeouts: Timeouts): { onConnection: (s: Socket) => void; unavailable?: string } {
   const peer = loadPeerCheck();
-  const handle = handler(store, version);
   const onConnection = (socket: Socket): void => {
     if ('addon' in peer) {
       let who;
@@ -60,7 +82,7 @@ function acceptor(store: CredentialStore, version: string, uid: number, timeoutM
       }
       if (!who || who.uid !== uid) return refuse(socket);
     }
-    serveConnection(socket, handle, timeoutMs);
+    serveConnection(socket, handle, timeouts);
   };
   return 'addon' in peer ? { onConnection } : { onConnection, unavailable: peer.reason };
 }
@@ -109,15 +131,16 @@ function listen(server: Server, target: string | { fd: number }): Promise<void> 
 export interface DaemonOptions {
   socketPath?: string;
   fds?: number[];
-  version: string;
-  /** How long a connection may take to send its request (and again to take its answer). */
-  connectionTimeoutMs?: number;
+  /** How long a request may take to arrive whole, and how long a connection may wait between calls. */
+  timeouts: Timeouts;
+  /** Login on a miss; absent with --no-login. */
+  login?: MissLogin;
 }
 
 export async function startDaemon(opts: DaemonOptions): Promise<CacheDaemon> {
   const uid = process.getuid?.() ?? -1;
   const store = new CredentialStore();
-  const { onConnection, unavailable } = acceptor(store, opts.version, uid, opts.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS);
+  const { onConnection, unavailable } = acceptor(handler(store, opts.login), uid, opts.timeouts);
   const servers: Server[] = [];
   const make = (): Server => {
     // Half-open: a client that ends its side early still gets the error line.

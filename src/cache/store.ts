@@ -1,10 +1,12 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { type CacheKey, ProtocolError, type WireCredential } from './protocol';
+import { GitsignError } from '../errors';
+import type { WireCredential } from './rpc';
 
 /**
- * The daemon's entries, in memory only (never written anywhere), each dropped when its certificate
- * expires. A new credential for a key replaces the old one (gitsign refuses the second store until the
- * first expires, which leaves a signer without a cached identity when it had to log in again).
+ * The daemon's entries by gitsign's ID (host@directory), in memory only (never written anywhere),
+ * each dropped when its certificate expires. A new credential for an ID replaces the old one (Go
+ * gitsign's daemon refuses the second store until the first expires, which leaves a signer without
+ * a cached identity when it had to log in again).
  */
 export const MAX_ENTRIES = 1024;
 
@@ -13,8 +15,6 @@ interface Entry {
   notAfter: number;
   timer: NodeJS.Timeout;
 }
-
-export const keyString = (k: CacheKey): string => JSON.stringify([k.id, k.fulcio, k.issuer]);
 
 export class CredentialStore {
   private readonly entries = new Map<string, Entry>();
@@ -25,8 +25,7 @@ export class CredentialStore {
     return this.entries.size;
   }
 
-  get(key: CacheKey): WireCredential | null {
-    const k = keyString(key);
+  get(k: string): WireCredential | null {
     const e = this.entries.get(k);
     if (!e) return null;
     if (e.notAfter <= this.now()) {
@@ -37,18 +36,17 @@ export class CredentialStore {
   }
 
   /** Keeps a credential whose key pair matches and whose certificate is still valid. */
-  put(key: CacheKey, credential: WireCredential): void {
+  put(k: string, credential: WireCredential): void {
     let cert: X509Certificate;
     try {
-      cert = new X509Certificate(credential.certificate);
+      cert = new X509Certificate(credential.cert);
       if (!cert.checkPrivateKey(createPrivateKey(credential.privateKey))) throw new Error('mismatch');
     } catch {
-      throw new ProtocolError('invalid_credential', 'the credential is not a certificate with its private key');
+      throw new GitsignError('CERTIFICATE', 'the credential is not a PEM certificate with its private key');
     }
     const notAfter = Date.parse(cert.validTo);
     const left = notAfter - this.now();
-    if (!(left > 0)) throw new ProtocolError('invalid_credential', 'the certificate has expired');
-    const k = keyString(key);
+    if (!(left > 0)) throw new GitsignError('CERTIFICATE', 'the certificate has expired');
     this.drop(k);
     if (this.entries.size >= MAX_ENTRIES) this.drop(this.soonestToExpire());
     // Timers are capped by Node at ~24.8 days; Fulcio certificates last 10 minutes.

@@ -117,7 +117,7 @@ export async function doctorCommand(args: DoctorArgs): Promise<number> {
     else checks.push({ id: 'services', title: 'Sigstore services', status: 'skip', summary: `offline: Fulcio, Rekor, the OIDC issuer${cfg.timestampURL ? ' and the TSA' : ''} and the clock were not checked` });
     checks.push(provider.check);
   }
-  checks.push(await checkCache(env, VERSION));
+  checks.push(await checkCache(env));
   const report = reportOf(VERSION, offline, checks);
   if (clock.fakedFrom) report.checks.push({ id: 'clock.faked', title: 'GITSIGN_DOCTOR_NOW', status: 'warn', summary: `the local clock was replaced for a test (started at ${clock.fakedFrom}); unset it`, fix: ['unset GITSIGN_DOCTOR_NOW'] });
   printOut(...(args.json ? jsonReportLines(report) : humanLines(report)));

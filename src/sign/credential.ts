@@ -7,7 +7,7 @@ import { requestCertificate } from '../fulcio/client';
 import type { LoginIo } from '../oidc/flowTypes';
 import { obtainIdToken } from '../oidc/token';
 import { checkLeaf, verifyChain } from '../verify/chain';
-import { cacheClient, fromCache, storeInCache } from './cachedCredential';
+import { cacheClient, fromCache, loginThroughCache, storeInCache } from './cachedCredential';
 import { Certificate } from '../x509/certificate';
 
 /**
@@ -26,19 +26,24 @@ export type Say = (line: string) => void;
 
 /**
  * The credential to sign with: from gitsign-credential-cache when GITSIGN_CREDENTIAL_CACHE names it and
- * it holds a good one, else a fresh one (a token, maybe a login, a key and a certificate), which is
- * then offered to the cache.
+ * it holds a good one; else, when the daemon answered, one it logs in for (as Go gitsign asks its
+ * daemon to); else a fresh one (a token, maybe a login, a key and a certificate), which is then
+ * offered to the cache.
  */
 export async function obtainCredential(cfg: Config, trust: TrustMaterial, term: LoginIo, env: NodeJS.ProcessEnv = process.env): Promise<Credential> {
   const cache = cacheClient(env, (why) => term.say(`gitsign: not using the credential cache: ${why}`));
-  const cached = cache && (await fromCache(cache, cfg, trust));
-  if (cached) return cached;
+  if (cache) {
+    const cached = await fromCache(cache, cfg, trust, env);
+    if (cached.credential) return cached.credential;
+    const viaDaemon = cached.answered ? await loginThroughCache(cache, cfg, trust, term, env) : null;
+    if (viaDaemon) return viaDaemon;
+  }
   const credential = await freshCredential(cfg, trust, term, env);
-  if (cache) await storeInCache(cache, cfg, credential);
+  if (cache) await storeInCache(cache, credential, env);
   return credential;
 }
 
-async function freshCredential(cfg: Config, trust: TrustMaterial, term: LoginIo, env: NodeJS.ProcessEnv): Promise<Credential> {
+export async function freshCredential(cfg: Config, trust: TrustMaterial, term: LoginIo, env: NodeJS.ProcessEnv): Promise<Credential> {
   const token = await obtainIdToken(cfg, term, env);
   term.say('Generating ephemeral keys...');
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

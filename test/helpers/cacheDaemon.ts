@@ -1,10 +1,13 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { CacheClient } from '../../src/cache/client';
+import { GobDecoder } from '../../src/cache/gob/decoder';
+import { CREDENTIAL, RESPONSE_HEADER } from '../../src/cache/rpc';
 import { ROOT } from './paths';
 import { tracked } from './processes';
 
-/** bin/gitsign-credential-cache as a process, and a raw client for protocol tests. */
+/** bin/gitsign-credential-cache as a process, and raw clients for protocol tests. */
 export const CACHE_BIN = join(ROOT, 'bin', 'gitsign-credential-cache');
 
 export interface Daemon {
@@ -48,32 +51,54 @@ export function startDaemon(args: string[], options: { env?: NodeJS.ProcessEnv; 
 }
 
 /** Sends raw bytes on one connection (ending it unless keepOpen) and returns all that came back. */
-export function rawExchange(socketPath: string, data: Buffer | string, opts: { keepOpen?: boolean; timeoutMs?: number } = {}): Promise<string> {
+export function rawExchange(socketPath: string, data: Buffer | string, opts: { keepOpen?: boolean; timeoutMs?: number } = {}): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const s = connect(socketPath);
     const timer = setTimeout(() => {
       s.destroy();
-      resolve(Buffer.concat(chunks).toString('utf8'));
+      resolve(Buffer.concat(chunks));
     }, opts.timeoutMs ?? 8_000);
     s.on('error', (err) => {
       clearTimeout(timer);
-      if (chunks.length) resolve(Buffer.concat(chunks).toString('utf8'));
+      if (chunks.length) resolve(Buffer.concat(chunks));
       else reject(err);
     });
     s.on('data', (c: Buffer) => chunks.push(c));
     s.on('close', () => {
       clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString('utf8'));
+      resolve(Buffer.concat(chunks));
     });
     if (opts.keepOpen) s.write(data);
     else s.end(data);
   });
 }
 
-export async function request(socketPath: string, body: unknown): Promise<Record<string, unknown>> {
-  const text = await rawExchange(socketPath, `${JSON.stringify(body)}\n`);
-  return JSON.parse(text.trim()) as Record<string, unknown>;
+/** The net/rpc replies in `bytes` (read with our codec): each one's method, sequence number and error text. */
+export function replies(bytes: Buffer): { method: string; seq: number; error: string }[] {
+  const dec = new GobDecoder();
+  dec.push(bytes);
+  const out: { method: string; seq: number; error: string }[] = [];
+  for (;;) {
+    const h = dec.next(RESPONSE_HEADER)?.value;
+    if (!h) return out;
+    const error = h.Error as string;
+    if (!dec.next(error ? null : CREDENTIAL)) throw new Error('a reply without its body');
+    out.push({ method: h.ServiceMethod as string, seq: Number(h.Seq), error });
+  }
+}
+
+/** The one error reply in `bytes`. */
+export function errorReply(bytes: Buffer): string {
+  const all = replies(bytes);
+  if (all.length !== 1) throw new Error(`${all.length} replies, not one`);
+  return all[0].error;
+}
+
+/** The daemon serves: a lookup of an ID no one uses gets its "not found" (through the client, peer check and all). */
+export async function serves(socketPath: string): Promise<boolean> {
+  const r = await new CacheClient(socketPath, { timeoutMs: 8_000 }).get('nobody@/probe');
+  return !r.ok && r.answered === true && r.why === '"nobody@/probe" not found';
 }
 
 /** A node script running as another user (the tests run as root), with its stdout lines. */
@@ -135,12 +160,12 @@ export function runAs(uid: number, script: string, args: string[], env: NodeJS.P
 }
 
 /**
- * One connection held open (never ended by us), optionally sending `drip` every 200 ms, until the
+ * One connection held open (never ended by us), sending `first` at once and `drip` every 200 ms, until the
  * daemon closes it or `ms` pass: what it received, and whether the daemon closed it. Closed means
  * gone, not half-closed: after the daemon's end of stream we keep writing, which fails (EPIPE) only
  * once the daemon has let go of the connection.
  */
-export function holdOpen(socketPath: string, opts: { drip?: string; ms?: number } = {}): Promise<{ answer: string; closedByDaemon: boolean }> {
+export function holdOpen(socketPath: string, opts: { drip?: string; first?: Buffer; ms?: number } = {}): Promise<{ answer: Buffer; closedByDaemon: boolean }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     // allowHalfOpen: the daemon's end of its answer does not make us close; only its close ends this.
@@ -149,8 +174,9 @@ export function holdOpen(socketPath: string, opts: { drip?: string; ms?: number 
       clearInterval(drip);
       clearTimeout(timer);
       s.destroy();
-      resolve({ answer: Buffer.concat(chunks).toString('utf8'), closedByDaemon });
+      resolve({ answer: Buffer.concat(chunks), closedByDaemon });
     };
+    if (opts.first) s.write(opts.first);
     const drip = setInterval(() => opts.drip && s.writable && s.write(opts.drip), 200);
     const timer = setTimeout(() => finish(false), opts.ms ?? 10_000);
     s.on('data', (c: Buffer) => chunks.push(c));

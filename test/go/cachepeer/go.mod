@@ -1,0 +1,3 @@
+module cachepeer
+
+go 1.19
