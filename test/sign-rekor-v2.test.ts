@@ -126,7 +126,7 @@ describe('rekorVersion=2 misconfigured', () => {
     const repo = signingRepo({ GITSIGN_ENABLE_SIGSTORE_GO: 'false' });
     try {
       const r = repo.gitsign(['--status-fd=2', '-bsau', 'x'], 'tree x\n\nmsg\n');
-      assert.equal(r.status, 1);
+      assert.equal(r.status, 2, 'a configuration gitsign cannot load exits 2, as Go');
       assert.match(r.stderr, /rekorVersion=2 requires enableSigstoreGo=true/);
     } finally {
       repo.remove();
