@@ -21,6 +21,7 @@ export const IDENTITY_OPTIONS = {
   offline: { type: 'boolean', default: false, describe: 'Make no network request (no TUF refresh, no Rekor search)' },
   'trusted-root': { type: 'string', describe: 'A Sigstore trusted_root.json to trust instead of the public-good root' },
   json: { type: 'boolean', default: false, describe: 'Print one JSON object per verified object' },
+  quiet: { type: 'boolean', alias: 'q', default: false, describe: 'Print only what fails to verify (the exit status says whether all did)' },
   stdin: { type: 'boolean', default: false, describe: 'Also read object names from standard input, one per line' },
   // Hidden as in Go gitsign, where cosign marks them deprecated.
   sct: { type: 'string', hidden: true, describe: 'A detached SCT (RFC 6962 add-chain response JSON), for a certificate without an embedded one' },
@@ -33,6 +34,7 @@ const {
   offline: _offline,
   'insecure-ignore-tlog': _ignoreTlog,
   stdin: _stdin,
+  quiet: _quiet,
   sct: _sct,
   'ca-roots': _caRoots,
   'ca-intermediates': _caIntermediates,

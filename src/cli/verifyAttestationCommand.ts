@@ -5,9 +5,8 @@ import { loadConfig } from '../config/config';
 import { GitsignError } from '../errors';
 import { CatFile } from '../git/catFile';
 import { signerEmail } from '../git/rawobj';
-import { describeIdentityCheck } from '../verify/gitObject';
 import type { IdentityCheck } from '../verify/identity';
-import { jsonReport, summaryLines } from '../verify/report';
+import { identityNote, jsonReport, summaryLines } from './verifyReport';
 import { verifySettings } from '../verify/settings';
 import { type IdentityArgs, identityFromArgs } from './identityArgs';
 import { errorLine, printErr, printOut } from './io';
@@ -64,14 +63,12 @@ function nothingFound(targets: Target[], refs: string[], type?: string): Gitsign
 
 function render(a: StoredAttestation, o: AttestationOutcome, identity: IdentityCheck, json: boolean): { out: string[]; err: string[] } {
   const where = `${a.ref} ${a.sha}/${a.name}`;
-  const check = describeIdentityCheck(identity);
   if (json) {
-    const report = { ...jsonReport(a.sha, a.kind, check, o), ref: a.ref, name: a.name, predicateType: o.statement?.predicateType ?? null, predicate: 'ok' in o ? o.statement.predicate : null };
+    const report = { ...jsonReport(a.sha, a.kind, identity, o), ref: a.ref, name: a.name, predicateType: o.statement?.predicateType ?? null, predicate: 'ok' in o ? o.statement.predicate : null };
     return { out: [JSON.stringify(report)], err: [] };
   }
   if (!('ok' in o)) return { out: [], err: [errorLine(`Error: ${where}: `, o.error.message)] };
-  const note = identity.kind === 'committer' ? `identity checked: ${check} (no --certificate-identity given)` : undefined;
-  const lines = [`${where}: ${o.statement.predicateType || '(no predicate type)'} (Rekor ${o.kind})`, ...summaryLines(o.ok, { validated: true, note })];
+  const lines = [`${where}: ${o.statement.predicateType || '(no predicate type)'} (Rekor ${o.kind})`, ...summaryLines(o.ok, { validated: true, note: identityNote(identity) })];
   return { out: [...lines, ...jsonLines(JSON.stringify(o.statement.predicate, null, 2) ?? 'null')], err: [] };
 }
 
