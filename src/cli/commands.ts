@@ -29,12 +29,9 @@ export const IDENTITY_OPTIONS = {
   'ca-intermediates': { type: 'string', hidden: true, describe: 'Accepted and ignored, as by gitsign' },
 } as const;
 
-/** verify-attestation: the certificate is only in the log (no --offline or --insecure-ignore-tlog); no --stdin, nor the cosign leftovers. */
+/** verify-attestation: no --stdin, nor the cosign leftovers. */
 const {
-  offline: _offline,
-  'insecure-ignore-tlog': _ignoreTlog,
   stdin: _stdin,
-  quiet: _quiet,
   sct: _sct,
   'ca-roots': _caRoots,
   'ca-intermediates': _caIntermediates,
