@@ -100,10 +100,13 @@ export async function runCommands(argv: string[]): Promise<number> {
           .options({
             bundle: { type: 'string', demandOption: true, describe: 'The Sigstore bundle (v0.1 to v0.3) to verify' },
             'certificate-identity': { type: 'string', describe: 'The identity (a SAN, exact) the Fulcio certificate must have' },
+            'certificate-identity-regexp': IDENTITY_OPTIONS['certificate-identity-regexp'],
             'certificate-oidc-issuer': { type: 'string', describe: 'The OIDC issuer (exact) the Fulcio certificate must name' },
+            'certificate-oidc-issuer-regexp': IDENTITY_OPTIONS['certificate-oidc-issuer-regexp'],
             key: { type: 'string', describe: 'A PEM public key: the bundle is signed with this managed key, not a certificate' },
             'trusted-root': { type: 'string', describe: 'A Sigstore trusted_root.json to trust instead of the public-good root' },
             staging: { type: 'boolean', default: false, describe: "Sigstore's staging instance (needs --trusted-root: its root is not bundled)" },
+            json: { ...IDENTITY_OPTIONS.json, describe: 'Print the result as one JSON object (the fields of gitsign verify --json)' },
           }),
       async (args) => {
         code = await (await import('./verifyBundleCommand')).verifyBundleCommand(args as unknown as import('./verifyBundleCommand').VerifyBundleArgs);
