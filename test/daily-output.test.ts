@@ -213,7 +213,9 @@ describe('attestations: --offline, --insecure-ignore-tlog, JSON and text agree',
   });
 
   test('--insecure-ignore-tlog takes the certificate from the log unverified, attests no time, and says so everywhere', () => {
-    const [json] = reports(repo.gitsign(['verify-attestation', '--json', '--insecure-ignore-tlog']).stdout);
+    const r = repo.gitsign(['verify-attestation', '--json', '--insecure-ignore-tlog']);
+    assert.equal(r.status, 0, r.stderr);
+    const [json] = reports(r.stdout);
     assert.equal(json.verified, true, json.error?.message);
     assert.deepEqual([json.tlog.source, json.tlog.kind, json.tlog.logIndex, json.timeSource], ['none', null, null, 'unattested']);
     assert.ok(json.warnings.some((w) => /transparency log was not checked/.test(w)), json.warnings.join('; '));

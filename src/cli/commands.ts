@@ -133,6 +133,11 @@ export async function runCommands(argv: string[]): Promise<number> {
           .positional('revision', { type: 'string', describe: 'A commit (its tree\'s attestations are verified too) or a tree' })
           .options({
             ...ATTESTATION_IDENTITY_OPTIONS,
+            offline: { ...IDENTITY_OPTIONS.offline, describe: "Refused: an attestation's certificate is only in its Rekor entry, so it cannot be verified offline" },
+            'insecure-ignore-tlog': {
+              ...IDENTITY_OPTIONS['insecure-ignore-tlog'],
+              describe: "Take the certificate from the log without checking the entry (its SET and proof): no time is attested, every output says so",
+            },
             type: { type: 'string', describe: 'Only attestations of this predicate type URI' },
             objtype: { ...OBJTYPE, describe: 'Only attestations of the commit, or only of its tree' },
             json: { ...IDENTITY_OPTIONS.json, describe: 'Print one JSON object per attestation' },
