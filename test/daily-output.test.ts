@@ -201,6 +201,8 @@ describe('attestations: --offline, --insecure-ignore-tlog, JSON and text agree',
     const [json] = reports(repo.gitsign(['verify-attestation', '--json']).stdout);
     assert.deepEqual([json.verified, json.tlog.source, json.tlog.kind, String(json.tlog.logIndex)], [true, 'online', 'intoto/0.0.1', index]);
     assert.equal(json.identityCheck, `certificate email equals committer email ${EMAIL}`);
+    const quiet = repo.gitsign(['verify-attestation', '-q']);
+    assert.deepEqual([quiet.status, quiet.stdout, quiet.stderr], [0, '', '']);
   });
 
   test('--offline (or gitsign.offline) is refused in one sentence: the certificate is only in the log', () => {
