@@ -81,10 +81,13 @@ describe('attest and verify-attestation', () => {
     const content = '{"b": 1, "a": ["x<y", 2.5e-7, true, null]}\n';
     const r = repo.gitsign(['attest', '-f', writeFile(repo, 'test.json', content), '--type', PREDICATE_TYPE]);
     assert.equal(r.status, 0, r.stderr);
-    const [logLine, commitLine, ...rest] = r.stdout.split('\n');
+    const [logLine, entryLine, commitLine, ...rest] = r.stdout.split('\n');
     assert.deepEqual(rest, ['']);
     const m = /^LogEntry ID ([0-9a-f]{64}) (\d+)$/.exec(logLine);
     assert.ok(m, logLine);
+    const own = /^tlog entry ([0-9a-f]{64,80}) at log index (\d+) \(intoto\/0\.0\.1\)$/.exec(entryLine);
+    assert.ok(own, entryLine);
+    assert.equal(own[2], m[2]);
     assert.match(commitLine, /^[0-9a-f]{40}$/);
     assert.equal(repo.git('rev-parse', 'refs/attestations/commits').trim(), commitLine);
 
@@ -109,8 +112,9 @@ describe('attest and verify-attestation', () => {
 
     // The log entry Rekor keeps: hashes of the envelope and payload, and the certificate.
     const res = await fetch(`${sb.env.GITSIGN_REKOR_URL}/api/v1/log/entries?logIndex=${m[2]}`);
-    const entry = Object.values((await res.json()) as Record<string, { body: string; logID: string }>)[0];
+    const [[uuid, entry]] = Object.entries((await res.json()) as Record<string, { body: string; logID: string }>);
     assert.equal(entry.logID, m[1]);
+    assert.equal(uuid, own[1], "the printed UUID is the entry's own");
     const body = JSON.parse(Buffer.from(entry.body, 'base64').toString()) as { kind: string; spec: { content: { hash: { value: string }; payloadHash: { value: string } }; publicKey: string } };
     assert.equal(body.kind, 'intoto');
     assert.equal(body.spec.content.hash.value, sha256(sigText));
@@ -328,7 +332,7 @@ test('four attests at once on one repository: all four kept on one linear histor
     const stored = repo.git('ls-tree', '-r', '--name-only', 'refs/attestations/commits').split('\n').filter(Boolean);
     assert.deepEqual(stored, names.flatMap((n) => [`${head}/${n}`, `${head}/${n}.sig`]));
     assert.equal(repo.git('rev-list', '--count', 'refs/attestations/commits').trim(), '4');
-    const printed = results.map((r) => r.stdout.trim().split('\n')[1]).sort();
+    const printed = results.map((r) => r.stdout.trim().split('\n')[2]).sort();
     assert.deepEqual(repo.git('rev-list', 'refs/attestations/commits').trim().split('\n').sort(), printed);
     assert.equal(verifyJson(repo).reports.filter((x) => x.verified).length, 4);
   } finally {

@@ -314,7 +314,7 @@ test("the README's sandbox block, pasted into one shell, starts the sandbox, sig
       });
     });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-    assert.match(r.stderr, /Good signature from \[you@example\.com\]/);
+    assert.match(r.stderr, /Good signature from you@example\.com \(/);
     assert.match(r.stderr, /stopped the sandbox/);
     assert.equal(repo.git('log', '-1', '--format=%s').trim(), 'signed against the local Sigstore');
     assert.equal(lockPid(dir), undefined, 'the block stopped its sandbox');

@@ -103,10 +103,11 @@ describe('finding 6: gitsign verify --stdin with malformed objects among good on
     }
   });
 
-  test('human output: a summary for each good object and one error line for each bad one', () => {
+  test('human output: a summary for each good object, one error line for each bad one, and the count', () => {
     const r = repo.gitsign(['verify', '--stdin', ...RELAXED], `${names.join('\n')}\n`);
     assert.equal(r.status, 1);
     const errors = r.stderr.split('\n').filter(Boolean);
+    assert.equal(errors.pop(), `${names.length - bad.size} verified, ${bad.size} failed`);
     assert.equal(errors.length, bad.size, r.stderr);
     assert.ok(errors.every((l) => l.startsWith('Error: ')), r.stderr);
     assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('gitsign: Good signature from ')).length, names.length - bad.size);

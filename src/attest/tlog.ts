@@ -19,10 +19,15 @@ import type { Envelope } from './dsse';
  */
 export interface LoggedEnvelope {
   entry: LogEntry;
+  /** The entry's UUID, as the log names it. */
+  uuid: string;
   kind: EnvelopeKind;
   certificate: Certificate;
   integratedTime: Date;
 }
+
+/** A stored envelope's entry as found: without its time when the entry itself was not verified (--insecure-ignore-tlog). */
+export type FoundEnvelope = Omit<LoggedEnvelope, 'integratedTime'> & { integratedTime?: Date };
 
 /** Most entries to try for one envelope hash: an identical envelope is logged once per kind at most. */
 const MAX_CANDIDATES = 16;
@@ -34,13 +39,18 @@ function signedContent(env: Envelope, cert: Certificate): SignedEnvelope {
   return new SignedEnvelope(env.payload, env.payloadType, env.signatures[0].signature, { certificate: cert.der, publicKey: spki }, env.raw);
 }
 
+function verifyEnvelopeSignature(env: Envelope, cert: Certificate): SignedEnvelope {
+  const content = signedContent(env, cert);
+  if (!content.verifySignature(cert.publicKey)) throw new GitsignError('SIGNATURE_INVALID', "the envelope's signature does not verify with the certificate's key");
+  return content;
+}
+
 /**
  * The envelope's signature by the certificate's key, then the entry against the trust root and against
  * the envelope and certificate it must log.
  */
 function verifyEnvelopeEntry(entry: LogEntry, env: Envelope, cert: Certificate, trust: TrustMaterial): Date {
-  const content = signedContent(env, cert);
-  if (!content.verifySignature(cert.publicKey)) throw new GitsignError('SIGNATURE_INVALID', "the envelope's signature does not verify with the certificate's key");
+  const content = verifyEnvelopeSignature(env, cert);
   const { integratedTime } = verifyLogEntry(entry, content, trust);
   if (!integratedTime) throw new GitsignError('TLOG', 'the transparency log entry has no signed entry timestamp');
   return integratedTime;
@@ -64,7 +74,7 @@ export async function logEnvelope(rekorUrl: string, env: Envelope, cert: Certifi
     const entry = toLogEntry(answer.uuid, answer.entry);
     const expected = kind === 'intoto' ? intotoBody(env.raw, env.payload, pem) : dsseBody(env.raw, env.payload, [{ sig: env.signatures[0].sig, canonicalPem: pem }]);
     if (!entry.canonicalizedBody.equals(canonicalBody(expected))) throw new GitsignError('TLOG', 'Rekor logged another entry than the one sent');
-    return { entry, kind, certificate: cert, integratedTime: verifyEnvelopeEntry(entry, env, cert, trust) };
+    return { entry, uuid: answer.uuid, kind, certificate: cert, integratedTime: verifyEnvelopeEntry(entry, env, cert, trust) };
   }
   throw new GitsignError('TLOG', `Rekor accepts the attestation neither as intoto nor as dsse (${errors.join('; ')})`);
 }
@@ -91,8 +101,13 @@ function loggedCertificate(body: EnvelopeBody, env: Envelope, hash: string): Cer
   return new Certificate(der);
 }
 
-/** The verified entry of a stored envelope, found in Rekor by the envelope's hash. */
-export async function findEnvelopeEntry(rekorUrl: string, env: Envelope, trust: TrustMaterial): Promise<LoggedEnvelope> {
+/**
+ * The verified entry of a stored envelope, found in Rekor by the envelope's hash. With `checkEntry`
+ * false (--insecure-ignore-tlog) the log is only where the certificate is found: the entry must still
+ * name this envelope and its signature must verify with that certificate, but the entry's SET and
+ * inclusion proof are not checked, so it attests no time.
+ */
+export async function findEnvelopeEntry(rekorUrl: string, env: Envelope, trust: TrustMaterial, checkEntry = true): Promise<FoundEnvelope> {
   const hash = envelopeHash(env);
   const uuids = await searchByHash(rekorUrl, `sha256:${hash}`);
   let failure: GitsignError | undefined;
@@ -109,8 +124,12 @@ export async function findEnvelopeEntry(rekorUrl: string, env: Envelope, trust: 
     try {
       const cert = loggedCertificate(body, env, hash);
       if (!cert) continue;
-      const integratedTime = verifyEnvelopeEntry(entry, env, cert, trust);
-      return { entry, kind: body.kind as EnvelopeKind, certificate: cert, integratedTime };
+      const found = { entry, uuid: key, kind: body.kind as EnvelopeKind, certificate: cert };
+      if (!checkEntry) {
+        verifyEnvelopeSignature(env, cert);
+        return found;
+      }
+      return { ...found, integratedTime: verifyEnvelopeEntry(entry, env, cert, trust) };
     } catch (err) {
       failure ??= toGitsignError(err);
     }

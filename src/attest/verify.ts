@@ -31,14 +31,17 @@ export interface AttestationContext {
   trust: TrustMaterial;
   rekorUrl: string;
   ignoreSct: boolean;
+  /** --insecure-ignore-tlog: the entry is only where the certificate is found; its SET and proof are not checked. */
+  ignoreTlog: boolean;
   identity: IdentityCheck;
   /** Only attestations of this predicate type (--type). */
   predicateType?: string;
 }
 
+/** identityChecked: the identity check ran (and passed) before the failure. */
 export type AttestationOutcome =
-  | { ok: VerifiedSignature; statement: Statement; kind: string }
-  | { error: GitsignError; certificate?: Certificate; statement?: Statement };
+  | { ok: VerifiedSignature; statement: Statement }
+  | { error: GitsignError; certificate?: Certificate; statement?: Statement; identityChecked?: boolean };
 
 const SIG = Buffer.from('.sig');
 
@@ -90,26 +93,32 @@ function checkClaims(a: StoredAttestation, st: Statement): void {
 export async function verifyStoredAttestation(a: StoredAttestation, ctx: AttestationContext): Promise<AttestationOutcome | null> {
   let statement: Statement | undefined;
   let certificate: Certificate | undefined;
+  let identityChecked = false;
   try {
     const env = parseEnvelope(a.envelope);
     if (env.payloadType !== INTOTO_PAYLOAD_TYPE) throw new GitsignError('UNSUPPORTED_SIGNATURE', `the envelope holds ${env.payloadType}, not an in-toto statement`);
     if (env.signatures.length !== 1) throw new GitsignError('UNSUPPORTED_SIGNATURE', `the envelope has ${env.signatures.length} signatures; gitsign writes one`);
     statement = parseStatement(env.payload);
     if (ctx.predicateType !== undefined && statement.predicateType !== ctx.predicateType) return null;
-    const logged = await findEnvelopeEntry(ctx.rekorUrl, env, ctx.trust);
+    const logged = await findEnvelopeEntry(ctx.rekorUrl, env, ctx.trust, !ctx.ignoreTlog);
     certificate = logged.certificate;
-    const sctChecked = verifyCertificateTrust(certificate, [logged.integratedTime], ctx.trust, ctx.ignoreSct);
+    const time = logged.integratedTime;
+    // Without a verified entry no time is attested: the certificate is checked at its notBefore, and every output says so.
+    const sctChecked = verifyCertificateTrust(certificate, [time ?? certificate.notBefore], ctx.trust, ctx.ignoreSct);
     checkIdentity(certificate, ctx.identity);
+    identityChecked = true;
     checkClaims(a, statement);
     const ok: VerifiedSignature = {
       certificate,
-      tlog: { source: 'online', logIndex: logged.entry.logIndex, integratedTime: logged.integratedTime.getTime() / 1000 },
-      signingTime: logged.integratedTime,
-      timeSource: 'tlog',
+      tlog: time
+        ? { source: 'online', kind: `${logged.entry.kindVersion.kind}/${logged.entry.kindVersion.version}`, logIndex: logged.entry.logIndex, integratedTime: time.getTime() / 1000 }
+        : { source: 'none' },
+      signingTime: time ?? certificate.notBefore,
+      timeSource: time ? 'tlog' : 'unattested',
       sctChecked,
     };
-    return { ok, statement, kind: `${logged.kind}/0.0.1` };
+    return { ok, statement };
   } catch (err) {
-    return { error: toGitsignError(err), certificate, statement };
+    return { error: toGitsignError(err), certificate, statement, identityChecked };
   }
 }

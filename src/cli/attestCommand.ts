@@ -16,8 +16,9 @@ import { ask, say } from './tty';
 /**
  * `gitsign attest [--objtype commit|tree] -f FILE [--type URI]`: signs an in-toto statement about HEAD
  * (or its tree) with the same identity as commit signing, logs it in Rekor, and stores the file and
- * its envelope on refs/attestations/*. Prints gitsign's "LogEntry ID <log ID> <index>" line and the
- * new attestation commit. Everything that can refuse the attestation is checked before the login.
+ * its envelope on refs/attestations/*. Prints gitsign's "LogEntry ID <log ID> <index>" line (the log's
+ * ID, the same for every entry), the entry's own UUID and index, and the new attestation commit.
+ * Everything that can refuse the attestation is checked before the login.
  */
 export interface AttestArgs {
   objtype: ObjectKind;
@@ -57,7 +58,10 @@ export async function attestCommand(args: AttestArgs): Promise<number> {
   const logged = await logEnvelope(cfg.rekor.replace(/\/+$/, ''), envelope, credential.certificate, trust);
   // The certificate must have been valid when the log saw the entry (verifiers check the chain then).
   verifyChain(credential.certificate, logged.integratedTime, trust);
-  printOut(`LogEntry ID ${Buffer.from(logged.entry.logId.keyId).toString('hex')} ${logged.entry.logIndex}`);
+  printOut(
+    `LogEntry ID ${Buffer.from(logged.entry.logId.keyId).toString('hex')} ${logged.entry.logIndex}`,
+    `tlog entry ${logged.uuid} at log index ${logged.entry.logIndex} (${logged.kind}/0.0.1)`,
+  );
 
   const commit = await storeAttestation({ kind, sha, name, file, envelope: envelope.raw, author, now: new Date() });
   printOut(commit);

@@ -21,6 +21,7 @@ export const IDENTITY_OPTIONS = {
   offline: { type: 'boolean', default: false, describe: 'Make no network request (no TUF refresh, no Rekor search)' },
   'trusted-root': { type: 'string', describe: 'A Sigstore trusted_root.json to trust instead of the public-good root' },
   json: { type: 'boolean', default: false, describe: 'Print one JSON object per verified object' },
+  quiet: { type: 'boolean', alias: 'q', default: false, describe: 'Print only what fails to verify (the exit status says whether all did)' },
   stdin: { type: 'boolean', default: false, describe: 'Also read object names from standard input, one per line' },
   // Hidden as in Go gitsign, where cosign marks them deprecated.
   sct: { type: 'string', hidden: true, describe: 'A detached SCT (RFC 6962 add-chain response JSON), for a certificate without an embedded one' },
@@ -28,10 +29,8 @@ export const IDENTITY_OPTIONS = {
   'ca-intermediates': { type: 'string', hidden: true, describe: 'Accepted and ignored, as by gitsign' },
 } as const;
 
-/** verify-attestation: the certificate is only in the log (no --offline or --insecure-ignore-tlog); no --stdin, nor the cosign leftovers. */
+/** verify-attestation: no --stdin, nor the cosign leftovers. */
 const {
-  offline: _offline,
-  'insecure-ignore-tlog': _ignoreTlog,
   stdin: _stdin,
   sct: _sct,
   'ca-roots': _caRoots,
@@ -101,10 +100,13 @@ export async function runCommands(argv: string[]): Promise<number> {
           .options({
             bundle: { type: 'string', demandOption: true, describe: 'The Sigstore bundle (v0.1 to v0.3) to verify' },
             'certificate-identity': { type: 'string', describe: 'The identity (a SAN, exact) the Fulcio certificate must have' },
+            'certificate-identity-regexp': IDENTITY_OPTIONS['certificate-identity-regexp'],
             'certificate-oidc-issuer': { type: 'string', describe: 'The OIDC issuer (exact) the Fulcio certificate must name' },
+            'certificate-oidc-issuer-regexp': IDENTITY_OPTIONS['certificate-oidc-issuer-regexp'],
             key: { type: 'string', describe: 'A PEM public key: the bundle is signed with this managed key, not a certificate' },
             'trusted-root': { type: 'string', describe: 'A Sigstore trusted_root.json to trust instead of the public-good root' },
             staging: { type: 'boolean', default: false, describe: "Sigstore's staging instance (needs --trusted-root: its root is not bundled)" },
+            json: { ...IDENTITY_OPTIONS.json, describe: 'Print the result as one JSON object (the fields of gitsign verify --json)' },
           }),
       async (args) => {
         code = await (await import('./verifyBundleCommand')).verifyBundleCommand(args as unknown as import('./verifyBundleCommand').VerifyBundleArgs);
@@ -131,6 +133,11 @@ export async function runCommands(argv: string[]): Promise<number> {
           .positional('revision', { type: 'string', describe: 'A commit (its tree\'s attestations are verified too) or a tree' })
           .options({
             ...ATTESTATION_IDENTITY_OPTIONS,
+            offline: { ...IDENTITY_OPTIONS.offline, describe: "Refused: an attestation's certificate is only in its Rekor entry, so it cannot be verified offline" },
+            'insecure-ignore-tlog': {
+              ...IDENTITY_OPTIONS['insecure-ignore-tlog'],
+              describe: "Take the certificate from the log without checking the entry (its SET and proof): no time is attested, every output says so",
+            },
             type: { type: 'string', describe: 'Only attestations of this predicate type URI' },
             objtype: { ...OBJTYPE, describe: 'Only attestations of the commit, or only of its tree' },
             json: { ...IDENTITY_OPTIONS.json, describe: 'Print one JSON object per attestation' },

@@ -3,12 +3,12 @@ import { loadConfig } from '../config/config';
 import { GitsignError, isBadSignature, toGitsignError } from '../errors';
 import { joinSignature, objectSha1, payloadType } from '../git/objectHash';
 import { checkPayloadHeaders } from '../git/rawobj';
-import { StatusWriter, goodSignatureLines } from '../git/status';
-import { summaryLines } from '../verify/report';
+import { StatusWriter, goodSignatureLines, signerName } from '../git/status';
 import { signatureOptions, verifySettings } from '../verify/settings';
 import { SignatureFailure, verifyCmsSignature } from '../verify/signature';
 import { exitStatusOf } from './exitStatus';
 import { errorLine, printErr, readStdin, teeStderrTo } from './io';
+import { gitSummaryLines } from './verifyReport';
 
 /**
  * git's verify call: `gitsign --status-fd=1 --verify SIGFILE -` with the payload on stdin. Status
@@ -31,8 +31,8 @@ export async function gitVerify(status: StatusWriter, positionals: string[]): Pr
     const objectSha = (): string => objectSha1(type, joinSignature(type, payload, signature));
     const result = await verifyCmsSignature(payload, signature, signatureOptions(settings, objectSha, { kind: 'none' }, false));
     fingerprint = result.certificate.fingerprint;
-    printErr(...summaryLines(result, { validated: false }), 'WARNING: git verify-commit does not verify cert claims. Prefer using `gitsign verify` instead.');
-    for (const line of goodSignatureLines(fingerprint)) status.emit(line);
+    printErr(...gitSummaryLines(result));
+    for (const line of goodSignatureLines(fingerprint, signerName(result.certificate))) status.emit(line);
     return 0;
   } catch (err) {
     const e = toGitsignError(err);

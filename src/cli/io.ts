@@ -10,7 +10,7 @@ import { clip, terminalLines } from '../text/terminal';
  */
 
 /** All of `data` on fd, or an OUTPUT error naming what happened (a closed or broken stdout is not success). */
-function writeAll(fd: number, data: Buffer, what: string): void {
+export function writeAll(fd: number, data: Buffer, what: string): void {
   let off = 0;
   while (off < data.length) {
     try {

@@ -5,27 +5,44 @@ import { loadConfig } from '../config/config';
 import { GitsignError } from '../errors';
 import { CatFile } from '../git/catFile';
 import { signerEmail } from '../git/rawobj';
-import { describeIdentityCheck } from '../verify/gitObject';
 import type { IdentityCheck } from '../verify/identity';
-import { jsonReport, summaryLines } from '../verify/report';
 import { verifySettings } from '../verify/settings';
+import { printReport } from './colour';
 import { type IdentityArgs, identityFromArgs } from './identityArgs';
-import { errorLine, printErr, printOut } from './io';
+import { errorLine } from './io';
+import { GOOD_SIGNATURE, identityCheckRan, identityNote, jsonReport, summaryLines } from './verifyReport';
 import { jsonLines } from '../text/terminal';
 
 /**
- * `gitsign verify-attestation [--type URI] [--objtype commit|tree] [identity flags] [--json] [REV]`:
+ * `gitsign verify-attestation [--type URI] [--objtype commit|tree] [identity flags] [--json] [--quiet] [REV]`:
  * verifies the attestations stored for REV (default HEAD) and for its tree, and prints each one's
- * summary and predicate (--json: one object per attestation). Exit 0 only when at least one was found
- * and every one shown verified.
+ * summary and predicate (--json: one object per attestation; --quiet: only failures). Exit 0 only
+ * when at least one was found and every one shown verified.
  */
 export interface VerifyAttestationArgs extends IdentityArgs {
   revision?: string;
   type?: string;
   objtype?: ObjectKind;
   'insecure-ignore-sct'?: boolean;
+  'insecure-ignore-tlog'?: boolean;
+  offline?: boolean;
   'trusted-root'?: string;
   json?: boolean;
+  quiet?: boolean;
+}
+
+/**
+ * An attestation's envelope carries no certificate, and gitsign stores no log entry next to it: the
+ * certificate and the attested time are only in Rekor. So there is no offline verification, not even
+ * with --insecure-ignore-tlog (which still finds the certificate in the log); say so before any work.
+ */
+function refuseOffline(flag: boolean, configured: boolean): void {
+  if (!flag && !configured) return;
+  const why = flag ? '--offline' : 'gitsign.offline or GITSIGN_OFFLINE is set';
+  throw new GitsignError(
+    'USAGE',
+    `attestations cannot be verified offline (${why}): their envelopes hold no certificate, which only their Rekor entries have; verify them with network access to Rekor`,
+  );
 }
 
 interface Target {
@@ -62,21 +79,29 @@ function nothingFound(targets: Target[], refs: string[], type?: string): Gitsign
   return new GitsignError('GIT', `no attestation${of} for ${targets.map((t) => `${t.kind} ${t.sha}`).join(' or ')} (in ${refs.join(', ')})`);
 }
 
-function render(a: StoredAttestation, o: AttestationOutcome, identity: IdentityCheck, json: boolean): { out: string[]; err: string[] } {
+function render(a: StoredAttestation, o: AttestationOutcome, identity: IdentityCheck, json: boolean): { out: string[]; err: string[]; goodLine?: number } {
   const where = `${a.ref} ${a.sha}/${a.name}`;
-  const check = describeIdentityCheck(identity);
   if (json) {
-    const report = { ...jsonReport(a.sha, a.kind, check, o), ref: a.ref, name: a.name, predicateType: o.statement?.predicateType ?? null, predicate: 'ok' in o ? o.statement.predicate : null };
+    const report = {
+      ...jsonReport(a.sha, a.kind, identityCheckRan(o) ? identity : null, o),
+      ref: a.ref,
+      name: a.name,
+      predicateType: o.statement?.predicateType ?? null,
+      predicate: 'ok' in o ? o.statement.predicate : null,
+    };
     return { out: [JSON.stringify(report)], err: [] };
   }
   if (!('ok' in o)) return { out: [], err: [errorLine(`Error: ${where}: `, o.error.message)] };
-  const note = identity.kind === 'committer' ? `identity checked: ${check} (no --certificate-identity given)` : undefined;
-  const lines = [`${where}: ${o.statement.predicateType || '(no predicate type)'} (Rekor ${o.kind})`, ...summaryLines(o.ok, { validated: true, note })];
-  return { out: [...lines, ...jsonLines(JSON.stringify(o.statement.predicate, null, 2) ?? 'null')], err: [] };
+  // The entry's kind as --json's tlog.kind has it.
+  const logged = o.ok.tlog.kind ? `Rekor ${o.ok.tlog.kind}` : 'transparency log not checked';
+  const lines = [`${where}: ${o.statement.predicateType || '(no predicate type)'} (${logged})`, ...summaryLines(o.ok, { validated: true, note: identityNote(identity) })];
+  return { out: [...lines, ...jsonLines(JSON.stringify(o.statement.predicate, null, 2) ?? 'null')], err: [], goodLine: lines.findIndex((l) => l.startsWith(GOOD_SIGNATURE)) };
 }
 
 export async function verifyAttestationCommand(args: VerifyAttestationArgs): Promise<number> {
   const request = identityFromArgs(args);
+  const cfg = loadConfig();
+  refuseOffline(Boolean(args.offline), cfg.offline);
   const rev = args.revision ?? 'HEAD';
   const catFile = new CatFile();
   let found: StoredAttestation[];
@@ -87,17 +112,16 @@ export async function verifyAttestationCommand(args: VerifyAttestationArgs): Pro
     const t = await targetsOf(catFile, rev, args.objtype);
     targets = t.targets;
     // Without identity flags, as for commits: the certificate must be the committer's (of REV).
-    identity = request.kind === 'committer-pending' ? { kind: 'committer', email: t.committer, issuer: request.issuer, issuerRegexp: request.issuerRegexp } : request;
+    identity = request.kind === 'committer-pending' ? { kind: 'committer', email: t.committer, role: 'committer', issuer: request.issuer, issuerRegexp: request.issuerRegexp } : request;
     const stored = await storedAttestations(targets, catFile);
     ({ found, refs } = stored);
     if (found.length === 0) throw nothingFound(targets, refs);
   } finally {
     catFile.close();
   }
-  const cfg = loadConfig();
-  // Attestation envelopes carry no certificate: only the log has it, so there is no offline mode.
-  const settings = await verifySettings(cfg, { offline: false, trustedRoot: args['trusted-root'], ignoreTlog: false, ignoreSct: Boolean(args['insecure-ignore-sct']) });
-  const ctx = { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, identity, predicateType: args.type };
+  const ignoreTlog = Boolean(args['insecure-ignore-tlog']);
+  const settings = await verifySettings(cfg, { offline: false, trustedRoot: args['trusted-root'], ignoreTlog, ignoreSct: Boolean(args['insecure-ignore-sct']) });
+  const ctx = { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, ignoreTlog, identity, predicateType: args.type };
   let shown = 0;
   let failures = 0;
   for (const a of found) {
@@ -105,9 +129,8 @@ export async function verifyAttestationCommand(args: VerifyAttestationArgs): Pro
     if (!outcome) continue;
     shown++;
     if (!('ok' in outcome)) failures++;
-    const { out, err } = render(a, outcome, identity, Boolean(args.json));
-    if (out.length) printOut(...out);
-    if (err.length) printErr(...err);
+    else if (args.quiet) continue;
+    printReport(render(a, outcome, identity, Boolean(args.json)));
   }
   if (shown === 0) throw nothingFound(targets, refs, args.type);
   return failures === 0 ? 0 : 1;

@@ -1,38 +1,44 @@
 import { readFileSync } from 'node:fs';
 import { type Artifact, readArtifact } from '../bundle/artifact';
-import { parseBundle } from '../bundle/parse';
+import { type ParsedBundle, parseBundle } from '../bundle/parse';
 import { readPublicKey } from '../bundle/signer';
 import { type BundlePolicy, type VerifiedBundle, verifyBundle } from '../bundle/verifyBundle';
 import { GitsignError, toGitsignError } from '../errors';
 import { type LoadedTrust, loadTrust } from '../trust/trustMaterial';
+import { type IdentityArgs, identityFromArgs } from './identityArgs';
 import { errorLine, printErr, printOut } from './io';
+import { identityCheckRan, jsonReport, type Reported } from './verifyReport';
 
 /**
  * `gitsign verify-bundle`: the Sigstore client conformance protocol, `[--staging] --bundle FILE
- * (--certificate-identity ID --certificate-oidc-issuer URL | --key PEM) [--trusted-root FILE]
- * FILE_OR_DIGEST`. Exit 0 only when verified; otherwise one line naming the reason, exit 1.
+ * (--certificate-identity[-regexp] ID --certificate-oidc-issuer[-regexp] URL | --key PEM)
+ * [--trusted-root FILE] [--json] FILE_OR_DIGEST`. Exit 0 only when verified; otherwise one line naming
+ * the reason (--json: the report says it), exit 1.
  */
-export interface VerifyBundleArgs {
+export interface VerifyBundleArgs extends Pick<IdentityArgs, 'certificate-identity' | 'certificate-identity-regexp' | 'certificate-oidc-issuer' | 'certificate-oidc-issuer-regexp'> {
   artifact: string;
   bundle: string;
   key?: string;
-  'certificate-identity'?: string;
-  'certificate-oidc-issuer'?: string;
   'trusted-root'?: string;
   staging?: boolean;
+  json?: boolean;
 }
 
 function policyFrom(args: VerifyBundleArgs): BundlePolicy {
-  const identity = args['certificate-identity'];
-  const issuer = args['certificate-oidc-issuer'];
+  const identity = identityFromArgs(args);
   if (args.key !== undefined) {
-    if (identity !== undefined || issuer !== undefined) throw new GitsignError('USAGE', '--key cannot be combined with --certificate-identity or --certificate-oidc-issuer');
+    if (identity.kind !== 'committer-pending' || identity.issuer !== undefined || identity.issuerRegexp !== undefined) {
+      throw new GitsignError('USAGE', '--key cannot be combined with the --certificate-identity or --certificate-oidc-issuer flags');
+    }
     return { key: readPublicKey(args.key) };
   }
-  if (identity === undefined || issuer === undefined) {
-    throw new GitsignError('USAGE', 'give --certificate-identity and --certificate-oidc-issuer (a Fulcio certificate), or --key (a managed key)');
+  if (identity.kind !== 'policy') {
+    throw new GitsignError(
+      'USAGE',
+      'give --certificate-identity (or -regexp) and --certificate-oidc-issuer (or -regexp) for a Fulcio certificate, or --key for a managed key',
+    );
   }
-  return { identity: { kind: 'policy', policy: { identity, issuer } } };
+  return { identity };
 }
 
 function readBundleFile(path: string): string {
@@ -57,17 +63,44 @@ function summary(artifact: string, v: VerifiedBundle): string {
   return `Verified OK: ${artifact} signed by ${who}; logged in ${logs}; at ${times}`;
 }
 
+/** The verified bundle in the fields of `gitsign verify --json`: its first log entry, its first attested time. */
+function reported({ tlogEntries }: ParsedBundle, v: VerifiedBundle): Reported {
+  const [entry] = tlogEntries;
+  const setTime = v.entries[0]?.integratedTime;
+  return {
+    certificate: v.signer.certificate,
+    tlog: {
+      source: 'embedded',
+      kind: `${entry.kindVersion.kind}/${entry.kindVersion.version}`,
+      logIndex: entry.logIndex,
+      ...(setTime ? { integratedTime: setTime.getTime() / 1000 } : {}),
+    },
+    signingTime: v.times[0].time,
+    timeSource: v.times[0].source,
+    // verifyBundle checks the SCT of every certificate (there is no --insecure-ignore-sct here).
+    sctChecked: Boolean(v.signer.certificate),
+  };
+}
+
 export async function verifyBundleCommand(args: VerifyBundleArgs): Promise<number> {
+  let policy: BundlePolicy | undefined;
   try {
-    const policy = policyFrom(args);
+    policy = policyFrom(args);
     const parsed = parseBundle(readBundleFile(args.bundle));
     const artifact: Artifact = readArtifact(args.artifact);
-    const { material } = await trustFor(args);
-    printOut(summary(args.artifact, verifyBundle(parsed, artifact, policy, material)));
+    const { material, info } = await trustFor(args);
+    const verified = verifyBundle(parsed, artifact, policy, material);
+    if (args.json) printOut(JSON.stringify({ ...jsonReport(args.artifact, 'bundle', 'identity' in policy ? policy.identity : null, { ok: reported(parsed, verified) }, info), bundle: args.bundle }));
+    else printOut(summary(args.artifact, verified));
     return 0;
   } catch (err) {
     const e = toGitsignError(err);
-    printErr(errorLine(`gitsign: ${e.code === 'INTERNAL' ? 'internal error: ' : ''}`, e.message));
+    if (args.json && policy) {
+      const identity = 'identity' in policy && identityCheckRan({ error: e }) ? policy.identity : null;
+      printOut(JSON.stringify({ ...jsonReport(args.artifact, 'bundle', identity, { error: e }), bundle: args.bundle }));
+    } else {
+      printErr(errorLine(`gitsign: ${e.code === 'INTERNAL' ? 'internal error: ' : ''}`, e.message));
+    }
     return 1;
   }
 }

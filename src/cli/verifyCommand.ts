@@ -9,7 +9,8 @@ import { verifyGitObject } from '../verify/gitObject';
 import { detachedSctText, MAX_DETACHED_SCT_BYTES } from '../verify/detachedSct';
 import { type VerifyFlags, verifySettings } from '../verify/settings';
 import { type IdentityArgs, identityFromArgs } from './identityArgs';
-import { printErr, printOut } from './io';
+import { printReport, printToned } from './colour';
+import { printErr } from './io';
 import { type RenderedOutcome, renderFailure, renderOutcome } from './verifyOutput';
 import { VerifyPool } from './verifyPool';
 
@@ -26,6 +27,8 @@ export interface VerifyArgs extends IdentityArgs {
   offline?: boolean;
   'trusted-root'?: string;
   json?: boolean;
+  /** Print only what failed; the exit status says the rest. */
+  quiet?: boolean;
   stdin?: boolean;
   /** Hidden, as in Go: a detached SCT file; the CA bundles are accepted and ignored, as Go does. */
   sct?: string | string[];
@@ -126,9 +129,9 @@ export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): P
   let failures = 0;
   let count = 0;
   const emit = (r: RenderedOutcome): void => {
-    if (r.out.length) printOut(...r.out);
-    if (r.err.length) printErr(...r.err);
     if (!r.ok) failures++;
+    if (r.ok && args.quiet) return;
+    printReport(r);
   };
   // Results are printed in object order; with workers, up to 64 objects are in flight.
   const pending: Promise<RenderedOutcome>[] = [];
@@ -161,5 +164,7 @@ export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): P
     await pool?.close();
   }
   if (count === 0) throw new GitsignError('USAGE', 'no object to verify');
+  // Over many objects, one line says how it went (on stderr: stdout holds the reports).
+  if (render.heading && !args.quiet && !render.json) printToned(2, [`${count - failures} verified, ${failures} failed`], new Map([[0, failures ? 'bad' : 'good']]));
   return failures === 0 ? 0 : 1;
 }

@@ -1,7 +1,7 @@
 import { GitsignError, toGitsignError } from '../errors';
 import type { RawObject } from '../git/catFile';
-import { describeIdentityCheck, type IdentityRequest, type ObjectOutcome } from '../verify/gitObject';
-import { jsonReport, summaryLines } from '../verify/report';
+import type { IdentityRequest, ObjectOutcome } from '../verify/gitObject';
+import { GOOD_SIGNATURE, identityCheckRan, identityNote, jsonReport, summaryLines } from './verifyReport';
 import { clip } from '../text/terminal';
 import { describeTrustRoot, type TrustRootInfo } from '../trust/rootInfo';
 
@@ -13,6 +13,8 @@ export interface RenderedOutcome {
   ok: boolean;
   out: string[];
   err: string[];
+  /** The line of `out` that names the signer (green on a terminal); a failure's `err` lines are red. */
+  goodLine?: number;
 }
 
 export interface RenderOptions {
@@ -23,12 +25,15 @@ export interface RenderOptions {
 }
 
 function render(obj: RawObject, outcome: ObjectOutcome, opts: RenderOptions): RenderedOutcome {
-  const check = describeIdentityCheck(outcome.identity);
   const ok = 'ok' in outcome;
-  if (opts.json) return { ok, out: [JSON.stringify(jsonReport(obj.sha, obj.type, check, outcome, opts.trustRoot ?? null))], err: [] };
+  if (opts.json) {
+    const identity = identityCheckRan(outcome) ? outcome.identity : null;
+    return { ok, out: [JSON.stringify(jsonReport(obj.sha, obj.type, identity, outcome, opts.trustRoot ?? null))], err: [] };
+  }
   if ('ok' in outcome) {
-    const note = outcome.identity.kind === 'committer' ? `identity checked: ${check} (no --certificate-identity given)` : undefined;
-    return { ok, out: [...(opts.heading ? [`${obj.type} ${obj.sha}`] : []), ...summaryLines(outcome.ok, { validated: true, note }), ...(opts.trustRoot ? [`gitsign: ${describeTrustRoot(opts.trustRoot)}`] : [])], err: [] };
+    const summary = summaryLines(outcome.ok, { validated: true, note: identityNote(outcome.identity) });
+    const out = [...(opts.heading ? [`${obj.type} ${obj.sha}`] : []), ...summary, ...(opts.trustRoot ? [`gitsign: ${describeTrustRoot(opts.trustRoot)}`] : [])];
+    return { ok, out, err: [], goodLine: out.findIndex((l) => l.startsWith(GOOD_SIGNATURE)) };
   }
   return { ok, out: [], err: [`Error: ${obj.type} ${obj.sha}: ${clip(outcome.error.message, 1000)}`] };
 }
@@ -50,6 +55,6 @@ export function renderOutcome(obj: RawObject, outcome: ObjectOutcome, opts: Rend
 export function renderFailure(obj: RawObject, err: unknown, request: IdentityRequest, opts: RenderOptions): RenderedOutcome {
   const known = toGitsignError(err);
   const error = known.code === 'INTERNAL' ? new GitsignError('VERIFIER_FAILED', 'the verifier failed on this object (an internal error); it is not verified') : known;
-  const identity = request.kind === 'committer-pending' ? { kind: 'committer' as const, email: null } : request;
+  const identity = request.kind === 'committer-pending' ? { kind: 'committer' as const, email: null, role: obj.type === 'tag' ? ('tagger' as const) : ('committer' as const) } : request;
   return render(obj, { error, identity }, opts);
 }

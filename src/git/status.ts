@@ -15,9 +15,24 @@ export class StatusWriter {
   }
 }
 
-/** The exact verify-mode lines of the Go gitsign on success: the subject of a Fulcio leaf is empty. */
-export function goodSignatureLines(fingerprint: string, subject = ''): string[] {
-  return [`GOODSIG ${fingerprint} ${subject}`, 'TRUST_FULLY 0 shell'];
+/**
+ * Who signed, for git's %GS: git takes the rest of a GOODSIG/BADSIG line after the key as the signer.
+ * The Go gitsign writes the leaf's Subject there, which is empty in a Fulcio certificate; we write its
+ * identities (SANs). It is never empty: git (2.39 and today) then leaves its parser on that line's
+ * newline and skips the next status line, so `TRUST_FULLY` was never read and %GT aborted git 2.39
+ * ("BUG: invalid trust level requested -1"). Only for a verified signature: a bad one's certificate
+ * names whoever its maker chose, so BADSIG names no one. The StatusWriter escapes it to one line.
+ */
+export function signerName(cert: { subjectAlternativeNames: string[]; fingerprint: string }): string {
+  return cert.subjectAlternativeNames.join(', ') || `certificate ${cert.fingerprint} (no identity)`;
+}
+
+/**
+ * A good signature's status lines: the Go gitsign's, with the signer named. `TRUST_FULLY 0 shell` is
+ * what gpgsm writes; git reads only its first word (FULLY, for %GT and gpg.minTrustLevel).
+ */
+export function goodSignatureLines(fingerprint: string, signer: string): string[] {
+  return [`GOODSIG ${fingerprint} ${signer}`, 'TRUST_FULLY 0 shell'];
 }
 
 /** OpenPGP algorithm numbers for the *issuer's* signature on the leaf, as gitsign reports them. */

@@ -24,7 +24,7 @@ export async function verifyGitObject(obj: RawObject, settings: VerifySettings, 
     const type = obj.type as ObjectType;
     const { payload, signature } = splitObject(type, obj.raw);
     if (request.kind === 'committer-pending') {
-      identity = { kind: 'committer', email: signerEmail(type, payload), issuer: request.issuer, issuerRegexp: request.issuerRegexp };
+      identity = { kind: 'committer', email: signerEmail(type, payload), role: type === 'tag' ? 'tagger' : 'committer', issuer: request.issuer, issuerRegexp: request.issuerRegexp };
     }
     if (!signature) throw new GitsignError('NOT_SIGNED', `the ${type} is not signed`);
     // The SHA an online-mode entry names is the one gitsign computes when signing: SHA-1 over the
@@ -35,16 +35,5 @@ export async function verifyGitObject(obj: RawObject, settings: VerifySettings, 
   } catch (err) {
     const error = toGitsignError(err);
     return { error, certificate: err instanceof SignatureFailure ? err.certificate : undefined, identity };
-  }
-}
-
-export function describeIdentityCheck(identity: IdentityCheck): string {
-  switch (identity.kind) {
-    case 'policy':
-      return 'certificate flags';
-    case 'committer':
-      return identity.email ? `certificate email equals committer email ${identity.email}` : 'committer email';
-    case 'none':
-      return 'none';
   }
 }

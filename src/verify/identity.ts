@@ -20,7 +20,8 @@ export interface IdentityPolicy {
 
 export type IdentityCheck =
   | { kind: 'policy'; policy: IdentityPolicy }
-  | { kind: 'committer'; email: string | null; issuer?: string; issuerRegexp?: string }
+  /** role: whose email it is, the commit's committer or the tag's tagger (committer when not said). */
+  | { kind: 'committer'; email: string | null; role?: 'committer' | 'tagger'; issuer?: string; issuerRegexp?: string }
   | { kind: 'none' };
 
 const IDENTITY_REGEXP = '--certificate-identity-regexp';
@@ -70,7 +71,7 @@ export function checkIdentity(cert: Certificate, check: IdentityCheck): void {
     if (!check.email) throw new GitsignError('IDENTITY', 'the object has no committer/tagger email to match the certificate against');
     const want = check.email.toLowerCase();
     if (!cert.emails.some((e) => e.toLowerCase() === want)) {
-      throw new GitsignError('IDENTITY', `certificate identity [${sans.join(' ')}] does not match the committer email ${check.email} (give --certificate-identity to check another identity)`);
+      throw new GitsignError('IDENTITY', `certificate identity [${sans.join(' ')}] does not match the ${check.role ?? 'committer'} email ${check.email} (give --certificate-identity to check another identity)`);
     }
     checkIssuer(cert, check.issuer, check.issuerRegexp);
     return;
