@@ -69,7 +69,7 @@ function render(a: StoredAttestation, o: AttestationOutcome, identity: IdentityC
     const report = { ...jsonReport(a.sha, a.kind, check, o), ref: a.ref, name: a.name, predicateType: o.statement?.predicateType ?? null, predicate: 'ok' in o ? o.statement.predicate : null };
     return { out: [JSON.stringify(report)], err: [] };
   }
-  if (!('ok' in o)) return { out: [], err: [errorLine(`Error: ${where}: `, o.error.message)] };
+  if (!('ok' in o)) return { out: [], err: [errorLine(`gitsign: ${where}: `, o.error.message)] };
   const note = identity.kind === 'committer' ? `identity checked: ${check} (no --certificate-identity given)` : undefined;
   const lines = [`${where}: ${o.statement.predicateType || '(no predicate type)'} (Rekor ${o.kind})`, ...summaryLines(o.ok, { validated: true, note })];
   return { out: [...lines, ...jsonLines(JSON.stringify(o.statement.predicate, null, 2) ?? 'null')], err: [] };

@@ -30,7 +30,7 @@ function render(obj: RawObject, outcome: ObjectOutcome, opts: RenderOptions): Re
     const note = outcome.identity.kind === 'committer' ? `identity checked: ${check} (no --certificate-identity given)` : undefined;
     return { ok, out: [...(opts.heading ? [`${obj.type} ${obj.sha}`] : []), ...summaryLines(outcome.ok, { validated: true, note }), ...(opts.trustRoot ? [`gitsign: ${describeTrustRoot(opts.trustRoot)}`] : [])], err: [] };
   }
-  return { ok, out: [], err: [`Error: ${obj.type} ${obj.sha}: ${clip(outcome.error.message, 1000)}`] };
+  return { ok, out: [], err: [`gitsign: ${obj.type} ${obj.sha}: ${clip(outcome.error.message, 1000)}`] };
 }
 
 /**
