@@ -4,8 +4,8 @@
  * wrong and names the fix, never a stack trace, a yargs message or an "Error:" prefix.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +51,17 @@ function lines(text: string): string[] {
   return text.split('\n').filter(Boolean);
 }
 
+/**
+ * Blocks until the process has exited, without letting Node see it (no event loop turn): Linux shows it
+ * as a zombie until Node reaps it. Bounded: a git that never exits fails the test.
+ */
+function waitUntilExitedUnnoticed(pid: number): void {
+  const deadline = Date.now() + 10_000;
+  while (!/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) {
+    if (Date.now() > deadline) throw new Error(`git (pid ${pid}) did not exit within 10 s`);
+  }
+}
+
 /** A port something listens on, until close(). */
 async function heldPort(): Promise<{ port: number; server: Server }> {
   const server = createServer();
@@ -62,24 +73,38 @@ describe('outside a git repository', () => {
   test('gitsign verify: "not inside a git repository" and the fix, exit 1, never a stack trace (also with 2,000 names on stdin, which crashed with an unhandled EPIPE)', () => {
     const { dir, env } = outsideAnyRepository();
     const names = `${Array.from({ length: 2000 }, (_, i) => `c${i}`).join('\n')}\n`;
-    for (const [args, input] of [[['verify'], ''], [['verify', 'HEAD~1..HEAD'], ''], [['verify', '--stdin'], names], [['verify', '--stdin'], names], [['verify', '--stdin'], names]] as const) {
-      const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, env, input, encoding: 'utf8', timeout: 60_000 });
-      assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
-      assert.equal(r.stderr, 'gitsign: not inside a git repository: cd into one (or point GIT_DIR at its .git directory)\n', args.join(' '));
+    const runs = ([[['verify'], ''], [['verify', 'HEAD~1..HEAD'], ''], [['verify', '--stdin'], names], [['verify', '--stdin'], names], [['verify', '--stdin'], names]] as const).map(([args, input]) => ({
+      what: args.join(' '),
+      r: spawnSync(process.execPath, [BIN, ...args], { cwd: dir, env, input, encoding: 'utf8', timeout: 60_000 }),
+    }));
+    // No crash first (the EPIPE), then the words.
+    for (const { what, r } of runs) {
+      assert.doesNotMatch(r.stderr, NOT_OURS, what);
+      assert.equal(r.status, 1, `${what}: ${r.stderr}`);
     }
+    for (const { what, r } of runs) assert.equal(r.stderr, 'gitsign: not inside a git repository: cd into one (or point GIT_DIR at its .git directory)\n', what);
   });
 
-  test('CatFile: a request written after git exited is the GIT error, not an unhandled EPIPE that kills the process', async () => {
+  test('CatFile: requests written after git exited (before Node noticed) are the GIT error, never an unhandled EPIPE that kills the process', { skip: !existsSync('/proc/self/stat') && 'needs /proc to see that git exited' }, async () => {
     const { dir } = outsideAnyRepository();
     const saved = process.env.GIT_CEILING_DIRECTORIES;
     process.env.GIT_CEILING_DIRECTORIES = tmpdir();
     const catFile = new CatFile(dir);
     try {
-      const notRepo = (e: unknown): boolean => e instanceof GitsignError && e.code === 'GIT' && /^not inside a git repository/.test(e.message);
-      await assert.rejects(catFile.read('HEAD'), notRepo);
-      // git has exited by now: this write goes to a closed pipe.
-      await assert.rejects(catFile.read('HEAD'), notRepo);
-      await assert.rejects(catFile.read('HEAD'), notRepo);
+      const pid = (catFile as unknown as { proc: ChildProcess }).proc.pid as number;
+      // The names come only once git is gone, in the same turn of the event loop: each write meets a closed pipe.
+      async function* names(): AsyncGenerator<string> {
+        waitUntilExitedUnnoticed(pid);
+        for (let i = 0; i < 3; i++) yield `HEAD~${i}`;
+      }
+      await assert.rejects(
+        async () => {
+          for await (const _ of catFile.readAll(names())) assert.fail('git answered outside a repository');
+        },
+        (e: unknown) => e instanceof GitsignError && e.code === 'GIT' && /^not inside a git repository/.test(e.message),
+      );
+      // A later request, once Node has seen the exit, fails the same way.
+      await assert.rejects(catFile.read('HEAD'), (e: unknown) => e instanceof GitsignError && e.code === 'GIT');
     } finally {
       catFile.close();
       if (saved === undefined) delete process.env.GIT_CEILING_DIRECTORIES;
