@@ -177,12 +177,12 @@ describe('attest and verify-attestation', () => {
 
   test('refusals before anything is signed: .sig names, files that are not JSON objects, no HEAD', () => {
     const cases: [string[], number, RegExp][] = [
-      [['-f', writeFile(repo, 'x.sig', '{}')], 2, /reserved for signatures/],
-      [['-f', writeFile(repo, 'list.json', '[1,2]')], 2, /must hold a JSON object/],
-      [['-f', writeFile(repo, 'bad.json', '{')], 2, /is not JSON/],
-      [['-f', 'missing.json'], 2, /cannot read missing.json: ENOENT/],
-      [[], 2, /-f\/--filepath/],
-      [['--objtype', 'blob', '-f', 'test.json'], 2, /"blob" is not a valid --objtype for gitsign attest: choose commit, tree/],
+      [['-f', writeFile(repo, 'x.sig', '{}')], 1, /reserved for signatures/],
+      [['-f', writeFile(repo, 'list.json', '[1,2]')], 1, /must hold a JSON object/],
+      [['-f', writeFile(repo, 'bad.json', '{')], 1, /is not JSON/],
+      [['-f', 'missing.json'], 1, /cannot read missing.json: ENOENT/],
+      [[], 1, /-f\/--filepath/],
+      [['--objtype', 'blob', '-f', 'test.json'], 1, /"blob" is not a valid --objtype for gitsign attest: choose commit, tree/],
     ];
     for (const [args, status, err] of cases) {
       const r = repo.gitsign(['attest', ...args]);
