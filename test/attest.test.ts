@@ -165,7 +165,7 @@ describe('attest and verify-attestation', () => {
     const wrong = repo.gitsign(['verify-attestation', '--certificate-identity', 'mallory@example.com', '--certificate-oidc-issuer', issuer, '--type', PREDICATE_TYPE]);
     assert.equal(wrong.status, 1);
     assert.equal(wrong.stdout, '');
-    assert.match(wrong.stderr, /^Error: refs\/attestations\/commits [0-9a-f]{40}\/test.json: certificate identity \[test@example.com\] does not include the expected "mallory@example.com"\n$/);
+    assert.match(wrong.stderr, /^gitsign: refs\/attestations\/commits [0-9a-f]{40}\/test.json: certificate identity \[test@example.com\] does not include the expected "mallory@example.com"\n$/);
   });
 
   test('attesting a file name again replaces that attestation, as gitsign does; the others stay', () => {
@@ -186,7 +186,7 @@ describe('attest and verify-attestation', () => {
       [['-f', writeFile(repo, 'bad.json', '{')], 1, /is not JSON/],
       [['-f', 'missing.json'], 1, /cannot read missing.json: ENOENT/],
       [[], 1, /-f\/--filepath/],
-      [['--objtype', 'blob', '-f', 'test.json'], 1, /Invalid values/],
+      [['--objtype', 'blob', '-f', 'test.json'], 1, /"blob" is not a valid --objtype for gitsign attest: choose commit, tree/],
     ];
     for (const [args, status, err] of cases) {
       const r = repo.gitsign(['attest', ...args]);
@@ -261,7 +261,7 @@ describe('tampering and missing data: exit 1, one line', () => {
     git(['update-index', '--cacheinfo', `100644,${blob},${original}/good.json`], undefined, index);
     const tree = git(['write-tree'], undefined, index);
     git(['update-ref', 'refs/attestations/commits', git(['commit-tree', tree, '-p', 'refs/attestations/commits', '-m', 'tamper'])]);
-    assert.match(oneLineError(original), new RegExp(`^Error: refs/attestations/commits ${original}/good.json: the stored file good.json differs from the signed predicate\n$`));
+    assert.match(oneLineError(original), new RegExp(`^gitsign: refs/attestations/commits ${original}/good.json: the stored file good.json differs from the signed predicate\n$`));
   });
 
   test('no attestation refs at all; a revision without attestations; an unknown revision', () => {

@@ -31,24 +31,24 @@ function rootHelp(repo: TempRepo): string {
 }
 
 describe('commands and help', () => {
-  test('an unknown command is an error in cobra\'s words, exit 1, with "Did you mean this?" for a near name', () => {
+  test('an unknown command is an error in cobra\'s words (after our "gitsign: "), exit 1, with "Did you mean this?" for a near name', () => {
     const repo = new TempRepo();
     try {
       for (const args of [['frobnicate'], ['frobnicate', '--mirror', 'x'], ['--status-fd=1', 'frobnicate'], ['help', 'frobnicate']]) {
         const r = repo.gitsign(args);
         assert.equal(r.status, 1, args.join(' '));
         assert.equal(r.stdout, '');
-        assert.equal(r.stderr, `Error: unknown command "frobnicate" for "gitsign"\n${RUN_HELP}\n`, args.join(' '));
+        assert.equal(r.stderr, `gitsign: unknown command "frobnicate" for "gitsign"\n${RUN_HELP}\n`, args.join(' '));
       }
       const typo = repo.gitsign(['verfy', 'HEAD']);
       assert.equal(typo.status, 1);
-      assert.equal(typo.stderr, `Error: unknown command "verfy" for "gitsign"\n\nDid you mean this?\n\tverify\n\n${RUN_HELP}\n`);
+      assert.equal(typo.stderr, `gitsign: unknown command "verfy" for "gitsign"\n\nDid you mean this?\n\tverify\n\n${RUN_HELP}\n`);
       // A prefix suggests every command it begins, hidden ones (debug, help) excepted.
       const prefix = repo.gitsign(['VERIFY-']);
       assert.match(prefix.stderr, /Did you mean this\?\n\tverify\n\tverify-attestation\n\tverify-bundle\n\tverify-tag\n\n/);
       // The word is quoted and escaped: it came from whoever wrote the command line.
       const hostile = repo.gitsign(['\u001b]0;owned\u0007x']);
-      assert.equal(hostile.stderr.split('\n')[0], 'Error: unknown command "\\u001b]0;owned\\u0007x" for "gitsign"');
+      assert.equal(hostile.stderr.split('\n')[0], 'gitsign: unknown command "\\u001b]0;owned\\u0007x" for "gitsign"');
     } finally {
       repo.remove();
     }
@@ -181,7 +181,7 @@ describe('gitsign version', () => {
       const r = repo.gitsign(['verify', '--version']);
       assert.equal(r.status, 1);
       assert.equal(r.stdout, '');
-      assert.match(r.stderr, /^gitsign: Unknown argument: version\n$/);
+      assert.match(r.stderr, /^gitsign: unknown option "--version" for gitsign verify \(gitsign verify --help lists its options\)\n$/);
     } finally {
       repo.remove();
     }

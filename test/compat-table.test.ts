@@ -256,13 +256,14 @@ function optionArgs(name: string, flag: GoFlag): string[] {
 }
 
 /**
- * Whether a parser's complaint about unknown options names this option (as yargs, node:util or pflag
- * spell it). Only the lines saying "unknown" count: a usage text printed after them lists every option.
+ * Whether a parser's complaint about unknown options names this option, with or without its dashes
+ * (as yargs, node:util, pflag or our usage messages spell it). Only the lines saying "unknown" count:
+ * a usage text printed after them lists every option.
  */
 function names(stderr: string, option: string): boolean {
   const bare = option.replace(/^-+/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const complaint = stderr.split('\n').filter((l) => /unknown/i.test(l)).join('\n');
-  return new RegExp(`(?<![\\w-])${bare}(?![\\w-])`).test(complaint);
+  return new RegExp(`(?<![\\w-])-*${bare}(?![\\w-])`).test(complaint);
 }
 
 interface Option {

@@ -149,7 +149,7 @@ test('issue 11: doctor with a stopped sandbox: each service is unreachable with 
     assert.equal(check('trust.root').status, 'ok');
     const human = await doctor(repo, []);
     assert.equal(human.status, 1);
-    assert.match(human.stdout, /\n  FAIL  Fulcio +cannot reach Fulcio at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)\n +fix: start the local service/);
+    assert.match(human.stdout, /\n  FAIL  Fulcio +cannot reach Fulcio at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)[^\n]*\n +fix: start the local service/);
     assert.match(human.stdout, /[1-9]\d* problems?, \d+ warnings?: signing or verifying would fail here; run the fix commands above\.\n$/);
   } finally {
     repo.remove();

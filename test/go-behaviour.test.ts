@@ -298,7 +298,7 @@ describe('gitsign.redirectURL: the listener is where the URL says', () => {
     const port = await freePort();
     const first = await listenForCallback(`http://127.0.0.1:${port}/cb`, STATE, page);
     try {
-      await assert.rejects(listenForCallback(`http://127.0.0.1:${port}/cb`, STATE, page), (e: unknown) => e instanceof GitsignError && e.code === 'TOKEN' && e.message === `cannot listen on 127.0.0.1:${port} for the login redirect (EADDRINUSE)`);
+      await assert.rejects(listenForCallback(`http://127.0.0.1:${port}/cb`, STATE, page), (e: unknown) => e instanceof GitsignError && e.code === 'TOKEN' && e.message === `cannot listen on 127.0.0.1:${port} for the login redirect: it is already in use by another program; choose another port in gitsign.redirectURL, or unset it (a free port is then chosen)`);
     } finally {
       first.close();
     }

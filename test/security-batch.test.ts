@@ -109,7 +109,7 @@ describe('finding 6: gitsign verify --stdin with malformed objects among good on
     const errors = r.stderr.split('\n').filter(Boolean);
     assert.equal(errors.pop(), `${names.length - bad.size} verified, ${bad.size} failed`);
     assert.equal(errors.length, bad.size, r.stderr);
-    assert.ok(errors.every((l) => l.startsWith('Error: ')), r.stderr);
+    assert.ok(errors.every((l) => l.startsWith('gitsign: ')), r.stderr);
     assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('gitsign: Good signature from ')).length, names.length - bad.size);
   });
 

@@ -69,15 +69,16 @@ describe('corpus/other: objects that are not gitsign signatures', { skip: shared
     assert.match(l.certificateFingerprint ?? '', /^[0-9a-f]{40}$/);
   });
 
-  test('without --json: one "Error:" line per object on stderr, nothing on stdout, exit 1', () => {
+  test('without --json: one "gitsign:" line per object on stderr, nothing on stdout, exit 1', () => {
     const sample = ['none', 'pgp', 'ssh', 'other', 'x509-nonfulcio'].map((t) => rows.find((r) => r.sig_type === t)!);
     const r = repo.gitsign(['verify', '--stdin', ...PERMISSIVE], sample.map((x) => x.sha).join('\n'));
     assert.equal(r.status, 1);
     assert.equal(r.stdout, '');
-    const errors = r.stderr.trimEnd().split('\n');
+    // One line per object (any other line, such as a closing count, is not an object's).
+    const errors = r.stderr.trimEnd().split('\n').filter((l) => l.startsWith('gitsign: '));
     assert.equal(errors.length, sample.length, r.stderr);
     sample.forEach((row, i) => {
-      assert.ok(errors[i].startsWith(`Error: ${row.kind} ${row.sha}: `), errors[i]);
+      assert.ok(errors[i].startsWith(`gitsign: ${row.kind} ${row.sha}: `), errors[i]);
       assert.match(errors[i], EXPECTED[row.sig_type].message);
     });
   });
@@ -86,7 +87,7 @@ describe('corpus/other: objects that are not gitsign signatures', { skip: shared
     const row = rows.find((r) => r.sig_type === 'none' && r.kind === 'commit')!;
     const r = repo.gitsign(['verify', ...PERMISSIVE, row.sha]);
     assert.equal(r.status, 1);
-    assert.ok(r.stderr.startsWith(`Error: commit ${row.sha}: `), r.stderr);
+    assert.ok(r.stderr.startsWith(`gitsign: commit ${row.sha}: `), r.stderr);
     assert.match(r.stderr, /is not signed\n$/);
   });
 });

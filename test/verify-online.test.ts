@@ -222,7 +222,7 @@ test('online: an unreachable Rekor is a clear one-line network error', async () 
   const port = await closedPort();
   const r = await gitsign(['verify', '--trusted-root', trustedRoot, ...IDENTITY, signedSha], { GITSIGN_REKOR_URL: `http://127.0.0.1:${port}` });
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /^Error: commit [0-9a-f]{40}: searching Rekor: cannot reach Rekor at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)\n$/);
+  assert.match(r.stderr, /^gitsign: commit [0-9a-f]{40}: searching Rekor: cannot reach Rekor at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\): nothing listens [^\n]*gitsign sandbox status[^\n]*\n$/);
 });
 
 test('online: without --insecure-ignore-sct an SCT-less certificate fails with an SCT error, after the log checked out', async () => {

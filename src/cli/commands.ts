@@ -4,6 +4,7 @@ import { errorLine, outputError, printErr, printOut } from './io';
 import { DEFAULT_TUF_MIRROR } from '../trust/tufMirror';
 import { printVersion } from './version';
 import { FISH_SCRIPT, POWERSHELL_SCRIPT } from './completionScripts';
+import { optionsCheck, usageError } from './usage';
 
 /** The human subcommands, defined once with yargs (help and shell completion come from here). */
 export const IDENTITY_OPTIONS = {
@@ -234,10 +235,14 @@ export async function runCommands(argv: string[]): Promise<number> {
     .help()
     .alias('h', 'help')
     .strict()
-    // Thrown, not printed: yargs would otherwise go on to run the command with the invalid arguments.
+    // Usage mistakes in our words (./usage): options are checked before yargs validates, its messages
+    // (English, whatever the locale) are replaced. Thrown, not printed: yargs would otherwise go on to
+    // run the command with the invalid arguments.
+    .detectLocale(false)
+    .middleware(optionsCheck(argv), true)
     .fail((msg, err) => {
       if (err) throw err;
-      throw new GitsignError('USAGE', msg);
+      throw usageError(msg, argv);
     })
     .wrap(Math.min(110, process.stdout.columns || 100));
   await cli.parseAsync();

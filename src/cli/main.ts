@@ -4,6 +4,7 @@ import { StatusWriter } from '../git/status';
 import { BACKGROUND_REFRESH_ARG } from '../trust/tufMirror';
 import { EXIT_FAILURE, exitStatusOf } from './exitStatus';
 import { errorLine, printErr } from './io';
+import { editDistance, nearestNames } from './usage';
 
 /**
  * Entry point. git's calls (`--status-fd=N -bsau KEY`, `--status-fd=1 --verify FILE -`) are parsed
@@ -22,18 +23,6 @@ function commands(): typeof import('./commands') {
   return require('./commands') as typeof import('./commands');
 }
 
-/** Edits needed to turn one word into the other, letters compared case-insensitively (as cobra). */
-function editDistance(a: string, b: string): number {
-  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
-  let row = Array.from({ length: y.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= x.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= y.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[y.length];
-}
-
 /**
  * An unknown command, in cobra's words (with its "Did you mean this?" for a name at most two edits
  * away or that the word begins): exit 1, so a script that misspells a command does not carry on.
@@ -41,7 +30,7 @@ function editDistance(a: string, b: string): number {
 function unknownCommand(word: string): number {
   const near = [...SUBCOMMANDS].filter((c) => !UNSUGGESTED.has(c) && (editDistance(word, c) <= 2 || c.startsWith(word.toLowerCase()))).sort();
   const suggestion = near.length ? ['', 'Did you mean this?', ...near.map((c) => `\t${c}`), ''] : [];
-  printErr(errorLine('Error: ', `unknown command ${JSON.stringify(word)} for "gitsign"`), ...suggestion, "Run 'gitsign --help' for usage.");
+  printErr(errorLine('gitsign: ', `unknown command ${JSON.stringify(word)} for "gitsign"`), ...suggestion, "Run 'gitsign --help' for usage.");
   return EXIT_FAILURE;
 }
 
@@ -52,23 +41,33 @@ function help(topic: string[]): Promise<number> | number {
   return commands().runCommands([topic[0], '--help']);
 }
 
+const GIT_OPTIONS = {
+  'status-fd': { type: 'string' },
+  verify: { type: 'boolean', short: 'v' },
+  sign: { type: 'boolean', short: 's' },
+  'detach-sign': { type: 'boolean', short: 'b' },
+  'detached-sign': { type: 'boolean' },
+  armor: { type: 'boolean', short: 'a' },
+  'local-user': { type: 'string', short: 'u' },
+  'include-certs': { type: 'string' },
+  version: { type: 'boolean' },
+} as const;
+
 function parseGitOptions(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      'status-fd': { type: 'string' },
-      verify: { type: 'boolean', short: 'v' },
-      sign: { type: 'boolean', short: 's' },
-      'detach-sign': { type: 'boolean', short: 'b' },
-      'detached-sign': { type: 'boolean' },
-      armor: { type: 'boolean', short: 'a' },
-      'local-user': { type: 'string', short: 'u' },
-      'include-certs': { type: 'string' },
-      version: { type: 'boolean' },
-    },
-  });
+  return parseArgs({ args: argv, allowPositionals: true, strict: true, options: GIT_OPTIONS });
+}
+
+const GIT_CALLS = 'git calls gitsign with --status-fd=N and -bsau KEY or --verify FILE -; to verify commits yourself: gitsign verify; gitsign --help lists the commands';
+
+/** Why node:util refused git's options, in our words: the unknown option with the near names, else the call. */
+function gitOptionsError(argv: string[]): GitsignError {
+  const { tokens } = parseArgs({ args: argv, allowPositionals: true, strict: false, options: GIT_OPTIONS, tokens: true });
+  const unknown = tokens.find((t) => t.kind === 'option' && !(t.name in GIT_OPTIONS));
+  if (unknown?.kind === 'option') {
+    const near = unknown.rawName.startsWith('--') ? nearestNames(unknown.name, [...Object.keys(GIT_OPTIONS), 'help']).map((n) => `--${n}`) : [];
+    return new GitsignError('USAGE', `unknown option ${JSON.stringify(unknown.rawName)}${near.length ? `: did you mean ${near.join(' or ')}?` : ''} (${GIT_CALLS})`);
+  }
+  return new GitsignError('USAGE', `unknown or misused option in ${JSON.stringify(argv.join(' '))} (${GIT_CALLS})`);
 }
 
 async function gitProtocol(argv: string[]): Promise<number> {
@@ -78,7 +77,7 @@ async function gitProtocol(argv: string[]): Promise<number> {
   } catch {
     // node:util's own words for an unknown option are not ours: a usage error says what was wrong.
     if (!argv[0].startsWith('-')) return unknownCommand(argv[0]);
-    throw new GitsignError('USAGE', `unknown or misused option in ${JSON.stringify(argv.join(' '))} (git calls gitsign with --status-fd=N and -bsau KEY or --verify FILE -; gitsign --help lists the commands)`);
+    throw gitOptionsError(argv);
   }
   const { values, positionals } = parsed;
   // `gitsign --version` is `gitsign version`, as in gitsign (its root command's own flag, not cobra's).
@@ -113,7 +112,8 @@ export async function main(argv: string[]): Promise<number> {
     return await gitProtocol(argv);
   } catch (err) {
     const e = toGitsignError(err);
-    printErr(errorLine(`gitsign: ${e.code === 'INTERNAL' ? 'internal error: ' : ''}`, e.message));
+    // toGitsignError's INTERNAL errors already say "internal error"; ours created as INTERNAL do not.
+    printErr(errorLine(`gitsign: ${e.code === 'INTERNAL' && !e.message.startsWith('internal error') ? 'internal error: ' : ''}`, e.message));
     return exitStatusOf(e);
   }
 }

@@ -91,7 +91,7 @@ function render(a: StoredAttestation, o: AttestationOutcome, identity: IdentityC
     };
     return { out: [JSON.stringify(report)], err: [] };
   }
-  if (!('ok' in o)) return { out: [], err: [errorLine(`Error: ${where}: `, o.error.message)] };
+  if (!('ok' in o)) return { out: [], err: [errorLine(`gitsign: ${where}: `, o.error.message)] };
   // The entry's kind as --json's tlog.kind has it.
   const logged = o.ok.tlog.kind ? `Rekor ${o.ok.tlog.kind}` : 'transparency log not checked';
   const lines = [`${where}: ${o.statement.predicateType || '(no predicate type)'} (${logged})`, ...summaryLines(o.ok, { validated: true, note: identityNote(identity) })];

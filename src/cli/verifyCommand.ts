@@ -10,7 +10,8 @@ import { detachedSctText, MAX_DETACHED_SCT_BYTES } from '../verify/detachedSct';
 import { type VerifyFlags, verifySettings } from '../verify/settings';
 import { type IdentityArgs, identityFromArgs } from './identityArgs';
 import { printReport, printToned } from './colour';
-import { printErr } from './io';
+import { errorLine, printErr } from './io';
+import { lightweightTag } from './usage';
 import { type RenderedOutcome, renderFailure, renderOutcome } from './verifyOutput';
 import { VerifyPool } from './verifyPool';
 
@@ -138,13 +139,13 @@ export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): P
   try {
     for await (const { name, object: obj } of catFile.readAll(objectNames(kind, args))) {
       count++;
-      if (!obj) {
-        const display = name.replace(/\^\{commit\}$/, '').replace(/^refs\/tags\//, '');
-        const error = new GitsignError('GIT', `${display}: no such ${kind === 'tag' ? 'tag' : 'object'}`);
-        const json = JSON.stringify({ object: display, type: null, verified: false, error: { code: error.code, message: error.message } });
-        pending.push(Promise.resolve({ ok: false, out: render.json ? [json] : [], err: render.json ? [] : [`Error: ${error.message}`] }));
-      } else {
-        if (kind === 'tag' && obj.type !== 'tag') obj.type = `${obj.type} (lightweight tag)`;
+      const display = name.replace(/\^\{commit\}$/, '').replace(/^refs\/tags\//, '');
+      // Nothing to verify: no such object, or a lightweight tag (it has no signature of its own).
+      const error = obj ? (kind === 'tag' && obj.type !== 'tag' ? lightweightTag(display, obj) : null) : new GitsignError('GIT', `${display}: no such ${kind === 'tag' ? 'tag' : 'object'}`);
+      if (error) {
+        const json = JSON.stringify({ object: display, type: obj?.type ?? null, verified: false, error: { code: error.code, message: error.message } });
+        pending.push(Promise.resolve({ ok: false, out: render.json ? [json] : [], err: render.json ? [] : [errorLine('gitsign: ', error.message)] }));
+      } else if (obj) {
         pending.push(
           pool
             ? pool.verify(obj)

@@ -35,7 +35,7 @@ function render(obj: RawObject, outcome: ObjectOutcome, opts: RenderOptions): Re
     const out = [...(opts.heading ? [`${obj.type} ${obj.sha}`] : []), ...summary, ...(opts.trustRoot ? [`gitsign: ${describeTrustRoot(opts.trustRoot)}`] : [])];
     return { ok, out, err: [], goodLine: out.findIndex((l) => l.startsWith(GOOD_SIGNATURE)) };
   }
-  return { ok, out: [], err: [`Error: ${obj.type} ${obj.sha}: ${clip(outcome.error.message, 1000)}`] };
+  return { ok, out: [], err: [`gitsign: ${obj.type} ${obj.sha}: ${clip(outcome.error.message, 1000)}`] };
 }
 
 /**

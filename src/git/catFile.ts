@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { GitsignError } from '../errors';
+import { gitFailure, gitNotRun } from './failure';
 
 /**
  * One `git cat-file --batch` process for many objects: raw bytes as Buffers, never decoded, and no
@@ -17,6 +18,8 @@ export class CatFile {
   private waiting: (() => void) | null = null;
   private ended = false;
   private stderr = '';
+  /** Set when git could not be started at all. */
+  private spawnError: NodeJS.ErrnoException | null = null;
 
   constructor(cwd?: string) {
     this.proc = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -29,10 +32,14 @@ export class CatFile {
       this.ended = true;
       this.wake();
     });
-    this.proc.on('error', () => {
+    this.proc.on('error', (err: NodeJS.ErrnoException) => {
+      this.spawnError = err;
       this.ended = true;
       this.wake();
     });
+    // git may exit at once (outside a repository) while requests are still being written: the write
+    // then fails with EPIPE, which is not the error to report; git's own message (stderr) is.
+    this.proc.stdin.on('error', () => undefined);
   }
 
   private wake(): void {
@@ -43,7 +50,7 @@ export class CatFile {
 
   private async need(n: number): Promise<void> {
     while (this.buf.length < n) {
-      if (this.ended) throw new GitsignError('GIT', `git cat-file ended early${this.stderr ? `: ${this.stderr.trim()}` : ''}`);
+      if (this.ended) throw this.spawnError ? gitNotRun(this.spawnError) : gitFailure('git cat-file ended early', this.stderr);
       await new Promise<void>((r) => (this.waiting = r));
     }
   }

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { GitsignError } from '../errors';
+import { gitFailure, gitNotRun } from './failure';
 
 /** Commits of a range ("A..B", "A...B") in git's order, through `git rev-list`. */
 export function revList(range: string, cwd?: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
     execFile('git', ['rev-list', range, '--'], { cwd, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) return reject(new GitsignError('GIT', `git rev-list ${range}: ${stderr.trim() || err.message}`));
+      if (err) return reject((err as NodeJS.ErrnoException).code === 'ENOENT' ? gitNotRun(err as NodeJS.ErrnoException) : gitFailure(`git rev-list ${range}`, stderr));
       resolve(stdout.split('\n').filter(Boolean));
     });
   });

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { GitsignError } from '../errors';
+import { gitFailure, gitNotRun } from './failure';
 
 /**
  * One git command with Buffers in and out (object contents and tree entries are bytes, not text).
@@ -24,7 +25,7 @@ export function runGit(args: string[], opts: GitOptions = {}): Promise<GitResult
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => out.push(d));
     proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    proc.on('error', (err) => reject(new GitsignError('GIT', `cannot run git: ${err.message}`)));
+    proc.on('error', (err) => reject(gitNotRun(err)));
     proc.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out), stderr }));
     // git may exit before reading all input (a bad argument); that is reported through its exit code.
     proc.stdin.on('error', () => undefined);
@@ -35,7 +36,7 @@ export function runGit(args: string[], opts: GitOptions = {}): Promise<GitResult
 /** Runs git and returns its stdout; a non-zero exit is a GIT error quoting git's own message. */
 export async function git(args: string[], opts: GitOptions = {}): Promise<Buffer> {
   const r = await runGit(args, opts);
-  if (r.code !== 0) throw new GitsignError('GIT', `git ${args[0]} failed: ${r.stderr.trim().split('\n').pop() || `exit code ${r.code}`}`);
+  if (r.code !== 0) throw gitFailure(`git ${args[0]} failed`, r.stderr.trim() ? r.stderr : `exit code ${r.code}`);
   return r.stdout;
 }
 

@@ -2,6 +2,7 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import { GitsignError } from '../errors';
 import { type AnswerLimit, formatBytes } from './answerLimits';
 import { checkedUrl } from './transport';
+import { unreachableCause } from './unreachable';
 
 /**
  * One HTTP call to a Sigstore service or an OIDC issuer: a size limit on the answer (per kind, see
@@ -177,7 +178,8 @@ export async function httpCallChecked(target: URL, opts: CallOptions): Promise<H
         const e = err as AttemptFailed;
         // A deadline, a refusal by size or an abandoned call ends the call; a network error is retried.
         if (e.reason !== 'network') throw e;
-        lastError = new GitsignError('NETWORK', `cannot reach ${where} (${e.message})`);
+        const cause = unreachableCause(target, e.message);
+        lastError = new GitsignError('NETWORK', `cannot reach ${where} (${e.message})${cause ? `: ${cause}` : ''}`);
         continue;
       }
       if (res.status >= 500 && n < attempts) {

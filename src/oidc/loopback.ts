@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, isIP } from 'node:net';
 import { GitsignError } from '../errors';
+import { listenFailure } from '../net/listenFailure';
 import { requestTarget } from '../net/requestTarget';
 import { errorPage, successPage } from './successPage';
 
@@ -120,7 +121,9 @@ export async function listenForCallback(redirectURL: string, state: string, page
   server.timeout = REQUEST_TIMEOUT_MS;
   const shown = (port: number): string => `${t.host.includes(':') ? `[${t.host}]` : t.host}:${port}`;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new GitsignError('TOKEN', `cannot listen on ${shown(t.port)} for the login redirect (${err.code ?? err.message})`)));
+    // A port that cannot be had is gitsign.redirectURL's (without it, any free port is taken).
+    const fix = 'choose another port in gitsign.redirectURL, or unset it (a free port is then chosen)';
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new GitsignError('TOKEN', `cannot listen on ${shown(t.port)} for the login redirect: ${listenFailure(err)}; ${fix}`)));
     server.listen(t.port, t.host, resolve);
   });
   const bound = server.address() as AddressInfo;

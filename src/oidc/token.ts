@@ -2,7 +2,7 @@ import type { Config } from '../config/config';
 import { GitsignError } from '../errors';
 import { MAX_DATE_SECONDS } from '../json';
 import type { LoginIo } from './flowTypes';
-import { PROVIDERS, type ProviderContext, type TokenProvider } from './providers';
+import { FILESYSTEM_TOKEN_PATH, PROVIDERS, type ProviderContext, type TokenProvider } from './providers';
 
 /**
  * Where the OIDC ID token comes from, as the Go gitsign decides: gitsign.tokenProvider names one
@@ -20,10 +20,23 @@ export interface IdToken {
   expiresAt?: Date;
 }
 
-export { FILESYSTEM_TOKEN_PATH } from './providers';
+export { FILESYSTEM_TOKEN_PATH };
+
+/** What to do about a token the ambient provider gave that cannot be used (empty, expired). */
+function freshTokenFix(provider: string): string {
+  if (provider === 'envvar') {
+    return 'put a fresh ID token in SIGSTORE_ID_TOKEN (from a local sandbox: export SIGSTORE_ID_TOKEN="$(gitsign sandbox token)"), or unset SIGSTORE_ID_TOKEN to sign in with the browser';
+  }
+  if (provider === 'filesystem') return `replace ${FILESYSTEM_TOKEN_PATH} with a fresh token, or remove it to sign in with the browser`;
+  return `get a fresh token from ${provider}`;
+}
 
 /** Reads the claims without verifying (Fulcio verifies); only to know the subject and issuer. */
 export function parseIdToken(raw: string, provider: string): IdToken {
+  if (raw.trim() === '') {
+    const what = provider === 'envvar' ? 'SIGSTORE_ID_TOKEN is set but empty' : `the ID token from ${provider} is empty`;
+    throw new GitsignError('TOKEN', `${what}: ${freshTokenFix(provider)}`);
+  }
   const parts = raw.trim().split('.');
   let claims: Record<string, unknown>;
   try {
@@ -45,6 +58,26 @@ export function parseIdToken(raw: string, provider: string): IdToken {
   if (typeof subject !== 'string' || !subject) throw new GitsignError('TOKEN', `the ID token from ${provider} has no subject`);
   const expiresAt = typeof claims.exp === 'number' && Math.abs(claims.exp) < MAX_DATE_SECONDS ? new Date(claims.exp * 1000) : undefined;
   return { raw: raw.trim(), subject, issuer: typeof claims.iss === 'string' ? claims.iss : '', provider, ...(expiresAt ? { expiresAt } : {}) };
+}
+
+/** "40 seconds", "12 minutes", "3 hours", "2 days": how long ago, in the largest unit that fits. */
+function howLong(ms: number): string {
+  const units: [string, number][] = [['day', 86_400_000], ['hour', 3_600_000], ['minute', 60_000], ['second', 1000]];
+  const [unit, size] = units.find(([, size]) => ms >= 2 * size) ?? ['second', 1000];
+  const n = Math.floor(ms / size);
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * A token past its exp (by this machine's clock) is refused before Fulcio is asked: Fulcio's answer
+ * ("There was an error processing the identity token") would not say why.
+ */
+export function refuseExpired(token: IdToken, now = new Date()): void {
+  if (!token.expiresAt || token.expiresAt.getTime() > now.getTime()) return;
+  throw new GitsignError(
+    'TOKEN',
+    `the ID token from ${token.provider} (for ${token.subject}) expired ${howLong(now.getTime() - token.expiresAt.getTime())} ago, at ${token.expiresAt.toISOString()} by this machine's clock: ${freshTokenFix(token.provider)}`,
+  );
 }
 
 /** Which provider obtainIdToken uses here and why; `gitsign doctor` tells it without logging in. */

@@ -5,7 +5,7 @@ import type { Config } from '../config/config';
 import { GitsignError } from '../errors';
 import { requestCertificate } from '../fulcio/client';
 import type { LoginIo } from '../oidc/flowTypes';
-import { obtainIdToken } from '../oidc/token';
+import { obtainIdToken, refuseExpired } from '../oidc/token';
 import { checkLeaf, verifyChain } from '../verify/chain';
 import { cacheClient, fromCache, loginThroughCache, storeInCache } from './cachedCredential';
 import { Certificate } from '../x509/certificate';
@@ -45,6 +45,7 @@ export async function obtainCredential(cfg: Config, trust: TrustMaterial, term: 
 
 export async function freshCredential(cfg: Config, trust: TrustMaterial, term: LoginIo, env: NodeJS.ProcessEnv): Promise<Credential> {
   const token = await obtainIdToken(cfg, term, env);
+  refuseExpired(token);
   term.say('Generating ephemeral keys...');
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const { chain } = await requestCertificate(cfg.fulcio, token.raw, token.subject, privateKey, publicKey);

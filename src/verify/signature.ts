@@ -16,6 +16,7 @@ import { type VerifiedEntry, verifyLogEntry } from './logEntry';
 import { attestedTimes, requireAttestedTimes } from './time/attested';
 import { SignedMessage } from './signedContent';
 import { verifyTimestampToken } from './time/tsa';
+import { withSandboxHint } from './hints';
 
 /**
  * Verifies one gitsign CMS signature over a payload: content binding, the signer's signature, the
@@ -188,7 +189,7 @@ async function verifySigner(sd: SignedData, si: SignerInfo, payload: Buffer, opt
     checkIdentity(cert, opts.identity);
     return { certificate: cert, tlog, signingTime, timeSource, cmsSigningTime, sctChecked };
   } catch (err) {
-    throw new SignatureFailure(toGitsignError(err), cert);
+    throw new SignatureFailure(withSandboxHint(toGitsignError(err), cert), cert);
   }
 }
 
