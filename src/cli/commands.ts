@@ -3,7 +3,8 @@ import { GitsignError } from '../errors';
 import { errorLine, outputError, printErr, printOut } from './io';
 import { DEFAULT_TUF_MIRROR } from '../trust/tufMirror';
 import { printVersion } from './version';
-import { FISH_SCRIPT, POWERSHELL_SCRIPT } from './completionScripts';
+import { COMPLETION_SCRIPTS, SHELLS, type Shell } from './completionScripts';
+import { refCandidates } from './refCompletion';
 
 /** The human subcommands, defined once with yargs (help and shell completion come from here). */
 export const IDENTITY_OPTIONS = {
@@ -41,8 +42,12 @@ const {
 
 const OBJTYPE = { type: 'string', choices: ['commit', 'tree'] } as const;
 
-const SHELLS = ['bash', 'zsh', 'fish', 'powershell'] as const;
-type Shell = (typeof SHELLS)[number];
+/** The options of verify and verify-tag that take a value (the next word is not a revision). */
+const VALUE_OPTIONS: ReadonlySet<string> = new Set(
+  Object.entries(IDENTITY_OPTIONS)
+    .filter(([, o]) => o.type === 'string')
+    .map(([name]) => `--${name}`),
+);
 
 /**
  * `gitsign completion [SHELL]`: the shell named, else the user's $SHELL (bash unless it is zsh, fish
@@ -66,11 +71,14 @@ export async function runCommands(argv: string[]): Promise<number> {
     printErr(errorLine('gitsign: ', outputError(err).message));
     process.exit(1);
   });
-  // yargs writes a bash or a zsh script by the $SHELL it sees when created (install.sh asks from any shell).
   const shell = completionShell(argv);
-  if (shell) {
-    process.env.SHELL = `/bin/${shell}`;
-    delete process.env.ZSH_NAME;
+  // A <Tab> on a revision of verify or verify-tag: the repository's refs (yargs knows only options).
+  if (argv[0] === '--get-yargs-completions') {
+    const refs = refCandidates(argv.slice(1), { valueOptions: VALUE_OPTIONS });
+    if (refs) {
+      printOut(...refs);
+      return 0;
+    }
   }
   let code = 0;
   const cli: Argv = yargs(argv)
@@ -216,9 +224,8 @@ export async function runCommands(argv: string[]): Promise<number> {
       'Print a shell completion script: `gitsign completion bash|zsh|fish|powershell` (default: for $SHELL)',
       (y) => y.positional('shell', { type: 'string', choices: SHELLS }),
       () => {
-        // yargs writes bash's and zsh's; fish's and PowerShell's ask the same question (src/cli/completionScripts.ts).
-        if (shell === 'fish' || shell === 'powershell') printOut(...(shell === 'fish' ? FISH_SCRIPT : POWERSHELL_SCRIPT).replace(/\n$/, '').split('\n'));
-        else cli.showCompletionScript();
+        // Ours, not yargs' templates: they also complete gitsign-credential-cache (src/cli/completionScripts.ts).
+        if (shell) printOut(...COMPLETION_SCRIPTS[shell].replace(/\n$/, '').split('\n'));
       },
     )
     // `gitsign --version` never reaches yargs (src/cli/main.ts runs `version`): listed here, refused after a command, as in gitsign.
