@@ -42,6 +42,14 @@ const {
 
 const OBJTYPE = { type: 'string', choices: ['commit', 'tree'] } as const;
 
+/**
+ * A --help example that pastes as it is: a comment saying what it does, then the command, each
+ * further part on a line of its own after a `\` (yargs would break a long line anywhere).
+ */
+function example(what: string, ...command: string[]): [string, string] {
+  return [`# ${what}\n${command.join(' \\\n')}`, ''];
+}
+
 /** The options of verify and verify-tag that take a value (the next word is not a revision). */
 const VALUE_OPTIONS: ReadonlySet<string> = new Set(
   Object.entries(IDENTITY_OPTIONS)
@@ -87,7 +95,11 @@ export async function runCommands(argv: string[]): Promise<number> {
     .command(
       'verify [revisions..]',
       'Verify the signatures of commits (default HEAD); REV or A..B ranges',
-      (y) => y.options(IDENTITY_OPTIONS).positional('revisions', { type: 'string', array: true }),
+      (y) =>
+        y
+          .options(IDENTITY_OPTIONS)
+          .positional('revisions', { type: 'string', array: true })
+          .example(...example('The last three commits were signed by you, logged in with GitHub', 'gitsign verify HEAD~3..HEAD', '--certificate-identity you@example.com', '--certificate-oidc-issuer https://github.com/login/oauth')),
       async (args) => {
         code = await (await import('./verifyCommand')).verifyCommand('commit', args);
       },
@@ -95,7 +107,18 @@ export async function runCommands(argv: string[]): Promise<number> {
     .command(
       'verify-tag <tags..>',
       'Verify the signatures of annotated tags',
-      (y) => y.options(IDENTITY_OPTIONS).positional('tags', { type: 'string', array: true }),
+      (y) =>
+        y
+          .options(IDENTITY_OPTIONS)
+          .positional('tags', { type: 'string', array: true })
+          .example(
+            ...example(
+              'A release tag made by a GitHub Actions workflow of acme/app',
+              'gitsign verify-tag v1.2.0',
+              "--certificate-identity-regexp '^https://github\\.com/acme/app/'",
+              '--certificate-oidc-issuer https://token.actions.githubusercontent.com',
+            ),
+          ),
       async (args) => {
         code = await (await import('./verifyCommand')).verifyCommand('tag', args);
       },
@@ -113,7 +136,15 @@ export async function runCommands(argv: string[]): Promise<number> {
             key: { type: 'string', describe: 'A PEM public key: the bundle is signed with this managed key, not a certificate' },
             'trusted-root': { type: 'string', describe: 'A Sigstore trusted_root.json to trust instead of the public-good root' },
             staging: { type: 'boolean', default: false, describe: "Sigstore's staging instance (needs --trusted-root: its root is not bundled)" },
-          }),
+          })
+          .example(
+            ...example(
+              'A file you signed with cosign sign-blob --bundle, logged in with Google',
+              'gitsign verify-bundle --bundle app.tar.gz.sigstore.json app.tar.gz',
+              '--certificate-identity you@example.com',
+              '--certificate-oidc-issuer https://accounts.google.com',
+            ),
+          ),
       async (args) => {
         code = await (await import('./verifyBundleCommand')).verifyBundleCommand(args as unknown as import('./verifyBundleCommand').VerifyBundleArgs);
       },
@@ -126,7 +157,8 @@ export async function runCommands(argv: string[]): Promise<number> {
           objtype: { ...OBJTYPE, default: 'commit', describe: 'What to attest: the commit HEAD, or its tree' },
           filepath: { type: 'string', alias: 'f', describe: 'The attestation file (a JSON object: the predicate)' },
           type: { type: 'string', describe: 'The predicate type URI' },
-        }),
+        })
+          .example(...example('Attest HEAD with the JSON object in build.json', 'gitsign attest -f build.json --type https://example.com/build/v1')),
       async (args) => {
         code = await (await import('./attestCommand')).attestCommand(args as unknown as import('./attestCommand').AttestArgs);
       },
@@ -142,7 +174,8 @@ export async function runCommands(argv: string[]): Promise<number> {
             type: { type: 'string', describe: 'Only attestations of this predicate type URI' },
             objtype: { ...OBJTYPE, describe: 'Only attestations of the commit, or only of its tree' },
             json: { ...IDENTITY_OPTIONS.json, describe: 'Print one JSON object per attestation' },
-          }),
+          })
+          .example(...example("Verify HEAD's attestations of that type (by its committer), and print them", 'gitsign verify-attestation --type https://example.com/build/v1 HEAD')),
       async (args) => {
         code = await (await import('./verifyAttestationCommand')).verifyAttestationCommand(args as unknown as import('./verifyAttestationCommand').VerifyAttestationArgs);
       },
@@ -153,7 +186,8 @@ export async function runCommands(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('revision', { type: 'string', describe: 'A commit or annotated tag (default HEAD)' })
-          .options({ remote: { type: 'string', alias: 'r', default: 'origin', describe: 'The git remote whose URL names the subject' } }),
+          .options({ remote: { type: 'string', alias: 'r', default: 'origin', describe: 'The git remote whose URL names the subject' } })
+          .example(...example('The statement for an annotated tag', 'gitsign show v1.0.0')),
       async (args) => {
         code = await (await import('./showCommand')).showCommand(args as unknown as import('./showCommand').ShowArgs);
       },
@@ -179,8 +213,9 @@ export async function runCommands(argv: string[]): Promise<number> {
             json: { type: 'boolean', describe: '(status) Print the status as one JSON object' },
             'detached-child': { type: 'boolean', hidden: true },
           })
-          .example('gitsign sandbox up --detach --dir /tmp/sigstore --subject you@example.com && . /tmp/sigstore/env', 'Start it in the background, then load its settings')
-          .example('gitsign sandbox down', 'Stop the sandbox of $GITSIGN_SANDBOX_DIR'),
+          .example(...example('Start it in the background, then load its settings', 'gitsign sandbox up --detach --dir /tmp/sigstore', '--subject you@example.com && . /tmp/sigstore/env'))
+          .example(...example('Sign without a login: an ID token of its issuer', 'export SIGSTORE_ID_TOKEN="$(gitsign sandbox token)"'))
+          .example(...example('Stop the sandbox of $GITSIGN_SANDBOX_DIR', 'gitsign sandbox down')),
       async (args) => {
         code = await (await import('../sandbox/command')).sandboxCommand(args as unknown as import('../sandbox/command').SandboxArgs);
       },
@@ -192,7 +227,8 @@ export async function runCommands(argv: string[]): Promise<number> {
         y.options({
           json: { type: 'boolean', default: false, describe: 'Print the report as one JSON object (schema in gitsign(1))' },
           offline: { type: 'boolean', default: false, describe: 'Make no network request (no service, clock or refresh check)' },
-        }),
+        })
+          .example(...example('Check everything, the services and the clock included', 'gitsign doctor')),
       async (args) => {
         code = await (await import('../doctor/doctor')).doctorCommand(args as unknown as import('../doctor/doctor').DoctorArgs);
       },
@@ -204,7 +240,8 @@ export async function runCommands(argv: string[]): Promise<number> {
         y.options({
           mirror: { type: 'string', default: DEFAULT_TUF_MIRROR, describe: 'The TUF repository base URL (https, or http to this machine)' },
           root: { type: 'string', describe: "Path or URL of the repository's trusted initial root.json (default: the one shipped for the public-good mirror)" },
-        }),
+        })
+          .example(...example("Trust a private Sigstore's TUF repository", 'gitsign initialize --mirror https://tuf.example.com --root root.json')),
       async (args) => {
         code = await (await import('./initializeCommand')).initializeCommand(args as unknown as import('./initializeCommand').InitializeArgs);
       },
@@ -216,13 +253,21 @@ export async function runCommands(argv: string[]): Promise<number> {
         })
         .demandCommand(1, 'name what to debug: gitsign debug token'),
     )
-    .command('version', 'Print the version, environment and parsed configuration', {}, () => {
-      code = printVersion();
-    })
+    .command(
+      'version',
+      'Print the version, environment and parsed configuration',
+      (y) => y.example(...example('What runs, and with which settings', 'gitsign version')),
+      () => {
+        code = printVersion();
+      },
+    )
     .command(
       'completion [shell]',
       'Print a shell completion script: `gitsign completion bash|zsh|fish|powershell` (default: for $SHELL)',
-      (y) => y.positional('shell', { type: 'string', choices: SHELLS }),
+      (y) =>
+        y
+          .positional('shell', { type: 'string', choices: SHELLS })
+          .example(...example('Install the bash completion for your user', 'gitsign completion bash', '> ~/.local/share/bash-completion/completions/gitsign')),
       () => {
         // Ours, not yargs' templates: they also complete gitsign-credential-cache (src/cli/completionScripts.ts).
         if (shell) printOut(...COMPLETION_SCRIPTS[shell].replace(/\n$/, '').split('\n'));
