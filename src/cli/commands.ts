@@ -129,14 +129,6 @@ export async function runCommands(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('artifact', { type: 'string', demandOption: true, describe: 'The signed file, or sha256:<hex> of it' })
-          .options({
-            bundle: { type: 'string', demandOption: true, describe: 'The Sigstore bundle (v0.1 to v0.3) to verify' },
-            'certificate-identity': { type: 'string', describe: 'The identity (a SAN, exact) the Fulcio certificate must have' },
-            'certificate-oidc-issuer': { type: 'string', describe: 'The OIDC issuer (exact) the Fulcio certificate must name' },
-            key: { type: 'string', describe: 'A PEM public key: the bundle is signed with this managed key, not a certificate' },
-            'trusted-root': { type: 'string', describe: 'A Sigstore trusted_root.json to trust instead of the public-good root' },
-            staging: { type: 'boolean', default: false, describe: "Sigstore's staging instance (needs --trusted-root: its root is not bundled)" },
-          })
           .example(
             ...example(
               'A file you signed with cosign sign-blob --bundle, logged in with Google',
@@ -144,7 +136,15 @@ export async function runCommands(argv: string[]): Promise<number> {
               '--certificate-identity you@example.com',
               '--certificate-oidc-issuer https://accounts.google.com',
             ),
-          ),
+          )
+          .options({
+            bundle: { type: 'string', demandOption: true, describe: 'The Sigstore bundle (v0.1 to v0.3) to verify' },
+            'certificate-identity': { type: 'string', describe: 'The identity (a SAN, exact) the Fulcio certificate must have' },
+            'certificate-oidc-issuer': { type: 'string', describe: 'The OIDC issuer (exact) the Fulcio certificate must name' },
+            key: { type: 'string', describe: 'A PEM public key: the bundle is signed with this managed key, not a certificate' },
+            'trusted-root': { type: 'string', describe: 'A Sigstore trusted_root.json to trust instead of the public-good root' },
+            staging: { type: 'boolean', default: false, describe: "Sigstore's staging instance (needs --trusted-root: its root is not bundled)" },
+          }),
       async (args) => {
         code = await (await import('./verifyBundleCommand')).verifyBundleCommand(args as unknown as import('./verifyBundleCommand').VerifyBundleArgs);
       },
@@ -153,11 +153,12 @@ export async function runCommands(argv: string[]): Promise<number> {
       'attest',
       'Sign an in-toto attestation about HEAD (or its tree) and store it on refs/attestations/commits (or /trees)',
       (y) =>
-        y.options({
-          objtype: { ...OBJTYPE, default: 'commit', describe: 'What to attest: the commit HEAD, or its tree' },
-          filepath: { type: 'string', alias: 'f', describe: 'The attestation file (a JSON object: the predicate)' },
-          type: { type: 'string', describe: 'The predicate type URI' },
-        })
+        y
+          .options({
+            objtype: { ...OBJTYPE, default: 'commit', describe: 'What to attest: the commit HEAD, or its tree' },
+            filepath: { type: 'string', alias: 'f', describe: 'The attestation file (a JSON object: the predicate)' },
+            type: { type: 'string', describe: 'The predicate type URI' },
+          })
           .example(...example('Attest HEAD with the JSON object in build.json', 'gitsign attest -f build.json --type https://example.com/build/v1')),
       async (args) => {
         code = await (await import('./attestCommand')).attestCommand(args as unknown as import('./attestCommand').AttestArgs);
@@ -169,13 +170,13 @@ export async function runCommands(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('revision', { type: 'string', describe: 'A commit (its tree\'s attestations are verified too) or a tree' })
+          .example(...example("Verify HEAD's attestations of that type (by its committer), and print them", 'gitsign verify-attestation --type https://example.com/build/v1 HEAD'))
           .options({
             ...ATTESTATION_IDENTITY_OPTIONS,
             type: { type: 'string', describe: 'Only attestations of this predicate type URI' },
             objtype: { ...OBJTYPE, describe: 'Only attestations of the commit, or only of its tree' },
             json: { ...IDENTITY_OPTIONS.json, describe: 'Print one JSON object per attestation' },
-          })
-          .example(...example("Verify HEAD's attestations of that type (by its committer), and print them", 'gitsign verify-attestation --type https://example.com/build/v1 HEAD')),
+          }),
       async (args) => {
         code = await (await import('./verifyAttestationCommand')).verifyAttestationCommand(args as unknown as import('./verifyAttestationCommand').VerifyAttestationArgs);
       },

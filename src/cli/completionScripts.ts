@@ -22,15 +22,13 @@ interface CacheOption {
   describe: string;
 }
 
-/**
- * gitsign-credential-cache's options (src/cache/main.ts). `--status` is the daemon ping the Go
- * protocol work adds (it asks the cache on the socket whether it answers).
- */
+/** gitsign-credential-cache's options, as its --help lists them (src/cache/main.ts). */
 export const CREDENTIAL_CACHE_OPTIONS: readonly CacheOption[] = [
   { name: 'socket', value: 'path', describe: 'Listen on PATH (default: $GITSIGN_CREDENTIAL_CACHE, else the user cache directory)' },
   { name: 'systemd-socket-activation', describe: 'Serve the sockets systemd passes (LISTEN_FDS)' },
-  { name: 'connection-timeout', value: 'seconds', describe: 'Close a connection that has not sent its request within SECONDS' },
-  { name: 'status', describe: 'Say whether a cache answers on the socket' },
+  { name: 'no-login', describe: 'On a miss, never log in for the client' },
+  { name: 'connection-timeout', value: 'seconds', describe: 'Close a connection whose request has not arrived whole within SECONDS' },
+  { name: 'idle-timeout', value: 'seconds', describe: 'Close a connection idle between calls for SECONDS' },
   { name: 'version', short: 'v', describe: 'Print the version' },
   { name: 'help', short: 'h', describe: 'Print the usage' },
 ];
