@@ -3,13 +3,17 @@
 #   install/install.sh [--prefix DIR] [--configure-git | --configure-repo DIR] ...
 # Installs the npm dependencies and builds (npm ci, npm run build), copies the programs into
 # PREFIX/lib/gitsign-ts (so the checkout can go away) with gitsign and gitsign-credential-cache linked
-# from PREFIX/bin, and installs the manual pages, bash and zsh completion, and the credential cache's
-# systemd user units (Linux) or launchd agent (macOS). Running it again updates everything in place.
+# from PREFIX/bin, and installs the manual pages, bash, zsh and fish completion, and the credential
+# cache's systemd user units (Linux) or launchd agent (macOS). Running it again updates in place what
+# differs and leaves the rest as it is: the same checkout again changes nothing (no file is rewritten,
+# the service is not reloaded, git's configuration is not rewritten).
 #
 # Other programs use the same names (the Go gitsign installs gitsign, gitsign-credential-cache, their
 # manual pages, completion and systemd units), so every file put in place is recorded with its SHA-256
 # in PREFIX/share/gitsign-ts/manifest: an install never replaces a file it did not put there (or that
 # was changed since) unless --force says so, and --uninstall removes only recorded files still unchanged.
+# The directories an install creates are recorded too; --uninstall removes those that are then empty,
+# and never a directory that was there before.
 set -eu
 
 usage() {
@@ -22,7 +26,8 @@ Usage: install/install.sh [options]
   --no-enable           write the service files but do not enable or start them
   --no-build            use the existing build (skip npm ci and npm run build)
   --force               replace files of the same names that gitsign-ts did not install
-  --uninstall           remove what an install with the same --prefix put in place (and left unchanged)
+  --uninstall           remove what an install with the same --prefix put in place (and left unchanged),
+                        and the directories it created once they are empty
   -h, --help            print this help
 EOF
 }
@@ -74,12 +79,13 @@ manifest="$datadir/manifest"
 mandir="$prefix/share/man/man1"
 bashdir="$prefix/share/bash-completion/completions"
 zshdir="$prefix/share/zsh/site-functions"
+fishdir="$prefix/share/fish/vendor_completions.d"
 unitdir="${XDG_CONFIG_HOME:-$HOME/.config}/systemd/user"
 agentdir="$HOME/Library/LaunchAgents"
 agent="dev.gitsign-ts.credential-cache.plist"
 units="gitsign-credential-cache.socket gitsign-credential-cache.service"
 programs="gitsign gitsign-credential-cache"
-manpages="gitsign.1 gitsign-verify.1 gitsign-credential-cache.1 gitsign-sandbox.1"
+manpages="gitsign.1 gitsign-verify.1 gitsign-credential-cache.1 gitsign-sandbox.1 gitsign-attest.1 gitsign-verify-attestation.1 gitsign-show.1 gitsign-verify-bundle.1"
 tab=$(printf '\t')
 
 # The manifest is line-based (tab-separated) and the generated files take paths as text: no control
@@ -119,7 +125,8 @@ digest() {
   printf '%s\n' "${h%% *}"
 }
 
-# The manifest: one line per installed path, "f<TAB>sha256<TAB>path" or "l<TAB>link target<TAB>path".
+# The manifest: one line per installed path, "f<TAB>sha256<TAB>path" or "l<TAB>link target<TAB>path",
+# and "d<TAB><TAB>path" for a directory the install created; sorted by path.
 recorded() { # path -> its line's kind<TAB>value, if recorded
   [ -f "$manifest" ] || return 1
   WANTED=$1 LC_ALL=C awk -F "$tab" '$3 == ENVIRON["WANTED"] { print $1 FS $2; found = 1; exit } END { exit !found }' "$manifest"
@@ -161,10 +168,14 @@ if [ "$uninstall" = 1 ]; then
     launchctl unload "$agentdir/$agent" >/dev/null 2>&1 || true
   fi
   step="removing the recorded files"
-  kept="$manifest.kept.$$"
+  work=$(mktemp -d)
+  kept="$work/kept"
+  dirs="$work/dirs"
   : >"$kept"
+  : >"$dirs"
   while IFS= read -r line; do
     path=${line#*"$tab"*"$tab"}
+    case "$line" in "d$tab"*) printf '%s\n' "$path" >>"$dirs"; continue ;; esac
     if unchanged "$path"; then
       rm -f "$path"
     elif [ -e "$path" ] || [ -L "$path" ]; then
@@ -175,11 +186,18 @@ if [ "$uninstall" = 1 ]; then
   # The programs' V8 code caches, written next to the bundles when they run.
   rm -f "$libdir"/dist/*.js.cache
   for d in "$libdir/bin" "$libdir/dist" "$libdir"; do [ ! -d "$d" ] || rmdir "$d" 2>/dev/null || say "kept $d: it holds files gitsign-ts did not install"; done
+  # The directories the install created, deepest first (a parent sorts before its children): each
+  # is removed once empty; one that holds files of others is left to them.
+  remove_dirs() { LC_ALL=C sort -r "$dirs" | while IFS= read -r d; do [ -L "$d" ] || rmdir "$d" 2>/dev/null || true; done; }
+  remove_dirs
   if [ -s "$kept" ]; then
-    mv -f "$kept" "$manifest"
+    # Still recorded for a later --uninstall: the kept files, and the created directories that remain.
+    while IFS= read -r d; do if [ -d "$d" ]; then printf 'd%s%s%s\n' "$tab" "$tab" "$d" >>"$kept"; fi; done <"$dirs"
+    LC_ALL=C sort -t "$tab" -k3,3 "$kept" >"$manifest"
   else
-    rm -f "$kept" "$manifest"
-    rmdir "$datadir" 2>/dev/null || true
+    rm -f "$manifest"
+    # The manifest's own directory (and the others it kept from being empty).
+    remove_dirs
   fi
   if have systemctl && systemctl --user show-environment >/dev/null 2>&1; then systemctl --user daemon-reload >/dev/null 2>&1 || true; fi
   say "removed gitsign-ts from $prefix"
@@ -209,8 +227,9 @@ done
 # target is checked.
 step="preparing the files"
 work=$(mktemp -d)
-"$root/bin/gitsign" completion bash >"$work/bash-gitsign"
-"$root/bin/gitsign" completion zsh >"$work/zsh-gitsign"
+# One script per shell completes both programs; bash-completion and fish load a command's file by
+# its name, so those two are installed under both names (zsh's names both on its #compdef line).
+for sh in bash zsh fish; do "$root/bin/gitsign" completion "$sh" >"$work/completion.$sh"; done
 
 # Fills a template's @NODE@, @CACHE_PROGRAM@ and @HOME@ with the paths escaped for its syntax:
 # systemd (each placeholder is a whole command-line word, double-quoted with \ and " escaped and % as
@@ -246,8 +265,11 @@ plan="$work/plan"
 : >"$plan"
 planned() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$plan"; }
 for m in $manpages; do planned "$root/man/$m" "$mandir/$m" 644; done
-planned "$work/bash-gitsign" "$bashdir/gitsign" 644
-planned "$work/zsh-gitsign" "$zshdir/_gitsign" 644
+for p in $programs; do
+  planned "$work/completion.bash" "$bashdir/$p" 644
+  planned "$work/completion.fish" "$fishdir/$p.fish" 644
+done
+planned "$work/completion.zsh" "$zshdir/_gitsign" 644
 case "$service" in
   systemd)
     # systemd refuses to run a program whose path holds any of these, however it is quoted.
@@ -287,12 +309,23 @@ fi
 # 4. Install, recording each file as it is put in place (a failure part-way keeps what was recorded).
 newmanifest="$work/manifest"
 : >"$newmanifest"
+written="$work/written"
+: >"$written"
 record() { # kind value path
   printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$newmanifest"
 }
+# mkdir -p that records each directory it creates, for --uninstall to remove once empty.
+makedir() { # dir
+  [ -d "$1" ] && return 0
+  makedir "$(dirname "$1")"
+  mkdir "$1"
+  record d "" "$1"
+  printf '%s\n' "$1" >>"$written"
+}
 save_manifest() {
-  mkdir -p "$datadir"
-  # Entries of this run, then earlier ones for paths this run did not touch that are still there.
+  makedir "$datadir"
+  # Entries of this run, and earlier ones for paths this run did not touch that are still there,
+  # sorted by path: the same install gives the same manifest, which is then left as it is.
   {
     cat "$newmanifest"
     if [ -f "$manifest" ]; then
@@ -302,44 +335,72 @@ save_manifest() {
           if [ -e "$path" ] || [ -L "$path" ]; then printf '%s\n' "$line"; fi
         done
     fi
-  } >"$manifest.new.$$"
+  } | LC_ALL=C sort -t "$tab" -k3,3 >"$work/manifest.sorted"
+  if [ -f "$manifest" ] && cmp -s "$work/manifest.sorted" "$manifest"; then return 0; fi
+  cp "$work/manifest.sorted" "$manifest.new.$$"
   mv -f "$manifest.new.$$" "$manifest"
 }
 manifest_pending=1
 
+# Is this file already what put would make it (content and mode)?
+same_file() { # source target mode
+  [ -f "$2" ] && [ ! -L "$2" ] && cmp -s "$1" "$2" && [ -n "$(find "$2" -prune -perm "$3")" ]
+}
+
 # A new file next to the target, then renamed over it: the target is never written through a link.
+# A target that is already the same is left as it is.
 put() { # source target mode
   step="installing $2"
-  mkdir -p "$(dirname "$2")"
-  tmp=$(mktemp "$(dirname "$2")/.gitsign-ts.XXXXXX")
-  cp "$1" "$tmp"
-  chmod "$3" "$tmp"
-  if [ -e "$2" ] || [ -L "$2" ]; then rm -f "$2"; fi
-  mv -f "$tmp" "$2"
-  tmp=
+  makedir "$(dirname "$2")"
+  if ! same_file "$1" "$2" "$3"; then
+    tmp=$(mktemp "$(dirname "$2")/.gitsign-ts.XXXXXX")
+    cp "$1" "$tmp"
+    chmod "$3" "$tmp"
+    if [ -e "$2" ] || [ -L "$2" ]; then rm -f "$2"; fi
+    mv -f "$tmp" "$2"
+    tmp=
+    printf '%s\n' "$2" >>"$written"
+  fi
   h=$(digest "$2")
   record f "$h" "$2"
 }
 
-# The programs: a fresh copy replaces the old one.
+# The programs' files, relative to the checkout and to PREFIX/lib/gitsign-ts.
+program_files() {
+  (cd "$root" && { printf '%s\n' bin/gitsign bin/gitsign-credential-cache; for f in dist/*.js dist/peercred.node; do [ ! -f "$f" ] || printf '%s\n' "$f"; done; }) | LC_ALL=C sort
+}
+program_mode() { # file
+  case "$1" in bin/*) echo 755 ;; *) if [ -x "$root/$1" ]; then echo 755; else echo 644; fi ;; esac
+}
+# Is PREFIX/lib/gitsign-ts already exactly these files (nothing else but the V8 code caches)?
+lib_is_current() {
+  [ -d "$libdir" ] && [ ! -L "$libdir" ] || return 1
+  [ "$(cd "$libdir" && find . ! -type d ! -name '*.js.cache' | sed 's|^\./||' | LC_ALL=C sort)" = "$(program_files)" ] || return 1
+  for f in $(program_files); do same_file "$root/$f" "$libdir/$f" "$(program_mode "$f")" || return 1; done
+}
+
+# The programs: a fresh copy replaces the old one, unless the old one is the same.
 step="installing the programs in $libdir"
-mkdir -p "$prefix/lib"
-staging="$libdir.new.$$"
-rm -rf "$staging"
-mkdir -p "$staging/bin" "$staging/dist"
-cp "$root/bin/gitsign" "$root/bin/gitsign-credential-cache" "$staging/bin/"
-cp "$root"/dist/*.js "$staging/dist/"
-if [ -f "$root/dist/peercred.node" ]; then cp "$root/dist/peercred.node" "$staging/dist/"; fi
-chmod 755 "$staging/bin/gitsign" "$staging/bin/gitsign-credential-cache"
-if [ -e "$libdir" ] || [ -L "$libdir" ]; then rm -rf "$libdir"; fi
-mv "$staging" "$libdir"
-staging=
-find "$libdir" -type f | LC_ALL=C sort | while IFS= read -r f; do h=$(digest "$f"); record f "$h" "$f"; done
-mkdir -p "$bindir"
+makedir "$prefix/lib"
+if ! lib_is_current; then
+  staging="$libdir.new.$$"
+  rm -rf "$staging"
+  mkdir -p "$staging/bin" "$staging/dist"
+  for f in $(program_files); do cp "$root/$f" "$staging/$f"; chmod "$(program_mode "$f")" "$staging/$f"; done
+  if [ -e "$libdir" ] || [ -L "$libdir" ]; then rm -rf "$libdir"; fi
+  mv "$staging" "$libdir"
+  staging=
+  printf '%s\n' "$libdir" >>"$written"
+fi
+find "$libdir" -type f ! -name '*.js.cache' | LC_ALL=C sort | while IFS= read -r f; do h=$(digest "$f"); record f "$h" "$f"; done
+makedir "$bindir"
 for p in $programs; do
   step="linking $bindir/$p"
-  if [ -e "$bindir/$p" ] || [ -L "$bindir/$p" ]; then rm -f "$bindir/$p"; fi
-  ln -s "$libdir/bin/$p" "$bindir/$p"
+  if [ ! -L "$bindir/$p" ] || [ "$(readlink "$bindir/$p")" != "$libdir/bin/$p" ]; then
+    if [ -e "$bindir/$p" ] || [ -L "$bindir/$p" ]; then rm -f "$bindir/$p"; fi
+    ln -s "$libdir/bin/$p" "$bindir/$p"
+    printf '%s\n' "$bindir/$p" >>"$written"
+  fi
   record l "$libdir/bin/$p" "$bindir/$p"
 done
 [ -f "$libdir/dist/peercred.node" ] || say "warning: the peer-credential helper was not built (no C compiler?); the cache relies on file modes alone"
@@ -355,7 +416,7 @@ case "$service" in
     step="enabling the systemd user units"
     socket="${XDG_CACHE_HOME:-$HOME/.cache}/sigstore/gitsign/cache.sock"
     if [ "$enable" = 1 ] && have systemctl && systemctl --user show-environment >/dev/null 2>&1; then
-      systemctl --user daemon-reload
+      if grep -q "^$unitdir/" "$written"; then systemctl --user daemon-reload; fi
       systemctl --user enable --now gitsign-credential-cache.socket >/dev/null
       say "enabled gitsign-credential-cache.socket (systemd user unit)"
     else
@@ -367,8 +428,11 @@ case "$service" in
     mkdir -p "$HOME/Library/Logs"
     socket="$HOME/Library/Caches/sigstore/gitsign/cache.sock"
     if [ "$enable" = 1 ] && have launchctl; then
-      launchctl unload "$agentdir/$agent" >/dev/null 2>&1 || true
-      launchctl load "$agentdir/$agent"
+      # Reloading restarts the cache (and drops what it holds): only for a new agent file, or one not loaded.
+      if grep -qxF "$agentdir/$agent" "$written" || ! launchctl list dev.gitsign-ts.credential-cache >/dev/null 2>&1; then
+        launchctl unload "$agentdir/$agent" >/dev/null 2>&1 || true
+        launchctl load "$agentdir/$agent"
+      fi
       say "loaded $agentdir/$agent"
     else
       say "wrote $agentdir/$agent; load with: launchctl load $(shquote "$agentdir/$agent")"
@@ -377,11 +441,14 @@ case "$service" in
 esac
 
 # 6. Git.
+# Each setting is written only when it differs (git rewrites the whole file on every write).
 set_git() { # scope-args...
-  git config "$@" gpg.format x509
-  git config "$@" gpg.x509.program "$bindir/gitsign"
-  git config "$@" commit.gpgsign true
-  git config "$@" tag.gpgsign true
+  for kv in "gpg.format=x509" "gpg.x509.program=$bindir/gitsign" "commit.gpgsign=true" "tag.gpgsign=true"; do
+    if [ "$(git config "$@" --get-all "${kv%%=*}" 2>/dev/null || true)" != "${kv#*=}" ]; then
+      git config "$@" --replace-all "${kv%%=*}" "${kv#*=}"
+      printf 'git config %s\n' "${kv%%=*}" >>"$written"
+    fi
+  done
 }
 if [ "$configure_git" = 1 ]; then
   step="configuring git (global)"
@@ -398,7 +465,11 @@ if [ -n "$repos" ]; then
   say "configured the repositories given to sign with $bindir/gitsign"
 fi
 
-say "installed gitsign and gitsign-credential-cache in $bindir, manual pages in $mandir"
+if [ -s "$written" ]; then
+  say "installed gitsign and gitsign-credential-cache in $bindir, manual pages in $mandir"
+else
+  say "gitsign and gitsign-credential-cache in $bindir are up to date: nothing changed"
+fi
 case ":$PATH:" in *":$bindir:"*) ;; *) say "add $bindir to your PATH" ;; esac
 if [ -n "$socket" ]; then say "to use the credential cache, add to your shell profile: export GITSIGN_CREDENTIAL_CACHE=$(shquote "$socket")"; fi
 exit 0

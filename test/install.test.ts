@@ -1,14 +1,15 @@
 /**
  * install/install.sh in a temporary HOME and prefix (with the existing build: --no-build): programs,
  * manual pages, completion, the cache's systemd units or launchd agent, git configuration, a second
- * run that changes nothing, and --uninstall. Finding 17: the manifest of what was installed, files of
- * the same names that are not ours (the Go gitsign's), paths that systemd and XML must escape, and a
- * failing step that stops the install.
+ * run that changes nothing (no file rewritten), and --uninstall (no empty directory of ours left, none
+ * of others removed). Finding 17: the manifest of what was installed, files of the same names that are
+ * not ours (the Go gitsign's), paths that systemd and XML must escape, and a failing step that stops
+ * the install. Also the npm settings that keep `npm ci` quiet.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ROOT } from './helpers/paths';
@@ -56,17 +57,21 @@ const unitDir = (s: Site): string => join(s.home, '.config', 'systemd', 'user');
 const manPage = (s: Site, name = 'gitsign.1'): string => join(s.prefix, 'share', 'man', 'man1', name);
 const manifestOf = (s: Site): string => join(s.prefix, 'share', 'gitsign-ts', 'manifest');
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+const MAN_PAGES = ['gitsign', 'gitsign-verify', 'gitsign-credential-cache', 'gitsign-sandbox', 'gitsign-attest', 'gitsign-verify-attestation', 'gitsign-show', 'gitsign-verify-bundle'];
 
-/** Every installed file with a hash of its content (links by target), for comparing two runs. */
+/**
+ * Every path under the prefix and HOME: its mode, content hash (files), link target, inode and
+ * modification time (so a file rewritten with the same bytes counts as changed), for comparing runs.
+ */
 function snapshot(s: Site): string[] {
   const out: string[] = [];
   const walk = (d: string): void => {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
-      const st = statSync(p, { throwIfNoEntry: false });
-      if (!st) continue;
+      const st = lstatSync(p);
+      const what = st.isSymbolicLink() ? `-> ${realpathSync(p)}` : st.isDirectory() ? 'dir' : sha256(p).slice(0, 16);
+      out.push(`${p} ${(st.mode & 0o7777).toString(8)} ${what} ino=${st.ino} mtime=${st.mtimeMs}`);
       if (st.isDirectory()) walk(p);
-      else if (!name.endsWith('.cache')) out.push(`${p} ${(st.mode & 0o777).toString(8)} ${sha256(p).slice(0, 16)}`);
     }
   };
   walk(s.prefix);
@@ -93,13 +98,20 @@ test('install puts working programs on PATH, manual pages, completion, units, an
   assert.match(version.stdout, /^gitsign version v\d/);
   assert.match(spawnSync(join(bin, 'gitsign-credential-cache'), ['--version'], { encoding: 'utf8' }).stdout, /^gitsign-credential-cache version \d/);
   assert.ok(existsSync(join(prefix, 'lib', 'gitsign-ts', 'dist', 'peercred.node')));
-  for (const page of ['gitsign', 'gitsign-verify', 'gitsign-credential-cache', 'gitsign-sandbox']) {
+  for (const page of MAN_PAGES) {
     const man = spawnSync('man', [page], { env: { ...envOf(main), MANPATH: join(prefix, 'share', 'man'), MANWIDTH: '80' }, encoding: 'utf8' });
     assert.equal(man.status, 0, man.stderr);
     assert.match(man.stdout, /^NAME/m);
   }
-  assert.match(readFileSync(join(prefix, 'share', 'bash-completion', 'completions', 'gitsign'), 'utf8'), /complete -o bashdefault -o default -F _gitsign_yargs_completions gitsign/);
-  assert.match(readFileSync(join(prefix, 'share', 'zsh', 'site-functions', '_gitsign'), 'utf8'), /^#compdef gitsign/);
+  // One script per shell for both programs; bash-completion and fish load a file by the command's name.
+  for (const program of ['gitsign', 'gitsign-credential-cache']) {
+    const bash = readFileSync(join(prefix, 'share', 'bash-completion', 'completions', program), 'utf8');
+    assert.match(bash, /^complete -o bashdefault -o default -F _gitsign_yargs_completions gitsign$/m);
+    assert.match(bash, /^complete -o bashdefault -o default -F _gitsign_credential_cache_completions gitsign-credential-cache$/m);
+    const fish = readFileSync(join(prefix, 'share', 'fish', 'vendor_completions.d', `${program}.fish`), 'utf8');
+    assert.match(fish, /^complete -c gitsign-credential-cache -l socket /m);
+  }
+  assert.match(readFileSync(join(prefix, 'share', 'zsh', 'site-functions', '_gitsign'), 'utf8'), /^#compdef gitsign gitsign-credential-cache$/m);
   assert.match(readFileSync(join(unitDir(main), 'gitsign-credential-cache.service'), 'utf8'), new RegExp(`^ExecStart="${process.execPath}" "${bin}/gitsign-credential-cache" --systemd-socket-activation$`, 'm'));
   assert.match(readFileSync(join(unitDir(main), 'gitsign-credential-cache.socket'), 'utf8'), /^ListenStream=%C\/sigstore\/gitsign\/cache\.sock$/m);
   for (const scope of [['--global'], ['-C', repo, '--local']] as const) {
@@ -128,11 +140,14 @@ test('finding 17: the manifest records every installed file with its SHA-256 and
   assert.equal([...byPath.keys()].some((p) => p.endsWith('.cache')), false, 'code caches are not installed files');
 });
 
-test('a second run changes nothing (idempotent)', () => {
+test('a second run changes nothing: no file, link, directory or git setting is rewritten, and it says so', () => {
   const first = snapshot(main);
-  install(main, '--configure-git', '--configure-repo', repo, '--service', 'systemd');
+  const gitconfig = lstatSync(join(main.home, '.gitconfig'));
+  const out = install(main, '--configure-git', '--configure-repo', repo, '--service', 'systemd');
   assert.deepEqual(snapshot(main), first);
+  assert.equal(lstatSync(join(main.home, '.gitconfig')).mtimeMs, gitconfig.mtimeMs, 'git config was not rewritten');
   assert.equal(git(main, 'config', '--global', '--get-all', 'gpg.format'), 'x509');
+  assert.match(out, /are up to date: nothing changed\n/);
 });
 
 interface Plist {
@@ -160,12 +175,10 @@ test('the launchd agent is a valid property list that runs the daemon', () => {
 test('--uninstall removes what was installed, and only gitsign-ts git settings', () => {
   git(main, 'config', '--global', 'user.name', 'Kept');
   for (const service of ['launchd', 'systemd']) install(main, '--uninstall', '--configure-git', '--configure-repo', repo, '--service', service);
-  assert.deepEqual(readdirSync(join(main.prefix, 'bin')), []);
-  assert.equal(existsSync(join(main.prefix, 'lib', 'gitsign-ts')), false);
-  assert.equal(existsSync(join(main.prefix, 'share', 'gitsign-ts')), false, 'the manifest and its directory are gone');
-  assert.deepEqual(readdirSync(join(main.prefix, 'share', 'man', 'man1')), []);
-  assert.deepEqual(readdirSync(unitDir(main)), []);
-  assert.equal(existsSync(join(main.home, 'Library', 'LaunchAgents', 'dev.gitsign-ts.credential-cache.plist')), false);
+  // The install made the prefix and every directory under it: all gone, as the units' directory.
+  assert.equal(existsSync(main.prefix), false);
+  assert.equal(existsSync(unitDir(main)), false);
+  assert.equal(existsSync(join(main.home, 'Library', 'LaunchAgents')), false);
   assert.equal(git(main, 'config', '--global', 'gpg.x509.program'), '');
   assert.equal(git(main, '-C', repo, 'config', '--local', 'gpg.x509.program'), '');
   assert.equal(git(main, 'config', '--global', 'user.name'), 'Kept');
@@ -227,17 +240,25 @@ test('finding 17: --uninstall removes only recorded files that are unchanged; a 
   writeFileSync(goUnit, '[Service]\nExecStart=/usr/bin/gitsign-credential-cache\n');
   const zsh = join(s.prefix, 'share', 'zsh', 'site-functions', '_gitsign');
   writeFileSync(zsh, readFileSync(zsh, 'utf8') + '# my own change\n');
-  const goPage = manPage(s, 'gitsign-attest.1');
-  writeFileSync(goPage, '.TH GITSIGN-ATTEST 1\n');
+  const goPage = manPage(s, 'gitsign-verify-tag.1');
+  writeFileSync(goPage, '.TH GITSIGN-VERIFY-TAG 1\n');
   const out = install(s, '--uninstall', '--service', 'systemd');
   assert.ok(out.includes(`install.sh: kept ${zsh}: it changed since gitsign-ts installed it\n`), out);
   assert.equal(readFileSync(goUnit, 'utf8'), '[Service]\nExecStart=/usr/bin/gitsign-credential-cache\n');
   assert.match(readFileSync(zsh, 'utf8'), /# my own change/);
-  assert.deepEqual(readdirSync(join(s.prefix, 'share', 'man', 'man1')), ['gitsign-attest.1']);
-  assert.deepEqual(readdirSync(join(s.prefix, 'bin')), []);
-  assert.equal(existsSync(join(s.prefix, 'lib', 'gitsign-ts')), false);
-  // The manifest keeps the one file it still vouches for having installed.
-  assert.deepEqual(readFileSync(manifestOf(s), 'utf8').trimEnd().split('\n').map((l) => l.split('\t')[2]), [zsh]);
+  assert.deepEqual(readdirSync(join(s.prefix, 'share', 'man', 'man1')), ['gitsign-verify-tag.1']);
+  assert.equal(existsSync(join(s.prefix, 'bin')), false);
+  assert.equal(existsSync(join(s.prefix, 'lib')), false);
+  // The manifest keeps the one file it still vouches for having installed, and the directories it
+  // made that are not empty yet (a later --uninstall removes them once they are).
+  const kept = readFileSync(manifestOf(s), 'utf8').trimEnd().split('\n').map((l) => l.split('\t'));
+  assert.deepEqual(kept.filter(([kind]) => kind !== 'd').map(([, , path]) => path), [zsh]);
+  const dirs = kept.filter(([kind]) => kind === 'd').map(([, , path]) => path);
+  for (const d of [s.prefix, join(s.prefix, 'share', 'man', 'man1'), join(s.prefix, 'share', 'zsh', 'site-functions'), join(s.prefix, 'share', 'gitsign-ts')]) assert.ok(dirs.includes(d), `${d} stays recorded`);
+  rmSync(zsh);
+  install(s, '--uninstall');
+  assert.deepEqual(readdirSync(s.prefix), ['share']);
+  assert.deepEqual(readdirSync(join(s.prefix, 'share')), ['man']);
 });
 
 /**
@@ -311,8 +332,8 @@ test('finding 17: paths with spaces, &, |, \\, %, quotes and $ work in the syste
   assert.deepEqual(p.ProgramArguments, [node, join(bin, 'gitsign-credential-cache'), '--socket', join(s.home, 'Library', 'Caches', 'sigstore', 'gitsign', 'cache.sock')]);
   assert.equal(p.StandardOutPath, join(s.home, 'Library', 'Logs', 'gitsign-credential-cache.log'));
   install(s, '--uninstall', '--configure-git');
-  assert.deepEqual(readdirSync(bin), []);
-  assert.deepEqual(readdirSync(unitDir(s)), []);
+  assert.equal(existsSync(s.prefix), false);
+  assert.equal(existsSync(unitDir(s)), false);
 });
 
 test('finding 17: a failing step stops the install with a clear message; what was installed until then is recorded', () => {
@@ -331,7 +352,8 @@ test('finding 17: a failing step stops the install with a clear message; what wa
   rmSync(blocker);
   install(s, '--service', 'systemd');
   install(s, '--uninstall');
-  assert.deepEqual(readdirSync(join(s.prefix, 'share', 'man', 'man1')), []);
+  // PREFIX/share was there before (the test made it, for the blocker): it stays, empty.
+  assert.deepEqual(readdirSync(join(s.prefix, 'share')), []);
 });
 
 test('finding 17: a node that systemd cannot run (a path with a quote) stops a systemd install before anything is written', () => {
@@ -345,4 +367,37 @@ test('finding 17: a node that systemd cannot run (a path with a quote) stops a s
   assert.equal(existsSync(s.prefix), false);
   install(s, '--service', 'none');
   assert.ok(existsSync(join(s.prefix, 'bin', 'gitsign')));
+});
+
+test('--uninstall leaves no empty directory the install created, and never removes one that was there before', () => {
+  const s = newSite();
+  // Before the install: a bin directory with a program of the user's, an empty man directory, ~/.config.
+  mkdirSync(join(s.prefix, 'bin'), { recursive: true });
+  writeFileSync(join(s.prefix, 'bin', 'mine'), '#!/bin/sh\n', { mode: 0o755 });
+  mkdirSync(join(s.prefix, 'share', 'man'), { recursive: true });
+  mkdirSync(join(s.home, '.config'));
+  install(s, '--service', 'systemd');
+  // After it: a page of another program in a directory the install made.
+  writeFileSync(manPage(s, 'other.1'), '.TH OTHER 1\n');
+  install(s, '--uninstall', '--service', 'systemd');
+  assert.deepEqual(readdirSync(join(s.prefix, 'bin')), ['mine']);
+  assert.deepEqual(readdirSync(s.prefix).sort(), ['bin', 'share']);
+  assert.deepEqual(readdirSync(join(s.prefix, 'share')), ['man'], 'completion, data and lib directories are gone');
+  assert.deepEqual(readdirSync(join(s.prefix, 'share', 'man', 'man1')), ['other.1'], "a directory holding another program's file stays");
+  assert.deepEqual(readdirSync(join(s.home, '.config')), [], 'systemd/user, made by the install, is gone; ~/.config, which was there, stays');
+});
+
+test('npm in this checkout: no unreviewed install scripts (allowScripts), no funding, audit or update notices', (t) => {
+  const npm = (...args: string[]): SpawnSyncReturns<string> => spawnSync('npm', args, { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, npm_config_loglevel: 'warn' } });
+  const config = npm('config', 'get', 'fund', 'audit', 'update-notifier');
+  assert.equal(config.status, 0, config.stderr);
+  assert.equal(config.stdout, 'fund=false\naudit=false\nupdate-notifier=false\n');
+  const pending = npm('approve-scripts', '--allow-scripts-pending');
+  if (pending.status !== 0 && /Unknown command/i.test(pending.stderr + pending.stdout)) {
+    t.skip(`npm ${npm('--version').stdout.trim()} has no allowScripts (npm 11.16 and later warn about install scripts)`);
+    return;
+  }
+  assert.equal(pending.status, 0, pending.stderr);
+  assert.equal(pending.stdout.trim(), 'No packages with unreviewed install scripts.');
+  assert.equal(pending.stderr, '');
 });

@@ -3,7 +3,8 @@ import { GitsignError } from '../errors';
 import { errorLine, outputError, printErr, printOut } from './io';
 import { DEFAULT_TUF_MIRROR } from '../trust/tufMirror';
 import { printVersion } from './version';
-import { FISH_SCRIPT, POWERSHELL_SCRIPT } from './completionScripts';
+import { COMPLETION_SCRIPTS, SHELLS, type Shell } from './completionScripts';
+import { refCandidates } from './refCompletion';
 import { optionsCheck, usageError } from './usage';
 
 /** The human subcommands, defined once with yargs (help and shell completion come from here). */
@@ -41,8 +42,20 @@ const {
 
 const OBJTYPE = { type: 'string', choices: ['commit', 'tree'] } as const;
 
-const SHELLS = ['bash', 'zsh', 'fish', 'powershell'] as const;
-type Shell = (typeof SHELLS)[number];
+/**
+ * A --help example that pastes as it is: a comment saying what it does, then the command, each
+ * further part on a line of its own after a `\` (yargs would break a long line anywhere).
+ */
+function example(what: string, ...command: string[]): [string, string] {
+  return [`# ${what}\n${command.join(' \\\n')}`, ''];
+}
+
+/** The options of verify and verify-tag that take a value (the next word is not a revision). */
+const VALUE_OPTIONS: ReadonlySet<string> = new Set(
+  Object.entries(IDENTITY_OPTIONS)
+    .filter(([, o]) => o.type === 'string')
+    .map(([name]) => `--${name}`),
+);
 
 /**
  * `gitsign completion [SHELL]`: the shell named, else the user's $SHELL (bash unless it is zsh, fish
@@ -66,11 +79,14 @@ export async function runCommands(argv: string[]): Promise<number> {
     printErr(errorLine('gitsign: ', outputError(err).message));
     process.exit(1);
   });
-  // yargs writes a bash or a zsh script by the $SHELL it sees when created (install.sh asks from any shell).
   const shell = completionShell(argv);
-  if (shell) {
-    process.env.SHELL = `/bin/${shell}`;
-    delete process.env.ZSH_NAME;
+  // A <Tab> on a revision of verify or verify-tag: the repository's refs (yargs knows only options).
+  if (argv[0] === '--get-yargs-completions') {
+    const refs = refCandidates(argv.slice(1), { valueOptions: VALUE_OPTIONS });
+    if (refs) {
+      printOut(...refs);
+      return 0;
+    }
   }
   let code = 0;
   const cli: Argv = yargs(argv)
@@ -79,7 +95,11 @@ export async function runCommands(argv: string[]): Promise<number> {
     .command(
       'verify [revisions..]',
       'Verify the signatures of commits (default HEAD); REV or A..B ranges',
-      (y) => y.options(IDENTITY_OPTIONS).positional('revisions', { type: 'string', array: true }),
+      (y) =>
+        y
+          .options(IDENTITY_OPTIONS)
+          .positional('revisions', { type: 'string', array: true })
+          .example(...example('The last three commits were signed by you, logged in with GitHub', 'gitsign verify HEAD~3..HEAD', '--certificate-identity you@example.com', '--certificate-oidc-issuer https://github.com/login/oauth')),
       async (args) => {
         code = await (await import('./verifyCommand')).verifyCommand('commit', args);
       },
@@ -87,7 +107,18 @@ export async function runCommands(argv: string[]): Promise<number> {
     .command(
       'verify-tag <tags..>',
       'Verify the signatures of annotated tags',
-      (y) => y.options(IDENTITY_OPTIONS).positional('tags', { type: 'string', array: true }),
+      (y) =>
+        y
+          .options(IDENTITY_OPTIONS)
+          .positional('tags', { type: 'string', array: true })
+          .example(
+            ...example(
+              'A release tag made by a GitHub Actions workflow of acme/app',
+              'gitsign verify-tag v1.2.0',
+              "--certificate-identity-regexp '^https://github\\.com/acme/app/'",
+              '--certificate-oidc-issuer https://token.actions.githubusercontent.com',
+            ),
+          ),
       async (args) => {
         code = await (await import('./verifyCommand')).verifyCommand('tag', args);
       },
@@ -98,6 +129,14 @@ export async function runCommands(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('artifact', { type: 'string', demandOption: true, describe: 'The signed file, or sha256:<hex> of it' })
+          .example(
+            ...example(
+              'A file you signed with cosign sign-blob --bundle, logged in with Google',
+              'gitsign verify-bundle --bundle app.tar.gz.sigstore.json app.tar.gz',
+              '--certificate-identity you@example.com',
+              '--certificate-oidc-issuer https://accounts.google.com',
+            ),
+          )
           .options({
             bundle: { type: 'string', demandOption: true, describe: 'The Sigstore bundle (v0.1 to v0.3) to verify' },
             'certificate-identity': { type: 'string', describe: 'The identity (a SAN, exact) the Fulcio certificate must have' },
@@ -117,11 +156,13 @@ export async function runCommands(argv: string[]): Promise<number> {
       'attest',
       'Sign an in-toto attestation about HEAD (or its tree) and store it on refs/attestations/commits (or /trees)',
       (y) =>
-        y.options({
-          objtype: { ...OBJTYPE, default: 'commit', describe: 'What to attest: the commit HEAD, or its tree' },
-          filepath: { type: 'string', alias: 'f', describe: 'The attestation file (a JSON object: the predicate)' },
-          type: { type: 'string', describe: 'The predicate type URI' },
-        }),
+        y
+          .options({
+            objtype: { ...OBJTYPE, default: 'commit', describe: 'What to attest: the commit HEAD, or its tree' },
+            filepath: { type: 'string', alias: 'f', describe: 'The attestation file (a JSON object: the predicate)' },
+            type: { type: 'string', describe: 'The predicate type URI' },
+          })
+          .example(...example('Attest HEAD with the JSON object in build.json', 'gitsign attest -f build.json --type https://example.com/build/v1')),
       async (args) => {
         code = await (await import('./attestCommand')).attestCommand(args as unknown as import('./attestCommand').AttestArgs);
       },
@@ -132,6 +173,7 @@ export async function runCommands(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('revision', { type: 'string', describe: 'A commit (its tree\'s attestations are verified too) or a tree' })
+          .example(...example("Verify HEAD's attestations of that type (by its committer), and print them", 'gitsign verify-attestation --type https://example.com/build/v1 HEAD'))
           .options({
             ...ATTESTATION_IDENTITY_OPTIONS,
             offline: { ...IDENTITY_OPTIONS.offline, describe: "Refused: an attestation's certificate is only in its Rekor entry, so it cannot be verified offline" },
@@ -153,7 +195,8 @@ export async function runCommands(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('revision', { type: 'string', describe: 'A commit or annotated tag (default HEAD)' })
-          .options({ remote: { type: 'string', alias: 'r', default: 'origin', describe: 'The git remote whose URL names the subject' } }),
+          .options({ remote: { type: 'string', alias: 'r', default: 'origin', describe: 'The git remote whose URL names the subject' } })
+          .example(...example('The statement for an annotated tag', 'gitsign show v1.0.0')),
       async (args) => {
         code = await (await import('./showCommand')).showCommand(args as unknown as import('./showCommand').ShowArgs);
       },
@@ -179,8 +222,9 @@ export async function runCommands(argv: string[]): Promise<number> {
             json: { type: 'boolean', describe: '(status) Print the status as one JSON object' },
             'detached-child': { type: 'boolean', hidden: true },
           })
-          .example('gitsign sandbox up --detach --dir /tmp/sigstore --subject you@example.com && . /tmp/sigstore/env', 'Start it in the background, then load its settings')
-          .example('gitsign sandbox down', 'Stop the sandbox of $GITSIGN_SANDBOX_DIR'),
+          .example(...example('Start it in the background, then load its settings', 'gitsign sandbox up --detach --dir /tmp/sigstore', '--subject you@example.com && . /tmp/sigstore/env'))
+          .example(...example('Sign without a login: an ID token of its issuer', 'export SIGSTORE_ID_TOKEN="$(gitsign sandbox token)"'))
+          .example(...example('Stop the sandbox of $GITSIGN_SANDBOX_DIR', 'gitsign sandbox down')),
       async (args) => {
         code = await (await import('../sandbox/command')).sandboxCommand(args as unknown as import('../sandbox/command').SandboxArgs);
       },
@@ -192,7 +236,8 @@ export async function runCommands(argv: string[]): Promise<number> {
         y.options({
           json: { type: 'boolean', default: false, describe: 'Print the report as one JSON object (schema in gitsign(1))' },
           offline: { type: 'boolean', default: false, describe: 'Make no network request (no service, clock or refresh check)' },
-        }),
+        })
+          .example(...example('Check everything, the services and the clock included', 'gitsign doctor')),
       async (args) => {
         code = await (await import('../doctor/doctor')).doctorCommand(args as unknown as import('../doctor/doctor').DoctorArgs);
       },
@@ -204,7 +249,8 @@ export async function runCommands(argv: string[]): Promise<number> {
         y.options({
           mirror: { type: 'string', default: DEFAULT_TUF_MIRROR, describe: 'The TUF repository base URL (https, or http to this machine)' },
           root: { type: 'string', describe: "Path or URL of the repository's trusted initial root.json (default: the one shipped for the public-good mirror)" },
-        }),
+        })
+          .example(...example("Trust a private Sigstore's TUF repository", 'gitsign initialize --mirror https://tuf.example.com --root root.json')),
       async (args) => {
         code = await (await import('./initializeCommand')).initializeCommand(args as unknown as import('./initializeCommand').InitializeArgs);
       },
@@ -216,17 +262,24 @@ export async function runCommands(argv: string[]): Promise<number> {
         })
         .demandCommand(1, 'name what to debug: gitsign debug token'),
     )
-    .command('version', 'Print the version, environment and parsed configuration', {}, () => {
-      code = printVersion();
-    })
+    .command(
+      'version',
+      'Print the version, environment and parsed configuration',
+      (y) => y.example(...example('What runs, and with which settings', 'gitsign version')),
+      () => {
+        code = printVersion();
+      },
+    )
     .command(
       'completion [shell]',
       'Print a shell completion script: `gitsign completion bash|zsh|fish|powershell` (default: for $SHELL)',
-      (y) => y.positional('shell', { type: 'string', choices: SHELLS }),
+      (y) =>
+        y
+          .positional('shell', { type: 'string', choices: SHELLS })
+          .example(...example('Install the bash completion for your user', 'gitsign completion bash', '> ~/.local/share/bash-completion/completions/gitsign')),
       () => {
-        // yargs writes bash's and zsh's; fish's and PowerShell's ask the same question (src/cli/completionScripts.ts).
-        if (shell === 'fish' || shell === 'powershell') printOut(...(shell === 'fish' ? FISH_SCRIPT : POWERSHELL_SCRIPT).replace(/\n$/, '').split('\n'));
-        else cli.showCompletionScript();
+        // Ours, not yargs' templates: they also complete gitsign-credential-cache (src/cli/completionScripts.ts).
+        if (shell) printOut(...COMPLETION_SCRIPTS[shell].replace(/\n$/, '').split('\n'));
       },
     )
     // `gitsign --version` never reaches yargs (src/cli/main.ts runs `version`): listed here, refused after a command, as in gitsign.
