@@ -295,6 +295,31 @@ describe('after signing: the identity and issuer, for the person only (gitsign #
     }
   });
 
+  test('issue 13: after a login, until when it signs, and a warning when the certificate is not for user.email (refused only with matchCommitter)', async () => {
+    const repo = repoFor('someone-else@example.com');
+    try {
+      repo.git('config', 'user.email', 'me@example.com');
+      const r = await runDetached(process.execPath, [BIN, '-bsau', 'KEY'], repo.dir, repo.env, PAYLOAD);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /^gitsign: the certificate signs until \d\d:\d\d:\d\d UTC$/m);
+      assert.match(r.stderr, /^gitsign: warning: the certificate is for "someone-else@example\.com", not your user\.email "me@example\.com": `gitsign verify` without --certificate-identity will refuse this signature/m);
+      assert.match(r.stdout, /^-----BEGIN SIGNED MESSAGE-----/, 'signed all the same');
+
+      repo.git('config', 'user.email', 'someone-else@example.com');
+      const same = await runDetached(process.execPath, [BIN, '-bsau', 'KEY'], repo.dir, repo.env, PAYLOAD);
+      assert.equal(same.status, 0, same.stderr);
+      assert.doesNotMatch(same.stderr, /warning: the certificate is for/);
+
+      repo.git('config', 'user.email', 'me@example.com');
+      repo.git('config', 'gitsign.matchCommitter', 'true');
+      const refused = await runDetached(process.execPath, [BIN, '-bsau', 'KEY'], repo.dir, repo.env, PAYLOAD);
+      assert.equal(refused.status, 1, refused.stderr);
+      assert.equal(refused.stdout, '');
+    } finally {
+      repo.remove();
+    }
+  });
+
   test('an identity with terminal controls is shown escaped', async () => {
     const hostile = 'a\u001b[2Jb@example.com';
     const repo = repoFor(hostile);

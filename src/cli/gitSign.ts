@@ -67,7 +67,7 @@ export async function gitSign(status: StatusWriter, flags: SignFlags, positional
     // The signature first: SIG_CREATED only once all of it reached git (it reads both pipes to the end).
     writeSignature(flags.armor ? result.armored : result.der);
     status.emit(sigCreatedLine(flags.detached, credential.certificate));
-    sayToPerson(signedWithLine(credential.certificate), flags.statusFd);
+    for (const line of [signedWithLine(credential.certificate), ...identityNotes(credential.certificate, cfg)]) sayToPerson(line, flags.statusFd);
     return 0;
   } catch (err) {
     const e = toGitsignError(err);
@@ -82,6 +82,25 @@ export async function gitSign(status: StatusWriter, flags: SignFlags, positional
  */
 export function signedWithLine(cert: Certificate): string {
   return `gitsign: signed with identity ${JSON.stringify(cert.subjectAlternativeNames.join(', '))} (issuer ${JSON.stringify(cert.oidcIssuer ?? '')})`;
+}
+
+/**
+ * Until when this login signs (the cache reuses it), and a warning when the certificate is not for
+ * user.email: plain `gitsign verify` checks the committer's email, so it would refuse this commit.
+ * gitsign.matchCommitter refuses before signing instead.
+ */
+export function identityNotes(cert: Certificate, cfg: { committerEmail: string; committerName: string; matchCommitter: boolean }): string[] {
+  const until = `${cert.notAfter.toISOString().slice(11, 19)} UTC`;
+  const notes = [`gitsign: the certificate signs until ${until}`];
+  const ownEmail = cfg.committerEmail && cert.emails.includes(cfg.committerEmail);
+  const ownUri = cfg.committerName && cert.subjectAlternativeNames.includes(cfg.committerName);
+  if (!cfg.matchCommitter && cfg.committerEmail && !ownEmail && !ownUri) {
+    notes.push(
+      `gitsign: warning: the certificate is for ${JSON.stringify(cert.subjectAlternativeNames.join(', '))}, not your user.email ${JSON.stringify(cfg.committerEmail)}: ` +
+        '`gitsign verify` without --certificate-identity will refuse this signature (sign in as your user.email, or set gitsign.matchCommitter=true to refuse such signatures)',
+    );
+  }
+  return notes;
 }
 
 /** Rekor v2 goes through the sigstore-go path in gitsign, and needs a timestamp; both are checked before any login. */
