@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { TempRepo } from './helpers/gitRepo';
-import { BIN } from './helpers/paths';
+import { BIN, ROOT } from './helpers/paths';
 import { tracked } from './helpers/processes';
 import { readSandboxEnv } from './helpers/signingSandbox';
 import { gitsignRun, lockPid, removeDir, stoppedAtEnd, tempDir, upDetached, type Run } from './sandbox/support';
@@ -275,14 +275,15 @@ test('up --subject chooses the identity of the device login and of token, and is
 });
 
 /** The README's sandbox block, as written there (only its directory is this test's). */
-const README_BLOCK = `gitsign sandbox up --detach --dir /tmp/sigstore --subject "$(git config user.email)"
-. /tmp/sigstore/env
-export SIGSTORE_ID_TOKEN="$(gitsign sandbox token)"
-git commit -S -m 'signed against the local Sigstore'
-git verify-commit HEAD
-gitsign verify HEAD
-gitsign sandbox down
-`;
+/** The README's "Try it locally" block, as written there (the test pastes what users paste). */
+function readmeSandboxBlock(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const at = readme.indexOf('Try it locally');
+  assert.ok(at > 0, 'the README has its "Try it locally" block');
+  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(at));
+  assert.ok(block, 'a sh block follows "Try it locally"');
+  return block[1];
+}
 
 test("the README's sandbox block, pasted into one shell, starts the sandbox, signs, verifies and stops it", async () => {
   const dir = newDir();
@@ -300,7 +301,7 @@ test("the README's sandbox block, pasted into one shell, starts the sandbox, sig
     repo.git('config', 'gpg.x509.program', 'gitsign');
     writeFileSync(join(repo.dir, 'README'), 'hello\n');
     repo.git('add', 'README');
-    const script = README_BLOCK.replaceAll('/tmp/sigstore', dir);
+    const script = readmeSandboxBlock().replaceAll('/tmp/sigstore', dir);
     const r = await new Promise<Run>((resolve) => {
       const sh = tracked(spawn('sh', ['-ec', script], { cwd: repo.dir, env: repo.env, stdio: ['ignore', 'pipe', 'pipe'] }));
       let stdout = '';
