@@ -130,8 +130,8 @@ class SchemaReader {
 
 const IDENTITY_KEYS = { required: ['issuer'], optional: ['subject', 'subjectPattern', 'claims'] };
 
-function readIdentity(r: SchemaReader, v: YValue, where: string, extra: { required?: string[] } = {}): (IdentitySpec & { entries: Entries }) | null {
-  const e = r.map(v, where, { required: [...IDENTITY_KEYS.required, ...(extra.required ?? [])], optional: IDENTITY_KEYS.optional });
+function readIdentity(r: SchemaReader, v: YValue, where: string): IdentitySpec | null {
+  const e = r.map(v, where, IDENTITY_KEYS);
   if (!e) return null;
   const issuer = r.str(e.get('issuer')?.value, `${where}.issuer`);
   const subject = r.str(e.get('subject')?.value, `${where}.subject`);
@@ -159,7 +159,7 @@ function readIdentity(r: SchemaReader, v: YValue, where: string, extra: { requir
     if (s !== null) claims.push([name, s]);
   }
   if (issuer === null) return null;
-  return { issuer, ...(subject !== null ? { subject } : {}), ...(subjectPattern ? { subjectPattern } : {}), claims, line: v.at.line, entries: e };
+  return { issuer, ...(subject !== null ? { subject } : {}), ...(subjectPattern ? { subjectPattern } : {}), claims, line: v.at.line };
 }
 
 /** Group and principal names share one namespace: a rule names either. */
@@ -276,10 +276,7 @@ function readRevoked(r: SchemaReader, root: Entries): Revocation[] {
     for (const key of ['after', 'reason']) if (!item.entries.has(key)) r.issue(item.at, `${where} has no ${key}`);
     const after = readTime(r, item.entries.get('after')?.value, `${where}.after`);
     const reason = r.str(item.entries.get('reason')?.value, `${where}.reason`);
-    if (id && after && reason !== null) {
-      const { entries: _entries, ...spec } = id;
-      out.push({ ...spec, after, reason });
-    }
+    if (id && after && reason !== null) out.push({ ...id, after, reason });
   }
   return out;
 }

@@ -32,7 +32,8 @@ function baseName(subject: string): string {
   let raw = subject;
   const at = subject.indexOf('@');
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(subject)) {
-    const path = subject.replace(/@[^/]*$/, '').split(/[/?#]/).filter(Boolean);
+    // A workflow SAN ends with @REF (refs/heads/main): its name is the file's.
+    const path = subject.replace(/@refs\/.*$/, '').replace(/@[^/]*$/, '').split(/[/?#]/).filter(Boolean);
     raw = (path[path.length - 1] ?? 'signer').replace(/\.ya?ml$/, '');
   } else if (at > 0) {
     raw = subject.slice(0, at);
