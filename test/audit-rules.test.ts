@@ -183,6 +183,21 @@ describe('a policy from outside (--policy FILE), trust roots, and audits that ca
     assert.equal(h.gitsign(['audit', '--policy', file, '--trust-root', c.first, 'main']).status, 2, '--policy and --trust-root exclude each other');
   });
 
+  test('an object that cannot be checked (the log does not answer) stops the audit, unless --keep-going reports it as error', () => {
+    // Signed in online mode: the log entry is not embedded, so checking it needs Rekor.
+    const online = h.commit(ALICE, 'signed in online mode', { 'o.txt': '1' }, { GITSIGN_REKOR_MODE: 'online' });
+    const deadLog = { GITSIGN_REKOR_URL: 'http://127.0.0.1:9' };
+    const stopped = h.audit([`${c.first}..${online}`, '--policy', file], deadLog);
+    assert.equal(stopped.status, 2);
+    assert.equal(stopped.stdout, '');
+    assert.match(stopped.stderr, new RegExp(`^gitsign: audit: could not run: could not check ${online}: NETWORK: .*\\(--keep-going reports it as an error and judges the rest\\)\\n$`));
+    const going = h.audit([`${c.first}..${online}`, '--policy', file, '--keep-going'], deadLog);
+    assert.equal(going.status, 1);
+    assert.equal(`${going.of(online).status} ${going.of(online).reason}`, 'error NETWORK');
+    assert.equal(going.of(c.second).status, 'violation', 'the rest is judged');
+    assert.equal(h.audit([`${c.first}..${online}`, '--policy', file]).of(online).status, 'ok', 'with the log answering');
+  });
+
   test('several tips cannot be one history', () => {
     const r = h.gitsign(['audit', `${c.first}...${c.second}`, '--policy', file]);
     assert.equal(r.status, 2);

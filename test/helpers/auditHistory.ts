@@ -79,14 +79,14 @@ export class SignedHistory {
   }
 
   /** git as `who` (null: unsigned), failing loudly. */
-  git(who: Who | null, args: string[]): string {
-    const env = { ...this.repo.env, ...(who === null ? {} : { SIGSTORE_ID_TOKEN: this.token(who) }) };
+  git(who: Who | null, args: string[], extraEnv: NodeJS.ProcessEnv = {}): string {
+    const env = { ...this.repo.env, ...extraEnv, ...(who === null ? {} : { SIGSTORE_ID_TOKEN: this.token(who) }) };
     const signing = who === null ? ['-c', 'commit.gpgsign=false'] : [];
     return execFileSync('git', [...signing, ...args], { cwd: this.repo.dir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
-  /** Writes files (null removes one), commits them all, and returns the commit. */
-  commit(who: Who | null, message: string, files: Record<string, string | null> = {}): string {
+  /** Writes files (null removes one), commits them all (env: for gitsign, such as GITSIGN_REKOR_MODE), and returns the commit. */
+  commit(who: Who | null, message: string, files: Record<string, string | null> = {}, env: NodeJS.ProcessEnv = {}): string {
     for (const [path, content] of Object.entries(files)) {
       const full = join(this.repo.dir, path);
       if (content === null) rmSync(full, { force: true });
@@ -96,7 +96,7 @@ export class SignedHistory {
       }
     }
     this.repo.git('add', '-A');
-    this.git(who, ['commit', '-q', '--allow-empty', '-m', message]);
+    this.git(who, ['commit', '-q', '--allow-empty', '-m', message], env);
     return this.rev('HEAD');
   }
 
