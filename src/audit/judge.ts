@@ -180,12 +180,7 @@ export async function judgeCommit(c: CommitFacts, governing: PolicyState, ctx: J
   }
   const policyChange = ctx.mode === 'file' ? policyPaths.length > 0 : files !== null;
 
-  let next: PolicyVersion | null = null;
-  if (files) {
-    const adopted = newPolicyOf(c, governing, files);
-    if ('status' in adopted) return unchanged(adopted);
-    next = adopted;
-  }
+  if (files && !files.policy) return unchanged(verdict('violation', 'POLICY_DELETED', `${POLICY_PATH} is deleted: a policy cannot be removed, only changed`));
   let decided: Verdict | null = null;
   const principals = new Set<string>();
   for (const { policy } of governing.versions) {
@@ -202,6 +197,9 @@ export async function judgeCommit(c: CommitFacts, governing: PolicyState, ctx: J
     decided ??= v;
   }
   decided = { ...(decided ?? verdict('ok', 'AUTHORIZED', `${POLICY_DIR}/ changed with the threshold met`, governing.versions[0]?.policy.policy.label ?? null)), principals: [...principals] };
-  if (!next) return unchanged(decided);
+  if (!files) return unchanged(decided);
+  // Read only once the change is authorized: a file nobody may write costs no parsing.
+  const next = newPolicyOf(c, governing, files);
+  if ('status' in next) return unchanged({ ...next, principals: [...principals] });
   return { verdict: { ...decided, message: `${decided.message}; adopts policy serial ${next.policy.serial}` }, after: { serial: next.policy.serial, versions: [next] }, notes };
 }
