@@ -5,10 +5,12 @@
  * (--policy FILE); where the trust root may come from, and what stops an audit (exit 2).
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { person, SignedHistory } from './helpers/auditHistory';
+import { BIN } from './helpers/paths';
 import { sandboxPerFile } from './helpers/signingSandbox';
 
 const sb = sandboxPerFile();
@@ -144,6 +146,23 @@ describe('a policy from outside (--policy FILE), trust roots, and audits that ca
     assert.equal(run.summary?.mode, 'file');
     const human = h.gitsign(['audit', 'main', '--policy', file]);
     assert.match(human.stdout, new RegExp(`^audit: every commit was judged by the policy ${file.replace(/[.]/g, '\\.')} \\(serial 1\\), given with --policy; the repository's own policy files were not used$`, 'm'));
+  });
+
+  test('allow re-admits a commit by its ID, with its note', () => {
+    const allowing = join(h.repo.dir, '..', `allow-${process.pid}.yaml`);
+    writeFileSync(allowing, `${readFileSync(file, 'utf8')}\nallow:\n  - commit: ${c.second}\n    note: bob's fix, reviewed on the list\n`);
+    const run = h.audit([`${c.first}..${c.second}`, '--policy', allowing]);
+    assert.equal(run.status, 0, run.stdout);
+    const e = run.of(c.second);
+    assert.equal(`${e.status} ${e.reason} ${e.rule}`, 'ok ALLOWED allow');
+    assert.equal(e.message, "re-admitted by the policy: bob's fix, reviewed on the list");
+  });
+
+  test('on a terminal a progress line goes to stderr (objects, objects/s, time left), and is erased at the end', () => {
+    const cmd = [process.execPath, BIN, 'audit', `${c.first}..${c.second}`, '--policy', file].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    const r = spawnSync('script', ['-qec', `${cmd} >/dev/null`, '/dev/null'], { cwd: h.repo.dir, env: h.repo.env, encoding: 'utf8', timeout: 60_000 });
+    assert.match(r.stdout, /\rgitsign audit: 1\/1 objects, \d+\/s, 0 s left\u001b\[K/);
+    assert.match(r.stdout, /\r\u001b\[K/);
   });
 
   test('no base and no trust root: exit 2 saying where one may come from; the configured trust root is used', () => {
