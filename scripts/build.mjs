@@ -16,13 +16,14 @@ const SPLIT = {
   '@sigstore/tuf': './tuf.js',
   re2js: './re2js.js',
   '@noble/curves/nist': './noble.js',
+  yaml: './yaml.js',
 };
 /** Relative imports that are split only from this importer (elsewhere they are ordinary modules). */
 const SPLIT_FROM = { './commands': 'src/cli/main.ts', './login': 'src/oidc/token.ts' };
 const split = {
   name: 'split',
   setup(b) {
-    b.onResolve({ filter: /^(\.\/commands|\.\/login|@sigstore\/tuf|re2js|@noble\/curves\/nist)$/ }, (args) => {
+    b.onResolve({ filter: /^(\.\/commands|\.\/login|@sigstore\/tuf|re2js|@noble\/curves\/nist|yaml)$/ }, (args) => {
       if (args.kind === 'entry-point') return undefined;
       if (args.kind !== 'require-call') throw new Error(`${args.importer}: load ${args.path} with require() (see src/cli/main.ts)`);
       if (SPLIT_FROM[args.path] && !args.importer.endsWith(SPLIT_FROM[args.path])) return undefined;
@@ -40,6 +41,7 @@ await build({
     'gitsign-credential-cache': 'src/cache/main.ts',
     tuf: 'node_modules/@sigstore/tuf/dist/index.js',
     re2js: 'node_modules/re2js/build/index.cjs',
+    yaml: 'node_modules/yaml/dist/index.js',
     noble: 'node_modules/@noble/curves/nist.js',
   },
   outdir: 'dist',

@@ -37,7 +37,9 @@ export type ErrorCode =
   /** The detached SCT given with --sct is not an RFC 6962 add-chain response (JSON, fields, base64, TLS). */
   | 'MALFORMED_SCT'
   /** A credential-cache peer sent bytes that are not the net/rpc and gob messages of Go gitsign's cache. */
-  | 'CACHE_PROTOCOL';
+  | 'CACHE_PROTOCOL'
+  /** A repository signing policy (.gitsign/policy.yaml) that cannot be read, parsed or used: each problem with its line and column. */
+  | 'POLICY';
 
 export class GitsignError extends Error {
   readonly code: ErrorCode;

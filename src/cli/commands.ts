@@ -40,6 +40,14 @@ const {
   ...ATTESTATION_IDENTITY_OPTIONS
 } = IDENTITY_OPTIONS;
 
+/** gitsign verify's trust options, for the policy commands (the policy, not flags, says who may sign). */
+const AUDIT_TRUST_OPTIONS = {
+  'insecure-ignore-sct': IDENTITY_OPTIONS['insecure-ignore-sct'],
+  'insecure-ignore-tlog': IDENTITY_OPTIONS['insecure-ignore-tlog'],
+  offline: IDENTITY_OPTIONS.offline,
+  'trusted-root': IDENTITY_OPTIONS['trusted-root'],
+} as const;
+
 const OBJTYPE = { type: 'string', choices: ['commit', 'tree'] } as const;
 
 /**
@@ -253,6 +261,50 @@ export async function runCommands(argv: string[]): Promise<number> {
           .example(...example("Trust a private Sigstore's TUF repository", 'gitsign initialize --mirror https://tuf.example.com --root root.json')),
       async (args) => {
         code = await (await import('./initializeCommand')).initializeCommand(args as unknown as import('./initializeCommand').InitializeArgs);
+      },
+    )
+    .command(
+      'policy',
+      'Check or start the repository signing policy .gitsign/policy.yaml (gitsign-policy(5))',
+      (y) =>
+        y
+          .command(
+            'check [file]',
+            'Check a policy file (default: the repository\'s .gitsign/policy.yaml); every problem with its line and column',
+            (c) => c.positional('file', { type: 'string', describe: 'The policy file' }),
+            async (args) => {
+              code = await (await import('./policyCommand')).policyCheckCommand(args as unknown as import('./policyCommand').PolicyCheckArgs);
+            },
+          )
+          .command(
+            'init [range]',
+            'Write a starting policy from the verified signers of RANGE (default HEAD): one principal per identity',
+            (c) =>
+              c.positional('range', { type: 'string', describe: 'A revision or range whose signers become principals' }).options({
+                output: { type: 'string', alias: 'o', describe: "Where to write it (default: the repository's .gitsign/policy.yaml; - for standard output)" },
+                force: { type: 'boolean', default: false, describe: 'Replace an existing file' },
+                ...AUDIT_TRUST_OPTIONS,
+              }),
+            async (args) => {
+              code = await (await import('./policyCommand')).policyInitCommand(args as unknown as import('./policyCommand').PolicyInitArgs);
+            },
+          )
+          .demandCommand(1, 'name what to do: gitsign policy check [FILE] or gitsign policy init [RANGE]'),
+    )
+    .command(
+      'audit [range]',
+      "Judge every commit and annotated tag of RANGE by the repository's signing policy, from a trust root outside it (exit 0 clean, 1 violations, 2 could not run)",
+      (y) =>
+        y.positional('range', { type: 'string', describe: 'BASE..TIP (the base\'s policy is the trust root), or a revision with --trust-root or --policy (default HEAD)' }).options({
+          'trust-root': { type: 'string', describe: 'The commit whose .gitsign/policy.yaml is trusted (default: git config gitsign.audit.trustRoot, else the range\'s base)' },
+          policy: { type: 'string', describe: 'Judge every commit by this policy file from outside the repository instead' },
+          ref: { type: 'string', describe: "The ref the history is audited for, which rules' refs match (default: the tip's ref)" },
+          'keep-going': { type: 'boolean', default: false, describe: 'Report an object that could not be checked (missing, a failed worker) as error and judge the rest' },
+          json: { type: 'boolean', default: false, describe: 'Print one JSON object per commit and tag, then a summary object' },
+          ...AUDIT_TRUST_OPTIONS,
+        }),
+      async (args) => {
+        code = await (await import('./auditCommand')).auditCommand(args as unknown as import('./auditCommand').AuditArgs);
       },
     )
     .command('debug', false, (y) =>

@@ -10,7 +10,7 @@ import { editDistance, nearestNames } from './usage';
  * Entry point. git's calls (`--status-fd=N -bsau KEY`, `--status-fd=1 --verify FILE -`) are parsed
  * with node:util so they never load yargs; human subcommands load their code lazily.
  */
-const SUBCOMMANDS = new Set(['verify', 'verify-tag', 'verify-bundle', 'attest', 'verify-attestation', 'show', 'version', 'help', 'completion', 'sandbox', 'doctor', 'initialize', 'debug']);
+const SUBCOMMANDS = new Set(['verify', 'verify-tag', 'verify-bundle', 'attest', 'verify-attestation', 'show', 'version', 'help', 'completion', 'sandbox', 'doctor', 'initialize', 'debug', 'policy', 'audit']);
 /** Not offered as "Did you mean" (cobra hides its help command and hidden commands there). */
 const UNSUGGESTED = new Set(['help', 'debug']);
 

@@ -6,7 +6,8 @@ import type { Principal } from './ca';
 /**
  * Fulcio's token checks for the sandbox's one configured issuer: signature (JWKS key), issuer,
  * audience `sigstore`, expiry; then the identity: a verified email, or a URI subject, or GitHub
- * Actions-shaped claims (URI SAN of the workflow and the 1.3.6.1.4.1.57264.1.2-1.6 extensions).
+ * Actions-shaped claims (URI SAN of the workflow, the 1.3.6.1.4.1.57264.1.2-1.6 extensions and, from
+ * the claims Fulcio maps, the 1.9-1.22 ones).
  */
 export class TokenRejected extends Error {}
 
@@ -46,5 +47,25 @@ function githubPrincipal(claims: Claims, sub: string, issuer: string): Principal
   ]
     .filter((e): e is [string, string] => e[1] !== undefined)
     .map(([o, v]) => ext.raw(o, v));
-  return { name: sub, san: { uri: `https://github.com/${str('job_workflow_ref')}` }, issuer, extensions };
+  // The 1.9+ extensions (DER strings), from the claims Fulcio maps for GitHub, each when the token has it.
+  const url = (...parts: (string | undefined)[]): string | undefined => (parts.every((p) => p !== undefined) ? ['https://github.com', ...parts].join('/') : undefined);
+  const v2 = [
+    ['9', url(str('job_workflow_ref'))],
+    ['10', str('job_workflow_sha')],
+    ['11', str('runner_environment')],
+    ['12', url(str('repository'))],
+    ['13', str('sha')],
+    ['14', str('ref')],
+    ['15', str('repository_id')],
+    ['16', url(str('repository_owner'))],
+    ['17', str('repository_owner_id')],
+    ['18', url(str('workflow_ref'))],
+    ['19', str('workflow_sha')],
+    ['20', str('event_name')],
+    ['21', url(str('repository'), 'actions/runs', str('run_id'), 'attempts', str('run_attempt'))],
+    ['22', str('repository_visibility')],
+  ]
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    .map(([n, v]) => ext.utf8(`1.3.6.1.4.1.57264.1.${n}`, v));
+  return { name: sub, san: { uri: `https://github.com/${str('job_workflow_ref')}` }, issuer, extensions: [...extensions, ...v2] };
 }

@@ -1,0 +1,315 @@
+import { GitsignError, quoted, toGitsignError } from '../errors';
+import { CatFile, type RawObject } from '../git/catFile';
+import { parsePolicy } from '../policy/parse';
+import type { Revocation } from '../policy/policy';
+import { type ApprovalSource, approvalReader } from './approvals';
+import { readHistory, checkRevision, type History } from './history';
+import { governingState, type JudgeContext, judgeCommit, type Judgment } from './judge';
+import { changedPaths } from './paths';
+import { loadPolicyAt, policyFilesAt } from './policyAt';
+import { isInfrastructureFailure } from './signatures';
+import { branchChecker, judgeTag, type TagFacts, tagHeaders, tagsOf } from './tags';
+import { type AuditEntry, FAILING, type PolicyState, type PolicyVersion, type SignatureFacts, type Status, STATUSES, type Verdict } from './types';
+import { runGit } from '../git/run';
+
+/**
+ * `gitsign audit`: every commit of a range (and every annotated tag of it) judged by the policy its
+ * parents leave, starting from a trust root that is not part of the range (gitsign-policy(5)).
+ * Signatures are checked first, all of them, by the verifier the caller gives (gitsign verify's, with
+ * its trust options); then the history is judged twice: once to see every policy version the history
+ * adopts, once with the revocations and re-admissions of all of them (they are retroactive).
+ */
+export interface ObjectVerifier {
+  verify(obj: RawObject): Promise<SignatureFacts>;
+  close(): Promise<void>;
+}
+
+export interface AuditOptions {
+  range: string;
+  /** The ref audited for (rules' refs); default: the tip's ref. */
+  ref?: string;
+  /** The trust root revision (--trust-root, gitsign.audit.trustRoot); default: the range's base. */
+  trustRoot?: string;
+  /** A policy from outside the repository (--policy): it alone judges every commit. */
+  policyFile?: { name: string; bytes: Buffer };
+  /** Report objects that could not be checked (a missing object, a failed worker) as `error` instead of stopping. */
+  keepGoing: boolean;
+  /** The signature checker, for this many objects. */
+  verifier(count: number): ObjectVerifier;
+  approvals: ApprovalSource;
+  progress?(done: number, total: number): void;
+  cwd?: string;
+}
+
+export interface AuditReport {
+  range: string;
+  tip: string;
+  ref: string | null;
+  mode: 'repository' | 'file';
+  /** Where the first policy came from (trust root, or the --policy file), and its serial. */
+  trustRoot: { origin: string; serial: number };
+  /** Policy versions adopted by commits of the range, in history order. */
+  adopted: { origin: string; serial: number }[];
+  entries: AuditEntry[];
+  counts: Record<Status, number>;
+}
+
+/** Objects whose signatures are checked at once (as `gitsign verify` keeps in flight). */
+const IN_FLIGHT = 64;
+
+interface Checked {
+  facts: SignatureFacts;
+  raw?: Buffer;
+}
+
+async function checkSignatures(names: string[], keepRaw: ReadonlySet<string>, opts: AuditOptions): Promise<Map<string, Checked>> {
+  const out = new Map<string, Checked>();
+  if (names.length === 0) return out;
+  const verifier = opts.verifier(names.length);
+  const catFile = new CatFile(opts.cwd);
+  let done = 0;
+  const pending: Promise<void>[] = [];
+  async function* each(): AsyncGenerator<string> {
+    yield* names;
+  }
+  try {
+    for await (const { name, object } of catFile.readAll(each())) {
+      const job = async (): Promise<void> => {
+        const facts: SignatureFacts = object
+          ? await verifier.verify(object)
+          : { state: 'error', code: 'GIT', message: `object ${name} is missing from the repository`, identities: [], issuer: null };
+        out.set(name, { facts, ...(object && keepRaw.has(name) ? { raw: object.raw } : {}) });
+        opts.progress?.(++done, names.length);
+      };
+      pending.push(job());
+      while (pending.length >= IN_FLIGHT) await pending.shift();
+    }
+    await Promise.all(pending);
+  } finally {
+    catFile.close();
+    await verifier.close();
+  }
+  return out;
+}
+
+/** Stops the audit at an object that could not be checked, unless --keep-going reports it as `error`. */
+function requireChecked(checked: Map<string, Checked>, keepGoing: boolean): void {
+  if (keepGoing) return;
+  for (const [sha, { facts }] of checked) {
+    if (facts.state === 'error' && isInfrastructureFailure(facts.code)) {
+      throw new GitsignError('GIT', `could not check ${sha}: ${facts.code}: ${facts.message} (--keep-going reports it as an error and judges the rest)`);
+    }
+  }
+}
+
+/** The trust root: never a commit of the audited range. */
+async function trustRootState(history: History, opts: AuditOptions, catFile: CatFile): Promise<PolicyVersion> {
+  if (opts.policyFile) return { policy: parsePolicy(opts.policyFile.bytes, opts.policyFile.name), origin: opts.policyFile.name, gitsignTree: null };
+  let rev = opts.trustRoot;
+  if (rev === undefined) {
+    if (history.bases.length === 0) {
+      throw new GitsignError('POLICY', `${quoted(history.range)} has no base, so nothing outside it can say which policy to trust: audit BASE..TIP, or give --trust-root REV (or git config gitsign.audit.trustRoot), or judge by a policy from outside with --policy FILE`);
+    }
+    if (history.bases.length > 1) throw new GitsignError('POLICY', `${quoted(history.range)} has ${history.bases.length} bases: say which one's policy to trust with --trust-root REV`);
+    rev = history.bases[0];
+  }
+  checkRevision(rev, 'the trust root');
+  const r = await runGit(['rev-parse', '-q', '--verify', '--end-of-options', `${rev}^{commit}`], { cwd: opts.cwd });
+  if (r.code !== 0) throw new GitsignError('GIT', `the trust root ${quoted(rev)} names no commit`);
+  const sha = r.stdout.toString('latin1').trim();
+  if (history.commits.some((c) => c.sha === sha)) {
+    throw new GitsignError('POLICY', `the trust root ${quoted(rev)} (${sha}) is inside the audited range: its policy would come from the content being audited; use a commit outside it, such as the range's base`);
+  }
+  try {
+    return await loadPolicyAt(sha, rev === sha ? sha : `${rev} (${sha})`, catFile, opts.cwd);
+  } catch (err) {
+    const e = toGitsignError(err);
+    throw e.code === 'POLICY' ? new GitsignError('POLICY', `the trust root: ${e.message}`) : e;
+  }
+}
+
+function gather(versions: PolicyVersion[]): { revoked: Revocation[]; allow: Map<string, string> } {
+  const seen = new Set<string>();
+  const revoked: Revocation[] = [];
+  const allow = new Map<string, string>();
+  for (const { policy } of versions) {
+    if (seen.has(policy.key)) continue;
+    seen.add(policy.key);
+    revoked.push(...policy.revoked);
+    for (const [sha, note] of policy.allow) if (!allow.has(sha)) allow.set(sha, note);
+  }
+  return { revoked, allow };
+}
+
+interface Pass {
+  judgments: Map<string, Judgment>;
+  governing: Map<string, PolicyState>;
+  adopted: PolicyVersion[];
+}
+
+async function judgeHistory(history: History, paths: Map<string, string[]>, checked: Map<string, Checked>, root: PolicyState, ctx: JudgeContext): Promise<Pass> {
+  const judgments = new Map<string, Judgment>();
+  const governing = new Map<string, PolicyState>();
+  const adopted: PolicyVersion[] = [];
+  for (const c of history.commits) {
+    // A parent outside the range (a base, a side branch's fork point before it) leaves the trust root's policy.
+    const parentStates = c.parents.length ? c.parents.map((p) => judgments.get(p)?.after ?? root) : [root];
+    const g = governingState(parentStates);
+    const signature = checked.get(c.sha)?.facts ?? { state: 'error', code: 'GIT', message: 'not read', identities: [], issuer: null };
+    const j = await judgeCommit({ sha: c.sha, parents: c.parents, paths: paths.get(c.sha) ?? [], signature }, g, ctx);
+    judgments.set(c.sha, j);
+    governing.set(c.sha, g);
+    if (j.after !== g) adopted.push(...j.after.versions);
+  }
+  return { judgments, governing, adopted };
+}
+
+/**
+ * The mainline merge that brings each other commit of the range to the tip's first-parent line: the
+ * earliest one whose side parents reach it (each commit is visited once).
+ */
+function bringers(history: History): Map<string, string> {
+  const byId = new Map(history.commits.map((c) => [c.sha, c]));
+  const out = new Map<string, string>();
+  for (const m of history.commits) {
+    if (!history.mainline.has(m.sha) || m.parents.length < 2) continue;
+    const stack = m.parents.slice(1);
+    while (stack.length) {
+      const sha = stack.pop() as string;
+      const c = byId.get(sha);
+      if (!c || history.mainline.has(sha) || out.has(sha)) continue;
+      out.set(sha, m.sha);
+      stack.push(...c.parents);
+    }
+  }
+  return out;
+}
+
+/** Side-branch failures an authorized mainline merge endorses, when every governing policy of that merge says `merges: endorse`. */
+function endorse(verdicts: Map<string, Verdict>, history: History, pass: Pass): Map<string, string> {
+  const endorsedBy = new Map<string, string>();
+  for (const [sha, merge] of bringers(history)) {
+    const v = verdicts.get(sha);
+    if (!v || (v.status !== 'violation' && v.status !== 'unsigned')) continue;
+    const mergeVerdict = verdicts.get(merge);
+    const g = pass.governing.get(merge);
+    if (mergeVerdict?.status !== 'ok' || !g || !g.versions.every((ver) => ver.policy.merges === 'endorse')) continue;
+    verdicts.set(sha, { ...v, status: 'endorsed', reason: 'ENDORSED', message: `${v.reason}: ${v.message}; endorsed by the merge ${merge}` });
+    endorsedBy.set(sha, merge);
+  }
+  return endorsedBy;
+}
+
+type Verified = Extract<SignatureFacts, { state: 'verified' }>;
+
+/** Whether the log saw `a` before `b`: by attested time, and within one second by log index (one log's order). */
+export function signedBefore(a: Verified, b: Verified): boolean {
+  const ta = a.time.getTime();
+  const tb = b.time.getTime();
+  if (ta !== tb) return ta < tb;
+  return a.logIndex !== null && b.logIndex !== null && a.logIndex < b.logIndex;
+}
+
+/** The policy in force on the mainline when a tag was signed (by attested times), never older than its commit's. */
+function tagGoverning(t: TagFacts, history: History, checked: Map<string, Checked>, pass: Pass, root: PolicyState): PolicyState {
+  const states = [pass.judgments.get(t.target)?.after ?? root];
+  const tag = t.signature;
+  if (tag.state === 'verified' && tag.timeSource !== 'unattested') {
+    let current: string | undefined;
+    for (const c of history.commits) {
+      const f = checked.get(c.sha)?.facts;
+      if (history.mainline.has(c.sha) && f?.state === 'verified' && f.timeSource !== 'unattested' && signedBefore(f, tag)) current = c.sha;
+    }
+    const after = current ? pass.judgments.get(current)?.after : undefined;
+    if (after) states.push(after);
+  }
+  return governingState(states);
+}
+
+function entryOf(type: 'commit' | 'tag', object: string, v: Verdict, facts: SignatureFacts, g: PolicyState, notes: string[]): AuditEntry {
+  const verified = facts.state === 'verified' ? facts : null;
+  const signer = verified
+    ? { identities: [...verified.signer.identities], issuer: verified.signer.issuer }
+    : facts.state === 'error' && facts.identities.length
+      ? { identities: facts.identities, issuer: facts.issuer }
+      : null;
+  return {
+    type,
+    object,
+    status: v.status,
+    reason: v.reason,
+    message: v.message,
+    signer,
+    principals: v.principals,
+    attestedTime: verified && verified.timeSource !== 'unattested' ? verified.time.toISOString() : null,
+    timeSource: verified ? verified.timeSource : null,
+    policySerial: g.serial,
+    policies: g.versions.map((x) => x.origin),
+    rule: v.rule,
+    notChecked: [...(verified?.notChecked ?? []), ...notes],
+  };
+}
+
+export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
+  const history = await readHistory(opts.range, opts.ref, opts.cwd);
+  const catFile = new CatFile(opts.cwd);
+  try {
+    const rootVersion = await trustRootState(history, opts, catFile);
+    const root: PolicyState = { serial: rootVersion.policy.serial, versions: [rootVersion] };
+    const inRange = new Set(history.commits.map((c) => c.sha));
+    const [paths, tags] = await Promise.all([changedPaths(history.commits, opts.cwd), tagsOf(inRange, opts.cwd)]);
+    const tagShas = new Set(tags.map((t) => t.sha));
+    const checked = await checkSignatures([...history.commits.map((c) => c.sha), ...tags.map((t) => t.sha)], tagShas, opts);
+    requireChecked(checked, opts.keepGoing);
+
+    const mode = opts.policyFile ? 'file' : 'repository';
+    const ctx: JudgeContext = {
+      ref: history.ref,
+      mode,
+      ...gather([rootVersion]),
+      approvals: approvalReader(opts.approvals, catFile),
+      policyFiles: (sha) => policyFilesAt(sha, catFile, opts.cwd),
+    };
+    let pass = await judgeHistory(history, paths, checked, root, ctx);
+    // Revocations and re-admissions are retroactive: judged again with those of every version adopted.
+    if (pass.adopted.length) {
+      Object.assign(ctx, gather([rootVersion, ...pass.adopted]));
+      pass = await judgeHistory(history, paths, checked, root, ctx);
+    }
+    const verdicts = new Map([...pass.judgments].map(([sha, j]) => [sha, j.verdict]));
+    const endorsedBy = endorse(verdicts, history, pass);
+
+    const entries: AuditEntry[] = history.commits.map((c) => {
+      const j = pass.judgments.get(c.sha) as Judgment;
+      const e = entryOf('commit', c.sha, verdicts.get(c.sha) as Verdict, (checked.get(c.sha) as Checked).facts, pass.governing.get(c.sha) as PolicyState, j.notes);
+      const by = endorsedBy.get(c.sha);
+      return by ? { ...e, endorsedBy: by } : e;
+    });
+    const tagCtx = { ...ctx, onBranch: branchChecker(opts.cwd) };
+    for (const t of tags) {
+      const { facts, raw } = checked.get(t.sha) as Checked;
+      const facts2: TagFacts = { ...t, name: raw ? tagHeaders(raw).name : null, signature: facts };
+      const g = tagGoverning(facts2, history, checked, pass, root);
+      const v = await judgeTag(facts2, g, tagCtx);
+      entries.push({ ...entryOf('tag', t.sha, v, facts, g, []), name: facts2.name ?? t.refName });
+    }
+    const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
+    for (const e of entries) counts[e.status]++;
+    return {
+      range: history.range,
+      tip: history.tip,
+      ref: history.ref,
+      mode,
+      trustRoot: { origin: rootVersion.origin, serial: rootVersion.policy.serial },
+      adopted: pass.adopted.map((v) => ({ origin: v.origin, serial: v.policy.serial })),
+      entries,
+      counts,
+    };
+  } finally {
+    catFile.close();
+  }
+}
+
+export function auditFailed(report: AuditReport): boolean {
+  return report.entries.some((e) => FAILING.has(e.status));
+}

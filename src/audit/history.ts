@@ -1,0 +1,64 @@
+import { GitsignError, quoted } from '../errors';
+import { git } from '../git/run';
+
+/**
+ * The history an audit judges: the commits of RANGE (one tip, any number of bases), parents first,
+ * with their parents; the tip's first-parent line (the mainline, whose merges bring everything else);
+ * and the ref the history is audited for, which rules' `refs` patterns match.
+ */
+export interface HistoryCommit {
+  sha: string;
+  parents: string[];
+}
+
+export interface History {
+  range: string;
+  tip: string;
+  /** The ref of the tip (refs/heads/main), or --ref; null when the tip is not a ref. */
+  ref: string | null;
+  /** The commits the range excludes (A of A..B): where a trust root comes from when none is named. */
+  bases: string[];
+  /** Parents before children (git rev-list --topo-order --reverse). */
+  commits: HistoryCommit[];
+  /** The tip's first-parent line within the range. */
+  mainline: Set<string>;
+}
+
+const HEX = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+/** A revision or range from the command line: never an option for git. */
+export function checkRevision(rev: string, what: string): void {
+  if (rev === '' || rev.startsWith('-') || /[\u0000-\u001f]/.test(rev)) throw new GitsignError('USAGE', `${what} ${quoted(rev)} is not a revision or range`);
+}
+
+async function lines(args: string[], cwd?: string): Promise<string[]> {
+  return (await git(args, { cwd })).toString('utf8').split('\n').filter(Boolean);
+}
+
+export async function readHistory(range: string, explicitRef: string | undefined, cwd?: string): Promise<History> {
+  checkRevision(range, 'the range');
+  const revs = await lines(['rev-parse', '--revs-only', range, '--'], cwd);
+  const tips = revs.filter((r) => !r.startsWith('^'));
+  const bases = revs.filter((r) => r.startsWith('^')).map((r) => r.slice(1));
+  if (tips.length === 0) throw new GitsignError('GIT', `${quoted(range)} names no commit to audit`);
+  if (tips.length > 1) throw new GitsignError('USAGE', `${quoted(range)} has ${tips.length} tips; an audit follows one history (write BASE..TIP)`);
+  if (![...tips, ...bases].every((r) => HEX.test(r))) throw new GitsignError('GIT', `git rev-parse answered something that is not an object ID for ${quoted(range)}`);
+  const [tip] = (await lines(['rev-parse', '--verify', '--end-of-options', `${tips[0]}^{commit}`], cwd)) as [string];
+  const baseCommits = await Promise.all(bases.map(async (b) => ((await lines(['rev-parse', '--verify', '--end-of-options', `${b}^{commit}`], cwd)) as [string])[0]));
+
+  let ref = explicitRef ?? null;
+  if (ref === null) {
+    const named = (await lines(['rev-parse', '--revs-only', '--symbolic-full-name', range, '--'], cwd)).filter((r) => r.startsWith('refs/'));
+    ref = named.length === 1 ? named[0] : null;
+  }
+
+  const commits: HistoryCommit[] = [];
+  for (const line of await lines(['rev-list', '--topo-order', '--reverse', '--parents', tip, ...baseCommits.map((b) => `^${b}`), '--'], cwd)) {
+    const [sha, ...parents] = line.split(' ');
+    commits.push({ sha, parents });
+  }
+  const inRange = new Map(commits.map((c) => [c.sha, c]));
+  const mainline = new Set<string>();
+  for (let c = inRange.get(tip); c && !mainline.has(c.sha); c = inRange.get(c.parents[0] ?? '')) mainline.add(c.sha);
+  return { range, tip, ref, bases: baseCommits, commits, mainline };
+}

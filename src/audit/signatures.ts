@@ -1,0 +1,72 @@
+import { decodePem } from '../cms/pem';
+import { parseSignedData } from '../cms/signedData';
+import { createHash } from 'node:crypto';
+import type { RawObject } from '../git/catFile';
+import { type ObjectType, splitObject } from '../git/rawobj';
+import { type Signer, signerFromCertificate } from '../policy/identity';
+import type { JsonReport } from '../verify/report';
+import { Certificate } from '../x509/certificate';
+import type { SignatureFacts } from './types';
+
+/**
+ * A `gitsign verify --json` report of an object (from its worker pool or in-process) as the facts a
+ * policy judges. The report has the signer's SANs, issuer and time; a pinned claim needs the
+ * certificate itself, which is found again in the signature by the fingerprint the verifier reported
+ * (so it is the certificate that verified, whichever signer info it came from) and parsed only then.
+ */
+
+/** Failures that say nothing about the object: the check could not be made here and now. */
+const INFRASTRUCTURE = new Set(['VERIFIER_FAILED', 'NETWORK', 'SERVICE', 'INTERNAL', 'GIT', 'TRUST_ROOT', 'OUTPUT']);
+
+export function isInfrastructureFailure(code: string): boolean {
+  return INFRASTRUCTURE.has(code);
+}
+
+/** The verified certificate, from the object's own signature, by fingerprint. */
+function certificateOf(obj: { type: string; signature: Buffer | null }, fingerprint: string): Certificate | undefined {
+  if (!obj.signature) return undefined;
+  try {
+    for (const der of parseSignedData(decodePem(obj.signature).der).certificates) {
+      if (createHash('sha1').update(der).digest('hex') === fingerprint) return new Certificate(der);
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+function lazySigner(report: JsonReport, signature: Buffer | null, type: string): Signer {
+  let cert: Certificate | undefined | null = null;
+  const fingerprint = report.certificateFingerprint ?? '';
+  return {
+    identities: report.identities,
+    issuer: report.issuer ?? '',
+    claim: (name) => {
+      if (cert === null) cert = certificateOf({ type, signature }, fingerprint);
+      return cert ? signerFromCertificate(cert).claim(name) : undefined;
+    },
+  };
+}
+
+export function factsFromReport(report: JsonReport, obj: RawObject): SignatureFacts {
+  if (report.verified && report.signingTime) {
+    let signature: Buffer | null = null;
+    try {
+      const split = splitObject(obj.type as ObjectType, obj.raw).signature;
+      signature = split ? Buffer.from(split) : null;
+    } catch {
+      signature = null;
+    }
+    return {
+      state: 'verified',
+      signer: lazySigner(report, signature, obj.type),
+      time: new Date(report.signingTime),
+      timeSource: report.timeSource === 'tlog' || report.timeSource === 'tsa' ? report.timeSource : 'unattested',
+      logIndex: report.tlog.source !== 'none' ? report.tlog.logIndex : null,
+      notChecked: report.warnings,
+    };
+  }
+  const code = report.error?.code ?? 'VERIFIER_FAILED';
+  if (code === 'NOT_SIGNED') return { state: 'unsigned' };
+  return { state: 'error', code, message: report.error?.message ?? 'not verified', identities: report.identities, issuer: report.issuer };
+}

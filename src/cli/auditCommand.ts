@@ -1,0 +1,65 @@
+import { type AuditReport, auditFailed, runAudit } from '../audit/engine';
+import { entryLine, summaryJson, summaryLines } from '../audit/report';
+import { loadConfig } from '../config/config';
+import { GitsignError, toGitsignError } from '../errors';
+import { gitConfigValue } from '../git/run';
+import { readPolicyFile } from '../policy/file';
+import { verifySettings } from '../verify/settings';
+import { type TrustArgs, trustFlags, verifierFor } from './auditVerifier';
+import { errorLine, printErr, printOut } from './io';
+import { progressLine } from './progress';
+
+/**
+ * `gitsign audit [RANGE] [--trust-root REV | --policy FILE] [--ref REF] [--json] [--keep-going]` with
+ * `gitsign verify`'s trust options: each commit and annotated tag of RANGE judged by the repository's
+ * signing policy (gitsign-policy(5)). Exit 0: every object ok or endorsed; 1: a violation (or an
+ * unsigned, revoked or unverifiable object); 2: the audit could not run.
+ */
+export interface AuditArgs extends TrustArgs {
+  range?: string;
+  'trust-root'?: string;
+  policy?: string;
+  ref?: string;
+  json?: boolean;
+  'keep-going'?: boolean;
+}
+
+export const EXIT_COULD_NOT_RUN = 2;
+
+function print(report: AuditReport, json: boolean): boolean {
+  const failed = auditFailed(report);
+  if (json) {
+    printOut(...report.entries.map((e) => JSON.stringify(e)), summaryJson(report, failed));
+  } else {
+    printOut(...report.entries.map(entryLine), ...summaryLines(report));
+  }
+  return failed;
+}
+
+export async function auditCommand(args: AuditArgs): Promise<number> {
+  const progress = progressLine('gitsign audit');
+  try {
+    if (args.policy !== undefined && args['trust-root'] !== undefined) throw new GitsignError('USAGE', '--policy and --trust-root exclude each other: --policy judges every commit by one policy from outside');
+    const cfg = loadConfig();
+    const flags = trustFlags(args, cfg);
+    const settings = await verifySettings(cfg, flags);
+    const configured = args.policy === undefined && args['trust-root'] === undefined ? await gitConfigValue('gitsign.audit.trustRoot') : '';
+    const report = await runAudit({
+      range: args.range ?? 'HEAD',
+      ref: args.ref,
+      trustRoot: args['trust-root'] ?? (configured || undefined),
+      policyFile: args.policy === undefined ? undefined : { name: args.policy, bytes: readPolicyFile(args.policy) },
+      keepGoing: Boolean(args['keep-going']),
+      verifier: verifierFor(cfg, flags, settings),
+      approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, offline: flags.offline },
+      progress: (done, total) => progress.update(done, total),
+    });
+    progress.end();
+    return print(report, Boolean(args.json)) ? 1 : 0;
+  } catch (err) {
+    progress.end();
+    const e = toGitsignError(err);
+    printErr(errorLine(`gitsign: audit: could not run: ${e.code === 'INTERNAL' ? 'internal error: ' : ''}`, e.message));
+    return EXIT_COULD_NOT_RUN;
+  }
+}

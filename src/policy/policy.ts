@@ -1,0 +1,69 @@
+import type { GoPattern } from '../verify/pattern';
+import type { Glob } from './glob';
+
+/**
+ * A repository signing policy, version 1, as read from `.gitsign/policy.yaml` (gitsign-policy(5)).
+ * Names are resolved when it is read: every rule holds the principals it allows, never a group name.
+ */
+export const POLICY_PATH = '.gitsign/policy.yaml';
+/** The directory whose every change is a policy change (decided by the `policy` section, not by rules). */
+export const POLICY_DIR = '.gitsign';
+export const POLICY_VERSION = 1;
+
+/** One identity of a principal (or a revoked one): the certificate's issuer, a SAN, and pinned claims. */
+export interface IdentitySpec {
+  issuer: string;
+  /** Exactly one of subject (a SAN, exact) and subjectPattern (RE2, whole string). */
+  subject?: string;
+  subjectPattern?: GoPattern;
+  /** Claim name (see claims.ts) and the exact value the certificate must hold. */
+  claims: [string, string][];
+  line: number;
+}
+
+export interface Revocation extends IdentitySpec {
+  /** Signatures whose attested time is at or after this are refused. */
+  after: Date;
+  reason: string;
+}
+
+export interface PathRule {
+  /** How a report names it: `rules[2] (line 14)`. */
+  label: string;
+  /** Ref name globs; null: every ref. */
+  refs: Glob[] | null;
+  paths: Glob[];
+  /** Principal names (groups expanded). */
+  signers: ReadonlySet<string>;
+}
+
+export interface TagRule {
+  label: string;
+  names: Glob[];
+  signers: ReadonlySet<string>;
+  /** The full ref (refs/heads/...) the tagged commit must be on, or null. */
+  branch: string | null;
+}
+
+export interface PolicySection {
+  label: string;
+  signers: ReadonlySet<string>;
+  threshold: number;
+}
+
+export type MergeMode = 'endorse' | 'strict';
+
+export interface Policy {
+  version: number;
+  serial: number;
+  principals: ReadonlyMap<string, IdentitySpec[]>;
+  rules: PathRule[];
+  tags: TagRule[];
+  policy: PolicySection;
+  revoked: Revocation[];
+  /** Commit ID (lowercase hex) re-admitted, with its note. */
+  allow: ReadonlyMap<string, string>;
+  merges: MergeMode;
+  /** The policy as canonical JSON: two policies are the same when their keys are equal. */
+  key: string;
+}

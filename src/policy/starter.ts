@@ -1,0 +1,87 @@
+import type { Signer } from './identity';
+import { POLICY_VERSION } from './policy';
+
+/**
+ * The starting policy `gitsign policy init` writes: one principal per signing identity found (issuer
+ * exact, subject exact, a GitHub workflow also pinned by its repository's ID), all of them in one group
+ * that may sign everything, tag anything and change the policy alone. It is meant to be edited; every
+ * value is written as a JSON string, which YAML 1.2 reads as the same string.
+ */
+export interface FoundIdentity {
+  issuer: string;
+  subject: string;
+  /** Claims worth pinning (a workflow's sourceRepositoryIdentifier). */
+  claims: [string, string][];
+  commits: number;
+}
+
+const PINNED_CLAIMS = ['sourceRepositoryIdentifier'];
+
+export function foundIdentity(signer: Signer): Omit<FoundIdentity, 'commits'> | null {
+  const subject = signer.identities[0];
+  if (!subject || !signer.issuer) return null;
+  const claims = PINNED_CLAIMS.flatMap((name): [string, string][] => {
+    const value = signer.claim(name);
+    return value ? [[name, value]] : [];
+  });
+  return { issuer: signer.issuer, subject, claims };
+}
+
+/** A principal name from an identity: an email's local part, a workflow file's name, a URI's last segment. */
+function baseName(subject: string): string {
+  let raw = subject;
+  const at = subject.indexOf('@');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(subject)) {
+    // A workflow SAN ends with @REF (refs/heads/main): its name is the file's.
+    const path = subject.replace(/@refs\/.*$/, '').replace(/@[^/]*$/, '').split(/[/?#]/).filter(Boolean);
+    raw = (path[path.length - 1] ?? 'signer').replace(/\.ya?ml$/, '');
+  } else if (at > 0) {
+    raw = subject.slice(0, at);
+  }
+  const name = raw.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 60);
+  return name || 'signer';
+}
+
+const q = (s: string): string => JSON.stringify(s);
+/** A name as a mapping key: plain when YAML 1.2 reads it back as that string, else quoted. */
+const key = (s: string): string => (/^[A-Za-z]/.test(s) && !/^(true|false|null)$/i.test(s) ? s : q(s));
+
+export function starterPolicy(found: FoundIdentity[], range: string, commits: number): string {
+  const names = new Map<string, FoundIdentity>();
+  for (const f of found) {
+    const base = baseName(f.subject);
+    let name = base;
+    for (let i = 2; names.has(name); i++) name = `${base}-${i}`;
+    names.set(name, f);
+  }
+  const all = `[${[...names.keys()].map(q).join(', ')}]`;
+  const lines = [
+    `# Signing policy of this repository (gitsign-policy(5)), written by \`gitsign policy init\` from`,
+    `# the verified signatures of ${range.replace(/[\r\n]/g, ' ')} (${commits} commits, ${names.size} identities).`,
+    '# Review it before committing it: every principal below may sign every path and tag, and change',
+    '# this policy alone. Raise `serial` with every change, and keep one rule per area of the tree.',
+    `version: ${POLICY_VERSION}`,
+    'serial: 1',
+    'principals:',
+  ];
+  for (const [name, f] of names) {
+    lines.push(`  ${key(name)}:  # ${f.commits} commit${f.commits === 1 ? '' : 's'}`, `    - issuer: ${q(f.issuer)}`, `      subject: ${q(f.subject)}`);
+    if (f.claims.length) lines.push('      claims:', ...f.claims.map(([k, v]) => `        ${k}: ${q(v)}`));
+  }
+  lines.push(
+    'groups:',
+    `  maintainers: ${all}`,
+    'rules:',
+    '  - paths: ["**"]',
+    '    signers: ["maintainers"]',
+    'tags:',
+    '  - names: ["**"]',
+    '    signers: ["maintainers"]',
+    'policy:',
+    '  signers: ["maintainers"]',
+    '  threshold: 1',
+    '# endorse: a failing commit of a merged branch is accepted when an authorized maintainer merged it.',
+    'merges: endorse',
+  );
+  return `${lines.join('\n')}\n`;
+}
