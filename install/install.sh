@@ -85,7 +85,7 @@ agentdir="$HOME/Library/LaunchAgents"
 agent="dev.gitsign-ts.credential-cache.plist"
 units="gitsign-credential-cache.socket gitsign-credential-cache.service"
 programs="gitsign gitsign-credential-cache"
-manpages="gitsign.1 gitsign-verify.1 gitsign-credential-cache.1 gitsign-sandbox.1 gitsign-attest.1 gitsign-verify-attestation.1 gitsign-show.1 gitsign-verify-bundle.1"
+manpages="gitsign.1 gitsign-verify.1 gitsign-credential-cache.1 gitsign-sandbox.1 gitsign-attest.1 gitsign-verify-attestation.1 gitsign-show.1 gitsign-verify-bundle.1 gitsign-policy.5"
 tab=$(printf '\t')
 
 # The manifest is line-based (tab-separated) and the generated files take paths as text: no control
@@ -264,7 +264,8 @@ fill() { # template out syntax
 plan="$work/plan"
 : >"$plan"
 planned() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$plan"; }
-for m in $manpages; do planned "$root/man/$m" "$mandir/$m" 644; done
+# Each page in its section: man1 for commands, man5 for the policy file format.
+for m in $manpages; do planned "$root/man/$m" "$prefix/share/man/man${m##*.}/$m" 644; done
 for p in $programs; do
   planned "$work/completion.bash" "$bashdir/$p" 644
   planned "$work/completion.fish" "$fishdir/$p.fish" 644

@@ -111,7 +111,10 @@ const helpOf = (command: string): string => {
 
 test('every page in man/ is one install.sh installs, and the new command pages are there', () => {
   const script = readFileSync(join(ROOT, 'install', 'install.sh'), 'utf8');
-  const installed = /^manpages="([^"]*)"$/m.exec(script)?.[1].split(' ').map((f) => f.replace(/\.1$/, '')).sort();
+  const listed = /^manpages="([^"]*)"$/m.exec(script)?.[1].split(' ') ?? [];
+  // Section 5 (the policy file format) beside the command pages of section 1.
+  assert.deepEqual(listed.filter((f) => f.endsWith('.5')), readdirSync(join(ROOT, 'man')).filter((f) => f.endsWith('.5')));
+  const installed = listed.filter((f) => f.endsWith('.1')).map((f) => f.replace(/\.1$/, '')).sort();
   assert.deepEqual(installed, PAGES);
   for (const p of COMMAND_PAGES) assert.ok(PAGES.includes(p), `${p}.1 is missing`);
 });

@@ -45,7 +45,7 @@ export function approvalReader(source: ApprovalSource, catFile: CatFile): (sha: 
     const notes: string[] = [];
     // Each is a search in the log: a commit with more attestations than any review needs costs no more.
     if (found.length > MAX_CHECKED) notes.push(`only ${MAX_CHECKED} of the ${found.length} attestations of this commit were checked`);
-    const ctx = { trust: source.trust, rekorUrl: source.rekorUrl, ignoreSct: source.ignoreSct, identity: { kind: 'none' as const }, predicateType: APPROVAL_PREDICATE };
+    const ctx = { trust: source.trust, rekorUrl: source.rekorUrl, ignoreSct: source.ignoreSct, ignoreTlog: false, identity: { kind: 'none' as const }, predicateType: APPROVAL_PREDICATE };
     for (const a of found.slice(0, MAX_CHECKED)) {
       const outcome = await verifyStoredAttestation(a, ctx);
       if (!outcome) continue; // another predicate type: not an approval

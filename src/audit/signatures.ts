@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { RawObject } from '../git/catFile';
 import { type ObjectType, splitObject } from '../git/rawobj';
 import { type Signer, signerFromCertificate } from '../policy/identity';
-import type { JsonReport } from '../verify/report';
+import type { JsonReport } from '../verify/jsonReport';
 import { Certificate } from '../x509/certificate';
 import type { SignatureFacts } from './types';
 

@@ -5,7 +5,7 @@ import type { SignatureFacts } from '../audit/types';
 import type { Config } from '../config/config';
 import type { RawObject } from '../git/catFile';
 import { verifyGitObject } from '../verify/gitObject';
-import type { JsonReport } from '../verify/report';
+import type { JsonReport } from '../verify/jsonReport';
 import type { VerifyFlags, VerifySettings } from '../verify/settings';
 import { type RenderedOutcome, renderFailure, renderOutcome } from './verifyOutput';
 import { VerifyPool } from './verifyPool';

@@ -289,7 +289,8 @@ export async function runCommands(argv: string[]): Promise<number> {
               code = await (await import('./policyCommand')).policyInitCommand(args as unknown as import('./policyCommand').PolicyInitArgs);
             },
           )
-          .demandCommand(1, 'name what to do: gitsign policy check [FILE] or gitsign policy init [RANGE]'),
+          .demandCommand(1, 'name what to do: gitsign policy check [FILE] or gitsign policy init [RANGE]')
+          .example(...example('Start a policy from the signers of main, then check it', 'gitsign policy init main && gitsign policy check')),
     )
     .command(
       'audit [range]',
@@ -302,7 +303,8 @@ export async function runCommands(argv: string[]): Promise<number> {
           'keep-going': { type: 'boolean', default: false, describe: 'Report an object that could not be checked (missing, a failed worker) as error and judge the rest' },
           json: { type: 'boolean', default: false, describe: 'Print one JSON object per commit and tag, then a summary object' },
           ...AUDIT_TRUST_OPTIONS,
-        }),
+        })
+          .example(...example("Judge a pull request's commits by the policy of its base", 'gitsign audit origin/main..HEAD')),
       async (args) => {
         code = await (await import('./auditCommand')).auditCommand(args as unknown as import('./auditCommand').AuditArgs);
       },

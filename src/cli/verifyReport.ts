@@ -1,6 +1,7 @@
 import type { GitsignError } from '../errors';
 import type { TrustRootInfo } from '../trust/rootInfo';
 import type { IdentityCheck } from '../verify/identity';
+import type { JsonReport } from '../verify/jsonReport';
 import type { VerifiedSignature } from '../verify/signature';
 import type { Certificate } from '../x509/certificate';
 
@@ -9,6 +10,8 @@ import type { Certificate } from '../x509/certificate';
  * git shows under `git log --show-signature`, and the --json object (the same fields for commits, tags,
  * attestations and bundles).
  */
+
+export type { JsonReport };
 
 /** The summary line that names the signer (shown in colour on a terminal). */
 export const GOOD_SIGNATURE = 'gitsign: Good signature from ';
@@ -103,28 +106,6 @@ export function identityCheckRan(outcome: { ok: unknown } | { error: GitsignErro
   return 'ok' in outcome || outcome.error.code === 'IDENTITY' || outcome.identityChecked === true;
 }
 
-export interface JsonReport {
-  object: string;
-  type: string;
-  verified: boolean;
-  identities: string[];
-  issuer: string | null;
-  certificateFingerprint: string | null;
-  signingTime: string | null;
-  timeSource: string | null;
-  /** The signingTime attribute: the signer's own clock, not attested (shown, never trusted). */
-  cmsSigningTime: string | null;
-  /** kind: "<kind>/<version>" of the entry, as the human output names it. */
-  tlog: { source: 'embedded' | 'online' | 'none'; kind: string | null; logIndex: number | null; integratedTime: number | null };
-  sctChecked: boolean;
-  /** Present only when the identity check ran (the signature verified, or failed on its identity). */
-  identityCheck?: string;
-  /** Checks an --insecure-* flag skipped for this object (empty when none was). */
-  warnings: string[];
-  /** The trusted root checked against: its source and how old it is (null when not known to the caller). */
-  trustRoot: TrustRootInfo | null;
-  error?: { code: string; message: string };
-}
 
 export function jsonReport(
   object: string,
