@@ -1,12 +1,12 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { TrustMaterial } from '@sigstore/verify';
-import { verifySCTs } from '@sigstore/verify/dist/key/sct';
 import type { Config } from '../config/config';
 import { GitsignError } from '../errors';
 import { requestCertificate } from '../fulcio/client';
 import type { LoginIo } from '../oidc/flowTypes';
 import { obtainIdToken } from '../oidc/token';
 import { checkLeaf, verifyChain } from '../verify/chain';
+import { verifyEmbeddedScts } from '../verify/sct';
 import { cacheClient, fromCache, storeInCache } from './cachedCredential';
 import { Certificate } from '../x509/certificate';
 
@@ -63,7 +63,7 @@ export function checkCredential(c: Credential, trust: TrustMaterial, cfg: Config
   }
   let scts: Buffer[];
   try {
-    scts = verifySCTs(path[0], path[1], trust.ctlogs);
+    scts = verifyEmbeddedScts(cert, path.issuerSpki, trust.ctlogs);
   } catch (err) {
     throw new GitsignError('SCT', `the certificate from Fulcio has an SCT that does not verify: ${(err as Error).message}`);
   }

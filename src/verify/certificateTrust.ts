@@ -1,9 +1,8 @@
-import type { X509Certificate } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
-import { verifySCTs } from '@sigstore/verify/dist/key/sct';
 import { GitsignError } from '../errors';
 import type { Certificate } from '../x509/certificate';
-import { checkLeaf, verifyChain } from './chain';
+import { checkLeaf, type VerifiedChain, verifyChain } from './chain';
+import { verifyEmbeddedScts } from './sct';
 
 /**
  * A Fulcio signing certificate is trusted when it chains to a trusted CA at every attested time, is for
@@ -13,25 +12,19 @@ import { checkLeaf, verifyChain } from './chain';
 export function verifyCertificateTrust(cert: Certificate, times: Date[], trust: TrustMaterial, ignoreSct: boolean): boolean {
   // Never "trusted" without a time to check the chain at (callers pass at least one).
   if (times.length === 0) throw new GitsignError('UNATTESTED_TIME', 'no attested time to check the certificate chain at');
-  let path: X509Certificate[] = [];
+  let chain: VerifiedChain | undefined;
   for (const t of times) {
     try {
-      path = verifyChain(cert, t, trust);
+      chain = verifyChain(cert, t, trust);
     } catch (err) {
       if (err instanceof GitsignError && err.code !== 'CERTIFICATE') throw err;
       throw new GitsignError('CERTIFICATE', `certificate is not trusted: ${(err as Error).message} (issuer ${cert.issuerString})`);
     }
   }
   checkLeaf(cert);
-  if (ignoreSct) return false;
-  let scts: Buffer[];
-  try {
-    scts = verifySCTs(path[0], path[1], trust.ctlogs);
-  } catch (err) {
-    // Its own errors say what failed; anything else is a runtime error on an SCT we could not read.
-    const why = err instanceof Error && err.name === 'VerificationError' ? err.message : 'its SCT list could not be read';
-    throw new GitsignError('SCT', `certificate transparency SCT does not verify: ${why}`);
+  if (ignoreSct || !chain) return false;
+  if (verifyEmbeddedScts(cert, chain.issuerSpki, trust.ctlogs).length === 0) {
+    throw new GitsignError('SCT', 'certificate has no embedded SCT, so its issuance was never logged (use --insecure-ignore-sct to skip this check)');
   }
-  if (scts.length === 0) throw new GitsignError('SCT', 'certificate has no embedded SCT, so its issuance was never logged (use --insecure-ignore-sct to skip this check)');
   return true;
 }

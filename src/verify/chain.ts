@@ -36,6 +36,12 @@ interface Authority {
   validFor: { start: Date; end: Date };
 }
 
+/** What a verified chain tells its callers: the issuer's key, which the SCT check needs. */
+export interface VerifiedChain {
+  /** The issuing CA's SubjectPublicKeyInfo (DER). */
+  issuerSpki: Buffer;
+}
+
 const OID_ANY_EKU = '2.5.29.37.0';
 const WHAT = 'certificate of the trusted root';
 
@@ -121,8 +127,8 @@ function caProblem(ca: CaCert, depth: number): string | null {
   return null;
 }
 
-/** The verified path [leaf, issuer, ..., root] as @sigstore/core certificates (its SCT verifier takes them). */
-export function verifyChain(cert: Certificate, time: Date, trust: TrustMaterial): X509Certificate[] {
+/** Verifies the leaf's path to a trusted root at `time`. */
+export function verifyChain(cert: Certificate, time: Date, trust: TrustMaterial): VerifiedChain {
   const aki = cert.authorityKeyId;
   let reason = `no trusted CA valid at ${time.toISOString()} issued this certificate`;
   for (const ca of authorities(trust)) {
@@ -146,7 +152,7 @@ export function verifyChain(cert: Certificate, time: Date, trust: TrustMaterial)
       if (!validAt(cert, time) || !path.every((c) => validAt(c, time))) {
         throw fail(`certificate is not valid at ${time.toISOString()} (valid ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()})`);
       }
-      return [cert.x509, ...path.map((c) => c.core)];
+      return { issuerSpki: issuer.core.publicKey };
     }
   }
   throw fail(reason);
