@@ -28,6 +28,8 @@ interface CaCert {
   notBefore: Date;
   notAfter: Date;
   extensions: Extensions;
+  /** Its SubjectPublicKeyInfo (DER; @sigstore/core re-encodes it on each read) and key, once asked for. */
+  spki?: Buffer;
   key?: KeyObject;
 }
 
@@ -77,9 +79,14 @@ function authorities(trust: TrustMaterial): Authority[] {
   return list;
 }
 
+function spkiOf(c: CaCert): Buffer {
+  c.spki ??= c.core.publicKey;
+  return c.spki;
+}
+
 function publicKeyOf(c: CaCert): KeyObject {
   try {
-    c.key ??= createPublicKey({ key: c.core.publicKey, format: 'der', type: 'spki' });
+    c.key ??= createPublicKey({ key: spkiOf(c), format: 'der', type: 'spki' });
   } catch {
     throw new GitsignError('TRUST_ROOT', `the public key of the trusted CA certificate "${nameText(c.subject)}" is not a valid key`);
   }
@@ -152,7 +159,7 @@ export function verifyChain(cert: Certificate, time: Date, trust: TrustMaterial)
       if (!validAt(cert, time) || !path.every((c) => validAt(c, time))) {
         throw fail(`certificate is not valid at ${time.toISOString()} (valid ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()})`);
       }
-      return { issuerSpki: issuer.core.publicKey };
+      return { issuerSpki: spkiOf(issuer) };
     }
   }
   throw fail(reason);

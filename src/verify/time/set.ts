@@ -1,5 +1,4 @@
 import { verify as cryptoVerify } from 'node:crypto';
-import { json } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
 import type { LogEntry } from '../../rekor/tlogEntry';
 import { MAX_DATE_SECONDS } from '../../json';
@@ -15,10 +14,14 @@ export interface SetTime {
   time: Date;
 }
 
-/** What Rekor signs: the canonical JSON (RFC 8785) of the entry's body (base64), time, index and log ID (hex). */
+/**
+ * What Rekor signs: the canonical JSON (RFC 8785) of the entry's body (base64), time, index and log ID
+ * (hex). Its members are written in RFC 8785's order (sorted) and hold only base64, hex and integers,
+ * so JSON.stringify writes exactly the canonical form.
+ */
 function signedPayload(entry: LogEntry, seconds: number): Buffer {
-  const payload = { body: entry.canonicalizedBody.toString('base64'), integratedTime: seconds, logIndex: Number(entry.logIndex), logID: Buffer.from(entry.logId.keyId).toString('hex') };
-  return Buffer.from(json.canonicalize(payload), 'utf8');
+  const payload = { body: entry.canonicalizedBody.toString('base64'), integratedTime: seconds, logID: Buffer.from(entry.logId.keyId).toString('hex'), logIndex: Number(entry.logIndex) };
+  return Buffer.from(JSON.stringify(payload), 'utf8');
 }
 
 export function verifySignedEntryTimestamp(entry: LogEntry, promise: NonNullable<LogEntry['inclusionPromise']>, trust: TrustMaterial): SetTime {
