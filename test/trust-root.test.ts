@@ -82,6 +82,15 @@ test('keys, log IDs and the media type are checked', () => {
   rejects([], /the document is not a JSON object/);
 });
 
+test('a CA or TSA certificate that is not whole DER makes the root invalid when it is loaded, not when a chain reaches it', () => {
+  for (const kind of ['certificateAuthorities', 'timestampAuthorities'] as const) {
+    const truncated = root();
+    const certs = (truncated[kind][0].certChain as { certificates: { rawBytes: string }[] }).certificates;
+    certs[0].rawBytes = Buffer.from(certs[0].rawBytes, 'base64').subarray(0, 200).toString('base64');
+    rejects(truncated, /invalid trusted root \(test root\): malformed certificate: ASN\.1 length runs past the end/);
+  }
+});
+
 test('RSA log keys are read as their key details name them: PKIX_* as SubjectPublicKeyInfo, PKCS1_* as PKCS#1', () => {
   const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   for (const [keyDetails, type] of [['PKIX_RSA_PKCS1V15_2048_SHA256', 'spki'], ['PKIX_RSA_PKCS1V5', 'spki'], ['PKCS1_RSA_PKCS1V5', 'pkcs1']] as const) {

@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { X509Certificate } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
+import { Der } from '../asn1/reader';
 import { GitsignError } from '../errors';
 import { isObject } from '../json';
 
@@ -8,7 +9,10 @@ import { isObject } from '../json';
  * A trusted root (protobuf JSON, already checked by validateTrustedRoot) as @sigstore/verify's
  * TrustMaterial, made as its toTrustMaterial makes it from a TrustedRoot message, without the
  * protobuf-specs and @sigstore/verify modules that reading one through them loads on git's hot path.
- * Every certificate and key is read here, so a malformed one fails when the root is loaded.
+ * Every key is read here, and every certificate's ASN.1 structure (what @sigstore/core's parser
+ * checks), so a malformed one fails when the root is loaded. The certificates' @sigstore/core form
+ * (for the timestamp checks) is made when first asked for; the Fulcio chain is built from their
+ * bytes by our parser (src/verify/chain.ts), which is why they are kept (certificateBytes).
  */
 type Json = Record<string, unknown>;
 type TLog = TrustMaterial['tlogs'][number];
@@ -42,9 +46,35 @@ function tlog(log: Json): TLog {
   };
 }
 
+const chainBytes = new WeakMap<CertAuthority, Buffer[]>();
+
+/** The certificates of an authority as the trusted root gives them (DER); undefined for material not made here. */
+export function certificateBytes(ca: CertAuthority): Buffer[] | undefined {
+  return chainBytes.get(ca);
+}
+
+/** A whole, well-formed ASN.1 element, each constructed element's contents too. */
+function checkAsn1(el: Der): void {
+  for (const child of el.children) checkAsn1(child);
+}
+
 function authority(ca: Json): CertAuthority {
-  const certs = (ca.certChain as Json).certificates as Json[];
-  return { certChain: certs.map((c) => X509Certificate.parse(bytes(c.rawBytes) as Buffer<ArrayBuffer>)), validFor: validFor(ca.validFor) };
+  const ders = ((ca.certChain as Json).certificates as Json[]).map((c) => bytes(c.rawBytes));
+  for (const der of ders) checkAsn1(Der.parse(der, 'certificate', { code: 'TRUST_ROOT', der: true }));
+  let parsed: X509Certificate[] | undefined;
+  const made: CertAuthority = {
+    get certChain(): X509Certificate[] {
+      try {
+        parsed ??= ders.map((der) => X509Certificate.parse(der as Buffer<ArrayBuffer>));
+      } catch {
+        throw new GitsignError('TRUST_ROOT', 'a certificate of the trusted root cannot be read by @sigstore/core');
+      }
+      return parsed;
+    },
+    validFor: validFor(ca.validFor),
+  };
+  chainBytes.set(made, ders);
+  return made;
 }
 
 const list = (root: Json, key: string): Json[] => (Array.isArray(root[key]) ? (root[key] as Json[]) : []);

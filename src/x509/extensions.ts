@@ -229,7 +229,7 @@ export function parseExtensions(field: Der | undefined, what: string): Extension
  * Interprets a certificate's extensions (already split into OID, criticality and value): each value
  * is checked to be what its OID says, and no OID may appear twice.
  */
-export function readExtensions(list: Extension[], what: string): Extensions {
+function readExtensions(list: Extension[], what: string): Extensions {
   const out: Extensions = { list, sans: { dns: [], emails: [], ips: [], uris: [], otherNames: [] }, hasNameConstraints: false, unhandledCritical: [] };
   const seen = new Set<string>();
   for (const ext of list) {
