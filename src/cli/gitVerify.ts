@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { loadConfigAsync } from '../config/config';
+import { loadConfig } from '../config/config';
 import { GitsignError, isBadSignature, toGitsignError } from '../errors';
 import { joinSignature, objectSha1, payloadType } from '../git/objectHash';
 import { checkPayloadHeaders } from '../git/rawobj';
 import { StatusWriter, goodSignatureLines } from '../git/status';
 import { summaryLines } from '../verify/report';
 import { signatureOptions, verifySettings } from '../verify/settings';
-import { type CheckedSignature, SignatureFailure, checkCmsSignature, verifyCmsSignature } from '../verify/signature';
+import { SignatureFailure, verifyCmsSignature } from '../verify/signature';
 import { errorLine, printErr, readStdin, teeStderrTo } from './io';
 
 /**
@@ -17,22 +17,18 @@ import { errorLine, printErr, readStdin, teeStderrTo } from './io';
 export async function gitVerify(status: StatusWriter, positionals: string[]): Promise<number> {
   status.emit('NEWSIG');
   let fingerprint = '0000000000000000000000000000000000000000';
-  // git config runs (a child process) while the signature is read and its own checks are made.
-  const config = loadConfigAsync();
-  config.catch(() => undefined); // reported where it is awaited, or not at all when the call fails first
   try {
     if (positionals.length < 2) throw new GitsignError('USAGE', 'attached signatures are not supported: git passes SIGFILE and -');
     const signature = readSignatureFile(positionals[0]);
     const payload = positionals[1] === '-' ? await readStdin() : readFileSync(positionals[1]);
-    const checked = deferred(() => checkCmsSignature(payload, signature, false));
-    const cfg = await config;
+    const cfg = loadConfig();
     teeStderrTo(cfg.logPath);
     const settings = await verifySettings(cfg, { offline: cfg.offline, ignoreTlog: false, ignoreSct: false });
     // git passes only the payload: the object's SHA is rebuilt as gitsign does, for the Rekor search.
     const type = payloadType(payload);
     checkPayloadHeaders(type, payload);
     const objectSha = (): string => objectSha1(type, joinSignature(type, payload, signature));
-    const result = await verifyCmsSignature(payload, signature, signatureOptions(settings, objectSha, { kind: 'none' }, false), checked());
+    const result = await verifyCmsSignature(payload, signature, signatureOptions(settings, objectSha, { kind: 'none' }, false));
     fingerprint = result.certificate.fingerprint;
     printErr(...summaryLines(result, { validated: false }), 'WARNING: git verify-commit does not verify cert claims. Prefer using `gitsign verify` instead.');
     for (const line of goodSignatureLines(fingerprint)) status.emit(line);
@@ -48,18 +44,6 @@ export async function gitVerify(status: StatusWriter, positionals: string[]): Pr
     }
     printErr(errorLine('gitsign: ', e.message));
     return 1;
-  }
-}
-
-/** Runs `work` now; its result or error is given when asked for, so errors are reported in the usual order. */
-function deferred(work: () => CheckedSignature): () => CheckedSignature {
-  try {
-    const value = work();
-    return () => value;
-  } catch (err) {
-    return () => {
-      throw err;
-    };
   }
 }
 

@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { GitsignError } from '../errors';
 import { setCallDeadlineMs } from '../net/http';
 import { allowCleartextHttp } from '../net/transport';
@@ -131,23 +131,19 @@ const GITSIGN_ONLY_ENV: [string, Key][] = [
   ['GITSIGN_NETWORK_TIMEOUT', 'networkTimeout'],
 ];
 
-const GIT_CONFIG_ARGS = ['config', '-z', '--get-regexp', '^(gitsign|user)\\.'];
-
-/** How git config failed: its exit status, stderr and spawn error code, and the error's own text. */
-interface GitFailure {
-  status: number | null;
-  stderr: Buffer;
-  code?: string;
-  message: string;
-}
-
-/** git's answer as [key, value] pairs, or its failure: exit 1 with nothing on stderr is no matching key. */
-function gitConfigAnswer(out: Buffer, failure: GitFailure | null): [string, string][] {
-  if (failure) {
-    // Outside a repository git still reads global config.
-    if (failure.status === 1 && !failure.stderr.length) return [];
-    if (failure.code === 'ENOENT') return [];
-    throw new GitsignError('CONFIG', `reading git config failed: ${failure.stderr.toString().trim() || failure.message}`);
+function gitConfigEntries(cwd?: string): [string, string][] {
+  let out: Buffer;
+  try {
+    out = execFileSync('git', ['config', '-z', '--get-regexp', '^(gitsign|user)\\.'], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (err) {
+    const e = err as { status?: number; stderr?: Buffer; code?: string };
+    // Exit 1 with nothing on stderr: no matching key. Outside a repository git still reads global config.
+    if (e.status === 1 && !e.stderr?.length) return [];
+    if (e.code === 'ENOENT') return [];
+    throw new GitsignError('CONFIG', `reading git config failed: ${e.stderr?.toString().trim() || String(err)}`);
   }
   return out
     .toString('utf8')
@@ -157,31 +153,6 @@ function gitConfigAnswer(out: Buffer, failure: GitFailure | null): [string, stri
       const nl = rec.indexOf('\n');
       return nl === -1 ? [rec.toLowerCase(), ''] : [rec.slice(0, nl).toLowerCase(), rec.slice(nl + 1)];
     });
-}
-
-function gitConfigEntries(cwd?: string): [string, string][] {
-  let out: Buffer;
-  try {
-    out = execFileSync('git', GIT_CONFIG_ARGS, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    const e = err as { status?: number | null; stderr?: Buffer; code?: string };
-    return gitConfigAnswer(Buffer.alloc(0), { status: e.status ?? null, stderr: e.stderr ?? Buffer.alloc(0), code: e.code, message: String(err) });
-  }
-  return gitConfigAnswer(out, null);
-}
-
-/** The same, without blocking: git runs while the caller does other work. */
-function gitConfigEntriesAsync(cwd?: string): Promise<[string, string][]> {
-  return new Promise((resolve, reject) => {
-    execFile('git', GIT_CONFIG_ARGS, { cwd, encoding: 'buffer' }, (err, stdout, stderr) => {
-      try {
-        const failure = err && { status: typeof err.code === 'number' ? err.code : null, stderr, code: typeof err.code === 'string' ? err.code : undefined, message: String(err) };
-        resolve(gitConfigAnswer(stdout, failure));
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
 }
 
 function setField(cfg: Config, key: Key, raw: string, source: string, fromEnv: boolean): void {
@@ -216,17 +187,8 @@ function setField(cfg: Config, key: Key, raw: string, source: string, fromEnv: b
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd?: string): Config {
-  return configFrom(gitConfigEntries(cwd), env);
-}
-
-/** loadConfig, with git run in the background (git's verify call checks the signature meanwhile). */
-export async function loadConfigAsync(env: NodeJS.ProcessEnv = process.env, cwd?: string): Promise<Config> {
-  return configFrom(await gitConfigEntriesAsync(cwd), env);
-}
-
-function configFrom(entries: [string, string][], env: NodeJS.ProcessEnv): Config {
   const cfg: Config = { ...DEFAULTS };
-  for (const [name, value] of entries) {
+  for (const [name, value] of gitConfigEntries(cwd)) {
     const key = GIT_KEYS[name];
     if (key) setField(cfg, key, value, `git config ${name}`, false);
   }

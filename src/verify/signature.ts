@@ -166,39 +166,13 @@ async function verifyTlog(si: SignerInfo, cert: Certificate, key: KeyObject, tsa
   return { tlog: { source, kind, logIndex: entry.logIndex, ...(integratedTime !== undefined ? { integratedTime } : {}) }, verified };
 }
 
-/**
- * A signer as far as it can be checked without configuration or trust root: its certificate found,
- * the content bound by the message digest, and its signature made by the certificate's key. A
- * signer whose checks failed keeps the error to report.
- */
-type CheckedSigner = { si: SignerInfo; cert: Certificate; cmsSigningTime?: Date } | { error: unknown };
-
-/** The first half of a verification: the signature's structure and each signer's own checks. */
-export interface CheckedSignature {
-  signers: CheckedSigner[];
-}
-
-function checkSigner(sd: SignedData, si: SignerInfo, payload: Buffer): CheckedSigner {
-  let cert: Certificate;
-  try {
-    cert = findSignerCertificate(sd, si);
-  } catch (err) {
-    return { error: err };
-  }
+async function verifySigner(sd: SignedData, si: SignerInfo, payload: Buffer, opts: VerifyOptions): Promise<VerifiedSignature> {
+  const cert = findSignerCertificate(sd, si);
   try {
     const cmsSigningTime = checkContent(si, sd, payload);
-    checkSignerSignature(si, cert.publicKey);
-    return { si, cert, cmsSigningTime };
-  } catch (err) {
-    return { error: new SignatureFailure(toGitsignError(err), cert) };
-  }
-}
-
-/** What the trust root decides: timestamps, the log entry, the chain at the attested times, the SCT and the identity. */
-async function verifySigner(signer: { si: SignerInfo; cert: Certificate; cmsSigningTime?: Date }, opts: VerifyOptions): Promise<VerifiedSignature> {
-  const { si, cert, cmsSigningTime } = signer;
-  try {
     const key = cert.publicKey;
+    checkSignerSignature(si, key);
+
     // Timestamps first: an entry without a SET (Rekor v2) has its log key checked at their times.
     const tsa = tsaTimes(si, opts.trust);
     const { tlog, verified } = await verifyTlog(si, cert, key, tsa, opts);
@@ -215,34 +189,19 @@ async function verifySigner(signer: { si: SignerInfo; cert: Certificate; cmsSign
   }
 }
 
-/**
- * The checks that need no configuration and no trust root (git's verify call makes them while git
- * config runs): the PEM label, the CMS structure, and each signer's own checks.
- */
-export function checkCmsSignature(payload: Buffer, signature: Buffer, requireSignedMessageLabel: boolean): CheckedSignature {
+export async function verifyCmsSignature(payload: Buffer, signature: Buffer, opts: VerifyOptions): Promise<VerifiedSignature> {
   // The label is checked before the base64 is decoded: a PGP block is the wrong type, not a corrupt one.
   const label = pemLabel(signature);
-  if (requireSignedMessageLabel && label !== null && label !== 'SIGNED MESSAGE') {
+  if (opts.requireSignedMessageLabel && label !== null && label !== 'SIGNED MESSAGE') {
     throw new GitsignError('UNSUPPORTED_SIGNATURE', `unsupported signature type "${label || 'DER'}" (gitsign signatures are SIGNED MESSAGE PEM blocks)`);
   }
   const pem = decodePem(signature);
   const sd = parseSignedData(pem.der);
   if (sd.certificates.length === 0) throw new GitsignError('MALFORMED_SIGNATURE', 'malformed signature: no certificate in the signature');
-  return { signers: sd.signers.map((si) => checkSigner(sd, si, payload)) };
-}
-
-/** The first signer that verifies, else the first signer's failure. */
-export async function verifyCmsSignature(
-  payload: Buffer,
-  signature: Buffer,
-  opts: VerifyOptions,
-  checked: CheckedSignature = checkCmsSignature(payload, signature, opts.requireSignedMessageLabel),
-): Promise<VerifiedSignature> {
   let first: unknown;
-  for (const signer of checked.signers) {
+  for (const si of sd.signers) {
     try {
-      if ('error' in signer) throw signer.error;
-      return await verifySigner(signer, opts);
+      return await verifySigner(sd, si, payload, opts);
     } catch (err) {
       first ??= err;
     }
