@@ -53,7 +53,8 @@ await build({
   legalComments: 'external',
   logLevel: 'warning',
   plugins: [split],
-  // ESM dependencies (yargs) read import.meta.url, which CommonJS output lacks.
-  define: { 'import.meta.url': '__importMetaUrl' },
-  banner: { js: 'var __importMetaUrl=require("url").pathToFileURL(__filename).href;' },
+  // ESM dependencies (yargs) read import.meta.url, which CommonJS output lacks. Made when read: most
+  // bundle files never do, and computing it cost git's calls a file URL conversion at every start.
+  define: { 'import.meta.url': '__importMeta.url' },
+  banner: { js: 'var __importMeta={get url(){return require("url").pathToFileURL(__filename).href}};' },
 });

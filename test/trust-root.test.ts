@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -79,6 +80,32 @@ test('keys, log IDs and the media type are checked', () => {
   media.mediaType = 'application/json';
   rejects(media, /mediaType "application\/json" is not a Sigstore trusted root/);
   rejects([], /the document is not a JSON object/);
+});
+
+test('a CA or TSA certificate that is not whole DER makes the root invalid when it is loaded, not when a chain reaches it', () => {
+  for (const kind of ['certificateAuthorities', 'timestampAuthorities'] as const) {
+    const truncated = root();
+    const certs = (truncated[kind][0].certChain as { certificates: { rawBytes: string }[] }).certificates;
+    certs[0].rawBytes = Buffer.from(certs[0].rawBytes, 'base64').subarray(0, 200).toString('base64');
+    rejects(truncated, /invalid trusted root \(test root\): malformed certificate: ASN\.1 length runs past the end/);
+  }
+});
+
+test('RSA log keys are read as their key details name them: PKIX_* as SubjectPublicKeyInfo, PKCS1_* as PKCS#1', () => {
+  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  for (const [keyDetails, type] of [['PKIX_RSA_PKCS1V15_2048_SHA256', 'spki'], ['PKIX_RSA_PKCS1V5', 'spki'], ['PKCS1_RSA_PKCS1V5', 'pkcs1']] as const) {
+    const r = root();
+    key(r.tlogs[0]).rawBytes = publicKey.export({ type, format: 'der' }).toString('base64');
+    key(r.tlogs[0]).keyDetails = keyDetails;
+    const log = materialFromJson(r, keyDetails).material.tlogs[0];
+    assert.equal(log.publicKey.asymmetricKeyType, 'rsa', keyDetails);
+    assert.ok(log.publicKey.equals(publicKey), keyDetails);
+  }
+  // The other form is not accepted under a name: an SPKI given as PKCS#1 is an invalid root.
+  const wrong = root();
+  key(wrong.tlogs[0]).rawBytes = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+  key(wrong.tlogs[0]).keyDetails = 'PKCS1_RSA_PKCS1V5';
+  rejects(wrong, /invalid trusted root \(test root\)/);
 });
 
 describe('validity ends are inclusive, to the second', { skip: existsSync(CONFORMANCE) ? false : `${CONFORMANCE} is absent` }, () => {

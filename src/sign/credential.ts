@@ -1,12 +1,12 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { TrustMaterial } from '@sigstore/verify';
-import { verifySCTs } from '@sigstore/verify/dist/key/sct';
 import type { Config } from '../config/config';
 import { GitsignError } from '../errors';
 import { requestCertificate } from '../fulcio/client';
 import type { LoginIo } from '../oidc/flowTypes';
 import { obtainIdToken, refuseExpired } from '../oidc/token';
 import { checkLeaf, verifyChain } from '../verify/chain';
+import { verifyCertificateScts } from '../verify/sct';
 import { cacheClient, fromCache, loginThroughCache, storeInCache } from './cachedCredential';
 import { Certificate } from '../x509/certificate';
 
@@ -67,13 +67,12 @@ export function checkCredential(c: Credential, trust: TrustMaterial, cfg: Config
   } catch (err) {
     throw new GitsignError('CERTIFICATE', `the certificate from Fulcio does not verify: ${(err as Error).message}`);
   }
-  let scts: Buffer[];
+  if (cert.extensions.scts.length === 0) throw new GitsignError('SCT', 'the certificate from Fulcio has no SCT from a trusted CT log');
   try {
-    scts = verifySCTs(path[0], path[1], trust.ctlogs);
+    verifyCertificateScts(cert, path.issuerSpki, trust.ctlogs);
   } catch (err) {
     throw new GitsignError('SCT', `the certificate from Fulcio has an SCT that does not verify: ${(err as Error).message}`);
   }
-  if (scts.length === 0) throw new GitsignError('SCT', 'the certificate from Fulcio has no SCT from a trusted CT log');
   try {
     checkLeaf(cert); // what verifiers will require of it: refuse before signing, not after
   } catch (err) {

@@ -1,11 +1,11 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { toTrustMaterial, type TrustMaterial } from '@sigstore/verify';
+import type { TrustMaterial } from '@sigstore/verify';
 import { X509Certificate } from '@sigstore/core';
 import { decodePemAll } from '../cms/pem';
 import { GitsignError } from '../errors';
 import { describeTrustRoot, fileRootInfo, type TrustRootInfo } from './rootInfo';
+import { trustMaterialOf } from './rootMaterial';
 import { validateTrustedRoot } from './validateRoot';
 
 /**
@@ -65,8 +65,7 @@ function readText(path: string, what: string): string {
 export function materialFromJson(json: TrustedRootJson, source: string, info: TrustRootInfo = fileRootInfo(source)): LoadedTrust {
   validateTrustedRoot(json, source);
   try {
-    const root = TrustedRoot.fromJSON(json);
-    return { material: toTrustMaterial(root), source, info };
+    return { material: trustMaterialOf(json), source, info };
   } catch (err) {
     throw new GitsignError('TRUST_ROOT', `invalid trusted root (${source}): ${(err as Error).message}`);
   }

@@ -55,7 +55,10 @@ export function mirrorFiles(root: string, cache: string, mirror: string): Mirror
   return {
     mirror,
     root,
-    tufDir: join(root, mirrorKey(mirror)),
+    // Named when asked for (refreshes, doctor): git's calls with the public-good mirror parse no URL.
+    get tufDir() {
+      return join(root, mirrorKey(mirror));
+    },
     dir,
     trustedRoot: join(dir, 'trusted_root.json'),
     state: join(dir, 'refresh-state.json'),

@@ -1,8 +1,7 @@
-import type { X509Certificate } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
 import { GitsignError } from '../errors';
 import type { Certificate } from '../x509/certificate';
-import { checkLeaf, verifyChain } from './chain';
+import { checkLeaf, type VerifiedChain, verifyChain } from './chain';
 import { type Sct, verifyCertificateScts } from './sct';
 
 /**
@@ -14,17 +13,17 @@ import { type Sct, verifyCertificateScts } from './sct';
 export function verifyCertificateTrust(cert: Certificate, times: Date[], trust: TrustMaterial, ignoreSct: boolean, detachedSct?: Sct): boolean {
   // Never "trusted" without a time to check the chain at (callers pass at least one).
   if (times.length === 0) throw new GitsignError('UNATTESTED_TIME', 'no attested time to check the certificate chain at');
-  let path: X509Certificate[] = [];
+  let chain: VerifiedChain | undefined;
   for (const t of times) {
     try {
-      path = verifyChain(cert, t, trust);
+      chain = verifyChain(cert, t, trust);
     } catch (err) {
       if (err instanceof GitsignError && err.code !== 'CERTIFICATE') throw err;
       throw new GitsignError('CERTIFICATE', `certificate is not trusted: ${(err as Error).message} (issuer ${cert.issuerString})`);
     }
   }
   checkLeaf(cert);
-  if (ignoreSct) return false;
-  verifyCertificateScts(cert, path[1].publicKey, trust.ctlogs, detachedSct);
+  if (ignoreSct || !chain) return false;
+  verifyCertificateScts(cert, chain.issuerSpki, trust.ctlogs, detachedSct);
   return true;
 }

@@ -1,12 +1,10 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import type { X509Certificate } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
-import { Der } from '../asn1/reader';
-import { seq } from '../asn1/writer';
 import { GitsignError } from '../errors';
+import { certificateBytes } from '../trust/rootMaterial';
 import type { Certificate } from '../x509/certificate';
-import { type Extension, type Extensions, KEY_USAGE, OID_CODE_SIGNING, readExtensions } from '../x509/extensions';
-import { parseName } from '../x509/name';
+import { type Extensions, KEY_USAGE, OID_CODE_SIGNING } from '../x509/extensions';
+import { parseCertificateFields } from '../x509/parse';
 
 /**
  * Fulcio chain verification: the leaf must be signed by a certificate of a trusted CA valid at the
@@ -21,13 +19,15 @@ import { parseName } from '../x509/name';
  * every object (with @sigstore/verify that re-work was 65% of the time to verify the corpus).
  */
 interface CaCert {
-  core: X509Certificate;
-  /** Its subject and issuer Names, whole (as our parser gives a leaf's). */
+  /** Its subject and issuer Names, whole (as our parser gives a leaf's), and the subject as Go prints it. */
   subject: Buffer;
   issuer: Buffer;
+  name: string;
   notBefore: Date;
   notAfter: Date;
   extensions: Extensions;
+  /** Its SubjectPublicKeyInfo (DER), and the key made from it once asked for (only an issuer's is). */
+  spki: Buffer;
   key?: KeyObject;
 }
 
@@ -36,36 +36,39 @@ interface Authority {
   validFor: { start: Date; end: Date };
 }
 
+/** What a verified chain tells its callers: the issuer's key, which the SCT check needs. */
+export interface VerifiedChain {
+  /** The issuing CA's SubjectPublicKeyInfo (DER). */
+  issuerSpki: Buffer;
+}
+
 const OID_ANY_EKU = '2.5.29.37.0';
-const WHAT = 'certificate of the trusted root';
 
 const cache = new WeakMap<TrustMaterial, Authority[]>();
 
 /**
- * A trusted root's CA certificate as @sigstore/core read it, with its extensions interpreted by our
- * parser (once per trust root; re-encoding whole certificates for a strict parse cost ~10 ms cold, on
- * git's hot path). Whatever fails to read is the trust root's fault, never a runtime error.
+ * A trusted root's CA certificate read by our parser, as a leaf is (once per trust root, from the
+ * bytes the root gives). Whatever fails to read is the trust root's fault, never a runtime error.
  */
-function toCaCert(core: X509Certificate): CaCert {
+function toCaCert(der: Buffer): CaCert {
   try {
-    const list: Extension[] = core.extensions.map((e) => ({
-      oid: e.subs[0].toOID(),
-      critical: e.subs.length === 3 ? e.subs[1].toBoolean() : false,
-      value: e.subs[e.subs.length - 1].value,
-    }));
-    const c: CaCert = { core, subject: seq(core.subject), issuer: seq(core.issuer), notBefore: core.notBefore, notAfter: core.notAfter, extensions: readExtensions(list, WHAT) };
-    if (Number.isNaN(c.notBefore.getTime()) || Number.isNaN(c.notAfter.getTime())) throw new Error('invalid validity');
-    return c;
+    const f = parseCertificateFields(der);
+    return { subject: f.subject.der, issuer: f.issuer.der, name: f.subject.text, notBefore: f.notBefore, notAfter: f.notAfter, extensions: f.extensions, spki: f.spki };
   } catch (err) {
     const why = err instanceof GitsignError ? err.message : 'it cannot be read';
     throw new GitsignError('TRUST_ROOT', `a certificate authority of the trusted root has a malformed certificate (${why})`);
   }
 }
 
+/** A CA's certificates as the trusted root gives them (material made elsewhere: re-encoded by @sigstore/core). */
+function chainOf(ca: TrustMaterial['certificateAuthorities'][number]): Buffer[] {
+  return certificateBytes(ca) ?? ca.certChain.map((c) => Buffer.from(c.root.toDER()));
+}
+
 function authorities(trust: TrustMaterial): Authority[] {
   let list = cache.get(trust);
   if (!list) {
-    list = trust.certificateAuthorities.map((ca) => ({ certs: ca.certChain.map(toCaCert), validFor: ca.validFor }));
+    list = trust.certificateAuthorities.map((ca) => ({ certs: chainOf(ca).map(toCaCert), validFor: ca.validFor }));
     cache.set(trust, list);
   }
   return list;
@@ -73,20 +76,11 @@ function authorities(trust: TrustMaterial): Authority[] {
 
 function publicKeyOf(c: CaCert): KeyObject {
   try {
-    c.key ??= createPublicKey({ key: c.core.publicKey, format: 'der', type: 'spki' });
+    c.key ??= createPublicKey({ key: c.spki, format: 'der', type: 'spki' });
   } catch {
-    throw new GitsignError('TRUST_ROOT', `the public key of the trusted CA certificate "${nameText(c.subject)}" is not a valid key`);
+    throw new GitsignError('TRUST_ROOT', `the public key of the trusted CA certificate "${c.name}" is not a valid key`);
   }
   return c.key;
-}
-
-/** A Name as Go prints it, for messages. */
-function nameText(name: Buffer): string {
-  try {
-    return parseName(Der.parse(name, WHAT, { der: true }), 'subject').text;
-  } catch {
-    return name.toString('hex');
-  }
 }
 
 function fail(message: string): GitsignError {
@@ -112,7 +106,7 @@ function pathToRoot(certs: CaCert[], from: CaCert): CaCert[] | null {
 /** Why a CA at `depth` certificates above the leaf's issuer may not issue what is below it, or null. */
 function caProblem(ca: CaCert, depth: number): string | null {
   const { basicConstraints: bc, keyUsage, extKeyUsage, hasNameConstraints } = ca.extensions;
-  const who = (): string => `CA certificate "${nameText(ca.subject)}"`;
+  const who = (): string => `CA certificate "${ca.name}"`;
   if (!bc?.isCA) return `${who()} is not a CA (no basic constraints with cA)`;
   if (keyUsage !== undefined && (keyUsage & KEY_USAGE.keyCertSign) === 0) return `${who()} is not allowed to sign certificates (key usage without keyCertSign)`;
   if (bc.pathLen !== undefined && bc.pathLen < depth) return 'path length constraint exceeded';
@@ -121,8 +115,8 @@ function caProblem(ca: CaCert, depth: number): string | null {
   return null;
 }
 
-/** The verified path [leaf, issuer, ..., root] as @sigstore/core certificates (its SCT verifier takes them). */
-export function verifyChain(cert: Certificate, time: Date, trust: TrustMaterial): X509Certificate[] {
+/** Verifies the leaf's path to a trusted root at `time`. */
+export function verifyChain(cert: Certificate, time: Date, trust: TrustMaterial): VerifiedChain {
   const aki = cert.authorityKeyId;
   let reason = `no trusted CA valid at ${time.toISOString()} issued this certificate`;
   for (const ca of authorities(trust)) {
@@ -146,7 +140,7 @@ export function verifyChain(cert: Certificate, time: Date, trust: TrustMaterial)
       if (!validAt(cert, time) || !path.every((c) => validAt(c, time))) {
         throw fail(`certificate is not valid at ${time.toISOString()} (valid ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()})`);
       }
-      return [cert.x509, ...path.map((c) => c.core)];
+      return { issuerSpki: issuer.spki };
     }
   }
   throw fail(reason);

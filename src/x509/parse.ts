@@ -11,7 +11,7 @@ import { type Name, parseName } from './name';
  * naming it; nothing is left to fail later with a runtime error. The checks follow Go's crypto/x509
  * parser, which the Go gitsign uses.
  */
-export interface ParsedCertificate {
+export interface CertificateFields {
   /** The received bytes of the parts a signature check needs (never a re-encoding). */
   tbs: Buffer;
   signatureAlgorithm: string;
@@ -24,8 +24,11 @@ export interface ParsedCertificate {
   notBefore: Date;
   notAfter: Date;
   spki: Buffer;
-  publicKey: KeyObject;
   extensions: Extensions;
+}
+
+export interface ParsedCertificate extends CertificateFields {
+  publicKey: KeyObject;
 }
 
 const WHAT = 'certificate';
@@ -45,14 +48,17 @@ function algorithmIdentifier(el: Der | undefined, what: string): Der {
   return el;
 }
 
-function publicKeyOf(spki: Der): KeyObject {
+function checkSpki(spki: Der): void {
   const [alg, key, extra] = spki.items(16, 'subjectPublicKeyInfo');
   algorithmIdentifier(alg, 'public key algorithm');
   if (!key || extra) throw spki.error('subjectPublicKeyInfo is not an algorithm and a key');
   void key.bitString; // reading it checks its unused bits
+}
+
+function publicKeyOf(spki: Buffer): KeyObject {
   let k: KeyObject;
   try {
-    k = createPublicKey({ key: spki.raw, format: 'der', type: 'spki' });
+    k = createPublicKey({ key: spki, format: 'der', type: 'spki' });
   } catch {
     throw malformed('its public key is not a valid key (node:crypto refuses it)');
   }
@@ -79,7 +85,17 @@ function serialOf(el: Der | undefined): Buffer {
   return b;
 }
 
+/** The certificate and its public key, which node:crypto must accept (an EC key on a curve Go accepts, RSA, Ed25519). */
 export function parseCertificate(der: Buffer): ParsedCertificate {
+  const fields = parseCertificateFields(der);
+  return { ...fields, publicKey: publicKeyOf(fields.spki) };
+}
+
+/**
+ * Every field checked as parseCertificate checks it, but the key left as bytes: a trusted root's
+ * CA certificates are read before a chain is built, and only the issuer's key is ever made.
+ */
+export function parseCertificateFields(der: Buffer): CertificateFields {
   const root = Der.parse(der, WHAT, { code: 'MALFORMED_CERTIFICATE', der: true });
   const [tbsEl, outerAlg, sigEl, extra] = root.items(16, 'certificate');
   if (!tbsEl || !outerAlg || !sigEl || extra) throw malformed('it is not a TBSCertificate, a signature algorithm and a signature');
@@ -111,7 +127,7 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
   const subject = parseName(subjectEl, 'subject');
   const spkiEl = fields[i++];
   if (!spkiEl) throw malformed('missing subjectPublicKeyInfo');
-  const publicKey = publicKeyOf(spkiEl);
+  checkSpki(spkiEl);
   // issuerUniqueID [1] and subjectUniqueID [2] (v2 and v3), extensions [3] (v3 only).
   for (const tag of [1, 2]) {
     if (fields[i]?.isContext(tag)) {
@@ -140,7 +156,6 @@ export function parseCertificate(der: Buffer): ParsedCertificate {
     notBefore,
     notAfter,
     spki: spkiEl.raw,
-    publicKey,
     extensions,
   };
 }

@@ -1,5 +1,5 @@
+import { verify as cryptoVerify } from 'node:crypto';
 import type { TrustMaterial } from '@sigstore/verify';
-import { verifyTLogSET } from '@sigstore/verify/dist/tlog/set';
 import type { LogEntry } from '../../rekor/tlogEntry';
 import { MAX_DATE_SECONDS } from '../../json';
 import { type Log, logValidAt, tlogFailure } from './logKey';
@@ -14,15 +14,28 @@ export interface SetTime {
   time: Date;
 }
 
+/**
+ * What Rekor signs: the canonical JSON (RFC 8785) of the entry's body (base64), time, index and log ID
+ * (hex). Its members are written in RFC 8785's order (sorted) and hold only base64, hex and integers,
+ * so JSON.stringify writes exactly the canonical form.
+ */
+function signedPayload(entry: LogEntry, seconds: number): Buffer {
+  const payload = { body: entry.canonicalizedBody.toString('base64'), integratedTime: seconds, logID: Buffer.from(entry.logId.keyId).toString('hex'), logIndex: Number(entry.logIndex) };
+  return Buffer.from(JSON.stringify(payload), 'utf8');
+}
+
 export function verifySignedEntryTimestamp(entry: LogEntry, promise: NonNullable<LogEntry['inclusionPromise']>, trust: TrustMaterial): SetTime {
   const seconds = Number(entry.integratedTime);
   if (!Number.isSafeInteger(seconds) || seconds <= 0 || seconds > MAX_DATE_SECONDS) throw tlogFailure(`its integrated time ${entry.integratedTime} is not a time`);
   const time = new Date(seconds * 1000);
   const log = logValidAt(entry, trust, [time]);
+  let ok = false;
   try {
-    verifyTLogSET({ ...entry, inclusionPromise: promise }, [log]);
+    // The key's own digest (SHA-256 for Rekor's ECDSA and RSA keys), as Rekor signs.
+    ok = cryptoVerify(null, signedPayload(entry, seconds), log.publicKey, promise.signedEntryTimestamp);
   } catch {
-    throw tlogFailure("the signed entry timestamp (SET) does not verify with the log's key");
+    ok = false;
   }
+  if (!ok) throw tlogFailure("the signed entry timestamp (SET) does not verify with the log's key");
   return { log, time };
 }

@@ -3,7 +3,6 @@ import { RFC3161Timestamp } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
 import { RFC3161TimestampVerificationError } from '@sigstore/core/dist/rfc3161/error';
 import { VerificationError } from '@sigstore/verify/dist/error';
-import { CertificateChainVerifier } from '@sigstore/verify/dist/key/certificate';
 import { int, seq } from '../../asn1/writer';
 import { GitsignError, withReason } from '../../errors';
 import { signatureMismatch, type TokenLayout, timestampLayout } from '../../tsa/token';
@@ -45,9 +44,19 @@ export function parseTimestampResponse(der: Buffer): ParsedTimestamp {
 }
 
 
+/**
+ * @sigstore/verify's chain verifier, loaded when a timestamp is checked: its module loads the
+ * library's trust helpers and protobuf-specs, which git's calls otherwise never need.
+ */
+function chainVerifier(): typeof import('@sigstore/verify/dist/key/certificate').CertificateChainVerifier {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('@sigstore/verify/dist/key/certificate') as typeof import('@sigstore/verify/dist/key/certificate')).CertificateChainVerifier;
+}
+
 function checkAuthority({ ts, layout }: ParsedTimestamp, ca: Authority, signature: Buffer): string | null {
   const time = ts.signingTime;
   const [leaf, ...chain] = ca.certChain;
+  const CertificateChainVerifier = chainVerifier();
   try {
     new CertificateChainVerifier({ untrustedCert: leaf, trustedCerts: chain, timestamp: time }).verify();
   } catch (err) {
