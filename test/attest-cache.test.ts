@@ -5,28 +5,19 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { DEFAULT_SUBJECT } from '../src/sandbox/oidc/token';
 import { startDaemon } from './helpers/cacheDaemon';
-import { countingOpener, gitAsync, loginRepo, removeDir, type SigningSandbox, startSigningSandbox, tempDir } from './helpers/signingSandbox';
+import { countingOpener, gitAsync, loginRepo, signingSandboxPerFile } from './helpers/signingSandbox';
 
-let sb: SigningSandbox;
-let work: string;
-before(async () => {
-  sb = await startSigningSandbox();
-  work = tempDir();
-});
-after(async () => {
-  await sb?.stop();
-  removeDir(work);
-});
+const ctx = signingSandboxPerFile();
 
 test('a signed commit, then attestations of it: one login, one certificate', async () => {
-  const socket = join(work, 'cache', 'cache.sock');
+  const socket = join(ctx.work, 'cache', 'cache.sock');
   const daemon = await startDaemon(['--socket', socket]);
-  mkdirSync(join(work, 'opener'));
-  const opener = countingOpener(join(work, 'opener'));
-  const repo = loginRepo(sb, { GITSIGN_TOKEN_PROVIDER: 'interactive', GITSIGN_URL_OPENER: opener.urlOpener, GITSIGN_CREDENTIAL_CACHE: socket });
+  mkdirSync(join(ctx.work, 'opener'));
+  const opener = countingOpener(join(ctx.work, 'opener'));
+  const repo = loginRepo(ctx.sb, { GITSIGN_TOKEN_PROVIDER: 'interactive', GITSIGN_URL_OPENER: opener.urlOpener, GITSIGN_CREDENTIAL_CACHE: socket });
   try {
     repo.git('config', '--global', 'user.name', 'Cached Attester');
     repo.git('config', '--global', 'user.email', 'cached@example.com');
@@ -39,7 +30,7 @@ test('a signed commit, then attestations of it: one login, one certificate', asy
     assert.equal(t.status, 0, t.stderr);
     assert.equal(opener.count(), 1, 'one login for the commit and both attestations');
     // The sandbox signs in its own user, not the repository's committer.
-    const identity = ['--certificate-identity', DEFAULT_SUBJECT, '--certificate-oidc-issuer', sb.env.GITSIGN_OIDC_ISSUER];
+    const identity = ['--certificate-identity', DEFAULT_SUBJECT, '--certificate-oidc-issuer', ctx.sb.env.GITSIGN_OIDC_ISSUER];
     const commit = JSON.parse(repo.gitsign(['verify', '--json', ...identity]).stdout) as { verified: boolean; certificateFingerprint: string };
     assert.ok(commit.verified);
     const attestations = repo

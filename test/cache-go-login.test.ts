@@ -12,7 +12,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { CacheClient } from '../src/cache/client';
 import { loginOnMiss } from '../src/cache/loginOnMiss';
 import { goConfig, type WireCredential } from '../src/cache/rpc';
@@ -21,24 +21,13 @@ import { GitsignError } from '../src/errors';
 import { type Daemon, startDaemon } from './helpers/cacheDaemon';
 import { jsonLines, runGo } from './helpers/goPeer';
 import type { TempRepo } from './helpers/gitRepo';
-import { countingOpener, gitAsync, loginRepo, mintToken, removeDir, type SigningSandbox, signingCertificates, startSigningSandbox, tempDir } from './helpers/signingSandbox';
+import { countingOpener, gitAsync, loginRepo, mintToken, signingCertificates, signingSandboxPerFile } from './helpers/signingSandbox';
 
-let sb: SigningSandbox;
-let work: string;
-
-before(async () => {
-  sb = await startSigningSandbox();
-  work = tempDir();
-});
-
-after(async () => {
-  await sb?.stop();
-  removeDir(work);
-});
+const ctx = signingSandboxPerFile();
 
 let n = 0;
 function freshDir(): string {
-  const dir = join(work, `d${++n}`);
+  const dir = join(ctx.work, `d${++n}`);
   mkdirSync(dir, { mode: 0o700 });
   return dir;
 }
@@ -81,7 +70,7 @@ function relay(remote: string, local: string): Promise<{ connections: () => numb
 async function loginDaemon(extraEnv: NodeJS.ProcessEnv = {}, opener = 'follow'): Promise<{ daemon: Daemon; socket: string; logins: () => number }> {
   const home = freshDir();
   const counting = countingOpener(home);
-  const env = { ...sb.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), GIT_CONFIG_NOSYSTEM: '1', GITSIGN_URL_OPENER: opener === 'follow' ? counting.urlOpener : opener, ...extraEnv };
+  const env = { ...ctx.sb.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), GIT_CONFIG_NOSYSTEM: '1', GITSIGN_URL_OPENER: opener === 'follow' ? counting.urlOpener : opener, ...extraEnv };
   const socket = join(freshDir(), 'cache.sock');
   const daemon = await startDaemon(['--socket', socket], { env, cwd: home });
   return { daemon, socket, logins: counting.count };
@@ -90,7 +79,7 @@ async function loginDaemon(extraEnv: NodeJS.ProcessEnv = {}, opener = 'follow'):
 /** A repository signing through the cache at `socket`, whose own logins (there should be none) are counted. */
 function cachedRepo(socket: string): { repo: TempRepo; logins: () => number } {
   const opener = countingOpener(freshDir());
-  const repo = loginRepo(sb, { GITSIGN_TOKEN_PROVIDER: 'interactive', GITSIGN_URL_OPENER: opener.urlOpener, GITSIGN_CREDENTIAL_CACHE: socket });
+  const repo = loginRepo(ctx.sb, { GITSIGN_TOKEN_PROVIDER: 'interactive', GITSIGN_URL_OPENER: opener.urlOpener, GITSIGN_CREDENTIAL_CACHE: socket });
   return { repo, logins: opener.count };
 }
 
@@ -134,7 +123,7 @@ describe('ssh -R: the daemon logs in for the remote side', () => {
     const remoteSocket = join(freshDir(), 'forwarded.sock');
     const forwarded = await relay(remoteSocket, socket);
     try {
-      const r = await runGo(['get', remoteSocket, 'go-host@/src/project', sb.env.GITSIGN_FULCIO_URL, sb.env.GITSIGN_OIDC_ISSUER]);
+      const r = await runGo(['get', remoteSocket, 'go-host@/src/project', ctx.sb.env.GITSIGN_FULCIO_URL, ctx.sb.env.GITSIGN_OIDC_ISSUER]);
       assert.equal(r.status, 0, r.stderr);
       const [answer] = jsonLines(r.stdout) as { ok: boolean; credential: { privateKey: string; cert: string; chain: string } }[];
       assert.equal(answer.ok, true, r.stdout);
@@ -157,7 +146,7 @@ describe('what the daemon refuses, and its bounds', () => {
   test("the daemon logs in only with its own configuration: another Fulcio or issuer is refused at once, a client's urlOpener never runs", async () => {
     const { daemon, socket, logins } = await loginDaemon();
     try {
-      const cfg = goConfig(loadConfig(sb.env, work));
+      const cfg = goConfig(loadConfig(ctx.sb.env, ctx.work));
       const client = new CacheClient(socket);
       for (const [field, value] of [
         ['Fulcio', 'https://fulcio.attacker.example'],
@@ -168,7 +157,7 @@ describe('what the daemon refuses, and its bounds', () => {
         assert.match((r as { why: string }).why, new RegExp(`^"h@/refused" not found, and no login: not logging in: the client asks for Fulcio ".*" and issuer ".*"; this daemon logs in only for its own`));
       }
       assert.equal(logins(), 0);
-      const marker = join(work, 'client-opener-ran');
+      const marker = join(ctx.work, 'client-opener-ran');
       const r = await client.get('h@/opener', { ...cfg, URLOpener: `touch ${marker}`, TokenProvider: 'filesystem' }, 60_000);
       assert.ok(r.ok, JSON.stringify(r));
       assert.equal(existsSync(marker), false, "the client's urlOpener ran on the daemon's machine");
@@ -179,9 +168,9 @@ describe('what the daemon refuses, and its bounds', () => {
   });
 
   test("an ambient ID token in the daemon's environment is not handed to socket peers: the daemon's login is a person's", async () => {
-    const { daemon, socket, logins } = await loginDaemon({ SIGSTORE_ID_TOKEN: mintToken(sb.dir, 'ambient@example.com'), GITSIGN_TOKEN_PROVIDER: '' });
+    const { daemon, socket, logins } = await loginDaemon({ SIGSTORE_ID_TOKEN: mintToken(ctx.sb.dir, 'ambient@example.com'), GITSIGN_TOKEN_PROVIDER: '' });
     try {
-      const r = await new CacheClient(socket).get('h@/ambient', goConfig(loadConfig(sb.env, work)), 60_000);
+      const r = await new CacheClient(socket).get('h@/ambient', goConfig(loadConfig(ctx.sb.env, ctx.work)), 60_000);
       assert.ok(r.ok, JSON.stringify(r));
       assert.equal(logins(), 1, 'the login went through the browser, not the ambient token');
       const subject = new X509Certificate(r.value.cert).subjectAltName ?? '';
@@ -195,7 +184,7 @@ describe('what the daemon refuses, and its bounds', () => {
   test('concurrent misses share one login', async () => {
     const { daemon, socket, logins } = await loginDaemon();
     try {
-      const cfg = goConfig(loadConfig(sb.env, work));
+      const cfg = goConfig(loadConfig(ctx.sb.env, ctx.work));
       const results = await Promise.all(['h@/a', 'h@/b', 'h@/c'].map((id) => new CacheClient(socket).get(id, cfg, 60_000)));
       assert.ok(results.every((r) => r.ok), JSON.stringify(results));
       const certs = new Set(results.map((r) => (r as { value: WireCredential }).value.cert.toString()));
@@ -210,7 +199,7 @@ describe('what the daemon refuses, and its bounds', () => {
     const { daemon, socket } = await loginDaemon({}, 'false {{.URL}}');
     const remote = cachedRepo(socket);
     try {
-      const r = await new CacheClient(socket).get('h@/nobrowser', goConfig(loadConfig(sb.env, work)), 60_000);
+      const r = await new CacheClient(socket).get('h@/nobrowser', goConfig(loadConfig(ctx.sb.env, ctx.work)), 60_000);
       assert.equal(r.ok, false);
       assert.match((r as { why: string }).why, /^"h@\/nobrowser" not found, and no login: no browser could be opened .* and there is no terminal to paste the code into/);
       const c = await gitAsync(remote.repo, ['commit', '--allow-empty', '-S', '-q', '-m', 'logged in here']);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { CacheClient } from '../src/cache/client';
 import { GobWriter } from '../src/cache/gob/wire';
 import { goConfig, type WireCredential } from '../src/cache/rpc';
@@ -19,35 +19,24 @@ import { toWire } from '../src/sign/cachedCredential';
 import { Certificate } from '../src/x509/certificate';
 import { errorReply, rawExchange, startDaemon } from './helpers/cacheDaemon';
 import { type GoDaemon, jsonLines, runGo, startGoDaemon } from './helpers/goPeer';
-import { countingOpener, gitAsync, loginRepo, mintToken, removeDir, type SigningSandbox, signingCertificates, startSigningSandbox, tempDir } from './helpers/signingSandbox';
+import { countingOpener, gitAsync, loginRepo, mintToken, signingCertificates, signingSandboxPerFile } from './helpers/signingSandbox';
 import { certify } from './sandbox/support';
 
-let sb: SigningSandbox;
-let work: string;
-
-before(async () => {
-  sb = await startSigningSandbox();
-  work = tempDir();
-});
-
-after(async () => {
-  await sb?.stop();
-  removeDir(work);
-});
+const ctx = signingSandboxPerFile();
 
 let n = 0;
 /** A socket path in a fresh 0700 directory. */
 function socketPath(): string {
-  const dir = join(work, `s${++n}`);
+  const dir = join(ctx.work, `s${++n}`);
   mkdirSync(dir, { mode: 0o700 });
   return join(dir, 'cache.sock');
 }
 
 /** A fresh sandbox credential (our daemon keeps only a certificate with its key), and its three PEM files for the Go client. */
 async function credential(): Promise<{ wire: WireCredential; files: string[] }> {
-  const id = await certify(sb.env.GITSIGN_FULCIO_URL, mintToken(sb.dir, 'sandbox-user@example.com'), 'sandbox-user@example.com');
+  const id = await certify(ctx.sb.env.GITSIGN_FULCIO_URL, mintToken(ctx.sb.dir, 'sandbox-user@example.com'), 'sandbox-user@example.com');
   const wire = toWire({ privateKey: id.key, certificate: new Certificate(id.chain[0]), chain: id.chain.slice(1) });
-  const dir = join(work, `c${++n}`);
+  const dir = join(ctx.work, `c${++n}`);
   mkdirSync(dir);
   const files = (['privateKey', 'cert', 'chain'] as const).map((k) => {
     writeFileSync(join(dir, k), wire[k]);
@@ -94,14 +83,14 @@ describe('our client, a Go daemon', () => {
 
   test('our Config reaches Go as gitsign\'s config.Config, every field in its Go type', async () => {
     await withGoDaemon(async (socket, daemon) => {
-      const cfg = { ...loadConfig({ ...sb.env, GITSIGN_MATCH_COMMITTER: 'true', GITSIGN_REKOR_VERSION: '2', GITSIGN_AUTOCLOSE_TIMEOUT: '9', GITSIGN_URL_OPENER: 'firefox {{.URL}}' }, work), matchCommitter: true };
+      const cfg = { ...loadConfig({ ...ctx.sb.env, GITSIGN_MATCH_COMMITTER: 'true', GITSIGN_REKOR_VERSION: '2', GITSIGN_AUTOCLOSE_TIMEOUT: '9', GITSIGN_URL_OPENER: 'firefox {{.URL}}' }, ctx.work), matchCommitter: true };
       const r = await new CacheClient(socket).get('host@/miss', goConfig(cfg));
       assert.equal(r.ok, false);
       assert.match((r as { why: string }).why, /^cachepeer cannot log in \(the Config for .* arrived\)$/);
       const [get] = (await daemon.events(1)) as { config: Record<string, unknown> }[];
       const expected = Object.fromEntries(Object.entries(goConfig(cfg)).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]));
       assert.deepEqual(get.config, expected);
-      assert.equal(get.config.Fulcio, sb.env.GITSIGN_FULCIO_URL);
+      assert.equal(get.config.Fulcio, ctx.sb.env.GITSIGN_FULCIO_URL);
       assert.equal(get.config.RekorVersion, 2);
       assert.equal(get.config.MatchCommitter, true);
     });
@@ -109,10 +98,10 @@ describe('our client, a Go daemon', () => {
 
   test('git commit -S through a Go daemon: the first commit logs in and stores there, the next ones use its credential', async () => {
     await withGoDaemon(async (socket, daemon) => {
-      const dir = join(work, `o${++n}`);
+      const dir = join(ctx.work, `o${++n}`);
       mkdirSync(dir);
       const opener = countingOpener(dir);
-      const repo = loginRepo(sb, { GITSIGN_TOKEN_PROVIDER: 'interactive', GITSIGN_URL_OPENER: opener.urlOpener, GITSIGN_CREDENTIAL_CACHE: socket });
+      const repo = loginRepo(ctx.sb, { GITSIGN_TOKEN_PROVIDER: 'interactive', GITSIGN_URL_OPENER: opener.urlOpener, GITSIGN_CREDENTIAL_CACHE: socket });
       try {
         for (let i = 0; i < 3; i++) {
           const r = await gitAsync(repo, ['commit', '--allow-empty', '-S', '-q', '-m', `through Go ${i}`]);
@@ -169,11 +158,11 @@ describe('a Go client, our daemon', () => {
 
   test('what our daemon refuses, a Go client reads as an answer: a bad credential, a Config for another Fulcio, --no-login', async () => {
     const socket = socketPath();
-    const daemon = await startDaemon(['--socket', socket], { env: { GITSIGN_FULCIO_URL: 'https://fulcio.ours.example', GITSIGN_OIDC_ISSUER: 'https://issuer.ours.example' }, cwd: work });
+    const daemon = await startDaemon(['--socket', socket], { env: { GITSIGN_FULCIO_URL: 'https://fulcio.ours.example', GITSIGN_OIDC_ISSUER: 'https://issuer.ours.example' }, cwd: ctx.work });
     const noLogin = socketPath();
     const quiet = await startDaemon(['--socket', noLogin, '--no-login']);
     try {
-      const junk = join(work, 'junk');
+      const junk = join(ctx.work, 'junk');
       writeFileSync(junk, 'not PEM');
       const store = await runGo(['store', socket, 'host@/repo', junk, junk, junk]);
       assert.deepEqual(jsonLines(store.stdout), [{ ok: false, error: 'not stored: the credential is not a PEM certificate with its private key' }]);

@@ -74,6 +74,20 @@ export async function startSigningSandbox(): Promise<SigningSandbox> {
   };
 }
 
+/** startSigningSandbox() and a scratch directory, made before this file's tests and removed after them. */
+export function signingSandboxPerFile(): { sb: SigningSandbox; work: string } {
+  const ctx = {} as { sb: SigningSandbox; work: string };
+  before(async () => {
+    ctx.sb = await startSigningSandbox();
+    ctx.work = tempDir();
+  });
+  after(async () => {
+    await ctx.sb?.stop();
+    if (ctx.work) removeDir(ctx.work);
+  });
+  return ctx;
+}
+
 /** A repository signing with gitsign-ts, where no ambient ID token exists (so gitsign logs in). */
 export function loginRepo(sb: SigningSandbox, extra: NodeJS.ProcessEnv = {}): TempRepo {
   return signingRepo({ ...sb.env, ...extra });
