@@ -55,6 +55,11 @@ export function isBadSignature(err: unknown): boolean {
   return err instanceof GitsignError && (err.code === 'CONTENT_MISMATCH' || err.code === 'SIGNATURE_INVALID');
 }
 
+/** The error's sentence for a user: a bug says it is one ("internal error: ..."), once. */
+export function userMessage(e: GitsignError): string {
+  return e.code === 'INTERNAL' && !e.message.startsWith('internal error') ? `internal error: ${e.message}` : e.message;
+}
+
 export function toGitsignError(err: unknown): GitsignError {
   if (err instanceof GitsignError) return err;
   // The same class from another bundle file (subcommands load separately): keep its code.

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { GitsignError, toGitsignError } from '../errors';
+import { GitsignError, toGitsignError, userMessage } from '../errors';
 import { StatusWriter } from '../git/status';
 import { BACKGROUND_REFRESH_ARG } from '../trust/tufMirror';
 import { EXIT_FAILURE, exitStatusOf } from './exitStatus';
@@ -112,8 +112,7 @@ export async function main(argv: string[]): Promise<number> {
     return await gitProtocol(argv);
   } catch (err) {
     const e = toGitsignError(err);
-    // toGitsignError's INTERNAL errors already say "internal error"; ours created as INTERNAL do not.
-    printErr(errorLine(`gitsign: ${e.code === 'INTERNAL' && !e.message.startsWith('internal error') ? 'internal error: ' : ''}`, e.message));
+    printErr(errorLine('gitsign: ', userMessage(e)));
     return exitStatusOf(e);
   }
 }

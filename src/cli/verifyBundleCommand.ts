@@ -3,7 +3,7 @@ import { type Artifact, readArtifact } from '../bundle/artifact';
 import { type ParsedBundle, parseBundle } from '../bundle/parse';
 import { readPublicKey } from '../bundle/signer';
 import { type BundlePolicy, type VerifiedBundle, verifyBundle } from '../bundle/verifyBundle';
-import { GitsignError, toGitsignError } from '../errors';
+import { GitsignError, toGitsignError, userMessage } from '../errors';
 import { type LoadedTrust, loadTrust } from '../trust/trustMaterial';
 import { type IdentityArgs, identityFromArgs } from './identityArgs';
 import { errorLine, printErr, printOut } from './io';
@@ -99,7 +99,7 @@ export async function verifyBundleCommand(args: VerifyBundleArgs): Promise<numbe
       const identity = 'identity' in policy && identityCheckRan({ error: e }) ? policy.identity : null;
       printOut(JSON.stringify({ ...jsonReport(args.artifact, 'bundle', identity, { error: e }), bundle: args.bundle }));
     } else {
-      printErr(errorLine(`gitsign: ${e.code === 'INTERNAL' ? 'internal error: ' : ''}`, e.message));
+      printErr(errorLine('gitsign: ', userMessage(e)));
     }
     return 1;
   }
