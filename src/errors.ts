@@ -86,6 +86,29 @@ export function quoted(value: unknown, max = 80): string {
   return JSON.stringify(text.length <= max ? text : `${text.slice(0, max)}...`);
 }
 
+/** What a failed open or read of a file means, in words; the errno code stays for searching. */
+const FILE_ERRNO: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a component of the path is not a directory',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the name is too long',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files',
+  EIO: 'an input/output error',
+  ENXIO: 'no such device or nothing writing to it',
+  EAGAIN: 'nothing to read without waiting',
+};
+
+/** One sentence for a file we could not read: `cannot read WHAT "PATH": no such file (ENOENT)`. */
+export function cannotRead(code: ErrorCode, what: string, path: string, err: unknown): GitsignError {
+  const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  const why = typeof errno === 'string' ? `${FILE_ERRNO[errno] ?? 'error'} (${errno})` : 'read error';
+  return new GitsignError(code, `cannot read ${what ? `${what} ` : ''}${quoted(path, 200)}: ${why}`, { cause: err });
+}
+
 /**
  * `what`, followed by a library's own words when `err` is one of its refusals (`kinds`: its error
  * classes, by identity: the bundle minifies class names); anything else it threw names no input.

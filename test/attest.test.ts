@@ -184,7 +184,7 @@ describe('attest and verify-attestation', () => {
       [['-f', writeFile(repo, 'x.sig', '{}')], 1, /reserved for signatures/],
       [['-f', writeFile(repo, 'list.json', '[1,2]')], 1, /must hold a JSON object/],
       [['-f', writeFile(repo, 'bad.json', '{')], 1, /is not JSON/],
-      [['-f', 'missing.json'], 1, /cannot read missing.json: ENOENT/],
+      [['-f', 'missing.json'], 1, /cannot read "missing.json": no such file \(ENOENT\)/],
       [[], 1, /-f\/--filepath/],
       [['--objtype', 'blob', '-f', 'test.json'], 1, /"blob" is not a valid --objtype for gitsign attest: choose commit, tree/],
     ];

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { GitsignError } from '../errors';
+import { cannotRead, GitsignError } from '../errors';
 
 /**
  * What was signed, as the conformance protocol names it: "sha256:<hex>" is a digest (the artifact
@@ -17,7 +17,7 @@ export function readArtifact(arg: string): Artifact {
   try {
     return readFileSync(arg);
   } catch (err) {
-    throw new GitsignError('USAGE', `cannot read the artifact ${arg}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw cannotRead('USAGE', 'the artifact', arg, err);
   }
 }
 

@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Bundle } from '@sigstore/protobuf-specs';
-import { GitsignError, quoted } from '../errors';
+import { cannotRead, GitsignError, quoted } from '../errors';
 import type { Signer } from '../verify/signedContent';
 import { Certificate } from '../x509/certificate';
 
@@ -23,7 +23,7 @@ export function readPublicKey(path: string): KeyObject {
   try {
     pem = readFileSync(path);
   } catch (err) {
-    throw new GitsignError('USAGE', `cannot read the public key ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw cannotRead('USAGE', 'the public key', path, err);
   }
   try {
     return createPublicKey(pem);

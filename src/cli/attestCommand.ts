@@ -5,7 +5,7 @@ import { type ObjectKind, parsePredicate, statementPayload } from '../attest/sta
 import { checkAttestationName, globalAuthor, storeAttestation } from '../attest/store';
 import { logEnvelope } from '../attest/tlog';
 import { loadConfig } from '../config/config';
-import { GitsignError } from '../errors';
+import { cannotRead, GitsignError } from '../errors';
 import { runGit } from '../git/run';
 import { obtainCredential } from '../sign/credential';
 import { loadTrust, trustOptionsFromConfig } from '../trust/trustMaterial';
@@ -36,7 +36,7 @@ function readPredicateFile(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new GitsignError('USAGE', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw cannotRead('USAGE', '', path, err);
   }
 }
 

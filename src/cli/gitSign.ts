@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/config';
-import { GitsignError, toGitsignError } from '../errors';
+import { cannotRead, GitsignError, toGitsignError } from '../errors';
 import { type StatusWriter, sigCreatedLine } from '../git/status';
 import { setNetworkWarningSink } from '../net/transport';
 import { obtainCredential } from '../sign/credential';
@@ -115,6 +115,6 @@ function readMessageFile(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new GitsignError('USAGE', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw cannotRead('USAGE', '', path, err);
   }
 }

@@ -3,7 +3,7 @@ import { type Artifact, readArtifact } from '../bundle/artifact';
 import { type ParsedBundle, parseBundle } from '../bundle/parse';
 import { readPublicKey } from '../bundle/signer';
 import { type BundlePolicy, type VerifiedBundle, verifyBundle } from '../bundle/verifyBundle';
-import { GitsignError, toGitsignError, userMessage } from '../errors';
+import { cannotRead, GitsignError, toGitsignError, userMessage } from '../errors';
 import { type LoadedTrust, loadTrust } from '../trust/trustMaterial';
 import { type IdentityArgs, identityFromArgs } from './identityArgs';
 import { errorLine, printErr, printOut } from './io';
@@ -45,7 +45,7 @@ function readBundleFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new GitsignError('USAGE', `cannot read the bundle ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw cannotRead('USAGE', 'the bundle', path, err);
   }
 }
 

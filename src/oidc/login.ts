@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/config';
-import { GitsignError } from '../errors';
+import { cannotRead, GitsignError } from '../errors';
 import { callDeadlineMs } from '../net/http';
 import { browserFlow, LOGIN_TIMEOUT_MS } from './browserFlow';
 import { deadline } from './deadline';
@@ -19,7 +19,7 @@ function clientSecret(path: string): string {
   try {
     raw = readFileSync(path);
   } catch (err) {
-    throw new GitsignError('CONFIG', `cannot read gitsign.clientSecretFile ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw cannotRead('CONFIG', 'gitsign.clientSecretFile', path, err);
   }
   let text: string;
   try {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { TrustMaterial } from '@sigstore/verify';
 import { X509Certificate } from '@sigstore/core';
 import { decodePemAll } from '../cms/pem';
-import { GitsignError } from '../errors';
+import { cannotRead, GitsignError } from '../errors';
 import { describeTrustRoot, fileRootInfo, type TrustRootInfo } from './rootInfo';
 import { trustMaterialOf } from './rootMaterial';
 import { validateTrustedRoot } from './validateRoot';
@@ -45,7 +45,7 @@ function readJsonFile(path: string, what: string): TrustedRootJson {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new GitsignError('TRUST_ROOT', `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw cannotRead('TRUST_ROOT', what, path, err);
   }
   try {
     return JSON.parse(text) as TrustedRootJson;
@@ -58,7 +58,7 @@ function readText(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new GitsignError('TRUST_ROOT', `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw cannotRead('TRUST_ROOT', what, path, err);
   }
 }
 

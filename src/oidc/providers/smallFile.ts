@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { GitsignError, quoted } from '../../errors';
+import { cannotRead, GitsignError, quoted } from '../../errors';
 import { type AnswerLimit, formatBytes } from '../../net/answerLimits';
 
 /**
@@ -12,7 +12,7 @@ export function readSmallFile(path: string, limit: AnswerLimit, what: string): s
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    throw new GitsignError('TOKEN', `cannot read ${what} ${quoted(path, 200)} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw cannotRead('TOKEN', what, path, err);
   }
   try {
     const st = fstatSync(fd);
@@ -28,7 +28,7 @@ export function readSmallFile(path: string, limit: AnswerLimit, what: string): s
     return buf.subarray(0, got).toString('utf8');
   } catch (err) {
     if (err instanceof GitsignError) throw err;
-    throw new GitsignError('TOKEN', `cannot read ${what} ${quoted(path, 200)} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw cannotRead('TOKEN', what, path, err);
   } finally {
     closeSync(fd);
   }
