@@ -1,6 +1,8 @@
-import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { GitsignError } from '../errors';
 import { type AnswerLimit, formatBytes } from './answerLimits';
+import { proxyAuthorization, proxyFor, proxyName, TunnelFailed, tunnel } from './proxy';
 import { checkedUrl } from './transport';
 import { unreachableCause } from './unreachable';
 
@@ -59,8 +61,10 @@ export function callDeadlineMs(): number {
 /** How a single attempt ended without an answer. */
 class AttemptFailed extends Error {
   constructor(
-    readonly reason: 'deadline' | 'too-large' | 'aborted' | 'network',
+    readonly reason: 'deadline' | 'too-large' | 'aborted' | 'network' | 'unsupported',
     why: string,
+    /** The system's or TLS's error code, when one says why the connection failed. */
+    readonly code = '',
   ) {
     super(why);
   }
@@ -80,10 +84,38 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+type Connect = (options: unknown, done: (err: Error | null, socket?: Duplex) => void) => undefined;
+
+/**
+ * Where a request goes and over what: straight to the server, or through the proxy the environment
+ * names (./proxy): a CONNECT tunnel for https, the absolute URL to the proxy for plain http.
+ */
+function route(url: URL, signal: AbortSignal): { mod: typeof import('node:http'); target: string | RequestOptions; via: string } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = (https: boolean): typeof import('node:http') => (https ? require('node:https') : require('node:http')) as typeof import('node:http');
+  const choice = proxyFor(url);
+  if (!choice.proxy) return { mod: load(url.protocol === 'https:'), target: url.href, via: '' };
+  const { proxy } = choice;
+  const via = ` through the proxy ${proxyName(proxy)}`;
+  if (proxy.protocol === 'socks5:') throw new AttemptFailed('unsupported', `the environment's proxy ${proxyName(proxy)} is a SOCKS proxy, which gitsign-ts does not speak: name an HTTP proxy (http://HOST:PORT) or list this host in NO_PROXY`);
+  if (url.protocol === 'http:') {
+    const target: RequestOptions = { host: proxy.hostname.replace(/^\[|\]$/g, ''), port: proxy.port || 80, path: url.href, agent: false, headers: { Host: url.host, ...proxyAuthorization(proxy) } };
+    return { mod: load(proxy.protocol === 'https:'), target, via };
+  }
+  const createConnection: Connect = (_options, done) => {
+    tunnel(proxy, url, signal).then(
+      (socket) => done(null, socket),
+      (err: Error) => done(err),
+    );
+    return undefined;
+  };
+  const target = { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || 443, path: `${url.pathname}${url.search}`, headers: { Host: url.host }, createConnection } as unknown as RequestOptions;
+  return { mod: load(false), target, via };
+}
+
 /** One request over node:http(s). Not global fetch: loading undici costs ~25 ms per call of gitsign. */
 function attempt(url: URL, opts: CallOptions, signal: AbortSignal, reasonOf: () => AttemptFailed): Promise<HttpResponse> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = (url.protocol === 'https:' ? require('node:https') : require('node:http')) as typeof import('node:http');
+  const { mod, target, via } = route(url, signal);
   const body = opts.body === undefined ? undefined : Buffer.from(opts.body);
   const limit = opts.limit.bytes;
   return new Promise((resolve, reject) => {
@@ -100,44 +132,46 @@ function attempt(url: URL, opts: CallOptions, signal: AbortSignal, reasonOf: () 
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort);
     const tooLarge = (): AttemptFailed => new AttemptFailed('too-large', `sent more than ${formatBytes(limit)}, too much for ${opts.limit.what}`);
-    req = mod.request(
-      url,
-      { method: opts.method, headers: { 'User-Agent': 'gitsign', ...(opts.headers ?? {}), ...(body ? { 'Content-Length': String(body.length) } : {}) } },
-      (res: IncomingMessage) => {
-        // A declared length over the limit is refused before a byte of the body is read.
-        const declared = Number(res.headers['content-length']);
-        if (Number.isFinite(declared) && declared > limit) return fail(tooLarge());
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > limit) return fail(tooLarge());
-          chunks.push(c);
-        });
-        res.on('error', (err: NodeJS.ErrnoException) => fail(new AttemptFailed('network', err.code ?? err.message)));
-        res.on('close', () => {
-          if (!res.complete) fail(new AttemptFailed('network', 'the connection closed in the middle of the answer'));
-        });
-        res.on('end', () => {
-          if (settled) return;
-          settled = true;
-          signal.removeEventListener('abort', onAbort);
-          const all = Buffer.concat(chunks);
-          const rawHeaders: [string, string][] = [];
-          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) rawHeaders.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
-          const headers = {
-            get: (name: string): string | null => {
-              const v = res.headers[name.toLowerCase()];
-              return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
-            },
-          };
-          resolve({ status: res.statusCode ?? 0, headers, rawHeaders, text: all.toString('utf8'), body: all });
-        });
-      },
-    );
+    const sent: Record<string, string> = { 'User-Agent': 'gitsign', ...(opts.headers ?? {}), ...(body ? { 'Content-Length': String(body.length) } : {}) };
+    const onResponse = (res: IncomingMessage): void => {
+      // A declared length over the limit is refused before a byte of the body is read.
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > limit) return fail(tooLarge());
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > limit) return fail(tooLarge());
+        chunks.push(c);
+      });
+      res.on('error', (err: NodeJS.ErrnoException) => fail(new AttemptFailed('network', err.code ?? err.message)));
+      res.on('close', () => {
+        if (!res.complete) fail(new AttemptFailed('network', 'the connection closed in the middle of the answer'));
+      });
+      res.on('end', () => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        const all = Buffer.concat(chunks);
+        const rawHeaders: [string, string][] = [];
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) rawHeaders.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
+        const headers = {
+          get: (name: string): string | null => {
+            const v = res.headers[name.toLowerCase()];
+            return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+          },
+        };
+        resolve({ status: res.statusCode ?? 0, headers, rawHeaders, text: all.toString('utf8'), body: all });
+      });
+    };
+    req =
+      typeof target === 'string'
+        ? mod.request(target, { method: opts.method, headers: sent }, onResponse)
+        : mod.request({ ...target, method: opts.method, headers: { ...(target.headers as Record<string, string>), ...sent } }, onResponse);
     req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err instanceof TunnelFailed) return fail(err.message === 'abandoned' ? reasonOf() : new AttemptFailed('network', err.message, err.code));
       const code = err.code ?? err.message;
-      fail(new AttemptFailed('network', code.startsWith('HPE_') ? `answered with malformed HTTP (${code})` : code));
+      fail(new AttemptFailed('network', `${code.startsWith('HPE_') ? `answered with malformed HTTP (${code})` : code}${via}`, code));
     });
     req.end(body);
   });
@@ -178,7 +212,7 @@ export async function httpCallChecked(target: URL, opts: CallOptions): Promise<H
         const e = err as AttemptFailed;
         // A deadline, a refusal by size or an abandoned call ends the call; a network error is retried.
         if (e.reason !== 'network') throw e;
-        const cause = unreachableCause(target, e.message);
+        const cause = unreachableCause(target, e.code);
         lastError = new GitsignError('NETWORK', `cannot reach ${where} (${e.message})${cause ? `: ${cause}` : ''}`);
         continue;
       }
