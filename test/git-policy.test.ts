@@ -209,6 +209,9 @@ describe('git verify-commit, log %G?, merge and pull --verify-signatures under g
     assert.equal(trustOf(c.mallory), 'U');
     assert.match(git(['verify-commit', c.mallory]).stderr, /is inside the repository's worktree/);
     rmSync(join(h.repo.dir, 'mine.yaml'));
+    h.repo.git('config', 'gitsign.policy', outside);
+    assert.equal(trustOf(c.bob), 'U');
+    assert.match(git(['verify-commit', c.bob]).stderr, /^gitsign: policy: not trusted: the policy file "[^"]+" is not a regular file$/m);
     disable();
   });
 });

@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { runAudit } from '../audit/engine';
 import { checkRevision } from '../audit/history';
@@ -53,18 +53,20 @@ async function gitLine(args: string[]): Promise<string | null> {
 /** The policy file of gitsign.policy: an absolute path outside the worktree (a checkout must not be able to write it). */
 async function policyFile(path: string): Promise<{ name: string; bytes: Buffer } | string> {
   if (!isAbsolute(path)) return `gitsign.policy must be true, false or an absolute path to a policy file outside the repository, not ${quoted(path)}`;
+  let real: string;
+  try {
+    real = realpathSync(path);
+    // Not a FIFO or a device: reading one could wait forever (git waits for us).
+    if (!statSync(real).isFile()) return `the policy file ${quoted(path)} is not a regular file`;
+  } catch (err) {
+    return `cannot read the policy file ${quoted(path)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`;
+  }
   const top = await gitLine(['rev-parse', '--show-toplevel']);
   if (top) {
-    let real: string;
-    try {
-      real = realpathSync(path);
-    } catch (err) {
-      return `cannot read the policy file ${quoted(path)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`;
-    }
     const rel = relative(realpathSync(top), real);
     if (!rel.startsWith('..') && !isAbsolute(rel)) return `the policy file ${quoted(path)} is inside the repository's worktree, where any checkout can change it: keep it outside`;
   }
-  return { name: path, bytes: readPolicyFile(path) };
+  return { name: path, bytes: readPolicyFile(real) };
 }
 
 /** The commit an object stands for: itself, or the commit a tag tags directly. */
