@@ -155,6 +155,14 @@ describe('git verify-commit, log %G?, merge and pull --verify-signatures under g
     assert.equal(h.rev('HEAD'), c.bob);
   });
 
+  test("git's answer for each commit is gitsign audit's answer from the trust root", () => {
+    enable();
+    const run = h.audit([`${c.base}..attack`]);
+    const commits = run.entries.filter((e) => e.type === 'commit');
+    assert.deepEqual(new Set(commits.map((e) => e.object)), new Set([c.alice, c.bob, c.grab, c.onTop]));
+    for (const e of commits) assert.equal(trustOf(e.object), e.status === 'ok' ? 'G' : 'U', `${e.object}: audit says ${e.status} ${e.reason}`);
+  });
+
   test('gpg.minTrustLevel keeps git\'s meaning: marginal makes verify-commit fail; undefined lets merge take it', () => {
     enable();
     const strict = git(['-c', 'gpg.minTrustLevel=marginal', 'verify-commit', c.mallory]);
