@@ -6,11 +6,12 @@
  * the parents' trees); gpg.minTrustLevel keeps git's meaning; a policy file from outside; tags.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { person, SignedHistory } from './helpers/auditHistory';
+import { BIN } from './helpers/paths';
 import { sandboxPerFile } from './helpers/signingSandbox';
 
 const sb = sandboxPerFile();
@@ -198,6 +199,20 @@ describe('git verify-commit, log %G?, merge and pull --verify-signatures under g
     assert.match(v2.stderr, /\[GNUPG:\] TRUST_NEVER 0 shell\n/);
     assert.match(git(['verify-tag', 'v2']).stderr, /^gitsign: policy: not trusted: violation UNKNOWN_SIGNER \(tags\[0\] \(line \d+\), policy serial 1\)/m);
     assert.equal(git(['-c', 'gpg.minTrustLevel=marginal', 'verify-tag', 'v2']).status, 1);
+  });
+
+  test('a signed push: the push certificate is no commit or tag, so the policy leaves it alone (status G, no policy line)', () => {
+    const server = join(outside, 'server.git');
+    const seen = join(outside, 'push-status');
+    const log = join(outside, 'server-gitsign.log');
+    h.repo.git('init', '-q', '--bare', server);
+    for (const [k, v] of [['receive.certNonceSeed', 'seed'], ['gpg.x509.program', BIN], ['gitsign.policy', 'true'], ['gitsign.audit.trustRoot', c.base], ['gitsign.logPath', log]]) h.repo.git('-C', server, 'config', k, v);
+    writeFileSync(join(server, 'hooks', 'pre-receive'), `#!/bin/sh\necho "$GIT_PUSH_CERT_STATUS" > '${seen}'\n`);
+    chmodSync(join(server, 'hooks', 'pre-receive'), 0o755);
+    h.git(ALICE, ['push', '-q', '--signed', server, 'main']);
+    assert.equal(readFileSync(seen, 'utf8').trim(), 'G');
+    assert.ok(existsSync(log), 'the server verified the certificate with gitsign');
+    assert.doesNotMatch(readFileSync(log, 'utf8'), /policy/);
   });
 
   test('a policy file from outside the repository judges every commit alone; a relative path or one inside the worktree is refused', () => {

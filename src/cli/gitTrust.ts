@@ -42,6 +42,8 @@ export interface PolicyTrust {
   line: string;
 }
 
+const PUSH_CERT = Buffer.from('certificate version ');
+
 /** Why the policy could not say: the signature is good, its signer not trusted. */
 const undecided = (why: string): PolicyTrust => ({ trust: 'UNDEFINED', line: `gitsign: policy: not trusted: ${why}` });
 
@@ -126,8 +128,13 @@ async function judge(type: ObjectType, sha: string): Promise<PolicyTrust> {
   return fromEntry(entry);
 }
 
-/** The trust the policy gives the object of a good signature; never throws (an error is "not trusted", said why). */
-export async function policyTrust(type: ObjectType, sha: string): Promise<PolicyTrust> {
+/**
+ * The trust the policy gives the object of a good signature; never throws (an error is "not trusted",
+ * said why). Null for a push certificate: receive-pack keeps only its G/B status, never its trust, and
+ * the policy's push rules are the server hook's to apply.
+ */
+export async function policyTrust(type: ObjectType, sha: string, payload: Buffer): Promise<PolicyTrust | null> {
+  if (payload.subarray(0, PUSH_CERT.length).equals(PUSH_CERT)) return null;
   try {
     return await judge(type, sha);
   } catch (err) {

@@ -32,7 +32,7 @@ export async function gitVerify(status: StatusWriter, positionals: string[]): Pr
     const result = await verifyCmsSignature(payload, signature, signatureOptions(settings, objectSha, { kind: 'none' }, false));
     fingerprint = result.certificate.fingerprint;
     // gitsign.policy: the signature stays good; the policy says how far its signer is trusted (src/cli/gitTrust.ts).
-    const policy = cfg.policy ? await gitTrust().policyTrust(type, objectSha()) : null;
+    const policy = cfg.policy ? await gitTrust().policyTrust(type, objectSha(), payload) : null;
     printErr(...gitSummaryLines(result), ...(policy ? [policy.line] : []));
     for (const line of goodSignatureLines(fingerprint, signerName(result.certificate), policy?.trust)) status.emit(line);
     return 0;
