@@ -201,6 +201,21 @@ describe('git verify-commit, log %G?, merge and pull --verify-signatures under g
     assert.equal(git(['-c', 'gpg.minTrustLevel=marginal', 'verify-tag', 'v2']).status, 1);
   });
 
+  test("rules' refs match the branch checked out (where merge and pull put what they verify); detached, only rules without refs apply", () => {
+    const file = join(outside, 'main-only.yaml');
+    writeFileSync(file, policy(3, { bob: BOB }, 'bob').replace('  - paths: ["**"]\n', '  - paths: ["**"]\n    refs: ["refs/heads/main"]\n'));
+    h.repo.git('config', 'gitsign.policy', file);
+    assert.equal(trustOf(c.bob), 'G');
+    h.checkout(['--detach', 'main']);
+    try {
+      assert.equal(trustOf(c.bob), 'U');
+      assert.match(git(['verify-commit', c.bob]).stderr, /^gitsign: policy: not trusted: violation PATH_UNCOVERED \(policy serial 3\): no rule for this ref covers "b\.txt"$/m);
+    } finally {
+      h.checkout(['main']);
+      disable();
+    }
+  });
+
   test('a signed push: the push certificate is no commit or tag, so the policy leaves it alone (status G, no policy line)', () => {
     const server = join(outside, 'server.git');
     const seen = join(outside, 'push-status');
