@@ -31,8 +31,10 @@ export async function gitVerify(status: StatusWriter, positionals: string[]): Pr
     const objectSha = (): string => objectSha1(type, joinSignature(type, payload, signature));
     const result = await verifyCmsSignature(payload, signature, signatureOptions(settings, objectSha, { kind: 'none' }, false));
     fingerprint = result.certificate.fingerprint;
-    printErr(...gitSummaryLines(result));
-    for (const line of goodSignatureLines(fingerprint, signerName(result.certificate))) status.emit(line);
+    // gitsign.policy: the signature stays good; the policy says how far its signer is trusted (src/cli/gitTrust.ts).
+    const policy = cfg.policy ? await gitTrust().policyTrust(type, objectSha(), payload) : null;
+    printErr(...gitSummaryLines(result), ...(policy ? [policy.line] : []));
+    for (const line of goodSignatureLines(fingerprint, signerName(result.certificate), policy?.trust)) status.emit(line);
     return 0;
   } catch (err) {
     const e = toGitsignError(err);
@@ -46,6 +48,12 @@ export async function gitVerify(status: StatusWriter, positionals: string[]): Pr
     printErr(errorLine('gitsign: ', e.message));
     return exitStatusOf(e);
   }
+}
+
+/** The policy's judgment, a separate bundle file loaded only when gitsign.policy is set. require(): see src/cli/main.ts. */
+function gitTrust(): typeof import('./gitTrust') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./gitTrust') as typeof import('./gitTrust');
 }
 
 function readSignatureFile(path: string): Buffer {

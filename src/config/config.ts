@@ -38,6 +38,10 @@ export interface Config {
   insecureAllowHTTP: boolean;
   /** Ours: seconds one network call may take, retries included, before it is given up. */
   networkTimeout: number;
+  /** Ours: git's verify calls judge by the signing policy: '' off, 'true' the repository's (from auditTrustRoot), else a policy file's path. */
+  policy: string;
+  /** Ours: gitsign.audit.trustRoot, the revision whose policy the repository's history is judged from. */
+  auditTrustRoot: string;
 }
 
 export const DEFAULTS: Config = {
@@ -67,6 +71,8 @@ export const DEFAULTS: Config = {
   offline: false,
   insecureAllowHTTP: false,
   networkTimeout: 30,
+  policy: '',
+  auditTrustRoot: '',
 };
 
 /** The range gitsign.networkTimeout accepts, in seconds: a tenth of a second to an hour. */
@@ -99,6 +105,8 @@ export const GIT_KEYS: Record<string, Key> = {
   'gitsign.offline': 'offline',
   'gitsign.insecureallowhttp': 'insecureAllowHTTP',
   'gitsign.networktimeout': 'networkTimeout',
+  'gitsign.policy': 'policy',
+  'gitsign.audit.trustroot': 'auditTrustRoot',
   'user.name': 'committerName',
   'user.email': 'committerEmail',
 };
@@ -204,6 +212,10 @@ function setField(cfg: Config, key: Key, raw: string, source: string, fromEnv: b
   } else if (typeof current === 'boolean') {
     // gitsign compares to "true": case-insensitively in git config, exactly in the environment.
     (cfg[key] as boolean) = fromEnv ? raw === 'true' : raw.toLowerCase() === 'true';
+  } else if (key === 'policy') {
+    // git's boolean spellings switch it on or off; anything else names a policy file.
+    const b = gitBool(raw);
+    cfg.policy = b === undefined ? raw : b ? 'true' : '';
   } else if (key === 'rekorVersion') {
     const n = goParseUint32(raw);
     if (n === null) {
@@ -260,8 +272,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd?: string, w
   for (const [name, value] of gitConfigEntries(env, cwd)) {
     const key = GIT_KEYS[name];
     if (!key) continue;
-    // gitsign skips a key written without a value; matchCommitter takes git's meaning of it (true).
-    if (value === null && key !== 'matchCommitter') continue;
+    // gitsign skips a key written without a value; matchCommitter and policy take git's meaning of it (true).
+    if (value === null && key !== 'matchCommitter' && key !== 'policy') continue;
     setField(cfg, key, value ?? 'true', `git config ${name}`, false, rekor, warn);
   }
   if (env.SIGSTORE_ROOT_FILE !== undefined) cfg.fulcioRoot = env.SIGSTORE_ROOT_FILE;

@@ -28,11 +28,18 @@ export function signerName(cert: { subjectAlternativeNames: string[]; fingerprin
 }
 
 /**
- * A good signature's status lines: the Go gitsign's, with the signer named. `TRUST_FULLY 0 shell` is
- * what gpgsm writes; git reads only its first word (FULLY, for %GT and gpg.minTrustLevel).
+ * git's trust levels (gpg-interface.c): %G? shows U for a good signature of trust UNDEFINED or NEVER,
+ * G above; merge/pull --verify-signatures refuse below MARGINAL unless gpg.minTrustLevel is set.
  */
-export function goodSignatureLines(fingerprint: string, signer: string): string[] {
-  return [`GOODSIG ${fingerprint} ${signer}`, 'TRUST_FULLY 0 shell'];
+export type TrustLevel = 'UNDEFINED' | 'NEVER' | 'FULLY';
+
+/**
+ * A good signature's status lines: the Go gitsign's, with the signer named. `TRUST_FULLY 0 shell` is
+ * what gpgsm writes; git reads only its first word (FULLY, for %GT and gpg.minTrustLevel). A signing
+ * policy lowers the trust of a signer it does not authorize.
+ */
+export function goodSignatureLines(fingerprint: string, signer: string, trust: TrustLevel = 'FULLY'): string[] {
+  return [`GOODSIG ${fingerprint} ${signer}`, `TRUST_${trust} 0 shell`];
 }
 
 /** OpenPGP algorithm numbers for the *issuer's* signature on the leaf, as gitsign reports them. */
