@@ -181,4 +181,27 @@ describe('the pre-receive hook', () => {
     assert.match(r.stderr, /1 of 2 ref updates/);
     assert.notEqual(server.rev('refs/heads/main'), good);
   });
+
+  test("gitsign.audit.trustRoot on the server makes one ref's policy govern every push; gitsign.offline checks embedded log entries only", () => {
+    // main drops bob from the rules (an authorized change: alice signs it, serial raised).
+    h.checkout(['main']);
+    h.repo.git('reset', '-q', '--hard', server.rev('refs/heads/main') as string);
+    h.commit(ALICE, 'policy: alice alone signs', { '.gitsign/policy.yaml': policy(2, 'alice') });
+    assert.equal(server.push(null, ['origin', 'main']).status, 0);
+    h.checkout(['feature']);
+    h.repo.git('reset', '-q', '--hard', server.rev('refs/heads/feature') as string);
+    const c = h.commit(BOB, 'bob on his branch', { 'f.txt': '4' });
+    // No log to ask: a lookup would fail, so an accepted push proves none was made.
+    const noLog = { GITSIGN_REKOR_URL: 'http://127.0.0.1:9' };
+    server.git('config', 'gitsign.offline', 'true');
+    server.git('config', 'gitsign.audit.trustRoot', 'refs/heads/main');
+    const refused = server.push(null, ['origin', 'feature'], noLog);
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, new RegExp(`${c.slice(0, 12)} +PATH_DENIED .*serial=2`));
+    // Unset, the branch's old value (whose policy still names bob) governs it.
+    server.git('config', '--unset', 'gitsign.audit.trustRoot');
+    const r = server.push(null, ['origin', 'feature'], noLog);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(server.rev('refs/heads/feature'), c);
+  });
 });

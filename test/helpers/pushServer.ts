@@ -43,8 +43,8 @@ export class PushServer {
   }
 
   /** `git push ARGS` from the clone, as `who` (whose token signs a --signed push's certificate). */
-  push(who: Who | null, args: string[]): { status: number | null; stderr: string } {
-    const env = { ...this.h.repo.env, GITSIGN: BIN, ...(who === null ? {} : { SIGSTORE_ID_TOKEN: this.h.token(who) }) };
+  push(who: Who | null, args: string[], extraEnv: NodeJS.ProcessEnv = {}): { status: number | null; stderr: string } {
+    const env = { ...this.h.repo.env, GITSIGN: BIN, ...extraEnv, ...(who === null ? {} : { SIGSTORE_ID_TOKEN: this.h.token(who) }) };
     const r = spawnSync('git', ['push', ...args], { cwd: this.h.repo.dir, env, encoding: 'utf8', timeout: 120_000 });
     return { status: r.status, stderr: r.stderr };
   }
