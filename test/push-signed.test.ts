@@ -130,7 +130,7 @@ describe('signed pushes and the pushes section', () => {
     const lying = { GIT_PUSH_CERT: oid, GIT_PUSH_CERT_STATUS: 'G', GIT_PUSH_CERT_SIGNER: ALICE, GIT_PUSH_CERT_NONCE_STATUS: 'OK', GIT_PUSH_CERT_NONCE: env.GIT_PUSH_CERT_NONCE, GIT_PUSH_CERT_KEY: env.GIT_PUSH_CERT_KEY };
     const r = hook(update, lying);
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /PUSH_CERT: the push certificate does not verify: /);
+    assert.match(r.stderr, /PUSH_CERT: the push certificate does not verify: signature does not match the signed data/);
 
     // The genuine certificate with a nonce receive-pack did not accept.
     const stale = hook(genuine.split('\n\n')[1].split('-----BEGIN')[0], { ...lying, GIT_PUSH_CERT: env.GIT_PUSH_CERT, GIT_PUSH_CERT_NONCE_STATUS: 'SLOP' });

@@ -76,7 +76,8 @@ export async function hookCommand(args: HookArgs): Promise<number> {
       printErr(...report(j));
     }
     if (refused === 0) return 0;
-    printErr(`gitsign: push refused: ${refused} of ${updates.length} ref update${updates.length === 1 ? '' : 's'} break the repository's signing policy (gitsign-policy(5)); no ref was changed`);
+    const n = updates.length;
+    printErr(`gitsign: push refused: ${refused} of ${n} ref update${n === 1 ? '' : 's'} ${refused === 1 ? 'breaks' : 'break'} the repository's signing policy (gitsign-policy(5)); no ref was changed`);
     return 1;
   } catch (err) {
     const e = toGitsignError(err);
