@@ -34,6 +34,9 @@ describe('the pre-receive hook', () => {
       'rules:',
       '  - paths: ["**"]',
       `    signers: [${signers}]`,
+      '  - refs: ["refs/heads/release/*"]',
+      '    paths: ["**"]',
+      '    signers: [alice]',
       'tags:',
       '  - names: ["v*"]',
       '    signers: [alice]',
@@ -118,7 +121,7 @@ describe('the pre-receive hook', () => {
     accepted = good;
   });
 
-  test('a new branch is judged by the commits no existing ref has, from the commit it grows from', () => {
+  test("a new branch is judged by its commits not on the server's HEAD, for its own name: commits accepted on one branch are judged again on another", () => {
     h.checkout(['-b', 'feature']);
     const bad = h.commit(MALLORY, 'mallory on a branch', { 'f.txt': '1' });
     const refused = server.push(null, ['origin', 'feature']);
@@ -133,10 +136,24 @@ describe('the pre-receive hook', () => {
     assert.match(r.stderr, /refs\/heads\/feature: accepted: 1 new commit authorized/);
     assert.equal(server.rev('refs/heads/feature'), good);
 
+    // Bob's commit is on the server now, but release/* is alice's alone: as a new release branch it is refused.
+    const release = server.push(null, ['origin', 'feature:refs/heads/release/1']);
+    assert.notEqual(release.status, 0);
+    assert.match(release.stderr, new RegExp(`refs/heads/release/1: refused:[\\s\\S]*${good.slice(0, 12)} +PATH_DENIED`));
+    assert.equal(server.rev('refs/heads/release/1'), null);
+
     // Nothing new: a copy of main is accepted without an audit.
     const copy = server.push(null, ['origin', 'main:refs/heads/copy']);
     assert.equal(copy.status, 0, copy.stderr);
     assert.match(copy.stderr, /refs\/heads\/copy: accepted\s/);
+  });
+
+  test('the attestation store (unsigned commits by design) is accepted; its approvals are verified where they count', () => {
+    h.checkout(['main']);
+    h.approve(ALICE);
+    const r = server.push(null, ['origin', 'refs/attestations/commits']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(server.rev('refs/attestations/commits'), h.rev('refs/attestations/commits'));
   });
 
   test('a deletion is accepted when the policy has no pushes section', () => {
