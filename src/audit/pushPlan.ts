@@ -6,11 +6,13 @@ import { isZero, type RefUpdate } from './pushUpdates';
  * What a server hook audits for one ref update, and from which trust root (gitsign(1), SERVER HOOK):
  * - gitsign.audit.trustRoot configured on the server (e.g. refs/heads/main): it is the trust root of
  *   every update, and the commits audited are those of the new value not in its history;
- * - else an update is audited as OLD..NEW from OLD, the value the server accepted before;
- * - a new ref (and every tag) as the commits not reachable from any existing ref, from the one
- *   existing commit they grow from; when there is no such single commit (an unrelated history, a
- *   merge of several), from the server's HEAD, auditing NEW's commits not in HEAD's history;
- * - a deletion audits nothing (its push certificate is still required when the policy says so).
+ * - else a branch update is audited as OLD..NEW from OLD, the value the server accepted before;
+ * - a new ref (and every tag) as HEAD..NEW from the server's HEAD (the default branch). Not "the
+ *   commits no existing ref has": rules are scoped by ref, so a commit accepted on one branch is not
+ *   thereby authorized on another (pushing a feature branch's commits as release/1 is judged again);
+ * - a deletion audits nothing (its push certificate is still required when the policy says so);
+ * - the attestation store (refs/attestations/*) holds unsigned commits by design: its commits are not
+ *   audited (each attestation is verified on its own where it counts), its pushes rules still apply.
  * Revisions are resolved before any ref is updated (pre-receive): a trust root is never pushed content.
  */
 export interface PushPlan {
@@ -44,18 +46,6 @@ export async function configuredRoot(value: string, cwd?: string): Promise<strin
   return sha;
 }
 
-/** The commits of TIP no existing ref reaches, and the existing commits they grow from. */
-async function newCommits(tip: string, cwd?: string): Promise<{ count: number; boundary: string[] }> {
-  const out = (await git(['rev-list', '--boundary', tip, '--not', '--all'], { cwd })).toString('latin1');
-  let count = 0;
-  const boundary: string[] = [];
-  for (const line of out.split('\n')) {
-    if (line.startsWith('-')) boundary.push(line.slice(1));
-    else if (line) count++;
-  }
-  return { count, boundary };
-}
-
 async function hasCommits(range: string, cwd?: string): Promise<boolean> {
   return (await git(['rev-list', '--max-count=1', range, '--'], { cwd })).length > 0;
 }
@@ -75,20 +65,9 @@ export async function planUpdate(update: RefUpdate, root: string | null, cwd?: s
   const tagObject = type === 'tag' ? update.new : null;
   const old = !isZero(update.old) && !isTagRef ? await commitOf(update.old, cwd) : null;
 
-  let trustRoot: string;
-  let base: string;
-  if (root) {
-    trustRoot = base = root;
-  } else if (old) {
-    trustRoot = base = old;
-  } else {
-    const fresh = await newCommits(target, cwd);
-    if (fresh.count === 0) return { update, trustRoot: target, range: null, tagObject, target };
-    const head = await commitOf('HEAD', cwd);
-    if (fresh.boundary.length === 1) trustRoot = base = fresh.boundary[0];
-    else if (head) trustRoot = base = head;
-    else throw new GitsignError('POLICY', `${update.ref} brings a history that grows from no single commit of this repository and HEAD names none: set gitsign.audit.trustRoot`);
-  }
-  const range = `${base}..${target}`;
+  const trustRoot = root ?? old ?? (await commitOf('HEAD', cwd));
+  if (!trustRoot) throw new GitsignError('POLICY', `nothing says which policy governs the new ${update.ref}: HEAD names no commit; set gitsign.audit.trustRoot`);
+  if (update.ref.startsWith('refs/attestations/')) return { update, trustRoot, range: null, tagObject, target };
+  const range = `${trustRoot}..${target}`;
   return { update, trustRoot, range: (await hasCommits(range, cwd)) ? range : null, tagObject, target };
 }
