@@ -4,7 +4,8 @@
 # Installs the npm dependencies and builds (npm ci, npm run build), copies the programs into
 # PREFIX/lib/gitsign-ts (so the checkout can go away) with gitsign and gitsign-credential-cache linked
 # from PREFIX/bin, and installs the manual pages, bash, zsh and fish completion, and the credential
-# cache's systemd user units (Linux) or launchd agent (macOS). Running it again updates in place what
+# cache's systemd user units (Linux) or launchd agent (macOS), and the server hook
+# PREFIX/share/gitsign-ts/hooks/pre-receive (to link from a repository's hooks). Running it again updates in place what
 # differs and leaves the rest as it is: the same checkout again changes nothing (no file is rewritten,
 # the service is not reloaded, git's configuration is not rewritten).
 #
@@ -260,6 +261,12 @@ fill() { # template out syntax
   ' "$1" >"$2"
 }
 
+# The server hook, made to call this installation's gitsign (a server's hooks rarely have PREFIX/bin on PATH).
+WANTED_PROGRAM=$(shquote "$bindir/gitsign") awk '
+  $0 == "default_program=gitsign" { print "default_program=" ENVIRON["WANTED_PROGRAM"]; next }
+  { print }
+' "$root/install/hooks/pre-receive" >"$work/pre-receive"
+
 # What goes where: "source<TAB>target<TAB>mode" lines.
 plan="$work/plan"
 : >"$plan"
@@ -271,6 +278,7 @@ for p in $programs; do
   planned "$work/completion.fish" "$fishdir/$p.fish" 644
 done
 planned "$work/completion.zsh" "$zshdir/_gitsign" 644
+planned "$work/pre-receive" "$datadir/hooks/pre-receive" 755
 case "$service" in
   systemd)
     # systemd refuses to run a program whose path holds any of these, however it is quoted.

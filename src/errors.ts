@@ -39,7 +39,9 @@ export type ErrorCode =
   /** A credential-cache peer sent bytes that are not the net/rpc and gob messages of Go gitsign's cache. */
   | 'CACHE_PROTOCOL'
   /** A repository signing policy (.gitsign/policy.yaml) that cannot be read, parsed or used: each problem with its line and column. */
-  | 'POLICY';
+  | 'POLICY'
+  /** A signed push's certificate (GIT_PUSH_CERT) that is missing, malformed, or does not match the push. */
+  | 'PUSH_CERT';
 
 export class GitsignError extends Error {
   readonly code: ErrorCode;

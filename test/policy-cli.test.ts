@@ -62,7 +62,7 @@ describe('gitsign policy check', () => {
         `${file}:9:20: rules[0].signers[1]: "bob" is neither a principal nor a group`,
         '     9 |     signers: [all, bob]',
         '       |                    ^',
-        `${file}:13:1: unknown key "mergez" in the policy (known: version, serial, principals, rules, policy, groups, tags, revoked, allow, merges)`,
+        `${file}:13:1: unknown key "mergez" in the policy (known: version, serial, principals, rules, policy, groups, tags, revoked, allow, merges, pushes)`,
         '    13 | mergez: strict',
         '       | ^',
         `gitsign: ${file}: not a valid policy (3 problems); see gitsign-policy(5)`,

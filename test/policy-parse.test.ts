@@ -161,7 +161,7 @@ describe('policy file: what a valid one means', () => {
 
 describe('policy file: refusals, each with its line and column', () => {
   test('unknown keys, at every level, and missing required ones', () => {
-    assert.deepEqual(problems(MINIMAL('mergez: strict\n')), ['10:1 unknown key "mergez" in the policy (known: version, serial, principals, rules, policy, groups, tags, revoked, allow, merges)']);
+    assert.deepEqual(problems(MINIMAL('mergez: strict\n')), ['10:1 unknown key "mergez" in the policy (known: version, serial, principals, rules, policy, groups, tags, revoked, allow, merges, pushes)']);
     assert.deepEqual(problems(MINIMAL().replace('      subject: s', '      subject: s\n      email: s')), ['7:7 unknown key "email" in principals.a[0] (known: issuer, subject, subjectPattern, claims)']);
     assert.deepEqual(problems('version: 1\nserial: 1\nprincipals: {}\npolicy: {signers: []}\n'), ['1:1 the policy has no rules', '4:19 policy.signers is empty']);
   });
@@ -178,7 +178,7 @@ describe('policy file: refusals, each with its line and column', () => {
     assert.deepEqual(problems(MINIMAL('merges: &m strict\n')), ['10:12 anchors (&name) are not allowed in a policy']);
     assert.deepEqual(problems(MINIMAL().replace('rules: []', 'rules: &r []\nx: *r')), [
       '7:11 anchors (&name) are not allowed in a policy',
-      '8:1 unknown key "x" in the policy (known: version, serial, principals, rules, policy, groups, tags, revoked, allow, merges)',
+      '8:1 unknown key "x" in the policy (known: version, serial, principals, rules, policy, groups, tags, revoked, allow, merges, pushes)',
       '8:4 aliases (*name) are not allowed in a policy: write the value out',
     ]);
     assert.deepEqual(problems(MINIMAL().replace('serial: 1', 'serial: !!int 1')), ['2:15 tags (!!int) are not allowed in a policy']);
@@ -224,7 +224,7 @@ describe('policy file: refusals, each with its line and column', () => {
 
   test('several problems are all reported, in line order', () => {
     const text = MINIMAL('merges: x\nfoo: 1\n').replace('serial: 1', 'serial: -1');
-    assert.deepEqual(problems(text), ['2:9 serial must be a whole number, at least 0', '10:9 merges must be endorse or strict, not "x"', '11:1 unknown key "foo" in the policy (known: version, serial, principals, rules, policy, groups, tags, revoked, allow, merges)']);
+    assert.deepEqual(problems(text), ['2:9 serial must be a whole number, at least 0', '10:9 merges must be endorse or strict, not "x"', '11:1 unknown key "foo" in the policy (known: version, serial, principals, rules, policy, groups, tags, revoked, allow, merges, pushes)']);
   });
 });
 

@@ -309,6 +309,15 @@ export async function runCommands(argv: string[]): Promise<number> {
         code = await (await import('./auditCommand')).auditCommand(args as unknown as import('./auditCommand').AuditArgs);
       },
     )
+    // Hidden until gitsign(1) documents it (SERVER HOOK): run by install/hooks/pre-receive, not by people.
+    .command(
+      'hook <kind>',
+      false,
+      (y) => y.positional('kind', { type: 'string', describe: 'pre-receive' }).options({ ...AUDIT_TRUST_OPTIONS }),
+      async (args) => {
+        code = await (await import('./hookCommand')).hookCommand(args as unknown as import('./hookCommand').HookArgs);
+      },
+    )
     .command('debug', false, (y) =>
       y
         .command('token', 'Print the OIDC token fetched by gitsign', {}, async () => {

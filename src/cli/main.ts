@@ -10,9 +10,9 @@ import { editDistance, nearestNames } from './usage';
  * Entry point. git's calls (`--status-fd=N -bsau KEY`, `--status-fd=1 --verify FILE -`) are parsed
  * with node:util so they never load yargs; human subcommands load their code lazily.
  */
-const SUBCOMMANDS = new Set(['verify', 'verify-tag', 'verify-bundle', 'attest', 'verify-attestation', 'show', 'version', 'help', 'completion', 'sandbox', 'doctor', 'initialize', 'debug', 'policy', 'audit']);
+const SUBCOMMANDS = new Set(['verify', 'verify-tag', 'verify-bundle', 'attest', 'verify-attestation', 'show', 'version', 'help', 'completion', 'sandbox', 'doctor', 'initialize', 'debug', 'policy', 'audit', 'hook']);
 /** Not offered as "Did you mean" (cobra hides its help command and hidden commands there). */
-const UNSUGGESTED = new Set(['help', 'debug']);
+const UNSUGGESTED = new Set(['help', 'debug', 'hook']);
 
 /**
  * The human subcommands, a separate bundle file. require(), not import(): bin/gitsign runs the bundle

@@ -2,7 +2,7 @@ import { GitsignError, toGitsignError } from '../errors';
 import { goPattern } from '../verify/pattern';
 import { CLAIM_NAMES, CLAIMS } from './claims';
 import { compileGlob, type Glob, globProblem } from './glob';
-import { type IdentitySpec, type PathRule, type Policy, POLICY_VERSION, type PolicySection, type Revocation, type TagRule } from './policy';
+import { type IdentitySpec, type PathRule, type Policy, POLICY_VERSION, type PolicySection, type PushRule, type Revocation, type TagRule } from './policy';
 import { MAX_POLICY_BYTES, type PolicyIssue, type Position, readYaml, type YValue } from './yamlTree';
 
 /**
@@ -236,6 +236,20 @@ function readTags(r: SchemaReader, root: Entries, names: ReturnType<typeof readN
   return tags;
 }
 
+/** `pushes`: who may push to which refs (a signed push certificate, checked by the server hook). */
+function readPushes(r: SchemaReader, root: Entries, names: ReturnType<typeof readNames>): PushRule[] | null {
+  if (!root.has('pushes')) return null;
+  const pushes: PushRule[] = [];
+  for (const [i, item] of (r.list(root.get('pushes')?.value, 'pushes') ?? []).entries()) {
+    const where = `pushes[${i}]`;
+    const e = r.map(item, where, { required: ['refs', 'signers'] });
+    if (!e) continue;
+    const refs = r.globs(e.get('refs')?.value, `${where}.refs`) ?? [];
+    pushes.push({ label: label(where, item.at), refs, signers: readSigners(r, e.get('signers')?.value, `${where}.signers`, names) });
+  }
+  return pushes;
+}
+
 function readPolicySection(r: SchemaReader, root: Entries, names: ReturnType<typeof readNames>): PolicySection {
   const v = root.get('policy')?.value;
   const e = r.map(v, 'policy', { required: ['signers'], optional: ['threshold'] });
@@ -304,7 +318,7 @@ function canonical(v: YValue): unknown {
   return Object.fromEntries([...v.entries.keys()].sort().map((k) => [k, canonical((v.entries.get(k) as { value: YValue }).value)]));
 }
 
-const TOP_KEYS = { required: ['version', 'serial', 'principals', 'rules', 'policy'], optional: ['groups', 'tags', 'revoked', 'allow', 'merges'] };
+const TOP_KEYS = { required: ['version', 'serial', 'principals', 'rules', 'policy'], optional: ['groups', 'tags', 'revoked', 'allow', 'merges', 'pushes'] };
 
 function readPolicy(r: SchemaReader, value: YValue): Policy | null {
   const root = r.map(value, 'the policy', TOP_KEYS);
@@ -321,6 +335,7 @@ function readPolicy(r: SchemaReader, value: YValue): Policy | null {
   const policy = readPolicySection(r, root, names);
   const revoked = readRevoked(r, root);
   const allow = readAllow(r, root);
+  const pushes = readPushes(r, root, names);
   const mergesValue = root.get('merges')?.value;
   const merges = mergesValue ? r.str(mergesValue, 'merges') : 'strict';
   if (mergesValue && merges !== null && merges !== 'endorse' && merges !== 'strict') r.issue(mergesValue.at, `merges must be endorse or strict, not ${JSON.stringify(merges)}`);
@@ -335,6 +350,7 @@ function readPolicy(r: SchemaReader, value: YValue): Policy | null {
     revoked,
     allow,
     merges: merges === 'endorse' ? 'endorse' : 'strict',
+    pushes,
     key: JSON.stringify(canonical(value)),
   };
 }

@@ -53,6 +53,13 @@ export interface PolicySection {
 
 export type MergeMode = 'endorse' | 'strict';
 
+/** Who may push to refs: the server hook requires a push certificate signed by one of them. */
+export interface PushRule {
+  label: string;
+  refs: Glob[];
+  signers: ReadonlySet<string>;
+}
+
 export interface Policy {
   version: number;
   serial: number;
@@ -64,6 +71,8 @@ export interface Policy {
   /** Commit ID (lowercase hex) re-admitted, with its note. */
   allow: ReadonlyMap<string, string>;
   merges: MergeMode;
+  /** Push rules; null (no `pushes` section): pushes need no certificate. */
+  pushes: PushRule[] | null;
   /** The policy as canonical JSON: two policies are the same when their keys are equal. */
   key: string;
 }
