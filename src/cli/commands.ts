@@ -309,7 +309,7 @@ export async function runCommands(argv: string[]): Promise<number> {
         code = await (await import('./auditCommand')).auditCommand(args as unknown as import('./auditCommand').AuditArgs);
       },
     )
-    // Hidden until gitsign(1) documents it (SERVER HOOK): run by install/hooks/pre-receive, not by people.
+    // Hidden from --help: run by install/hooks/pre-receive, not by people (gitsign(1), SERVER HOOK).
     .command(
       'hook <kind>',
       false,
