@@ -160,6 +160,18 @@ describe('OpenPGP: cross-checked with gpg', { skip: peerMissing('gpg') }, () => 
     assert.notEqual(git.status, 0);
   });
 
+  test('a revoked signing subkey: with no reason (hard), gpg says REVKEYSIG and we refuse; superseded (soft), we still verify what it signed before, gpg does not', async () => {
+    for (const reason of [0, 2] as const) {
+      const primary = gpg.generate(`Sub${reason} <sub${reason}@example.com>`, 'ed25519', 'cert', 'never', '20200101T000000');
+      gpg.addSubkey(primary, 'ed25519', 'sign', 'never', '20200101T000000');
+      const { id, raw } = signedObject('commit', primary, ['--faked-system-time', '20210101T000000!']);
+      gpg.revokeSubkey(primary, reason);
+      const ring = await readOpenPgpKeys([gpg.exportKey(primary)]);
+      assert.equal(outcome(await ours(raw, 'commit', ring)), reason === 0 ? 'OPENPGP_KEY_REVOKED' : 'verified', `reason ${reason}`);
+      assert.deepEqual(gitVerdicts('commit', id).verdicts, ['REVKEYSIG'], `reason ${reason}`);
+    }
+  });
+
   test('a text-mode signature (gpg --textmode, type 0x01): git and we verify it; changed, both refuse', async () => {
     const { id, raw } = signedObject('commit', ed, ['--textmode']);
     assert.equal(outcome(await ours(raw, 'commit')), 'verified');

@@ -39,13 +39,14 @@ export class GpgHome {
 
   /** Generates a key (`usage`: sign, cert...; `expire`: never, 1y...) and returns its fingerprint. */
   generate(userId: string, algorithm: string, usage: string, expire: string, fakedTime?: string): string {
+    // (fakedTime: gpg's clock for this run, e.g. 20200101T000000, to make keys that are old now.)
     this.run([...(fakedTime ? ['--faked-system-time', `${fakedTime}!`] : []), '--quick-gen-key', userId, algorithm, usage, expire]);
     return this.fingerprint(userId);
   }
 
   /** Adds a subkey to `primary` and returns the subkey's fingerprint. */
-  addSubkey(primary: string, algorithm: string, usage: string, expire: string): string {
-    this.run(['--quick-add-key', primary, algorithm, usage, expire]);
+  addSubkey(primary: string, algorithm: string, usage: string, expire: string, fakedTime?: string): string {
+    this.run([...(fakedTime ? ['--faked-system-time', `${fakedTime}!`] : []), '--quick-add-key', primary, algorithm, usage, expire]);
     const fprs = this.colons(primary).filter((f) => f[0] === 'fpr').map((f) => f[9]);
     return fprs[fprs.length - 1];
   }
@@ -66,6 +67,11 @@ export class GpgHome {
   revoke(fingerprint: string): void {
     const certificate = readFileSync(join(this.home, 'openpgp-revocs.d', `${fingerprint}.rev`), 'utf8').replace(/^:-----BEGIN/m, '-----BEGIN');
     this.run(['--import'], certificate);
+  }
+
+  /** Revokes the first subkey of `primary` with gpg --edit-key; `reason` as gpg's menu numbers it (0: none given, hard; 2: superseded, soft). */
+  revokeSubkey(primary: string, reason: 0 | 2): void {
+    this.run(['--command-fd', '0', '--edit-key', primary], `key 1\nrevkey\ny\n${reason}\n\ny\nsave\n`);
   }
 
   /** A detached armored signature of `data` by `keys` (each one -u), with extra options. */
