@@ -172,7 +172,7 @@ describe('OpenPGP: cross-checked with gpg', { skip: peerMissing('gpg') }, () => 
     }
   });
 
-  test('a text-mode signature (gpg --textmode, type 0x01): git and we verify it; changed, both refuse', async () => {
+  test('a text-mode signature (gpg --textmode, type 0x01): git and we verify it; changed, both refuse; with CRLF line endings, gpg accepts the other object, we refuse it', async () => {
     const { id, raw } = signedObject('commit', ed, ['--textmode']);
     assert.equal(outcome(await ours(raw, 'commit')), 'verified');
     assert.deepEqual(gitVerdicts('commit', id), { status: 0, verdicts: ['GOODSIG'] });
@@ -180,6 +180,10 @@ describe('OpenPGP: cross-checked with gpg', { skip: peerMissing('gpg') }, () => 
     const changed = Buffer.from(payload.toString('latin1').replace('body line', 'body line!'), 'latin1');
     assert.equal(outcome(await verifyOpenPgp(signature!, changed, keyring)), 'OPENPGP_BAD_SIGNATURE');
     assert.deepEqual(gpg.verdict(signature!, changed), ['BADSIG']);
+    // The same lines ending CRLF are another object, which gpg accepts under the signature; we do not.
+    const crlf = Buffer.from(payload.toString('latin1').replace(/\n/g, '\r\n'), 'latin1');
+    assert.deepEqual(gpg.verdict(signature!, crlf), ['GOODSIG']);
+    assert.equal(outcome(await verifyOpenPgp(signature!, crlf, keyring)), 'OPENPGP_SIGNATURE_TYPE');
   });
 
   test('two signatures in one block: gpg reports two results, we refuse the block (git takes exactly one)', async () => {

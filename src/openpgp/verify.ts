@@ -94,6 +94,12 @@ async function verifyUnbounded(armoredSignature: Buffer, payload: Buffer, keyrin
   if (packet.signatureType !== types.binary && packet.signatureType !== types.text) {
     return bad('OPENPGP_SIGNATURE_TYPE', `the OpenPGP signature is of type 0x${(packet.signatureType ?? 0).toString(16).padStart(2, '0')}, not a signature of a document`);
   }
+  // A text signature covers the lines with CRLF endings, so an object with CRs (a line ending CRLF
+  // where the signer's had LF) would carry it too: a commit its signer never made. Only CR-free
+  // objects, where the mapping is one-to-one, are accepted with one.
+  if (packet.signatureType === types.text && payload.includes(0x0d)) {
+    return bad('OPENPGP_SIGNATURE_TYPE', 'the OpenPGP signature is a text signature and the object has carriage returns: it could be another object than the one signed');
+  }
   if (packet.hashAlgorithm === null || config.rejectMessageHashAlgorithms.has(packet.hashAlgorithm)) {
     const name = packet.hashAlgorithm === hash.sha1 ? 'SHA-1' : packet.hashAlgorithm === hash.md5 ? 'MD5' : 'RIPEMD-160';
     return bad('OPENPGP_WEAK_HASH', `the OpenPGP signature uses ${name}, which collisions have broken`);
