@@ -108,6 +108,11 @@ describe('OpenPGP rules', () => {
     }
   });
 
+  test('a certificate with more self-signatures than a verify may check (512) is refused', async () => {
+    const { privateKey } = await openpgp.generateKey({ type: 'ecc', curve: 'ed25519Legacy', userIDs: Array.from({ length: 513 }, (_, i) => ({ name: `u${i}` })), format: 'object' });
+    await assert.rejects(readOpenPgpKeys([privateKey.toPublic().armor()]), (err: unknown) => err instanceof GitsignError && err.code === 'OPENPGP_KEY' && /more than 512 self-signatures/.test(err.message));
+  });
+
   test('key expiry is judged at the signature\'s claimed time: made while valid, verified; claimed after expiry, OPENPGP_KEY_EXPIRED', async () => {
     const keyring = await ring(expiring);
     const during = await verifyOpenPgp(await craft(expiring, DATA, { created: at(10) }), DATA, keyring);
