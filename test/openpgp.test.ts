@@ -95,6 +95,7 @@ describe('OpenPGP rules', () => {
       'a signature instead': (await craft(signer, DATA, { created: at(1) })).toString(),
       'broken base64': '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n!!!!\n-----END PGP PUBLIC KEY BLOCK-----\n',
       'random packets': `-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n${Buffer.alloc(300, 0xc6).toString('base64')}\n-----END PGP PUBLIC KEY BLOCK-----\n`,
+      'two armor blocks': `${signer.toPublic().armor()}${signer.toPublic().armor()}`,
       'not ASCII': `${signer.toPublic().armor()}\u00e9`,
       'over 1 MiB': `${signer.toPublic().armor()}${' '.repeat(1024 * 1024)}`,
     };
