@@ -193,6 +193,17 @@ describe('OpenPGP: cross-checked with gpg', { skip: peerMissing('gpg') }, () => 
     assert.equal(outcome(await verifyOpenPgp(both, data, keyring)), 'OPENPGP_MULTIPLE_SIGNATURES');
   });
 
+  test('DSA and RSA-1024 signing keys: gpg accepts their signatures, we refuse them (OPENPGP_WEAK_KEY), by decision', async () => {
+    const data = Buffer.from('tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\nmsg\n');
+    for (const algorithm of ['dsa2048', 'rsa1024']) {
+      const weak = gpg.generate(`Weak ${algorithm} <${algorithm}@example.com>`, algorithm, 'sign', 'never');
+      const sig = gpg.sign(data, [weak]);
+      assert.deepEqual(gpg.verdict(sig, data), ['GOODSIG'], algorithm);
+      const r = await verifyOpenPgp(sig, data, await readOpenPgpKeys([gpg.exportKey(weak)]));
+      assert.equal(outcome(r), 'OPENPGP_WEAK_KEY', `${algorithm}: ${JSON.stringify(r)}`);
+    }
+  });
+
   test('a SHA-1 signature: gpg still accepts it, we refuse it (OPENPGP_WEAK_HASH), by decision', async () => {
     const data = Buffer.from('tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\nmsg\n');
     const sha1 = gpg.sign(data, [ed], ['--digest-algo', 'SHA1']);

@@ -44,22 +44,22 @@ async function keyProblem({ primary, signer }: Candidate, at: Date, config: Open
   } catch {
     // Diagnosed below; the library's words are not ours to show.
   }
-  const which = signer === primary ? 'the key' : 'the signing subkey';
+  const which = signer === primary ? `the key ${hex(primary.getFingerprint())}` : `the signing subkey ${hex(signer.getFingerprint())}`;
   if (signer.keyPacket.created > at) return bad('OPENPGP_KEY_UNUSABLE', `${which} was created after the time the signature claims`);
   // Hard revocations (compromise, or no reason given) count whenever they were made; soft ones
   // (superseded, retired) only from their own time on: RFC 9580 5.2.3.31, as openpgp.js implements.
-  if (await primary.isRevoked(undefined, undefined, at, config)) return bad('OPENPGP_KEY_REVOKED', 'the key is revoked');
+  if (await primary.isRevoked(undefined, undefined, at, config)) return bad('OPENPGP_KEY_REVOKED', `the key ${hex(primary.getFingerprint())} is revoked`);
   if (signer !== primary) {
     const subkey = signer as OpenPgp.Subkey;
     for (const binding of subkey.bindingSignatures) {
-      if (await subkey.isRevoked(binding, primary.keyPacket, at, config).catch(() => false)) return bad('OPENPGP_KEY_REVOKED', 'the signing subkey is revoked');
+      if (await subkey.isRevoked(binding, primary.keyPacket, at, config).catch(() => false)) return bad('OPENPGP_KEY_REVOKED', `${which} is revoked`);
     }
   }
   const expiry = await primary.getExpirationTime(undefined, config).catch(() => null);
-  if (expiry instanceof Date && at >= expiry) return bad('OPENPGP_KEY_EXPIRED', `the key expired ${expiry.toISOString()}, before the time the signature claims`);
+  if (expiry instanceof Date && at >= expiry) return bad('OPENPGP_KEY_EXPIRED', `the key ${hex(primary.getFingerprint())} expired ${expiry.toISOString()}, before the time the signature claims`);
   if (signer !== primary) {
     const subExpiry = await (signer as OpenPgp.Subkey).getExpirationTime(at, config).catch(() => null);
-    if (subExpiry instanceof Date && at >= subExpiry) return bad('OPENPGP_KEY_EXPIRED', `the signing subkey expired ${subExpiry.toISOString()}, before the time the signature claims`);
+    if (subExpiry instanceof Date && at >= subExpiry) return bad('OPENPGP_KEY_EXPIRED', `${which} expired ${subExpiry.toISOString()}, before the time the signature claims`);
   }
   const info = signer.keyPacket.getAlgorithmInfo();
   const algorithm = String(info.algorithm);
