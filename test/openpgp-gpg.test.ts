@@ -186,11 +186,12 @@ describe('OpenPGP: cross-checked with gpg', { skip: peerMissing('gpg') }, () => 
     assert.equal(outcome(await verifyOpenPgp(signature!, crlf, keyring)), 'OPENPGP_SIGNATURE_TYPE');
   });
 
-  test('two signatures in one block: gpg reports two results, we refuse the block (git takes exactly one)', async () => {
-    const data = Buffer.from('tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\nmsg\n');
-    const both = gpg.sign(data, [ed, rsaSubkey]);
-    assert.deepEqual(gpg.verdict(both, data), ['GOODSIG', 'GOODSIG']);
-    assert.equal(outcome(await verifyOpenPgp(both, data, keyring)), 'OPENPGP_MULTIPLE_SIGNATURES');
+  test('a commit with two signatures in its block: gpg reports two results, git verify-commit refuses it, so do we', async () => {
+    const { id, raw } = signedObject('commit', ed, ['-u', `${rsaSubkey}!`]);
+    const git = gitVerdicts('commit', id);
+    assert.deepEqual(git.verdicts, ['GOODSIG', 'GOODSIG']);
+    assert.notEqual(git.status, 0);
+    assert.equal(outcome(await ours(raw, 'commit')), 'OPENPGP_MULTIPLE_SIGNATURES');
   });
 
   test('DSA and RSA-1024 signing keys: gpg accepts their signatures, we refuse them (OPENPGP_WEAK_KEY), by decision', async () => {
