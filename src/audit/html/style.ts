@@ -36,7 +36,7 @@ section[id], .facts { scroll-margin-top: 48px; }
 .s-ok { --c: var(--ok); } .s-endorsed { --c: var(--endorsed); } .s-violation { --c: var(--violation); }
 .s-unsigned { --c: var(--unsigned); } .s-revoked { --c: var(--revoked); } .s-error { --c: var(--error); }
 .count, .group > h3 { border-color: var(--c); }
-.group > h3 { border-left: 6px solid; padding-left: 8px; }
+.group > h3 { border-left: 6px solid var(--c); padding-left: 8px; }
 .badge { display: inline-block; min-width: 76px; padding: 0 6px; border-radius: 10px; background: var(--c); color: #fff; font-size: 12px; font-weight: 600; text-align: center; }
 .entry { border-bottom: 1px solid var(--line); }
 .entry > summary { display: grid; grid-template-columns: 88px 110px minmax(0, 1.4fr) minmax(0, 1fr) 190px; gap: 8px; align-items: baseline; padding: 3px 4px; cursor: pointer; list-style: none; }

@@ -54,11 +54,11 @@ export function timelineSection(r: AuditReport): Html {
   const axis = Array.from({ length: AXIS_LABELS }, (_, i) => html`<span>${label(min + ((max - min) * i) / (AXIS_LABELS - 1))}</span>`);
   return html`<section id="timeline">
 <h2>Who signed, over time</h2>
-<p class="muted">By attested time (the log's or a timestamp authority's), from ${label(min)} to ${label(max)}. Each mark is a commit (a tag is turned) and links to its details; lines are the policy versions adopted in the range.</p>
+<p class="muted">By attested time (the log's or a timestamp authority's), from ${label(min)} to ${label(max)}. Each mark is a commit (a tag is turned) and links to its details${changes.length ? '; lines are the policy versions adopted in the range' : ''}.</p>
 <div class="tl">
-<div class="tl-row"><span class="tl-name muted">policy versions</span><span class="tl-count"></span><div class="tl-track">${changes.map(
+${changes.length ? html`<div class="tl-row"><span class="tl-name muted">policy versions</span><span class="tl-count"></span><div class="tl-track">${changes.map(
     (c) => html`<a class="tl-policy" style="${at(c.time)}" href="#${policyAnchor(c.i)}" title="policy serial ${c.serial} adopted by ${c.origin}"><span>${c.serial}</span></a>`,
-  )}</div></div>
+  )}</div></div>` : ''}
 ${rows.map(
   (row) => html`<div class="tl-row signer"><span class="tl-name" title="${row.identity} (issuer ${row.issuer || 'none'})">${row.identity}</span><span class="tl-count">${row.marks.length}</span><div class="tl-track">${row.marks.map(
     ({ entry, time }) =>
