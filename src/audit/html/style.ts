@@ -38,7 +38,8 @@ section[id], .facts { scroll-margin-top: 48px; }
 .count, .group > h3 { border-color: var(--c); }
 .group > h3 { border-left: 6px solid var(--c); padding-left: 8px; }
 .badge { display: inline-block; min-width: 76px; padding: 0 6px; border-radius: 10px; background: var(--c); color: #fff; font-size: 12px; font-weight: 600; text-align: center; }
-.entry { border-bottom: 1px solid var(--line); }
+/* A long history is tens of thousands of entries: those off screen are not laid out until scrolled to. */
+.entry { border-bottom: 1px solid var(--line); content-visibility: auto; contain-intrinsic-size: auto 28px; }
 .entry > summary { display: grid; grid-template-columns: 88px 110px minmax(0, 1.4fr) minmax(0, 1fr) 190px; gap: 8px; align-items: baseline; padding: 3px 4px; cursor: pointer; list-style: none; }
 .entry > summary::-webkit-details-marker { display: none; }
 .entry > summary > * { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
