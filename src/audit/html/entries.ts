@@ -33,7 +33,9 @@ function list(items: readonly string[]): Html {
 
 function details(e: AuditEntry, versions: readonly PolicyVersion[], places: Map<string, number>): Html {
   const place = (origin: string): number | undefined => places.get(origin);
-  const adopts = e.type === 'commit' ? place(e.object) : undefined;
+  // Version 0 is the trust root (or --policy file): never adopted by a commit of the range.
+  const adopted = e.type === 'commit' ? place(e.object) : undefined;
+  const adopts = adopted ? adopted : undefined;
   const governing = e.policies.map((origin) => {
     const i = place(origin);
     return i === undefined ? html`<code>${origin}</code>` : html`<a href="#${policyAnchor(i)}">${origin}</a>`;
