@@ -30,7 +30,7 @@ function signed(email: string, time = '2025-01-01T00:00:00Z', logIndex: number |
 }
 
 function version(text: string, origin: string, gitsignTree: string | null = `tree-${origin}`): PolicyVersion {
-  return { policy: parsePolicy(Buffer.from(text), origin), origin, gitsignTree };
+  return { policy: parsePolicy(Buffer.from(text), origin), origin, gitsignTree, source: Buffer.from(text) };
 }
 
 const state = (v: PolicyVersion): PolicyState => ({ serial: v.policy.serial, versions: [v] });

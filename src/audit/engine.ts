@@ -50,6 +50,8 @@ export interface AuditReport {
   trustRoot: { origin: string; serial: number };
   /** Policy versions adopted by commits of the range, in history order. */
   adopted: { origin: string; serial: number }[];
+  /** The trust root's version, then each adopted one (with its file's bytes), for reports that show the policies. */
+  versions: PolicyVersion[];
   entries: AuditEntry[];
   counts: Record<Status, number>;
 }
@@ -104,7 +106,7 @@ function requireChecked(checked: Map<string, Checked>, keepGoing: boolean): void
 
 /** The trust root: never a commit of the audited range. */
 async function trustRootState(history: History, opts: AuditOptions, catFile: CatFile): Promise<PolicyVersion> {
-  if (opts.policyFile) return { policy: parsePolicy(opts.policyFile.bytes, opts.policyFile.name), origin: opts.policyFile.name, gitsignTree: null };
+  if (opts.policyFile) return { policy: parsePolicy(opts.policyFile.bytes, opts.policyFile.name), origin: opts.policyFile.name, gitsignTree: null, source: opts.policyFile.bytes };
   let rev = opts.trustRoot;
   if (rev === undefined) {
     if (history.bases.length === 0) {
@@ -302,6 +304,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       mode,
       trustRoot: { origin: rootVersion.origin, serial: rootVersion.policy.serial },
       adopted: pass.adopted.map((v) => ({ origin: v.origin, serial: v.policy.serial })),
+      versions: [rootVersion, ...pass.adopted],
       entries,
       counts,
     };

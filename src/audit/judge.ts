@@ -157,7 +157,7 @@ function newPolicyOf(c: CommitFacts, governing: PolicyState, files: PolicyFiles)
     return verdict('violation', 'POLICY_INVALID', toGitsignError(err).message);
   }
   if (policy.serial <= governing.serial) return verdict('violation', 'POLICY_SERIAL', `the new policy's serial ${policy.serial} does not exceed the governing serial ${governing.serial}`);
-  return { policy, origin: c.sha, gitsignTree: files.gitsignTree };
+  return { policy, origin: c.sha, gitsignTree: files.gitsignTree, source: files.policy };
 }
 
 /** Judges one commit by the governing state; returns its verdict and the state it leaves. */

@@ -40,5 +40,5 @@ export async function loadPolicyAt(commit: string, origin: string, catFile: CatF
   const files = await policyFilesAt(commit, catFile, cwd);
   if (!files.policy) throw new GitsignError('POLICY', `there is no ${POLICY_PATH} at ${origin}`);
   if (files.unreadable) throw new GitsignError('POLICY', `${origin}: ${files.unreadable}`);
-  return { policy: parsePolicy(files.policy, `${origin}:${POLICY_PATH}`), origin, gitsignTree: files.gitsignTree };
+  return { policy: parsePolicy(files.policy, `${origin}:${POLICY_PATH}`), origin, gitsignTree: files.gitsignTree, source: files.policy };
 }

@@ -36,6 +36,8 @@ export interface PolicyVersion {
   origin: string;
   /** The `.gitsign` tree it was adopted with (a commit whose `.gitsign` is this tree changes nothing); null for --policy. */
   gitsignTree: string | null;
+  /** The policy file's bytes as read: what `audit --html` shows and diffs between versions. */
+  source: Buffer;
 }
 
 /**

@@ -3,14 +3,16 @@ import { entryLine, summaryJson, summaryLines } from '../audit/report';
 import { loadConfig } from '../config/config';
 import { GitsignError, toGitsignError } from '../errors';
 import { gitConfigValue } from '../git/run';
+import { writeAuditPage } from '../audit/html/write';
 import { readPolicyFile } from '../policy/file';
 import { verifySettings } from '../verify/settings';
 import { type TrustArgs, trustFlags, verifierFor } from './auditVerifier';
 import { errorLine, printErr, printOut } from './io';
 import { progressLine } from './progress';
+import { VERSION } from './version';
 
 /**
- * `gitsign audit [RANGE] [--trust-root REV | --policy FILE] [--ref REF] [--json] [--keep-going]` with
+ * `gitsign audit [RANGE] [--trust-root REV | --policy FILE] [--ref REF] [--json] [--html FILE] [--keep-going]` with
  * `gitsign verify`'s trust options: each commit and annotated tag of RANGE judged by the repository's
  * signing policy (gitsign-policy(5)). Exit 0: every object ok or endorsed; 1: a violation (or an
  * unsigned, revoked or unverifiable object); 2: the audit could not run.
@@ -21,6 +23,8 @@ export interface AuditArgs extends TrustArgs {
   policy?: string;
   ref?: string;
   json?: boolean;
+  /** Also write the report as one self-contained HTML page to this file. */
+  html?: string;
   'keep-going'?: boolean;
 }
 
@@ -40,6 +44,7 @@ export async function auditCommand(args: AuditArgs): Promise<number> {
   const progress = progressLine('gitsign audit');
   try {
     if (args.policy !== undefined && args['trust-root'] !== undefined) throw new GitsignError('USAGE', '--policy and --trust-root exclude each other: --policy judges every commit by one policy from outside');
+    if (args.html === '' || args.html === '-') throw new GitsignError('USAGE', '--html needs the path of the page to write: standard output (-) carries the text or --json report');
     const cfg = loadConfig();
     const flags = trustFlags(args, cfg);
     const settings = await verifySettings(cfg, flags);
@@ -55,6 +60,8 @@ export async function auditCommand(args: AuditArgs): Promise<number> {
       progress: (done, total) => progress.update(done, total),
     });
     progress.end();
+    // The page first: when it cannot be written the audit did not deliver what was asked (exit 2, nothing printed).
+    if (args.html !== undefined) writeAuditPage(args.html, report, VERSION);
     return print(report, Boolean(args.json)) ? 1 : 0;
   } catch (err) {
     progress.end();

@@ -302,6 +302,7 @@ export async function runCommands(argv: string[]): Promise<number> {
           ref: { type: 'string', describe: "The ref the history is audited for, which rules' refs match (default: the tip's ref)" },
           'keep-going': { type: 'boolean', default: false, describe: 'Report an object that could not be checked (missing, a failed worker) as error and judge the rest' },
           json: { type: 'boolean', default: false, describe: 'Print one JSON object per commit and tag, then a summary object' },
+          html: { type: 'string', nargs: 1, describe: 'Also write the report to FILE as one self-contained HTML page (no script, no outside request)' },
           ...AUDIT_TRUST_OPTIONS,
         })
           .example(...example("Judge a pull request's commits by the policy of its base", 'gitsign audit origin/main..HEAD')),
