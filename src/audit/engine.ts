@@ -24,6 +24,9 @@ export interface ObjectVerifier {
   close(): Promise<void>;
 }
 
+/** Makes a verifier for this many objects (their names, when known: a cache answers some without one). */
+export type VerifierFactory = (count: number, names?: readonly string[]) => ObjectVerifier;
+
 export interface AuditOptions {
   range: string;
   /** The ref audited for (rules' refs); default: the tip's ref. */
@@ -34,8 +37,8 @@ export interface AuditOptions {
   policyFile?: { name: string; bytes: Buffer };
   /** Report objects that could not be checked (a missing object, a failed worker) as `error` instead of stopping. */
   keepGoing: boolean;
-  /** The signature checker, for this many objects. */
-  verifier(count: number): ObjectVerifier;
+  /** The signature checker, for these objects. */
+  verifier: VerifierFactory;
   approvals: ApprovalSource;
   progress?(done: number, total: number): void;
   cwd?: string;
@@ -65,7 +68,7 @@ interface Checked {
 async function checkSignatures(names: string[], keepRaw: ReadonlySet<string>, opts: AuditOptions): Promise<Map<string, Checked>> {
   const out = new Map<string, Checked>();
   if (names.length === 0) return out;
-  const verifier = opts.verifier(names.length);
+  const verifier = opts.verifier(names.length, names);
   const catFile = new CatFile(opts.cwd);
   let done = 0;
   const pending: Promise<void>[] = [];

@@ -1,0 +1,245 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeAtomic } from '../trust/safeFiles';
+
+/**
+ * The files of the audit result cache: `GITDIR/gitsign/audit-cache/CONTEXT/seg-*.jsonl`, one directory
+ * per context (what a result depends on besides the object: see cachedVerifier.ts), 0700 and ours.
+ *
+ * A segment is written whole by one audit (a temporary file renamed into place), never appended to,
+ * so two audits at once each add their own; compaction merges segments into a new one before deleting
+ * them, and a segment that vanishes under a reader is a miss. A line is `OBJECT MAC JSON`, the MAC an
+ * HMAC-SHA256 over context, object and JSON with a per-user key kept outside the repository (the
+ * user's cache directory): a repository that arrives with its .git (a tarball, a restored CI cache)
+ * cannot bring results of its own. A line that fails its MAC or its parse is a miss, never a result.
+ */
+const FORMAT = 1;
+/** Segments before they are merged into one. */
+const MAX_SEGMENTS = 8;
+/** Bytes of one segment read at most; a larger file is ignored (and merged away). */
+const MAX_SEGMENT_BYTES = 32 << 20;
+/** Entries kept in one context: the merge keeps the newest. */
+const MAX_ENTRIES = 200_000;
+/** Contexts kept (a new trust root or gitsign-ts version starts one); the least recently written go first. */
+const MAX_CONTEXTS = 4;
+const SEGMENT = /^seg-[0-9a-z-]+\.jsonl$/;
+const CONTEXT = /^[0-9a-f]{32}$/;
+const OBJECT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+const KEY_BYTES = 32;
+
+function header(context: string): string {
+  return JSON.stringify({ gitsignAuditCache: FORMAT, context });
+}
+
+/** A directory of ours, not a link: anything else and the cache is not used. */
+function ownDirectory(path: string): boolean {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  return Boolean(st && st.isDirectory() && !st.isSymbolicLink() && (process.getuid === undefined || st.uid === process.getuid()));
+}
+
+function ensureDirectory(path: string): boolean {
+  try {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+  } catch {
+    return false;
+  }
+  return ownDirectory(path);
+}
+
+/** A regular file's bytes, read without following a link, or null (missing, not a file, too large). */
+function readRegular(path: string, max: number): Buffer | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return null;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > max) return null;
+    const buf = Buffer.alloc(st.size);
+    let at = 0;
+    while (at < buf.length) {
+      const n = readSync(fd, buf, at, buf.length - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    return buf.subarray(0, at);
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The per-user MAC key, made on first use (32 random bytes, 0600): written under a temporary name and
+ * linked into place, so two first audits agree on one key. Null when there is no place for it.
+ */
+export function macKey(dir: string | null): Buffer | null {
+  if (dir === null || !ensureDirectory(dir)) return null;
+  const path = join(dir, 'audit-cache.key');
+  let key = readRegular(path, KEY_BYTES);
+  if (key === null) {
+    const tmp = join(dir, `audit-cache.key.${process.pid}.${randomBytes(6).toString('hex')}`);
+    try {
+      writeFileSync(tmp, randomBytes(KEY_BYTES), { flag: 'wx', mode: 0o600 });
+      linkSync(tmp, path);
+    } catch {
+      // Another audit linked its key first (EEXIST): that one is read below.
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+    key = readRegular(path, KEY_BYTES);
+  }
+  return key && key.length === KEY_BYTES ? key : null;
+}
+
+export interface CacheLine {
+  object: string;
+  /** The JSON of the result, exactly as MACed. */
+  json: string;
+}
+
+/** One context's results on disk: read once at the start, written once at the end. */
+export class CacheStore {
+  /** Lines by object, not yet checked (a MAC is checked when the object is asked for). */
+  private readonly lines = new Map<string, { mac: string; json: string }[]>();
+  private readonly segments: string[] = [];
+  private readonly added: CacheLine[] = [];
+  private readonly used = new Set<string>();
+
+  private constructor(
+    private readonly dir: string,
+    private readonly context: string,
+    private readonly key: Buffer,
+  ) {}
+
+  /** The store of a context under GITDIR/gitsign/audit-cache, or null when it cannot be used safely. */
+  static open(gitDir: string, context: string, key: Buffer | null): CacheStore | null {
+    if (key === null || !CONTEXT.test(context)) return null;
+    const base = join(gitDir, 'gitsign');
+    const root = join(base, 'audit-cache');
+    const dir = join(root, context);
+    if (!ensureDirectory(dir) || !ownDirectory(base) || !ownDirectory(root)) return null;
+    const store = new CacheStore(dir, context, key);
+    store.load();
+    return store;
+  }
+
+  private mac(object: string, json: string): string {
+    return createHmac('sha256', this.key).update(`${this.context}\n${object}\n${json}`).digest('hex');
+  }
+
+  private load(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir).filter((n) => SEGMENT.test(n)).sort();
+    } catch {
+      return;
+    }
+    const expected = header(this.context);
+    for (const name of names) {
+      this.segments.push(name);
+      const bytes = readRegular(join(this.dir, name), MAX_SEGMENT_BYTES);
+      if (bytes === null) continue;
+      const text = bytes.toString('utf8');
+      const lines = text.split('\n');
+      if (lines[0] !== expected) continue;
+      for (let i = 1; i < lines.length; i++) {
+        const line = lines[i];
+        const a = line.indexOf(' ');
+        const b = a === -1 ? -1 : line.indexOf(' ', a + 1);
+        if (b === -1) continue;
+        const object = line.slice(0, a);
+        const mac = line.slice(a + 1, b);
+        if (!OBJECT.test(object) || mac.length !== 64) continue;
+        const known = this.lines.get(object);
+        const entry = { mac, json: line.slice(b + 1) };
+        if (known) known.push(entry);
+        else this.lines.set(object, [entry]);
+      }
+    }
+  }
+
+  /** How many of these objects have a line (not yet checked): sizes the verifier for the rest. */
+  holds(objects: readonly string[]): number {
+    return objects.reduce((n, o) => n + (this.lines.has(o) ? 1 : 0), 0);
+  }
+
+  /** The JSON of the object's result whose MAC holds (the newest such), or undefined. */
+  get(object: string): string | undefined {
+    const known = this.lines.get(object);
+    if (!known) return undefined;
+    for (let i = known.length - 1; i >= 0; i--) {
+      const { mac, json } = known[i];
+      const want = Buffer.from(this.mac(object, json), 'hex');
+      const got = Buffer.from(mac, 'hex');
+      if (got.length === want.length && timingSafeEqual(got, want)) {
+        this.used.add(object);
+        return json;
+      }
+    }
+    return undefined;
+  }
+
+  put(object: string, json: string): void {
+    if (!OBJECT.test(object) || json.includes('\n')) return;
+    this.added.push({ object, json });
+  }
+
+  /** Writes this run's new results as one segment, merges when there are many; never fails the audit. */
+  flush(): void {
+    try {
+      if (this.added.length === 0) return;
+      const body = this.added.map(({ object, json }) => `${object} ${this.mac(object, json)} ${json}`);
+      if (this.segments.length + 1 > MAX_SEGMENTS) this.compact(body);
+      else writeAtomic(join(this.dir, segmentName()), `${header(this.context)}\n${body.join('\n')}\n`);
+      this.pruneContexts();
+    } catch {
+      // A cache that cannot be written costs the next run time, nothing else.
+    }
+  }
+
+  /** One segment for all: this run's lines first, then the ones read (unchecked: they are checked when read), up to the cap. */
+  private compact(fresh: string[]): void {
+    const seen = new Set(this.added.map((a) => a.object));
+    const kept = [...fresh];
+    const older = [...this.lines.keys()].sort((a, b) => Number(this.used.has(b)) - Number(this.used.has(a)));
+    for (const object of older) {
+      if (kept.length >= MAX_ENTRIES) break;
+      if (seen.has(object)) continue;
+      const known = this.lines.get(object) as { mac: string; json: string }[];
+      const last = known[known.length - 1];
+      kept.push(`${object} ${last.mac} ${last.json}`);
+    }
+    writeAtomic(join(this.dir, segmentName()), `${header(this.context)}\n${kept.slice(0, MAX_ENTRIES).join('\n')}\n`);
+    for (const name of this.segments) rmSync(join(this.dir, name), { force: true });
+    for (const name of readdirSync(this.dir)) if (name.includes('.tmp-') && isStale(join(this.dir, name))) rmSync(join(this.dir, name), { force: true });
+  }
+
+  private pruneContexts(): void {
+    const root = join(this.dir, '..');
+    const contexts = readdirSync(root)
+      .filter((n) => CONTEXT.test(n) && n !== this.context)
+      .map((n) => ({ n, t: lstatSync(join(root, n), { throwIfNoEntry: false }) }))
+      .filter((c) => c.t?.isDirectory())
+      .sort((a, b) => (b.t?.mtimeMs ?? 0) - (a.t?.mtimeMs ?? 0));
+    for (const c of contexts.slice(MAX_CONTEXTS - 1)) rmSync(join(root, c.n), { recursive: true, force: true });
+  }
+}
+
+let sequence = 0;
+function segmentName(): string {
+  return `seg-${Date.now().toString(36)}-${process.pid.toString(36)}-${(sequence++).toString(36)}-${randomBytes(4).toString('hex')}.jsonl`;
+}
+
+/** A temporary file left by an audit that died (an hour old). */
+function isStale(path: string): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs > 3600_000;
+  } catch {
+    return false;
+  }
+}
