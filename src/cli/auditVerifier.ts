@@ -9,7 +9,6 @@ import { verifyGitObject } from '../verify/gitObject';
 import type { JsonReport } from '../verify/jsonReport';
 import type { VerifyFlags, VerifySettings } from '../verify/settings';
 import { type RenderedOutcome, renderFailure, renderOutcome } from './verifyOutput';
-import { VERSION } from './version';
 import { VerifyPool } from './verifyPool';
 
 /**
@@ -47,7 +46,7 @@ export function trustFlags(args: TrustArgs, cfg: Config): VerifyFlags {
 /** gitsign verify's checks, behind the repository's result cache unless --no-cache. */
 export async function auditVerifier(args: TrustArgs, cfg: Config, flags: VerifyFlags, settings: VerifySettings, cwd?: string): Promise<VerifierFactory> {
   const checks = verifierFor(cfg, flags, settings);
-  return args.cache === false ? checks : withResultCache(checks, settings, VERSION, cwd);
+  return args.cache === false ? checks : withResultCache(checks, settings, (await import('./version')).VERSION, cwd);
 }
 
 export function verifierFor(cfg: Config, flags: VerifyFlags, settings: VerifySettings): VerifierFactory {
