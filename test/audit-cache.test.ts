@@ -1,7 +1,7 @@
 /**
  * The audit's result cache (issue 14): a re-run checks only objects it has not checked under the same
- * context (trust material, verify options, gitsign-ts version); a line that is corrupt, forged, moved
- * to another object or made with another key is a miss, never a result; --no-cache neither reads nor
+ * context (trust material, verify options, gitsign-ts version); a segment changed by a byte, made with
+ * another key or from another context is ignored and a line that is no result is a miss, never a result; --no-cache neither reads nor
  * writes it; audits at once and many runs leave a store that still answers. Signatures are counted
  * through the engine API (a verifier that records what it is asked), histories signed by the sandbox.
  */
@@ -124,7 +124,7 @@ describe('the audit result cache', () => {
     assert.equal(other.asked.length, other.report.entries.length, 'a new version checks everything again');
   });
 
-  test('a corrupt, forged, moved or foreign-key line is a miss: the object is checked again and nothing is taken as verified', async () => {
+  test('a segment changed by a byte, MACed with another key or copied from another context is ignored; a line that is no result is a miss', async () => {
     const version = 'test-corrupt';
     await audit(version);
     const context = cacheContext(settings, version);
@@ -132,31 +132,41 @@ describe('the audit result cache', () => {
     const segments = readdirSync(dir).filter((n) => n.startsWith('seg-'));
     assert.equal(segments.length, 1);
     const file = join(dir, segments[0]);
-    const lines = readFileSync(file, 'utf8').split('\n');
-    const lineOf = (sha: string): string => lines.find((l) => l.startsWith(`${sha} `)) as string;
-    const [, oneMac, oneJson] = /^(\S+) (\S+) (.*)$/.exec(lineOf(c.one))?.slice(1) ?? [];
-    assert.match(oneJson, /"s":"v"/);
-    const mac = (k: Buffer, sha: string, json: string): string => createHmac('sha256', k).update(`${context}\n${sha}\n${json}`).digest('hex');
-    const forged = [
-      lines[0],
-      // c.one's verified result under the unsigned commit, with c.one's MAC: the MAC binds the object.
-      `${c.unsigned} ${oneMac} ${oneJson}`,
-      // c.two's JSON flipped to another signer, MAC unchanged.
-      lineOf(c.two).replace(ALICE, 'mallory@example.com'),
-      // c.three as verified, MACed with a key that is not this user's.
-      `${c.three} ${mac(Buffer.alloc(32, 7), c.three, oneJson)} ${oneJson}`,
-      // c.one: a MAC that holds over fields that are not a result.
-      `${c.one} ${mac(key(), c.one, '{"s":"v","id":"x"}')} {"s":"v","id":"x"}`,
-      'garbage',
-      '',
-    ];
-    writeFileSync(file, forged.join('\n'));
-    const run = await audit(version);
-    assert.deepEqual([...run.asked].sort(), [c.one, c.two, c.three, c.unsigned].sort());
-    const status = (sha: string): string => run.report.entries.find((e) => e.object === sha)?.status ?? '';
-    assert.equal(status(c.unsigned), 'unsigned');
+    const text = readFileSync(file, 'utf8');
+    const head = text.slice(0, text.indexOf('\n'));
+    const body = text.slice(text.indexOf('\n') + 1);
+    assert.match(body, new RegExp(`^${c.one} \\{"s":"v"`, 'm'));
+    const segment = (k: Buffer, ctx: string, b: string): string => `${JSON.stringify({ gitsignAuditCache: 1, context: ctx, mac: createHmac('sha256', k).update(`${ctx}\n`).update(b).digest('hex') })}\n${b}`;
+    const status = (r: AuditReport, sha: string): string => r.entries.find((e) => e.object === sha)?.status ?? '';
+    const everything = [c.one, c.two, c.three, c.unsigned].sort();
+
+    // The unsigned commit given c.one's verified result, the header (and its MAC) unchanged.
+    const lineOf = (sha: string): string => body.split('\n').find((l) => l.startsWith(`${sha} `)) as string;
+    const swapped = body.replace(lineOf(c.unsigned), `${c.unsigned} ${lineOf(c.one).slice(41)}`);
+    writeFileSync(file, `${head}\n${swapped}`);
+    let run = await audit(version);
+    assert.deepEqual([...run.asked].sort(), everything, 'a changed byte: the whole segment is ignored');
+    assert.equal(status(run.report, c.unsigned), 'unsigned');
+
+    // The same change, MACed with a key that is not this user's.
+    for (const name of readdirSync(dir)) writeFileSync(join(dir, name), segment(Buffer.alloc(32, 7), context, swapped));
+    run = await audit(version);
+    assert.deepEqual([...run.asked].sort(), everything, 'another key');
+    assert.equal(status(run.report, c.unsigned), 'unsigned');
+
+    // A segment of another context (another trust root or version), MACed with this key, copied here.
+    for (const name of readdirSync(dir)) writeFileSync(join(dir, name), segment(key(), cacheContext(settings, 'test-other'), swapped));
+    run = await audit(version);
+    assert.deepEqual([...run.asked].sort(), everything, 'another context');
+    assert.equal(status(run.report, c.unsigned), 'unsigned');
+
+    // With this key and context, lines that are not results (wrong fields, bad JSON, an object that is no ID) are misses; the rest hit.
+    const bad = body.replace(lineOf(c.one), `${c.one} {"s":"v","id":"x"}`).replace(lineOf(c.two), `${c.two} {"s":"v",`) + 'not-an-object {"s":"u"}\n';
+    for (const name of readdirSync(dir)) writeFileSync(join(dir, name), segment(key(), context, bad));
+    run = await audit(version);
+    assert.deepEqual([...run.asked].sort(), [c.one, c.two].sort());
+    assert.equal(status(run.report, c.one), 'ok');
     assert.deepEqual(run.report.entries.find((e) => e.object === c.two)?.signer?.identities, [ALICE]);
-    assert.equal(status(c.one), 'ok');
     assert.deepEqual((await audit(version)).asked, [], 'the results checked again were kept');
   });
 
@@ -188,17 +198,17 @@ describe('the audit result cache', () => {
       const dir = contextDir(context);
       for (const seg of readdirSync(dir)) {
         const text = readFileSync(join(dir, seg), 'utf8');
-        const line = text.split('\n').find((l) => l.startsWith(`${c.one} `));
-        if (!line) continue;
-        const mac = (json: string): string => createHmac('sha256', cliKey).update(`${context}\n${c.one}\n${json}`).digest('hex');
-        if (line.split(' ')[1] !== mac(line.slice(line.indexOf(' ', 41) + 1))) continue;
-        writeFileSync(join(dir, seg), `${text}${c.one} ${mac(planted)} ${planted}\n`);
+        const nl = text.indexOf('\n');
+        const mac = (b: string): string => createHmac('sha256', cliKey).update(`${context}\n`).update(b).digest('hex');
+        if ((JSON.parse(text.slice(0, nl)) as { mac: string }).mac !== mac(text.slice(nl + 1))) continue;
+        // A newer segment (names sort by time), MACed with the CLI's key: its line is the one read.
+        const b = `${c.one} ${planted}\n`;
+        writeFileSync(join(dir, 'seg-zzzzzzzzzz.jsonl'), `${JSON.stringify({ gitsignAuditCache: 1, context, mac: mac(b) })}\n${b}`);
         plantedIn = dir;
       }
     }
-    assert.ok(plantedIn, 'the CLI wrote a segment with its key');
     const cached = h.audit([range]);
-    assert.equal(cached.of(c.one).status, 'error', 'the (newest) line of the cache is what the audit reports: it was read');
+    assert.equal(cached.of(c.one).status, 'error', 'the newest segment\'s line is what the audit reports: it was read');
     assert.equal(cached.of(c.one).message, 'planted by the test');
     const before = readdirSync(plantedIn).sort();
     const fresh = h.audit([range, '--no-cache']);

@@ -9,10 +9,11 @@ import { writeAtomic } from '../trust/safeFiles';
  *
  * A segment is written whole by one audit (a temporary file renamed into place), never appended to,
  * so two audits at once each add their own; compaction merges segments into a new one before deleting
- * them, and a segment that vanishes under a reader is a miss. A line is `OBJECT MAC JSON`, the MAC an
- * HMAC-SHA256 over context, object and JSON with a per-user key kept outside the repository (the
- * user's cache directory): a repository that arrives with its .git (a tarball, a restored CI cache)
- * cannot bring results of its own. A line that fails its MAC or its parse is a miss, never a result.
+ * them, and a segment that vanishes under a reader is a miss. A segment is a header line (format,
+ * context, MAC) and lines `OBJECT JSON`; the MAC is an HMAC-SHA256 over the context and every byte
+ * after the header, with a per-user key kept outside the repository (the user's cache directory): a
+ * repository that arrives with its .git (a tarball, a restored CI cache) cannot bring results of its
+ * own. A segment whose MAC fails is ignored whole; a line that does not parse is a miss, never a result.
  */
 const FORMAT = 1;
 /** Segments before they are merged into one. */
@@ -28,9 +29,6 @@ const CONTEXT = /^[0-9a-f]{32}$/;
 const OBJECT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const KEY_BYTES = 32;
 
-function header(context: string): string {
-  return JSON.stringify({ gitsignAuditCache: FORMAT, context });
-}
 
 /** A directory of ours, not a link: anything else and the cache is not used. */
 function ownDirectory(path: string): boolean {
@@ -104,8 +102,8 @@ export interface CacheLine {
 
 /** One context's results on disk: read once at the start, written once at the end. */
 export class CacheStore {
-  /** Lines by object, not yet checked (a MAC is checked when the object is asked for). */
-  private readonly lines = new Map<string, { mac: string; json: string }[]>();
+  /** Results by object, from segments whose MAC holds (the newest segment's when several have one). */
+  private readonly lines = new Map<string, string>();
   private readonly segments: string[] = [];
   private readonly added: CacheLine[] = [];
   private readonly used = new Set<string>();
@@ -128,8 +126,31 @@ export class CacheStore {
     return store;
   }
 
-  private mac(object: string, json: string): string {
-    return createHmac('sha256', this.key).update(`${this.context}\n${object}\n${json}`).digest('hex');
+  private mac(body: string): string {
+    return createHmac('sha256', this.key).update(`${this.context}\n`).update(body).digest('hex');
+  }
+
+  private segment(lines: string[]): string {
+    const body = lines.map((l) => `${l}\n`).join('');
+    return `${JSON.stringify({ gitsignAuditCache: FORMAT, context: this.context, mac: this.mac(body) })}\n${body}`;
+  }
+
+  /** The body of a segment of this context whose MAC holds, or null. */
+  private body(text: string): string | null {
+    const nl = text.indexOf('\n');
+    if (nl === -1) return null;
+    let head: unknown;
+    try {
+      head = JSON.parse(text.slice(0, nl));
+    } catch {
+      return null;
+    }
+    const h = head as { gitsignAuditCache?: unknown; context?: unknown; mac?: unknown };
+    if (typeof head !== 'object' || head === null || h.gitsignAuditCache !== FORMAT || h.context !== this.context || typeof h.mac !== 'string') return null;
+    const body = text.slice(nl + 1);
+    const want = Buffer.from(this.mac(body), 'hex');
+    const got = Buffer.from(h.mac, 'hex');
+    return got.length === want.length && timingSafeEqual(got, want) ? body : null;
   }
 
   private load(): void {
@@ -139,49 +160,29 @@ export class CacheStore {
     } catch {
       return;
     }
-    const expected = header(this.context);
     for (const name of names) {
       this.segments.push(name);
       const bytes = readRegular(join(this.dir, name), MAX_SEGMENT_BYTES);
-      if (bytes === null) continue;
-      const text = bytes.toString('utf8');
-      const lines = text.split('\n');
-      if (lines[0] !== expected) continue;
-      for (let i = 1; i < lines.length; i++) {
-        const line = lines[i];
-        const a = line.indexOf(' ');
-        const b = a === -1 ? -1 : line.indexOf(' ', a + 1);
-        if (b === -1) continue;
-        const object = line.slice(0, a);
-        const mac = line.slice(a + 1, b);
-        if (!OBJECT.test(object) || mac.length !== 64) continue;
-        const known = this.lines.get(object);
-        const entry = { mac, json: line.slice(b + 1) };
-        if (known) known.push(entry);
-        else this.lines.set(object, [entry]);
+      const body = bytes === null ? null : this.body(bytes.toString('utf8'));
+      if (body === null) continue;
+      for (const line of body.split('\n')) {
+        const space = line.indexOf(' ');
+        const object = line.slice(0, space);
+        if (space !== -1 && OBJECT.test(object)) this.lines.set(object, line.slice(space + 1));
       }
     }
   }
 
-  /** How many of these objects have a line (not yet checked): sizes the verifier for the rest. */
+  /** How many of these objects have a result: sizes the verifier for the rest. */
   holds(objects: readonly string[]): number {
     return objects.reduce((n, o) => n + (this.lines.has(o) ? 1 : 0), 0);
   }
 
-  /** The JSON of the object's result whose MAC holds (the newest such), or undefined. */
+  /** The JSON of the object's result, or undefined. */
   get(object: string): string | undefined {
-    const known = this.lines.get(object);
-    if (!known) return undefined;
-    for (let i = known.length - 1; i >= 0; i--) {
-      const { mac, json } = known[i];
-      const want = Buffer.from(this.mac(object, json), 'hex');
-      const got = Buffer.from(mac, 'hex');
-      if (got.length === want.length && timingSafeEqual(got, want)) {
-        this.used.add(object);
-        return json;
-      }
-    }
-    return undefined;
+    const json = this.lines.get(object);
+    if (json !== undefined) this.used.add(object);
+    return json;
   }
 
   put(object: string, json: string): void {
@@ -193,28 +194,25 @@ export class CacheStore {
   flush(): void {
     try {
       if (this.added.length === 0) return;
-      const body = this.added.map(({ object, json }) => `${object} ${this.mac(object, json)} ${json}`);
-      if (this.segments.length + 1 > MAX_SEGMENTS) this.compact(body);
-      else writeAtomic(join(this.dir, segmentName()), `${header(this.context)}\n${body.join('\n')}\n`);
+      const fresh = this.added.map(({ object, json }) => `${object} ${json}`);
+      if (this.segments.length + 1 > MAX_SEGMENTS) this.compact(fresh);
+      else writeAtomic(join(this.dir, segmentName()), this.segment(fresh));
       this.pruneContexts();
     } catch {
       // A cache that cannot be written costs the next run time, nothing else.
     }
   }
 
-  /** One segment for all: this run's lines first, then the ones read (unchecked: they are checked when read), up to the cap. */
+  /** One segment for all: this run's results first, then the ones this run used, then the rest, up to the cap. */
   private compact(fresh: string[]): void {
     const seen = new Set(this.added.map((a) => a.object));
     const kept = [...fresh];
     const older = [...this.lines.keys()].sort((a, b) => Number(this.used.has(b)) - Number(this.used.has(a)));
     for (const object of older) {
       if (kept.length >= MAX_ENTRIES) break;
-      if (seen.has(object)) continue;
-      const known = this.lines.get(object) as { mac: string; json: string }[];
-      const last = known[known.length - 1];
-      kept.push(`${object} ${last.mac} ${last.json}`);
+      if (!seen.has(object)) kept.push(`${object} ${this.lines.get(object) as string}`);
     }
-    writeAtomic(join(this.dir, segmentName()), `${header(this.context)}\n${kept.slice(0, MAX_ENTRIES).join('\n')}\n`);
+    writeAtomic(join(this.dir, segmentName()), this.segment(kept.slice(0, MAX_ENTRIES)));
     for (const name of this.segments) rmSync(join(this.dir, name), { force: true });
     for (const name of readdirSync(this.dir)) if (name.includes('.tmp-') && isStale(join(this.dir, name))) rmSync(join(this.dir, name), { force: true });
   }

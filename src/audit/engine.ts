@@ -65,11 +65,11 @@ interface Checked {
   raw?: Buffer;
 }
 
-async function checkSignatures(names: string[], keepRaw: ReadonlySet<string>, opts: AuditOptions): Promise<Map<string, Checked>> {
+/** Every object's signature, through the verifier, the objects read by the audit's one `git cat-file`. */
+async function checkSignatures(names: string[], keepRaw: ReadonlySet<string>, opts: AuditOptions, catFile: CatFile): Promise<Map<string, Checked>> {
   const out = new Map<string, Checked>();
   if (names.length === 0) return out;
   const verifier = opts.verifier(names.length, names);
-  const catFile = new CatFile(opts.cwd);
   let done = 0;
   const pending: Promise<void>[] = [];
   async function* each(): AsyncGenerator<string> {
@@ -89,7 +89,6 @@ async function checkSignatures(names: string[], keepRaw: ReadonlySet<string>, op
     }
     await Promise.all(pending);
   } finally {
-    catFile.close();
     await verifier.close();
   }
   return out;
@@ -117,9 +116,13 @@ async function trustRootState(history: History, opts: AuditOptions, catFile: Cat
     rev = history.bases[0];
   }
   checkRevision(rev, 'the trust root');
-  const r = await runGit(['rev-parse', '-q', '--verify', '--end-of-options', `${rev}^{commit}`], { cwd: opts.cwd });
-  if (r.code !== 0) throw new GitsignError('GIT', `the trust root ${quoted(rev)} names no commit`);
-  const sha = r.stdout.toString('latin1').trim();
+  // The range's base is a commit ID already (readHistory peeled it): no git process to name it.
+  let sha = rev;
+  if (!history.bases.includes(rev)) {
+    const r = await runGit(['rev-parse', '-q', '--verify', '--end-of-options', `${rev}^{commit}`], { cwd: opts.cwd });
+    if (r.code !== 0) throw new GitsignError('GIT', `the trust root ${quoted(rev)} names no commit`);
+    sha = r.stdout.toString('latin1').trim();
+  }
   if (history.commits.some((c) => c.sha === sha)) {
     throw new GitsignError('POLICY', `the trust root ${quoted(rev)} (${sha}) is inside the audited range: its policy would come from the content being audited; use a commit outside it, such as the range's base`);
   }
@@ -262,7 +265,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     const inRange = new Set(history.commits.map((c) => c.sha));
     const [paths, tags] = await Promise.all([changedPaths(history.commits, opts.cwd), tagsOf(inRange, opts.cwd)]);
     const tagShas = new Set(tags.map((t) => t.sha));
-    const checked = await checkSignatures([...history.commits.map((c) => c.sha), ...tags.map((t) => t.sha)], tagShas, opts);
+    const checked = await checkSignatures([...history.commits.map((c) => c.sha), ...tags.map((t) => t.sha)], tagShas, opts, catFile);
     requireChecked(checked, opts.keepGoing);
 
     const mode = opts.policyFile ? 'file' : 'repository';
