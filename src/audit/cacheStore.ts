@@ -206,13 +206,20 @@ export class CacheStore {
   /** One segment for all: this run's results first, then the ones this run used, then the rest, up to the cap. */
   private compact(fresh: string[]): void {
     const seen = new Set(this.added.map((a) => a.object));
-    const kept = [...fresh];
+    const kept: string[] = [];
+    let bytes = 0;
+    // The merged segment must stay readable: within the entry cap and the size a segment is read at.
+    const keep = (line: string): boolean => {
+      const size = Buffer.byteLength(line) + 1;
+      if (kept.length >= MAX_ENTRIES || bytes + size > MAX_SEGMENT_BYTES - 4096) return false;
+      kept.push(line);
+      bytes += size;
+      return true;
+    };
+    for (const line of fresh) if (!keep(line)) break;
     const older = [...this.lines.keys()].sort((a, b) => Number(this.used.has(b)) - Number(this.used.has(a)));
-    for (const object of older) {
-      if (kept.length >= MAX_ENTRIES) break;
-      if (!seen.has(object)) kept.push(`${object} ${this.lines.get(object) as string}`);
-    }
-    writeAtomic(join(this.dir, segmentName()), this.segment(kept.slice(0, MAX_ENTRIES)));
+    for (const object of older) if (!seen.has(object) && !keep(`${object} ${this.lines.get(object) as string}`)) break;
+    writeAtomic(join(this.dir, segmentName()), this.segment(kept));
     for (const name of this.segments) rmSync(join(this.dir, name), { force: true });
     for (const name of readdirSync(this.dir)) if (name.includes('.tmp-') && isStale(join(this.dir, name))) rmSync(join(this.dir, name), { force: true });
   }
