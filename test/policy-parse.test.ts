@@ -273,6 +273,13 @@ describe('globs', () => {
     assert.ok(m('a/**/b/**/c', 'a/x/b/y/z/c'));
     assert.ok(m('.gitsign/policy.yaml', '.gitsign/policy.yaml'));
     assert.ok(!m('.gitsign/policy.yaml', '.gitsign/policy_yaml'));
+    // A literal directory and all under it, the directory included (matched by prefix).
+    assert.ok(m('**', 'any/path/at/all'));
+    assert.ok(m('docs/**', 'docs'));
+    assert.ok(!m('docs/**', 'doc'));
+    assert.ok(m('a/b/**', 'a/b/c/d'));
+    assert.ok(!m('a/b/**', 'a/bc'));
+    assert.ok(!m('a/b/**', 'x/a/b/c'));
   });
 
   test('hostile names and patterns: many ** and stars against long names (a table over segments, no backtracking)', () => {

@@ -24,6 +24,9 @@ export interface ObjectVerifier {
   close(): Promise<void>;
 }
 
+/** Makes a verifier for this many objects (their names, when known: a cache answers some without one). */
+export type VerifierFactory = (count: number, names?: readonly string[]) => ObjectVerifier;
+
 export interface AuditOptions {
   range: string;
   /** The ref audited for (rules' refs); default: the tip's ref. */
@@ -34,8 +37,8 @@ export interface AuditOptions {
   policyFile?: { name: string; bytes: Buffer };
   /** Report objects that could not be checked (a missing object, a failed worker) as `error` instead of stopping. */
   keepGoing: boolean;
-  /** The signature checker, for this many objects. */
-  verifier(count: number): ObjectVerifier;
+  /** The signature checker, for these objects. */
+  verifier: VerifierFactory;
   approvals: ApprovalSource;
   progress?(done: number, total: number): void;
   cwd?: string;
@@ -64,11 +67,11 @@ interface Checked {
   raw?: Buffer;
 }
 
-async function checkSignatures(names: string[], keepRaw: ReadonlySet<string>, opts: AuditOptions): Promise<Map<string, Checked>> {
+/** Every object's signature, through the verifier, the objects read by the audit's one `git cat-file`. */
+async function checkSignatures(names: string[], keepRaw: ReadonlySet<string>, opts: AuditOptions, catFile: CatFile): Promise<Map<string, Checked>> {
   const out = new Map<string, Checked>();
   if (names.length === 0) return out;
-  const verifier = opts.verifier(names.length);
-  const catFile = new CatFile(opts.cwd);
+  const verifier = opts.verifier(names.length, names);
   let done = 0;
   const pending: Promise<void>[] = [];
   async function* each(): AsyncGenerator<string> {
@@ -88,7 +91,6 @@ async function checkSignatures(names: string[], keepRaw: ReadonlySet<string>, op
     }
     await Promise.all(pending);
   } finally {
-    catFile.close();
     await verifier.close();
   }
   return out;
@@ -116,9 +118,13 @@ async function trustRootState(history: History, opts: AuditOptions, catFile: Cat
     rev = history.bases[0];
   }
   checkRevision(rev, 'the trust root');
-  const r = await runGit(['rev-parse', '-q', '--verify', '--end-of-options', `${rev}^{commit}`], { cwd: opts.cwd });
-  if (r.code !== 0) throw new GitsignError('GIT', `the trust root ${quoted(rev)} names no commit`);
-  const sha = r.stdout.toString('latin1').trim();
+  // The range's base is a commit ID already (readHistory peeled it): no git process to name it.
+  let sha = rev;
+  if (!history.bases.includes(rev)) {
+    const r = await runGit(['rev-parse', '-q', '--verify', '--end-of-options', `${rev}^{commit}`], { cwd: opts.cwd });
+    if (r.code !== 0) throw new GitsignError('GIT', `the trust root ${quoted(rev)} names no commit`);
+    sha = r.stdout.toString('latin1').trim();
+  }
   if (history.commits.some((c) => c.sha === sha)) {
     throw new GitsignError('POLICY', `the trust root ${quoted(rev)} (${sha}) is inside the audited range: its policy would come from the content being audited; use a commit outside it, such as the range's base`);
   }
@@ -261,7 +267,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     const inRange = new Set(history.commits.map((c) => c.sha));
     const [paths, tags] = await Promise.all([changedPaths(history.commits, opts.cwd), tagsOf(inRange, opts.cwd)]);
     const tagShas = new Set(tags.map((t) => t.sha));
-    const checked = await checkSignatures([...history.commits.map((c) => c.sha), ...tags.map((t) => t.sha)], tagShas, opts);
+    const checked = await checkSignatures([...history.commits.map((c) => c.sha), ...tags.map((t) => t.sha)], tagShas, opts, catFile);
     requireChecked(checked, opts.keepGoing);
 
     const mode = opts.policyFile ? 'file' : 'repository';

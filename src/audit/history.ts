@@ -43,17 +43,20 @@ export async function readHistory(range: string, explicitRef: string | undefined
   if (tips.length === 0) throw new GitsignError('GIT', `${quoted(range)} names no commit to audit`);
   if (tips.length > 1) throw new GitsignError('USAGE', `${quoted(range)} has ${tips.length} tips; an audit follows one history (write BASE..TIP)`);
   if (![...tips, ...bases].every((r) => HEX.test(r))) throw new GitsignError('GIT', `git rev-parse answered something that is not an object ID for ${quoted(range)}`);
-  const [tip] = (await lines(['rev-parse', '--verify', '--end-of-options', `${tips[0]}^{commit}`], cwd)) as [string];
-  const baseCommits = await Promise.all(bases.map(async (b) => ((await lines(['rev-parse', '--verify', '--end-of-options', `${b}^{commit}`], cwd)) as [string])[0]));
-
-  let ref = explicitRef ?? null;
-  if (ref === null) {
-    const named = (await lines(['rev-parse', '--revs-only', '--symbolic-full-name', range, '--'], cwd)).filter((r) => r.startsWith('refs/'));
-    ref = named.length === 1 ? named[0] : null;
-  }
+  // The tip and bases as commits, the ref the range names, and the commits: three git processes at once
+  // (rev-list peels tags as rev-parse does). They are object IDs by now, never options.
+  const [peeled, named, listed] = await Promise.all([
+    lines(['rev-parse', ...[...tips, ...bases].map((r) => `${r}^{commit}`)], cwd),
+    explicitRef === undefined ? lines(['rev-parse', '--revs-only', '--symbolic-full-name', range, '--'], cwd) : Promise.resolve([]),
+    lines(['rev-list', '--topo-order', '--reverse', '--parents', tips[0], ...bases.map((b) => `^${b}`), '--'], cwd),
+  ]);
+  if (peeled.length !== 1 + bases.length || !peeled.every((r) => HEX.test(r))) throw new GitsignError('GIT', `git rev-parse answered something that is not a commit ID for ${quoted(range)}`);
+  const [tip, ...baseCommits] = peeled as [string, ...string[]];
+  const namedRefs = named.filter((r) => r.startsWith('refs/'));
+  const ref = explicitRef ?? (namedRefs.length === 1 ? namedRefs[0] : null);
 
   const commits: HistoryCommit[] = [];
-  for (const line of await lines(['rev-list', '--topo-order', '--reverse', '--parents', tip, ...baseCommits.map((b) => `^${b}`), '--'], cwd)) {
+  for (const line of listed) {
     const [sha, ...parents] = line.split(' ');
     commits.push({ sha, parents });
   }

@@ -23,10 +23,10 @@ export function isInfrastructureFailure(code: string): boolean {
 }
 
 /** The verified certificate, from the object's own signature, by fingerprint. */
-function certificateOf(obj: { type: string; signature: Buffer | null }, fingerprint: string): Certificate | undefined {
-  if (!obj.signature) return undefined;
+function certificateOf(signature: Buffer | null, fingerprint: string): Certificate | undefined {
+  if (!signature) return undefined;
   try {
-    for (const der of parseSignedData(decodePem(obj.signature).der).certificates) {
+    for (const der of parseSignedData(decodePem(signature).der).certificates) {
       if (createHash('sha1').update(der).digest('hex') === fingerprint) return new Certificate(der);
     }
   } catch {
@@ -35,35 +35,39 @@ function certificateOf(obj: { type: string; signature: Buffer | null }, fingerpr
   return undefined;
 }
 
-function lazySigner(report: JsonReport, signature: Buffer | null, type: string): Signer {
+/** The signer of a verified object: its SANs and issuer as reported, its claims read from its own certificate when first asked for. */
+export function objectSigner(identities: readonly string[], issuer: string, fingerprint: string, obj: RawObject): Signer {
   let cert: Certificate | undefined | null = null;
-  const fingerprint = report.certificateFingerprint ?? '';
   return {
-    identities: report.identities,
-    issuer: report.issuer ?? '',
+    identities,
+    issuer,
     claim: (name) => {
-      if (cert === null) cert = certificateOf({ type, signature }, fingerprint);
+      if (cert === null) cert = certificateOf(signatureOf(obj), fingerprint);
       return cert ? signerFromCertificate(cert).claim(name) : undefined;
     },
   };
 }
 
+function signatureOf(obj: RawObject): Buffer | null {
+  try {
+    const split = splitObject(obj.type as ObjectType, obj.raw).signature;
+    return split ? Buffer.from(split) : null;
+  } catch {
+    return null;
+  }
+}
+
 export function factsFromReport(report: JsonReport, obj: RawObject): SignatureFacts {
   if (report.verified && report.signingTime) {
-    let signature: Buffer | null = null;
-    try {
-      const split = splitObject(obj.type as ObjectType, obj.raw).signature;
-      signature = split ? Buffer.from(split) : null;
-    } catch {
-      signature = null;
-    }
+    const fingerprint = report.certificateFingerprint ?? '';
     return {
       state: 'verified',
-      signer: lazySigner(report, signature, obj.type),
+      signer: objectSigner(report.identities, report.issuer ?? '', fingerprint, obj),
       time: new Date(report.signingTime),
       timeSource: report.timeSource === 'tlog' || report.timeSource === 'tsa' ? report.timeSource : 'unattested',
       logIndex: report.tlog.source !== 'none' ? report.tlog.logIndex : null,
       notChecked: report.warnings,
+      certificateFingerprint: fingerprint,
     };
   }
   const code = report.error?.code ?? 'VERIFIER_FAILED';

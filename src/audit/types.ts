@@ -25,6 +25,8 @@ export type SignatureFacts =
       logIndex: number | null;
       /** What the verify options left unchecked for this object. */
       notChecked: string[];
+      /** SHA-1 of the verified certificate (gitsign signatures): where the signer's claims are read again. */
+      certificateFingerprint?: string;
     }
   | { state: 'unsigned' }
   | { state: 'error'; code: string; message: string; identities: string[]; issuer: string | null };

@@ -6,7 +6,7 @@ import { gitConfigValue } from '../git/run';
 import { writeAuditPage } from '../audit/html/write';
 import { readPolicyFile } from '../policy/file';
 import { verifySettings } from '../verify/settings';
-import { type TrustArgs, trustFlags, verifierFor } from './auditVerifier';
+import { auditVerifier, type TrustArgs, trustFlags } from './auditVerifier';
 import { errorLine, printErr, printOut } from './io';
 import { progressLine } from './progress';
 import { VERSION } from './version';
@@ -55,7 +55,7 @@ export async function auditCommand(args: AuditArgs): Promise<number> {
       trustRoot: args['trust-root'] ?? (configured || undefined),
       policyFile: args.policy === undefined ? undefined : { name: args.policy, bytes: readPolicyFile(args.policy) },
       keepGoing: Boolean(args['keep-going']),
-      verifier: verifierFor(cfg, flags, settings),
+      verifier: await auditVerifier(args, cfg, flags, settings),
       approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, offline: flags.offline },
       progress: (done, total) => progress.update(done, total),
     });

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import type { ObjectVerifier } from '../audit/engine';
+import { withResultCache } from '../audit/cachedVerifier';
+import type { VerifierFactory } from '../audit/engine';
 import { factsFromReport } from '../audit/signatures';
 import type { SignatureFacts } from '../audit/types';
 import type { Config } from '../config/config';
@@ -34,13 +35,21 @@ export interface TrustArgs {
   'insecure-ignore-tlog'?: boolean;
   offline?: boolean;
   'trusted-root'?: string;
+  /** false with --no-cache. */
+  cache?: boolean;
 }
 
 export function trustFlags(args: TrustArgs, cfg: Config): VerifyFlags {
   return { offline: Boolean(args.offline) || cfg.offline, trustedRoot: args['trusted-root'], ignoreTlog: Boolean(args['insecure-ignore-tlog']), ignoreSct: Boolean(args['insecure-ignore-sct']) };
 }
 
-export function verifierFor(cfg: Config, flags: VerifyFlags, settings: VerifySettings): (count: number) => ObjectVerifier {
+/** gitsign verify's checks, behind the repository's result cache unless --no-cache. */
+export async function auditVerifier(args: TrustArgs, cfg: Config, flags: VerifyFlags, settings: VerifySettings, cwd?: string): Promise<VerifierFactory> {
+  const checks = verifierFor(cfg, flags, settings);
+  return args.cache === false ? checks : withResultCache(checks, settings, (await import('./version')).VERSION, cwd);
+}
+
+export function verifierFor(cfg: Config, flags: VerifyFlags, settings: VerifySettings): VerifierFactory {
   const render = { json: true, heading: false };
   return (count) => {
     if (count < POOL_FROM) {

@@ -46,6 +46,7 @@ const AUDIT_TRUST_OPTIONS = {
   'insecure-ignore-tlog': IDENTITY_OPTIONS['insecure-ignore-tlog'],
   offline: IDENTITY_OPTIONS.offline,
   'trusted-root': IDENTITY_OPTIONS['trusted-root'],
+  cache: { type: 'boolean', default: true, describe: "Reuse signature checks kept in the repository's git directory and keep new ones (--no-cache checks every signature again)" },
 } as const;
 
 const OBJTYPE = { type: 'string', choices: ['commit', 'tree'] } as const;

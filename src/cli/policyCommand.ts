@@ -12,7 +12,7 @@ import { type FoundIdentity, foundIdentity, starterPolicy } from '../policy/star
 import { readPolicyFile } from '../policy/file';
 import { clip } from '../text/terminal';
 import { verifySettings } from '../verify/settings';
-import { type TrustArgs, trustFlags, verifierFor } from './auditVerifier';
+import { auditVerifier, type TrustArgs, trustFlags } from './auditVerifier';
 import { printErr, printOut } from './io';
 
 /**
@@ -96,7 +96,7 @@ export async function policyInitCommand(args: PolicyInitArgs): Promise<number> {
   const settings = await verifySettings(cfg, flags);
   const shas = await revList(range);
   if (shas.length === 0) throw new GitsignError('USAGE', `${quoted(range)} holds no commit`);
-  const verifier = verifierFor(cfg, flags, settings)(shas.length);
+  const verifier = (await auditVerifier(args, cfg, flags, settings))(shas.length, shas);
   const catFile = new CatFile();
   const found = new Map<string, FoundIdentity>();
   const skipped = { unsigned: 0, unverified: 0 };

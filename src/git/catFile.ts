@@ -15,6 +15,9 @@ export interface RawObject {
 export class CatFile {
   private readonly proc: ChildProcessWithoutNullStreams;
   private buf: Buffer = Buffer.alloc(0);
+  /** Chunks read since buf was last made: joined once when needed, not once per chunk (pipes deliver small ones). */
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
   private waiting: (() => void) | null = null;
   private ended = false;
   private stderr = '';
@@ -24,7 +27,8 @@ export class CatFile {
   constructor(cwd?: string) {
     this.proc = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc.stdout.on('data', (d: Buffer) => {
-      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+      this.chunks.push(d);
+      this.chunkBytes += d.length;
       this.wake();
     });
     this.proc.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
@@ -48,11 +52,19 @@ export class CatFile {
     w?.();
   }
 
+  private join(): void {
+    if (this.chunks.length === 0) return;
+    this.buf = this.buf.length || this.chunks.length > 1 ? Buffer.concat([this.buf, ...this.chunks]) : this.chunks[0];
+    this.chunks = [];
+    this.chunkBytes = 0;
+  }
+
   private async need(n: number): Promise<void> {
-    while (this.buf.length < n) {
+    while (this.buf.length + this.chunkBytes < n) {
       if (this.ended) throw this.spawnError ? gitNotRun(this.spawnError) : gitFailure('git cat-file ended early', this.stderr);
       await new Promise<void>((r) => (this.waiting = r));
     }
+    if (this.buf.length < n) this.join();
   }
 
   private async line(): Promise<string> {
@@ -63,7 +75,8 @@ export class CatFile {
         this.buf = this.buf.subarray(nl + 1);
         return text;
       }
-      await this.need(this.buf.length + 1);
+      if (this.chunks.length) this.join();
+      else await this.need(this.buf.length + 1);
     }
   }
 
@@ -81,15 +94,17 @@ export class CatFile {
     const it = names[Symbol.asyncIterator]();
     const inFlight: string[] = [];
     let exhausted = false;
+    // Refilled by half windows, in one write each: a write per name costs more than git's lookup.
     const fill = async (): Promise<void> => {
-      while (!exhausted && inFlight.length < window) {
+      if (inFlight.length > window / 2) return;
+      const batch: string[] = [];
+      while (!exhausted && inFlight.length + batch.length < window) {
         const next = await it.next();
         if (next.done) exhausted = true;
-        else {
-          this.request(next.value);
-          inFlight.push(next.value);
-        }
+        else batch.push(next.value);
       }
+      this.request(...batch);
+      inFlight.push(...batch);
     };
     await fill();
     while (inFlight.length > 0) {
@@ -99,9 +114,10 @@ export class CatFile {
     }
   }
 
-  private request(name: string): void {
-    if (/[\n\r]/.test(name)) throw new GitsignError('USAGE', 'object names cannot contain newlines');
-    this.proc.stdin.write(`${name}\n`);
+  private request(...names: string[]): void {
+    if (names.length === 0) return;
+    if (names.some((name) => /[\n\r]/.test(name))) throw new GitsignError('USAGE', 'object names cannot contain newlines');
+    this.proc.stdin.write(`${names.join('\n')}\n`);
   }
 
   private async response(): Promise<RawObject | null> {

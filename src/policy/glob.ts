@@ -52,6 +52,12 @@ function segmentMatches(p: string, t: string): boolean {
 export function compileGlob(source: string): Glob {
   const pattern = source.split('/');
   const literal = !/[*?]/.test(source);
+  // A literal directory and all under it (`docs/**`, `**`), the commonest rule: a prefix test, no table
+  // (an audit matches it for every path of every commit).
+  const dir = pattern.slice(0, -1).join('/');
+  if (pattern[pattern.length - 1] === '**' && !/[*?]/.test(dir)) {
+    return { source, matches: (text) => dir === '' || text === dir || text.startsWith(`${dir}/`) };
+  }
   const matches = (text: string): boolean => {
     if (literal) return text === source;
     const segs = text.split('/');

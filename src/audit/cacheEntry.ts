@@ -1,0 +1,89 @@
+import type { RawObject } from '../git/catFile';
+import { objectSigner, isInfrastructureFailure } from './signatures';
+import type { SignatureFacts } from './types';
+
+/**
+ * A signature check's result as one cache line's JSON, and back. Only what the object alone decides is
+ * written: a verified signature (with its certificate's fingerprint, so the signer's claims are read
+ * again from the object itself), no signature, or a failure of the object; never a failure of the
+ * check (network, worker, git), which the next run must try again. Read back strictly: any field of
+ * the wrong type or size makes the line a miss.
+ */
+const MAX_TEXT = 4096;
+const MAX_ITEMS = 64;
+const FINGERPRINT = /^[0-9a-f]{40}$/;
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$/;
+
+type Encoded =
+  | { s: 'v'; id: string[]; iss: string; fp: string; t: string; ts: 'tlog' | 'tsa' | 'unattested'; li: number | null; nc: string[] }
+  | { s: 'u' }
+  | { s: 'e'; c: string; m: string; id: string[]; iss: string | null };
+
+/** The line's JSON for a result worth keeping, or null. */
+export function encodeFacts(f: SignatureFacts): string | null {
+  let e: Encoded;
+  if (f.state === 'verified') {
+    if (f.certificateFingerprint === undefined || !FINGERPRINT.test(f.certificateFingerprint)) return null;
+    e = { s: 'v', id: [...f.signer.identities], iss: f.signer.issuer, fp: f.certificateFingerprint, t: f.time.toISOString(), ts: f.timeSource, li: f.logIndex, nc: f.notChecked };
+  } else if (f.state === 'unsigned') {
+    e = { s: 'u' };
+  } else {
+    if (isInfrastructureFailure(f.code)) return null;
+    e = { s: 'e', c: f.code, m: f.message, id: f.identities, iss: f.issuer };
+  }
+  const json = JSON.stringify(e);
+  return decode(json) ? json : null;
+}
+
+const text = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_TEXT;
+const texts = (v: unknown): v is string[] => Array.isArray(v) && v.length <= MAX_ITEMS && v.every(text);
+
+function decode(json: string): Encoded | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).sort().join(',');
+  switch (o.s) {
+    case 'u':
+      return keys === 's' ? { s: 'u' } : null;
+    case 'e':
+      if (keys !== 'c,id,iss,m,s' || !text(o.c) || !/^[A-Z][A-Z0-9_]{0,39}$/.test(o.c) || isInfrastructureFailure(o.c) || !text(o.m) || !texts(o.id) || !(o.iss === null || text(o.iss))) return null;
+      return { s: 'e', c: o.c, m: o.m, id: o.id, iss: o.iss };
+    case 'v': {
+      if (keys !== 'fp,id,iss,li,nc,s,t,ts' || !texts(o.id) || !text(o.iss) || !text(o.fp) || !FINGERPRINT.test(o.fp) || !texts(o.nc)) return null;
+      if (!text(o.t) || !ISO_TIME.test(o.t) || Number.isNaN(Date.parse(o.t))) return null;
+      if (o.ts !== 'tlog' && o.ts !== 'tsa' && o.ts !== 'unattested') return null;
+      if (!(o.li === null || (Number.isSafeInteger(o.li) && (o.li as number) >= 0))) return null;
+      return { s: 'v', id: o.id, iss: o.iss, fp: o.fp, t: o.t, ts: o.ts, li: o.li as number | null, nc: o.nc };
+    }
+    default:
+      return null;
+  }
+}
+
+/** The result a line holds, for this object; null when the line is not one we write. */
+export function decodeFacts(json: string, obj: RawObject): SignatureFacts | null {
+  const e = decode(json);
+  if (!e) return null;
+  switch (e.s) {
+    case 'u':
+      return { state: 'unsigned' };
+    case 'e':
+      return { state: 'error', code: e.c, message: e.m, identities: e.id, issuer: e.iss };
+    case 'v':
+      return {
+        state: 'verified',
+        signer: objectSigner(e.id, e.iss, e.fp, obj),
+        time: new Date(e.t),
+        timeSource: e.ts,
+        logIndex: e.li,
+        notChecked: e.nc,
+        certificateFingerprint: e.fp,
+      };
+  }
+}

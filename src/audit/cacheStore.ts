@@ -1,0 +1,250 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeAtomic } from '../trust/safeFiles';
+
+/**
+ * The files of the audit result cache: `GITDIR/gitsign/audit-cache/CONTEXT/seg-*.jsonl`, one directory
+ * per context (what a result depends on besides the object: see cachedVerifier.ts), 0700 and ours.
+ *
+ * A segment is written whole by one audit (a temporary file renamed into place), never appended to,
+ * so two audits at once each add their own; compaction merges segments into a new one before deleting
+ * them, and a segment that vanishes under a reader is a miss. A segment is a header line (format,
+ * context, MAC) and lines `OBJECT JSON`; the MAC is an HMAC-SHA256 over the context and every byte
+ * after the header, with a per-user key kept outside the repository (the user's cache directory): a
+ * repository that arrives with its .git (a tarball, a restored CI cache) cannot bring results of its
+ * own. A segment whose MAC fails is ignored whole; a line that does not parse is a miss, never a result.
+ */
+const FORMAT = 1;
+/** Segments before they are merged into one. */
+const MAX_SEGMENTS = 8;
+/** Bytes of one segment read at most; a larger file is ignored (and merged away). */
+const MAX_SEGMENT_BYTES = 32 << 20;
+/** Entries kept in one context: the merge keeps the newest. */
+const MAX_ENTRIES = 200_000;
+/** Contexts kept (a new trust root or gitsign-ts version starts one); the least recently written go first. */
+const MAX_CONTEXTS = 4;
+const SEGMENT = /^seg-[0-9a-z-]+\.jsonl$/;
+const CONTEXT = /^[0-9a-f]{32}$/;
+const OBJECT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+const KEY_BYTES = 32;
+
+
+/** A directory of ours, not a link: anything else and the cache is not used. */
+function ownDirectory(path: string): boolean {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  return Boolean(st && st.isDirectory() && !st.isSymbolicLink() && (process.getuid === undefined || st.uid === process.getuid()));
+}
+
+function ensureDirectory(path: string): boolean {
+  try {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+  } catch {
+    return false;
+  }
+  return ownDirectory(path);
+}
+
+/** A regular file's bytes, read without following a link, or null (missing, not a file, too large). */
+function readRegular(path: string, max: number): Buffer | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return null;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > max) return null;
+    const buf = Buffer.alloc(st.size);
+    let at = 0;
+    while (at < buf.length) {
+      const n = readSync(fd, buf, at, buf.length - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    return buf.subarray(0, at);
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The per-user MAC key, made on first use (32 random bytes, 0600): written under a temporary name and
+ * linked into place, so two first audits agree on one key. Null when there is no place for it.
+ */
+export function macKey(dir: string | null): Buffer | null {
+  if (dir === null || !ensureDirectory(dir)) return null;
+  const path = join(dir, 'audit-cache.key');
+  let key = readRegular(path, KEY_BYTES);
+  if (key === null) {
+    const tmp = join(dir, `audit-cache.key.${process.pid}.${randomBytes(6).toString('hex')}`);
+    try {
+      writeFileSync(tmp, randomBytes(KEY_BYTES), { flag: 'wx', mode: 0o600 });
+      linkSync(tmp, path);
+    } catch {
+      // Another audit linked its key first (EEXIST): that one is read below.
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+    key = readRegular(path, KEY_BYTES);
+  }
+  return key && key.length === KEY_BYTES ? key : null;
+}
+
+export interface CacheLine {
+  object: string;
+  /** The JSON of the result, exactly as MACed. */
+  json: string;
+}
+
+/** One context's results on disk: read once at the start, written once at the end. */
+export class CacheStore {
+  /** Results by object, from segments whose MAC holds (the newest segment's when several have one). */
+  private readonly lines = new Map<string, string>();
+  private readonly segments: string[] = [];
+  private readonly added: CacheLine[] = [];
+  private readonly used = new Set<string>();
+
+  private constructor(
+    private readonly dir: string,
+    private readonly context: string,
+    private readonly key: Buffer,
+  ) {}
+
+  /** The store of a context under GITDIR/gitsign/audit-cache, or null when it cannot be used safely. */
+  static open(gitDir: string, context: string, key: Buffer | null): CacheStore | null {
+    if (key === null || !CONTEXT.test(context)) return null;
+    const base = join(gitDir, 'gitsign');
+    const root = join(base, 'audit-cache');
+    const dir = join(root, context);
+    if (!ensureDirectory(dir) || !ownDirectory(base) || !ownDirectory(root)) return null;
+    const store = new CacheStore(dir, context, key);
+    store.load();
+    return store;
+  }
+
+  private mac(body: string): string {
+    return createHmac('sha256', this.key).update(`${this.context}\n`).update(body).digest('hex');
+  }
+
+  private segment(lines: string[]): string {
+    const body = lines.map((l) => `${l}\n`).join('');
+    return `${JSON.stringify({ gitsignAuditCache: FORMAT, context: this.context, mac: this.mac(body) })}\n${body}`;
+  }
+
+  /** The body of a segment of this context whose MAC holds, or null. */
+  private body(text: string): string | null {
+    const nl = text.indexOf('\n');
+    if (nl === -1) return null;
+    let head: unknown;
+    try {
+      head = JSON.parse(text.slice(0, nl));
+    } catch {
+      return null;
+    }
+    const h = head as { gitsignAuditCache?: unknown; context?: unknown; mac?: unknown };
+    if (typeof head !== 'object' || head === null || h.gitsignAuditCache !== FORMAT || h.context !== this.context || typeof h.mac !== 'string') return null;
+    const body = text.slice(nl + 1);
+    const want = Buffer.from(this.mac(body), 'hex');
+    const got = Buffer.from(h.mac, 'hex');
+    return got.length === want.length && timingSafeEqual(got, want) ? body : null;
+  }
+
+  private load(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir).filter((n) => SEGMENT.test(n)).sort();
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      this.segments.push(name);
+      const bytes = readRegular(join(this.dir, name), MAX_SEGMENT_BYTES);
+      const body = bytes === null ? null : this.body(bytes.toString('utf8'));
+      if (body === null) continue;
+      for (const line of body.split('\n')) {
+        const space = line.indexOf(' ');
+        const object = line.slice(0, space);
+        if (space !== -1 && OBJECT.test(object)) this.lines.set(object, line.slice(space + 1));
+      }
+    }
+  }
+
+  /** How many of these objects have a result: sizes the verifier for the rest. */
+  holds(objects: readonly string[]): number {
+    return objects.reduce((n, o) => n + (this.lines.has(o) ? 1 : 0), 0);
+  }
+
+  /** The JSON of the object's result, or undefined. */
+  get(object: string): string | undefined {
+    const json = this.lines.get(object);
+    if (json !== undefined) this.used.add(object);
+    return json;
+  }
+
+  put(object: string, json: string): void {
+    if (!OBJECT.test(object) || json.includes('\n')) return;
+    this.added.push({ object, json });
+  }
+
+  /** Writes this run's new results as one segment, merges when there are many; never fails the audit. */
+  flush(): void {
+    try {
+      if (this.added.length === 0) return;
+      const fresh = this.added.map(({ object, json }) => `${object} ${json}`);
+      if (this.segments.length + 1 > MAX_SEGMENTS) this.compact(fresh);
+      else writeAtomic(join(this.dir, segmentName()), this.segment(fresh));
+      this.pruneContexts();
+    } catch {
+      // A cache that cannot be written costs the next run time, nothing else.
+    }
+  }
+
+  /** One segment for all: this run's results first, then the ones this run used, then the rest, up to the cap. */
+  private compact(fresh: string[]): void {
+    const seen = new Set(this.added.map((a) => a.object));
+    const kept: string[] = [];
+    let bytes = 0;
+    // The merged segment must stay readable: within the entry cap and the size a segment is read at.
+    const keep = (line: string): boolean => {
+      const size = Buffer.byteLength(line) + 1;
+      if (kept.length >= MAX_ENTRIES || bytes + size > MAX_SEGMENT_BYTES - 4096) return false;
+      kept.push(line);
+      bytes += size;
+      return true;
+    };
+    for (const line of fresh) if (!keep(line)) break;
+    const older = [...this.lines.keys()].sort((a, b) => Number(this.used.has(b)) - Number(this.used.has(a)));
+    for (const object of older) if (!seen.has(object) && !keep(`${object} ${this.lines.get(object) as string}`)) break;
+    writeAtomic(join(this.dir, segmentName()), this.segment(kept));
+    for (const name of this.segments) rmSync(join(this.dir, name), { force: true });
+    for (const name of readdirSync(this.dir)) if (name.includes('.tmp-') && isStale(join(this.dir, name))) rmSync(join(this.dir, name), { force: true });
+  }
+
+  private pruneContexts(): void {
+    const root = join(this.dir, '..');
+    const contexts = readdirSync(root)
+      .filter((n) => CONTEXT.test(n) && n !== this.context)
+      .map((n) => ({ n, t: lstatSync(join(root, n), { throwIfNoEntry: false }) }))
+      .filter((c) => c.t?.isDirectory())
+      .sort((a, b) => (b.t?.mtimeMs ?? 0) - (a.t?.mtimeMs ?? 0));
+    for (const c of contexts.slice(MAX_CONTEXTS - 1)) rmSync(join(root, c.n), { recursive: true, force: true });
+  }
+}
+
+let sequence = 0;
+function segmentName(): string {
+  return `seg-${Date.now().toString(36)}-${process.pid.toString(36)}-${(sequence++).toString(36)}-${randomBytes(4).toString('hex')}.jsonl`;
+}
+
+/** A temporary file left by an audit that died (an hour old). */
+function isStale(path: string): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs > 3600_000;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * The audit's result cache (issue 14): a re-run checks only objects it has not checked under the same
+ * context (trust material, verify options, gitsign-ts version); a segment changed by a byte, made with
+ * another key or from another context is ignored and a line that is no result is a miss, never a result; --no-cache neither reads nor
+ * writes it; audits at once and many runs leave a store that still answers. Signatures are counted
+ * through the engine API (a verifier that records what it is asked), histories signed by the sandbox.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { cachedVerifier, cacheContext } from '../src/audit/cachedVerifier';
+import { CacheStore, macKey } from '../src/audit/cacheStore';
+import { type AuditReport, runAudit, type VerifierFactory } from '../src/audit/engine';
+import { verifierFor } from '../src/cli/auditVerifier';
+import { loadConfig } from '../src/config/config';
+import { type VerifySettings, verifySettings } from '../src/verify/settings';
+import { person, SignedHistory } from './helpers/auditHistory';
+import { BIN } from './helpers/paths';
+import { sandboxPerFile } from './helpers/signingSandbox';
+import { removeDir } from './sandbox/support';
+
+const sb = sandboxPerFile();
+const ALICE = 'alice@example.com';
+
+/** A verifier factory that records every object it is asked to check. */
+function counting(inner: VerifierFactory): { asked: string[]; factory: VerifierFactory } {
+  const asked: string[] = [];
+  return {
+    asked,
+    factory: (count, names) => {
+      const v = inner(count, names);
+      return {
+        verify: (obj) => {
+          asked.push(obj.sha);
+          return v.verify(obj);
+        },
+        close: () => v.close(),
+      };
+    },
+  };
+}
+
+/** What an audit says of each object, for comparing runs. */
+const outcome = (r: AuditReport): string[] => r.entries.map((e) => `${e.object} ${e.status} ${e.reason} ${e.signer?.identities.join(',') ?? '-'} ${e.attestedTime ?? '-'} ${e.principals.join(',')}`);
+
+describe('the audit result cache', () => {
+  let h: SignedHistory;
+  let settings: VerifySettings;
+  let checks: VerifierFactory;
+  let keyDir = '';
+  const c: Record<string, string> = {};
+
+  before(async () => {
+    h = new SignedHistory(sb);
+    const policy = ['version: 1', 'serial: 1', 'principals:', `  alice: ${person(h.issuer, ALICE)}`, 'rules:', '  - paths: ["**"]', '    signers: [alice]', 'policy:', '  signers: [alice]'].join('\n');
+    c.base = h.commit(ALICE, 'policy', { '.gitsign/policy.yaml': policy });
+    c.one = h.commit(ALICE, 'one', { 'a.txt': '1' });
+    c.two = h.commit(ALICE, 'two', { 'b.txt': '1' });
+    c.unsigned = h.commit(null, 'unsigned', { 'c.txt': '1' });
+    const cfg = loadConfig(h.repo.env, h.repo.dir);
+    const flags = { offline: false, ignoreTlog: false, ignoreSct: false };
+    settings = await verifySettings(cfg, flags, h.repo.env);
+    checks = verifierFor(cfg, flags, settings);
+    keyDir = mkdtempSync(join(tmpdir(), 'gitsign-audit-key-'));
+  });
+  after(() => {
+    h?.remove();
+    if (keyDir) removeDir(keyDir);
+  });
+
+  const gitDir = (): string => join(h.repo.dir, '.git');
+  const key = (): Buffer => macKey(keyDir) as Buffer;
+  const contextDir = (context: string): string => join(gitDir(), 'gitsign', 'audit-cache', context);
+
+  /** One audit of base..main through the cache of this context, counting the signatures checked. */
+  async function audit(version = 'test-1', s: VerifySettings = settings): Promise<{ report: AuditReport; asked: string[] }> {
+    const store = CacheStore.open(gitDir(), cacheContext(s, version), key());
+    assert.ok(store, 'the cache opens');
+    const count = counting(checks);
+    const report = await runAudit({
+      range: `${c.base}..main`,
+      keepGoing: false,
+      verifier: cachedVerifier(count.factory, store),
+      approvals: { trust: s.trust.material, rekorUrl: s.rekorUrl, ignoreSct: false, offline: false },
+      cwd: h.repo.dir,
+    });
+    return { report, asked: count.asked };
+  }
+
+  test('a warm re-run checks no signature again and says the same; after one new commit only that commit is checked', async () => {
+    const cold = await audit();
+    assert.deepEqual([...cold.asked].sort(), [c.one, c.two, c.unsigned].sort());
+    assert.equal(cold.report.entries.find((e) => e.object === c.one)?.status, 'ok');
+    assert.equal(cold.report.entries.find((e) => e.object === c.unsigned)?.status, 'unsigned');
+    const warm = await audit();
+    assert.deepEqual(warm.asked, []);
+    assert.deepEqual(outcome(warm.report), outcome(cold.report));
+    c.three = h.commit(ALICE, 'three', { 'd.txt': '1' });
+    const next = await audit();
+    assert.deepEqual(next.asked, [c.three]);
+    assert.equal(next.report.entries.find((e) => e.object === c.three)?.status, 'ok');
+    assert.deepEqual(outcome(next.report).slice(0, 3), outcome(cold.report));
+  });
+
+  test('another gitsign-ts version, verify option or trust root is another context: every object is checked again', async () => {
+    await audit();
+    const context = cacheContext(settings, 'test-1');
+    assert.notEqual(cacheContext(settings, 'test-2'), context, 'version');
+    assert.notEqual(cacheContext({ ...settings, offline: true }, 'test-1'), context, '--offline');
+    assert.notEqual(cacheContext({ ...settings, ignoreTlog: true }, 'test-1'), context, '--insecure-ignore-tlog');
+    assert.notEqual(cacheContext({ ...settings, ignoreSct: true }, 'test-1'), context, '--insecure-ignore-sct');
+    assert.notEqual(cacheContext({ ...settings, rekorUrl: 'https://rekor.example' }, 'test-1'), context, 'the Rekor an online-mode signature is searched at');
+    const material = settings.trust.material;
+    const fewerLogs = { ...settings.trust, material: { ...material, tlogs: material.tlogs.slice(1) } };
+    assert.notEqual(cacheContext({ ...settings, trust: fewerLogs }, 'test-1'), context, 'the trust material');
+    const otherCa = { ...settings.trust, material: { ...material, certificateAuthorities: material.certificateAuthorities.map((ca) => ({ ...ca, validFor: { start: new Date(1), end: ca.validFor.end } })) } };
+    assert.notEqual(cacheContext({ ...settings, trust: otherCa }, 'test-1'), context, 'a CA\'s validity');
+    assert.equal(cacheContext({ ...settings }, 'test-1'), context, 'the same settings are the same context');
+    const other = await audit('test-2');
+    assert.equal(other.asked.length, other.report.entries.length, 'a new version checks everything again');
+  });
+
+  test('a segment changed by a byte, MACed with another key or copied from another context is ignored; a line that is no result is a miss', async () => {
+    const version = 'test-corrupt';
+    await audit(version);
+    const context = cacheContext(settings, version);
+    const dir = contextDir(context);
+    const segments = readdirSync(dir).filter((n) => n.startsWith('seg-'));
+    assert.equal(segments.length, 1);
+    const file = join(dir, segments[0]);
+    const text = readFileSync(file, 'utf8');
+    const head = text.slice(0, text.indexOf('\n'));
+    const body = text.slice(text.indexOf('\n') + 1);
+    assert.match(body, new RegExp(`^${c.one} \\{"s":"v"`, 'm'));
+    const segment = (k: Buffer, ctx: string, b: string): string => `${JSON.stringify({ gitsignAuditCache: 1, context: ctx, mac: createHmac('sha256', k).update(`${ctx}\n`).update(b).digest('hex') })}\n${b}`;
+    const status = (r: AuditReport, sha: string): string => r.entries.find((e) => e.object === sha)?.status ?? '';
+    const everything = [c.one, c.two, c.three, c.unsigned].sort();
+
+    // The unsigned commit given c.one's verified result, the header (and its MAC) unchanged.
+    const lineOf = (sha: string): string => body.split('\n').find((l) => l.startsWith(`${sha} `)) as string;
+    const swapped = body.replace(lineOf(c.unsigned), `${c.unsigned} ${lineOf(c.one).slice(41)}`);
+    writeFileSync(file, `${head}\n${swapped}`);
+    let run = await audit(version);
+    assert.deepEqual([...run.asked].sort(), everything, 'a changed byte: the whole segment is ignored');
+    assert.equal(status(run.report, c.unsigned), 'unsigned');
+
+    // The same change, MACed with a key that is not this user's.
+    for (const name of readdirSync(dir)) writeFileSync(join(dir, name), segment(Buffer.alloc(32, 7), context, swapped));
+    run = await audit(version);
+    assert.deepEqual([...run.asked].sort(), everything, 'another key');
+    assert.equal(status(run.report, c.unsigned), 'unsigned');
+
+    // A segment of another context (another trust root or version), MACed with this key, copied here.
+    for (const name of readdirSync(dir)) writeFileSync(join(dir, name), segment(key(), cacheContext(settings, 'test-other'), swapped));
+    run = await audit(version);
+    assert.deepEqual([...run.asked].sort(), everything, 'another context');
+    assert.equal(status(run.report, c.unsigned), 'unsigned');
+
+    // With this key and context, lines that are not results (wrong fields, bad JSON, an object that is no ID) are misses; the rest hit.
+    const bad = body.replace(lineOf(c.one), `${c.one} {"s":"v","id":"x"}`).replace(lineOf(c.two), `${c.two} {"s":"v",`) + 'not-an-object {"s":"u"}\n';
+    for (const name of readdirSync(dir)) writeFileSync(join(dir, name), segment(key(), context, bad));
+    run = await audit(version);
+    assert.deepEqual([...run.asked].sort(), [c.one, c.two].sort());
+    assert.equal(status(run.report, c.one), 'ok');
+    assert.deepEqual(run.report.entries.find((e) => e.object === c.two)?.signer?.identities, [ALICE]);
+    assert.deepEqual((await audit(version)).asked, [], 'the results checked again were kept');
+  });
+
+  test('many runs merge their segments: the store stays small and answers every object', () => {
+    const context = 'f'.repeat(32);
+    const objects = Array.from({ length: 20 }, (_, i) => i.toString(16).padStart(40, '0'));
+    for (const [i, sha] of objects.entries()) {
+      const store = CacheStore.open(gitDir(), context, key()) as CacheStore;
+      for (const old of objects.slice(0, i)) assert.equal(store.get(old), '{"s":"u"}', `run ${i} reads ${old}`);
+      store.put(sha, '{"s":"u"}');
+      store.flush();
+    }
+    assert.ok(readdirSync(contextDir(context)).length <= 8, 'merged');
+  });
+
+  test('gitsign audit keeps its results under the git directory (0700, read back), --no-cache neither reads nor writes them; two audits at once', async () => {
+    const range = `${c.base}..main`;
+    const first = h.audit([range]);
+    assert.equal(first.status, 1, first.stderr);
+    const root = join(gitDir(), 'gitsign', 'audit-cache');
+    assert.equal(statSync(join(gitDir(), 'gitsign')).mode & 0o777, 0o700);
+    const contexts = readdirSync(root).filter((n) => /^[0-9a-f]{32}$/.test(n));
+    // The CLI's context is the one whose segment holds c.one under the CLI's key.
+    const cliKey = readFileSync(join(h.repo.env.XDG_CACHE_HOME as string, 'sigstore', 'gitsign-ts', 'audit-cache.key'));
+    assert.equal(statSync(join(h.repo.env.XDG_CACHE_HOME as string, 'sigstore', 'gitsign-ts', 'audit-cache.key')).mode & 0o777, 0o600);
+    const planted = '{"s":"e","c":"SIGNATURE_INVALID","m":"planted by the test","id":[],"iss":null}';
+    let plantedIn = '';
+    for (const context of contexts) {
+      const dir = contextDir(context);
+      for (const seg of readdirSync(dir)) {
+        const text = readFileSync(join(dir, seg), 'utf8');
+        const nl = text.indexOf('\n');
+        const mac = (b: string): string => createHmac('sha256', cliKey).update(`${context}\n`).update(b).digest('hex');
+        if ((JSON.parse(text.slice(0, nl)) as { mac: string }).mac !== mac(text.slice(nl + 1))) continue;
+        // A newer segment (names sort by time), MACed with the CLI's key: its line is the one read.
+        const b = `${c.one} ${planted}\n`;
+        writeFileSync(join(dir, 'seg-zzzzzzzzzz.jsonl'), `${JSON.stringify({ gitsignAuditCache: 1, context, mac: mac(b) })}\n${b}`);
+        plantedIn = dir;
+      }
+    }
+    const cached = h.audit([range]);
+    assert.equal(cached.of(c.one).status, 'error', 'the newest segment\'s line is what the audit reports: it was read');
+    assert.equal(cached.of(c.one).message, 'planted by the test');
+    const before = readdirSync(plantedIn).sort();
+    const fresh = h.audit([range, '--no-cache']);
+    assert.equal(fresh.of(c.one).status, 'ok', '--no-cache read nothing');
+    assert.deepEqual(readdirSync(plantedIn).sort(), before, '--no-cache wrote nothing');
+    const init = h.gitsign(['policy', 'init', range, '-o', '-', '--no-cache']);
+    assert.equal(init.status, 0, init.stderr);
+    assert.match(init.stdout, /alice@example\.com/);
+
+    // Two audits at once of a history with a new commit: both answer, and a third finds both's work.
+    c.four = h.commit(ALICE, 'four', { 'e.txt': '1' });
+    const runAsync = (): Promise<{ code: number | null; out: string }> =>
+      new Promise((resolve) => {
+        const p = spawn(process.execPath, [BIN, 'audit', '--json', range], { cwd: h.repo.dir, env: h.repo.env });
+        let out = '';
+        p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        const timer = setTimeout(() => p.kill(), 120_000);
+        p.on('close', (code) => {
+          clearTimeout(timer);
+          resolve({ code, out });
+        });
+      });
+    const both = await Promise.all([runAsync(), runAsync()]);
+    for (const r of both) {
+      assert.equal(r.code, 1);
+      assert.match(r.out, new RegExp(`"object":"${c.four}","status":"ok"`));
+    }
+    const third = h.audit([range]);
+    assert.equal(third.of(c.four).status, 'ok');
+  });
+});
