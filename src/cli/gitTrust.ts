@@ -10,7 +10,7 @@ import { runGit } from '../git/run';
 import type { TrustLevel } from '../git/status';
 import { readPolicyFile } from '../policy/file';
 import { verifySettings } from '../verify/settings';
-import { verifierFor } from './auditVerifier';
+import { auditVerifier } from './auditVerifier';
 
 /**
  * The signing policy on git's own verify calls (gitsign.policy): a good signature is trusted FULLY
@@ -120,7 +120,7 @@ async function judge(type: ObjectType, sha: string): Promise<PolicyTrust> {
     trustRoot,
     policyFile: file ?? undefined,
     keepGoing: false,
-    verifier: verifierFor(cfg, flags, settings),
+    verifier: await auditVerifier({}, cfg, flags, settings),
     approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, offline: flags.offline },
   });
   const entry = report.entries.find((e) => e.object === sha && e.type === type);

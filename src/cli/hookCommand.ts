@@ -6,7 +6,7 @@ import { loadConfig } from '../config/config';
 import { GitsignError, quoted, toGitsignError } from '../errors';
 import { gitConfigValue } from '../git/run';
 import { verifySettings, type VerifySettings } from '../verify/settings';
-import { type TrustArgs, trustFlags, verifierFor } from './auditVerifier';
+import { auditVerifier, type TrustArgs, trustFlags } from './auditVerifier';
 import { errorLine, printErr, readAll } from './io';
 
 /**
@@ -60,7 +60,7 @@ export async function hookCommand(args: HookArgs): Promise<number> {
     const settings = await verifySettings(cfg, flags);
     const root = await configuredRoot(await gitConfigValue('gitsign.audit.trustRoot'));
     const ctx = {
-      verifier: verifierFor(cfg, flags, settings),
+      verifier: await auditVerifier(args, cfg, flags, settings),
       approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, offline: flags.offline },
       certificate: certificateOf(updates, settings, process.env),
     };
