@@ -39,7 +39,15 @@ export type ErrorCode =
   /** A credential-cache peer sent bytes that are not the net/rpc and gob messages of Go gitsign's cache. */
   | 'CACHE_PROTOCOL'
   /** A repository signing policy (.gitsign/policy.yaml) that cannot be read, parsed or used: each problem with its line and column. */
-  | 'POLICY';
+  | 'POLICY'
+  /** An SSH signature, public key or allowed_signers line whose bytes are not what OpenSSH's formats allow (or exceed our size caps). */
+  | 'SSH_MALFORMED'
+  /** An SSH signature that does not verify with its public key over the object (tampered, or made by another key). */
+  | 'SSH_BAD_SIGNATURE'
+  /** An SSH signature made for another namespace than "git" (a signature of a file, an email, ... is not a signature of a git object). */
+  | 'SSH_NAMESPACE'
+  /** An SSH signature we refuse to judge: ssh-rsa (SHA-1), security keys (sk-*), certificates, unknown key types or hashes. */
+  | 'SSH_UNSUPPORTED';
 
 export class GitsignError extends Error {
   readonly code: ErrorCode;
