@@ -16,8 +16,8 @@ export function entryLine(e: AuditEntry): string {
     e.status.padEnd(WIDTH),
     what,
     e.reason,
-    `signer=${signer}`,
-    `time=${e.attestedTime ?? (e.timeSource === 'unattested' ? 'unattested' : '-')}`,
+    `signer=${e.kind && e.kind !== 'sigstore' ? `${e.kind}:` : ''}${signer}`,
+    `time=${e.attestedTime ?? (e.claimedTime ? `claimed:${e.claimedTime}` : e.timeSource === 'unattested' ? 'unattested' : '-')}`,
     `serial=${e.policySerial ?? '-'}`,
     ...(e.rule ? [`rule=${e.rule}`] : []),
   ];
