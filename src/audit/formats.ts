@@ -10,13 +10,13 @@ import type { SignatureFacts } from './types';
  * The signature formats git itself signs with, in front of `gitsign verify`'s checker: an object whose
  * signature is SSH (SSHSIG armor) or OpenPGP (PGP armor) is verified here; every other object
  * (gitsign's CMS, unsigned, malformed) goes to the checker it wraps, which is started only when the
- * first such object comes. Their time is the one the object claims (committer or tagger date, or the
- * OpenPGP signature's creation time): no log saw them, so it is reported as claimed, never attested.
+ * first such object comes. Their time is the one the object claims (SSH: the committer or tagger date; OpenPGP: the
+ * signature's creation time): no log saw them, so it is reported as claimed, never attested.
  */
 export const PGP_ARMOR_BEGIN = '-----BEGIN PGP SIGNATURE-----';
 
 /** Checks an OpenPGP-signed object (src/audit/formatsOpenPgp.ts), loaded only when one is met. */
-export type OpenPgpChecker = (signature: Buffer, payload: Buffer, claimed: Date | null) => Promise<SignatureFacts>;
+export type OpenPgpChecker = (signature: Buffer, payload: Buffer) => Promise<SignatureFacts>;
 
 /** The committer's (commit) or tagger's (tag) date: what the signer claims. Null when the header has none that parses. */
 export function claimedTime(type: ObjectType, payload: Buffer): Date | null {
@@ -36,7 +36,7 @@ function sshFacts(type: ObjectType, signature: Buffer, payload: Buffer): Signatu
       identities: [sig.key.fingerprint],
       issuer: '',
       claim: () => undefined,
-      key: { kind: 'ssh', fingerprint: sig.key.fingerprint, namespace: sig.namespace, claimedTime: claimed },
+      key: { kind: 'ssh', fingerprint: sig.key.fingerprint, namespace: sig.namespace, claimedTime: claimed, publicKey: `${sig.key.type} ${sig.key.blob.toString('base64')}` },
     };
     return { state: 'verified', kind: 'ssh', signer, time: claimed ?? new Date(0), timeSource: 'claimed', logIndex: null, notChecked: [] };
   } catch (err) {
@@ -69,7 +69,7 @@ export function withKeyFormats(inner: (count: number) => ObjectVerifier, openpgp
         if (split?.signature && armor.startsWith(PGP_ARMOR_BEGIN)) {
           pgp ??= openpgp();
           try {
-            return await pgp(split.signature, split.payload, claimedTime(obj.type as ObjectType, split.payload));
+            return await pgp(split.signature, split.payload);
           } catch (err) {
             const e = toGitsignError(err);
             return { state: 'error', kind: 'openpgp', code: e.code, message: e.message, identities: [], issuer: null };

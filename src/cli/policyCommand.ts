@@ -8,7 +8,8 @@ import { revList } from '../git/revisions';
 import { runGit } from '../git/run';
 import { PolicyError, parsePolicy } from '../policy/parse';
 import { POLICY_PATH } from '../policy/policy';
-import { type FoundIdentity, foundIdentity, starterPolicy } from '../policy/starter';
+import { type FoundIdentity, foundIdentity, foundKey, starterPolicy } from '../policy/starter';
+import type { SignatureFacts } from '../audit/types';
 import { readPolicyFile } from '../policy/file';
 import { clip } from '../text/terminal';
 import { verifySettings } from '../verify/settings';
@@ -70,6 +71,16 @@ export async function policyCheckCommand(args: PolicyCheckArgs): Promise<number>
   }
 }
 
+/**
+ * An OpenPGP signature no certificate verified (no policy carries one yet): its issuer fingerprint is
+ * proposed as a principal, for a human to name and complete with the certificate.
+ */
+function unverifiedOpenPgpKey(facts: Extract<SignatureFacts, { state: 'error' }>): Omit<FoundIdentity, 'commits'> | null {
+  const fingerprint = facts.identities[0] ?? '';
+  if (facts.code !== 'OPENPGP_UNKNOWN_KEY' || !/^([0-9A-F]{40}|[0-9A-F]{64})$/.test(fingerprint)) return null;
+  return { issuer: '', subject: '', claims: [], key: { kind: 'openpgp', fingerprint, userIds: [], verified: false } };
+}
+
 /** Writes the file, creating it: an existing file is kept unless --force. */
 function writeNew(path: string, text: string, force: boolean): void {
   let fd: number;
@@ -110,11 +121,10 @@ export async function policyInitCommand(args: PolicyInitArgs): Promise<number> {
       pending.push(
         verifier.verify(object).then((facts) => {
           if (facts.state === 'unsigned') skipped.unsigned++;
-          else if (facts.state === 'error') skipped.unverified++;
           else {
-            const id = foundIdentity(facts.signer);
+            const id = facts.state === 'error' ? unverifiedOpenPgpKey(facts) : foundIdentity(facts.signer);
             if (!id) return void skipped.unverified++;
-            const k = JSON.stringify([id.issuer, id.subject, id.claims]);
+            const k = foundKey(id);
             const known = found.get(k);
             if (known) known.commits++;
             else found.set(k, { ...id, commits: 1 });

@@ -24,6 +24,8 @@ export interface SignerKey {
   namespace?: string;
   /** The time the object or signature claims, which nothing attests. */
   claimedTime: Date | null;
+  /** SSH: the public key as an authorized_keys line would start (type and base64), for `policy init`. */
+  publicKey?: string;
 }
 
 /**
