@@ -1,7 +1,8 @@
 // Type-checks and compiles everything with tsc (tests run from dist/tsc), then bundles the CLI with
 // esbuild into minified CommonJS files. git runs us once per object, so the hot bundle holds only
-// what git's calls need; human subcommands (yargs), the TUF client and the Go regexp engine (only
-// for identity patterns) live in their own files, loaded on demand.
+// what git's calls need; human subcommands (yargs), the TUF client, the Go regexp engine (only
+// for identity patterns) and openpgp.js (only for audits and policies) live in their own files,
+// loaded on demand.
 import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { buildPeercred } from './native.mjs';
@@ -17,13 +18,14 @@ const SPLIT = {
   re2js: './re2js.js',
   '@noble/curves/nist': './noble.js',
   yaml: './yaml.js',
+  openpgp: './openpgp.js',
 };
 /** Relative imports that are split only from this importer (elsewhere they are ordinary modules). */
 const SPLIT_FROM = { './commands': 'src/cli/main.ts', './login': 'src/oidc/token.ts' };
 const split = {
   name: 'split',
   setup(b) {
-    b.onResolve({ filter: /^(\.\/commands|\.\/login|@sigstore\/tuf|re2js|@noble\/curves\/nist|yaml)$/ }, (args) => {
+    b.onResolve({ filter: /^(\.\/commands|\.\/login|@sigstore\/tuf|re2js|@noble\/curves\/nist|yaml|openpgp)$/ }, (args) => {
       if (args.kind === 'entry-point') return undefined;
       if (args.kind !== 'require-call') throw new Error(`${args.importer}: load ${args.path} with require() (see src/cli/main.ts)`);
       if (SPLIT_FROM[args.path] && !args.importer.endsWith(SPLIT_FROM[args.path])) return undefined;
@@ -42,6 +44,7 @@ await build({
     tuf: 'node_modules/@sigstore/tuf/dist/index.js',
     re2js: 'node_modules/re2js/build/index.cjs',
     yaml: 'node_modules/yaml/dist/index.js',
+    openpgp: 'node_modules/openpgp/dist/node/openpgp.min.cjs',
     noble: 'node_modules/@noble/curves/nist.js',
   },
   outdir: 'dist',

@@ -47,7 +47,33 @@ export type ErrorCode =
   /** An SSH signature made for another namespace than "git" (a signature of a file, an email, ... is not a signature of a git object). */
   | 'SSH_NAMESPACE'
   /** An SSH signature we refuse to judge: ssh-rsa (SHA-1), security keys (sk-*), certificates, unknown key types or hashes. */
-  | 'SSH_UNSUPPORTED';
+  | 'SSH_UNSUPPORTED'
+  /** An OpenPGP certificate (public key) that cannot be read or used: size, armor, packets, a private key, too many parts. */
+  | 'OPENPGP_KEY'
+  /** An OpenPGP signature block that is not exactly one well-formed armored signature packet we can read. */
+  | 'OPENPGP_MALFORMED'
+  /** An OpenPGP block with more than one signature (git refuses those too). */
+  | 'OPENPGP_MULTIPLE_SIGNATURES'
+  /** An OpenPGP signature that is not of a document (binary 0x00 or text 0x01). */
+  | 'OPENPGP_SIGNATURE_TYPE'
+  /** An OpenPGP signature over a broken digest (SHA-1, MD5, RIPEMD-160). */
+  | 'OPENPGP_WEAK_HASH'
+  /** An OpenPGP signing key too weak to rely on (RSA under 2047 bits, DSA, ElGamal). */
+  | 'OPENPGP_WEAK_KEY'
+  /** An OpenPGP signature whose claimed creation time is ahead of our clock (beyond a few minutes' skew). */
+  | 'OPENPGP_FUTURE_SIGNATURE'
+  /** An OpenPGP signature whose own expiration time has passed. */
+  | 'OPENPGP_SIGNATURE_EXPIRED'
+  /** An OpenPGP signature that does not match the object under the key it names. */
+  | 'OPENPGP_BAD_SIGNATURE'
+  /** The OpenPGP key or signing subkey had expired at the signature's claimed time. */
+  | 'OPENPGP_KEY_EXPIRED'
+  /** The OpenPGP key or signing subkey is revoked (hard: always; superseded/retired: from the revocation's time). */
+  | 'OPENPGP_KEY_REVOKED'
+  /** The OpenPGP key could not sign at the claimed time: not yet created, no valid binding, not flagged for signing. */
+  | 'OPENPGP_KEY_UNUSABLE'
+  /** Verifying one OpenPGP signature took longer than its deadline. */
+  | 'OPENPGP_TIMEOUT';
 
 export class GitsignError extends Error {
   readonly code: ErrorCode;
