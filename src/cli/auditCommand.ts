@@ -6,6 +6,8 @@ import { gitConfigValue } from '../git/run';
 import { readPolicyFile } from '../policy/file';
 import { verifySettings } from '../verify/settings';
 import { type TrustArgs, trustFlags, verifierFor } from './auditVerifier';
+import { withKeyFormats } from '../audit/formats';
+import { openPgpChecker } from '../audit/formatsOpenPgp';
 import { errorLine, printErr, printOut } from './io';
 import { progressLine } from './progress';
 
@@ -50,7 +52,7 @@ export async function auditCommand(args: AuditArgs): Promise<number> {
       trustRoot: args['trust-root'] ?? (configured || undefined),
       policyFile: args.policy === undefined ? undefined : { name: args.policy, bytes: readPolicyFile(args.policy) },
       keepGoing: Boolean(args['keep-going']),
-      verifier: verifierFor(cfg, flags, settings),
+      verifier: withKeyFormats(verifierFor(cfg, flags, settings), openPgpChecker({ range: args.range ?? 'HEAD', trustRoot: args['trust-root'] ?? (configured || undefined), policyFile: args.policy === undefined ? undefined : readPolicyFile(args.policy) })),
       approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, offline: flags.offline },
       progress: (done, total) => progress.update(done, total),
     });

@@ -14,6 +14,8 @@ import { readPolicyFile } from '../policy/file';
 import { clip } from '../text/terminal';
 import { verifySettings } from '../verify/settings';
 import { type TrustArgs, trustFlags, verifierFor } from './auditVerifier';
+import { withKeyFormats } from '../audit/formats';
+import { openPgpChecker } from '../audit/formatsOpenPgp';
 import { printErr, printOut } from './io';
 
 /**
@@ -107,7 +109,7 @@ export async function policyInitCommand(args: PolicyInitArgs): Promise<number> {
   const settings = await verifySettings(cfg, flags);
   const shas = await revList(range);
   if (shas.length === 0) throw new GitsignError('USAGE', `${quoted(range)} holds no commit`);
-  const verifier = verifierFor(cfg, flags, settings)(shas.length);
+  const verifier = withKeyFormats(verifierFor(cfg, flags, settings), openPgpChecker({ range }))(shas.length);
   const catFile = new CatFile();
   const found = new Map<string, FoundIdentity>();
   const skipped = { unsigned: 0, unverified: 0 };
