@@ -79,8 +79,8 @@ export async function policyCheckCommand(args: PolicyCheckArgs): Promise<number>
  */
 function unverifiedOpenPgpKey(facts: Extract<SignatureFacts, { state: 'error' }>): Omit<FoundIdentity, 'commits'> | null {
   const fingerprint = facts.identities[0] ?? '';
-  if (facts.code !== 'OPENPGP_UNKNOWN_KEY' || !/^([0-9A-F]{40}|[0-9A-F]{64})$/.test(fingerprint)) return null;
-  return { issuer: '', subject: '', claims: [], key: { kind: 'openpgp', fingerprint, userIds: [], verified: false } };
+  if (facts.code !== 'OPENPGP_UNKNOWN_KEY' || !/^([0-9A-F]{16}|[0-9A-F]{40}|[0-9A-F]{64})$/.test(fingerprint)) return null;
+  return { issuer: '', subject: '', claims: [], key: { kind: 'openpgp', fingerprint, userIds: [], verified: false, ...(fingerprint.length === 16 ? { keyIdOnly: true } : {}) } };
 }
 
 /** Writes the file, creating it: an existing file is kept unless --force. */
@@ -140,7 +140,7 @@ export async function policyInitCommand(args: PolicyInitArgs): Promise<number> {
     catFile.close();
     await verifier.close();
   }
-  if (found.size === 0) throw new GitsignError('USAGE', `no verified signature in ${quoted(range)} (${skipped.unsigned} unsigned, ${skipped.unverified} not verified): nothing to start a policy from`);
+  if (![...found.values()].some((f) => !f.key?.keyIdOnly)) throw new GitsignError('USAGE', `no verified signature in ${quoted(range)} (${skipped.unsigned} unsigned, ${skipped.unverified} not verified): nothing to start a policy from`);
   const identities = [...found.values()].sort((a, b) => b.commits - a.commits || a.subject.localeCompare(b.subject));
   const text = starterPolicy(identities, range, shas.length);
   // What we write must be what we read: checked before it is written.

@@ -26,6 +26,8 @@ export interface FoundKey {
   userIds: string[];
   /** False: an OpenPGP signature whose certificate no policy carried, so only its issuer fingerprint was read. */
   verified: boolean;
+  /** The signatures name only a 16-digit key ID (older OpenPGP signers, such as GitHub's web-flow key before 2024): no principal can be written, only a note. */
+  keyIdOnly?: boolean;
 }
 
 /** Distinct found identities have distinct keys. */
@@ -83,9 +85,18 @@ function keyLines(k: FoundKey): string[] {
   ];
 }
 
+/** A note for signers known only by key ID: a policy names keys by fingerprint, which a human must find. */
+function keyIdNote(f: FoundIdentity): string[] {
+  return [
+    `  # OpenPGP key ID ${f.key?.fingerprint ?? ''} signed ${f.commits} commit${f.commits === 1 ? '' : 's'}, whose signatures name no fingerprint: find its certificate`,
+    "  # (GitHub's web-flow key: https://github.com/web-flow.gpg) and add a principal with its fingerprint and certificate.",
+  ];
+}
+
 export function starterPolicy(found: FoundIdentity[], range: string, commits: number): string {
   const names = new Map<string, FoundIdentity>();
   for (const f of found) {
+    if (f.key?.keyIdOnly) continue;
     const base = f.key ? keyName(f.key) : baseName(f.subject);
     let name = base;
     for (let i = 2; names.has(name); i++) name = `${base}-${i}`;
@@ -110,6 +121,7 @@ export function starterPolicy(found: FoundIdentity[], range: string, commits: nu
     lines.push(`    - issuer: ${q(f.issuer)}`, `      subject: ${q(f.subject)}`);
     if (f.claims.length) lines.push('      claims:', ...f.claims.map(([k, v]) => `        ${k}: ${q(v)}`));
   }
+  for (const f of found) if (f.key?.keyIdOnly) lines.push(...keyIdNote(f));
   lines.push(
     'groups:',
     `  maintainers: ${all}`,
