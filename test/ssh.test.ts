@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,9 +126,9 @@ describe('SSH signatures we refuse, with a stable code', () => {
     assert.equal(codeOf(() => verifySshSignature(armor(outer), message)), 'SSH_UNSUPPORTED');
   });
 
-  test('a security key type (sk-ssh-ed25519@openssh.com) and a certificate are SSH_UNSUPPORTED', () => {
+  test('an unknown security key type and a certificate are SSH_UNSUPPORTED', () => {
     const fake = (type: string): Buffer => Buffer.concat([Buffer.from('SSHSIG'), Buffer.from([0, 0, 0, 1]), wireString(Buffer.concat([wireString(type), wireString(Buffer.alloc(32))])), wireString('git'), wireString(''), wireString('sha512'), wireString(Buffer.concat([wireString(type), wireString(Buffer.alloc(64))]))]);
-    assert.equal(codeOf(() => verifySshSignature(armor(fake('sk-ssh-ed25519@openssh.com')), message)), 'SSH_UNSUPPORTED');
+    assert.equal(codeOf(() => verifySshSignature(armor(fake('sk-ssh-ed448@openssh.com')), message)), 'SSH_UNSUPPORTED');
     assert.equal(codeOf(() => verifySshSignature(armor(fake('ssh-ed25519-cert-v01@openssh.com')), message)), 'SSH_UNSUPPORTED');
     assert.equal(codeOf(() => verifySshSignature(armor(fake('ssh-dss')), message)), 'SSH_UNSUPPORTED');
   });
@@ -183,7 +184,7 @@ describe('allowed_signers lines (git gpg.ssh.allowedSignersFile)', () => {
     assert.equal(codeOf(() => parseAllowedSigner(`a@example.com cert-authority ${pub()}`)), 'SSH_UNSUPPORTED');
     assert.equal(codeOf(() => parseAllowedSigner(`a@example.com valid-after="20240101" ${pub()}`)), 'SSH_MALFORMED');
     assert.equal(codeOf(() => parseAllowedSigner(`a@example.com valid-after="20241301Z" ${pub()}`)), 'SSH_MALFORMED');
-    assert.equal(codeOf(() => parseAllowedSigner(`a@example.com no-touch-required ${pub()}`)), 'SSH_MALFORMED');
+    assert.equal(codeOf(() => parseAllowedSigner(`a@example.com no-such-option ${pub()}`)), 'SSH_MALFORMED');
     assert.equal(codeOf(() => parseAllowedSigner(`a@example.com ${pub().replace('ssh-ed25519', 'ssh-rsa')}`)), 'SSH_MALFORMED');
     assert.equal(codeOf(() => parseAllowedSigner(`${pub()}\n${pub()}`)), 'SSH_MALFORMED');
     assert.equal(codeOf(() => parseAllowedSigner('a@example.com')), 'SSH_MALFORMED');
@@ -195,5 +196,65 @@ describe('allowed_signers lines (git gpg.ssh.allowedSignersFile)', () => {
     assert.equal(matchesPatternList('git', ['file', 'g?t']), true);
     assert.equal(matchesPatternList('git', ['*', '!git']), false);
     assert.equal(matchesPatternList('git', ['file']), false);
+  });
+});
+
+/** An SSH mpint of an unsigned big-endian number. */
+function mpint(b: Buffer): Buffer {
+  let i = 0;
+  while (i < b.length - 1 && b[i] === 0) i++;
+  const v = b.subarray(i);
+  return wireString(v[0] & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v);
+}
+
+/**
+ * A security-key (sk-ecdsa-sha2-nistp256@openssh.com) signature as an authenticator makes it
+ * (PROTOCOL.u2f), with a software P-256 key: no hardware is needed to check that we and ssh-keygen
+ * read flags, counter and application the same way.
+ */
+function skSignature(data: Buffer, flags: number, counter: number): { armored: Buffer; line: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = publicKey.export({ format: 'jwk' });
+  const q = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x as string, 'base64url'), Buffer.from(jwk.y as string, 'base64url')]);
+  const type = 'sk-ecdsa-sha2-nistp256@openssh.com';
+  const pub = Buffer.concat([wireString(type), wireString('nistp256'), wireString(q), wireString('ssh:')]);
+  const sha = (alg: string, b: Buffer): Buffer => createHash(alg).update(b).digest();
+  const signed = Buffer.concat([Buffer.from('SSHSIG'), wireString('git'), wireString(''), wireString('sha512'), wireString(sha('sha512', data))]);
+  const counterBytes = Buffer.alloc(4);
+  counterBytes.writeUInt32BE(counter, 0);
+  const rs = cryptoSign('sha256', Buffer.concat([sha('sha256', Buffer.from('ssh:')), Buffer.from([flags]), counterBytes, sha('sha256', signed)]), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  const inner = Buffer.concat([wireString(type), wireString(Buffer.concat([mpint(rs.subarray(0, 32)), mpint(rs.subarray(32))])), Buffer.from([flags]), counterBytes]);
+  const blob = Buffer.concat([Buffer.from('SSHSIG'), Buffer.from([0, 0, 0, 1]), wireString(pub), wireString('git'), wireString(''), wireString('sha512'), wireString(inner)]);
+  return { armored: armor(blob), line: `${type} ${pub.toString('base64')}` };
+}
+
+describe('security keys (sk-*): flags, counter and application as ssh-keygen reads them', () => {
+  /** ssh-keygen -Y verify with this allowed_signers line. */
+  function opensshAccepts(line: string, sig: Buffer, data: Buffer): boolean {
+    const allowed = join(dir, 'allowed-sk');
+    writeFileSync(allowed, `signer@example.com ${line}\n`);
+    const sigFile = join(dir, 'sk.sig');
+    writeFileSync(sigFile, sig);
+    return spawnSync(sshKeygen, ['-Y', 'verify', '-f', allowed, '-I', 'signer@example.com', '-n', 'git', '-s', sigFile], { input: data, timeout: 30_000 }).status === 0;
+  }
+  for (const flags of [0x01, 0x00, 0x05]) {
+    test(`flags ${flags}: both accept the signature (ssh-keygen, so git, requires no flag) and read the same key`, () => {
+      const { armored, line } = skSignature(message, flags, 7);
+      assert.equal(opensshAccepts(line, armored, message), true);
+      const verified = verifySshSignature(armored, message);
+      assert.deepEqual([verified.key.fingerprint, verified.sk], [parseAllowedSigner(line).key.fingerprint, { flags, counter: 7 }]);
+    });
+  }
+
+  test('a tampered object and a changed counter fail for both', () => {
+    const { armored, line } = skSignature(message, 1, 7);
+    assert.equal(opensshAccepts(line, armored, message), true);
+    const tampered = Buffer.concat([message, Buffer.from('x')]);
+    assert.equal(opensshAccepts(line, armored, tampered), false);
+    assert.equal(codeOf(() => verifySshSignature(armored, tampered)), 'SSH_BAD_SIGNATURE');
+    const blob = Buffer.from(armored.toString().split('\n').slice(1, -2).join(''), 'base64');
+    blob[blob.length - 1] ^= 1; // the counter's last byte
+    assert.equal(opensshAccepts(line, armor(blob), message), false);
+    assert.equal(codeOf(() => verifySshSignature(armor(blob), message)), 'SSH_BAD_SIGNATURE');
   });
 });

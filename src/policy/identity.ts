@@ -30,8 +30,8 @@ export interface SignerKey {
 
 /**
  * A key identity matches a signature by that key (same kind and fingerprint) within its
- * allowed_signers options: a namespace it lists; a claimed time at or after valid-after; and never
- * when it has valid-before, since a claimed time cannot prove a signature was made before it.
+ * allowed_signers options: a namespace it lists; a claimed time at or after valid-after; never when
+ * it has valid-before, since a claimed time cannot prove a signature was made before it.
  */
 function keyMatches(spec: KeySpec, key: SignerKey): boolean {
   if (spec.kind !== key.kind || spec.fingerprint !== key.fingerprint) return false;

@@ -3,8 +3,8 @@ import { parseSshPublicKey, type SshPublicKey } from './publicKey';
 
 /**
  * One line of git's gpg.ssh.allowedSignersFile (ssh-keygen(1), ALLOWED SIGNERS): principals, options
- * (namespaces="...", valid-after="...", valid-before="...", cert-authority), key type, base64 key,
- * comment. The principals field may be left out (a bare `ssh-ed25519 AAAA... comment` line): a policy
+ * (namespaces="...", valid-after="...", valid-before="...", cert-authority; ssh-keygen knows no
+ * other, not even sshd's no-touch-required), key type, base64 key, comment. The principals field may be left out (a bare `ssh-ed25519 AAAA... comment` line): a policy
  * names its principals itself, so the field is kept only to be shown.
  */
 export interface AllowedSigner {
@@ -83,7 +83,7 @@ function readOptions(text: string, into: Omit<AllowedSigner, 'key' | 'principals
     const value = eq < 0 ? null : opt.slice(eq + 1);
     if (name === 'cert-authority') throw new GitsignError('SSH_UNSUPPORTED', 'the allowed_signers line is cert-authority: SSH certificates are not supported; name each signer key');
     if (value === null) throw bad(`has the unknown option ${JSON.stringify(opt.slice(0, 40))}`);
-    if (name === 'namespaces') into.namespaces = unquote(name, value).split(',').filter(Boolean);
+    else if (name === 'namespaces') into.namespaces = unquote(name, value).split(',').filter(Boolean);
     else if (name === 'valid-after') into.validAfter = sshTime(name, unquote(name, value));
     else if (name === 'valid-before') into.validBefore = sshTime(name, unquote(name, value));
     else throw bad(`has the unknown option ${JSON.stringify(name.slice(0, 40))}`);

@@ -7,7 +7,11 @@ import { WireReader } from './wire';
  * KeyObject built from a JWK: node:crypto checks the numbers (an EC point on its curve), we only
  * move bytes. Key types we do not verify (security keys, certificates, DSA) are refused by name.
  */
-export type SshKeyType = 'ssh-ed25519' | 'ecdsa-sha2-nistp256' | 'ecdsa-sha2-nistp384' | 'ecdsa-sha2-nistp521' | 'ssh-rsa';
+export type SshKeyType = 'ssh-ed25519' | 'ecdsa-sha2-nistp256' | 'ecdsa-sha2-nistp384' | 'ecdsa-sha2-nistp521' | 'ssh-rsa' | typeof SK_ECDSA | typeof SK_ED25519;
+
+/** FIDO security keys (OpenSSH PROTOCOL.u2f): the key signs a digest of its application, flags, a counter and the message. */
+export const SK_ECDSA = 'sk-ecdsa-sha2-nistp256@openssh.com';
+export const SK_ED25519 = 'sk-ssh-ed25519@openssh.com';
 
 export interface SshPublicKey {
   type: SshKeyType;
@@ -17,6 +21,8 @@ export interface SshPublicKey {
   blob: Buffer;
   /** RSA: the modulus length in bytes (a signature is left-padded to it, as OpenSSH does). */
   rsaBytes?: number;
+  /** Security keys: the application string the key was made for (its hash is part of what it signs). */
+  application?: Buffer;
 }
 
 /** Any public key blob is smaller: an RSA key of 16384 bits is about 2 KiB. */
@@ -37,17 +43,18 @@ export function sshFingerprint(blob: Buffer): string {
 const b64url = (b: Buffer): string => b.toString('base64url');
 
 function refuseType(type: string): never {
-  if (type.startsWith('sk-')) throw new GitsignError('SSH_UNSUPPORTED', `${JSON.stringify(type)} is a security key: its signatures carry flags and a counter that gitsign-ts does not check yet`);
+  if (type.startsWith('sk-')) throw new GitsignError('SSH_UNSUPPORTED', `the security key type ${JSON.stringify(type.slice(0, 64))} is not supported (${SK_ECDSA} and ${SK_ED25519} are)`);
   if (type.includes('-cert-v01@openssh.com')) throw new GitsignError('SSH_UNSUPPORTED', `${JSON.stringify(type)} is an OpenSSH certificate: certificates (cert-authority) are not supported; name the key itself`);
   throw new GitsignError('SSH_UNSUPPORTED', `the SSH key type ${JSON.stringify(type.slice(0, 64))} is not supported (ssh-ed25519, ecdsa-sha2-nistp256/384/521 and ssh-rsa are)`);
 }
 
-function jwkOf(type: string, r: WireReader): { jwk: Record<string, string>; rsaBytes?: number } {
-  if (type === 'ssh-ed25519') {
+function jwkOf(type: string, r: WireReader): { jwk: Record<string, string>; rsaBytes?: number; application?: Buffer } {
+  if (type === 'ssh-ed25519' || type === SK_ED25519) {
     const x = r.string();
-    if (x.length !== 32) throw new GitsignError('SSH_MALFORMED', `an ssh-ed25519 key is 32 bytes, not ${x.length}`);
-    return { jwk: { kty: 'OKP', crv: 'Ed25519', x: b64url(x) } };
+    if (x.length !== 32) throw new GitsignError('SSH_MALFORMED', `an ${type} key is 32 bytes, not ${x.length}`);
+    return { jwk: { kty: 'OKP', crv: 'Ed25519', x: b64url(x) }, ...(type === SK_ED25519 ? { application: r.string() } : {}) };
   }
+  if (type === SK_ECDSA) return { ...jwkOf('ecdsa-sha2-nistp256', r), application: r.string() };
   const ec = EC_CURVES[type];
   if (ec) {
     if (r.name('curve') !== ec.curve) throw new GitsignError('SSH_MALFORMED', `a ${type} key names another curve`);
@@ -71,7 +78,7 @@ export function parseSshPublicKey(blob: Buffer): SshPublicKey {
   if (blob.length > MAX_KEY_BLOB) throw new GitsignError('SSH_MALFORMED', `an SSH public key of ${blob.length} bytes is refused (at most ${MAX_KEY_BLOB})`);
   const r = new WireReader(blob, 'the SSH public key');
   const type = r.name('key type');
-  const { jwk, rsaBytes } = jwkOf(type, r);
+  const { jwk, rsaBytes, application } = jwkOf(type, r);
   r.end();
   let key: KeyObject;
   try {
@@ -79,5 +86,5 @@ export function parseSshPublicKey(blob: Buffer): SshPublicKey {
   } catch {
     throw new GitsignError('SSH_MALFORMED', `the ${type} public key is not a valid key (node:crypto refuses its numbers)`);
   }
-  return { type: type as SshKeyType, key, fingerprint: sshFingerprint(blob), blob, ...(rsaBytes ? { rsaBytes } : {}) };
+  return { type: type as SshKeyType, key, fingerprint: sshFingerprint(blob), blob, ...(rsaBytes ? { rsaBytes } : {}), ...(application ? { application } : {}) };
 }

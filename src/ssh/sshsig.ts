@@ -1,6 +1,6 @@
 import { createHash, verify } from 'node:crypto';
 import { GitsignError } from '../errors';
-import { EC_CURVES, parseSshPublicKey, type SshPublicKey } from './publicKey';
+import { EC_CURVES, parseSshPublicKey, SK_ECDSA, SK_ED25519, type SshPublicKey } from './publicKey';
 import { WireReader, wireString } from './wire';
 
 /**
@@ -25,6 +25,12 @@ export interface SshSignature {
   hashAlgorithm: 'sha256' | 'sha512';
   algorithm: string;
   signature: Buffer;
+  /**
+   * Security keys: the authenticator's flags (0x01 user present, 0x04 user verified) and counter, as
+   * signed. Neither is required to be anything: `ssh-keygen -Y verify` (so git) accepts every flag and
+   * has no option for them, and a counter can only be judged against state no signature carries.
+   */
+  sk?: { flags: number; counter: number };
 }
 
 const malformed = (detail: string): GitsignError => new GitsignError('SSH_MALFORMED', `the SSH signature ${detail}`);
@@ -64,15 +70,17 @@ export function parseSshSignature(armored: Buffer): SshSignature {
   r.end();
   const algorithm = inner.name('algorithm');
   const signature = inner.string();
+  const isSk = key.type === SK_ECDSA || key.type === SK_ED25519;
+  const sk = isSk ? { flags: inner.bytes(1)[0], counter: inner.uint32() } : undefined;
   inner.end();
   const expected = key.type === 'ssh-rsa' ? ['rsa-sha2-256', 'rsa-sha2-512'] : [key.type];
   if (!expected.includes(algorithm)) refuseAlgorithm(key, algorithm);
-  return { key, namespace, reserved, hashAlgorithm, algorithm, signature };
+  return { key, namespace, reserved, hashAlgorithm, algorithm, signature, ...(sk ? { sk } : {}) };
 }
 
 /** The signature bytes node:crypto verifies, and the digest it uses (null: Ed25519 hashes itself). */
 function nodeSignature(sig: SshSignature): { bytes: Buffer; digest: string | null; dsaEncoding?: 'ieee-p1363' } {
-  const ec = EC_CURVES[sig.key.type];
+  const ec = EC_CURVES[sig.key.type === SK_ECDSA ? 'ecdsa-sha2-nistp256' : sig.key.type];
   if (ec) {
     // RFC 5656 3.1.2: mpint r, mpint s; as IEEE P1363 each is left-padded to the curve's size.
     const r = new WireReader(sig.signature, 'the ECDSA signature');
@@ -91,10 +99,19 @@ function nodeSignature(sig: SshSignature): { bytes: Buffer; digest: string | nul
   return { bytes: sig.signature, digest: null };
 }
 
-/** What the key signed: SSHSIG's "signed data" over the message's hash. */
+const sha256 = (b: Buffer): Buffer => createHash('sha256').update(b).digest();
+
+/**
+ * What the key signed: SSHSIG's "signed data" over the message's hash; a security key signs instead
+ * the hash of its application, its flags and counter, and the hash of that signed data (PROTOCOL.u2f).
+ */
 function signedData(sig: SshSignature, message: Buffer): Buffer {
   const digest = createHash(sig.hashAlgorithm).update(message).digest();
-  return Buffer.concat([MAGIC, wireString(sig.namespace), wireString(sig.reserved), wireString(sig.hashAlgorithm), wireString(digest)]);
+  const data = Buffer.concat([MAGIC, wireString(sig.namespace), wireString(sig.reserved), wireString(sig.hashAlgorithm), wireString(digest)]);
+  if (!sig.sk) return data;
+  const counter = Buffer.alloc(4);
+  counter.writeUInt32BE(sig.sk.counter, 0);
+  return Buffer.concat([sha256(sig.key.application ?? Buffer.alloc(0)), Buffer.from([sig.sk.flags]), counter, sha256(data)]);
 }
 
 /**
