@@ -32,19 +32,16 @@ function selfSignatureCount(key: OpenPgp.Key): number {
   return count;
 }
 
-/** The user IDs that carry a self-certification that verifies (at any time: expiry is the signature's business). */
+/** The user IDs with a self-certification that verifies and is not revoked (the key's expiry is the signature's business). */
 async function certifiedUserIds(key: OpenPgp.Key, config: OpenPgp.Config): Promise<string[]> {
   const ids: string[] = [];
   for (const user of key.users) {
     if (!user.userID) continue;
-    for (const certification of user.selfCertifications) {
-      try {
-        await certification.verify(key.keyPacket, certification.signatureType ?? openpgpLib().enums.signature.certGeneric, { userID: user.userID, key: key.keyPacket }, null as unknown as Date, false, config);
-        ids.push(user.userID.userID);
-        break;
-      } catch {
-        // Not this one; another certification of the same user ID may verify.
-      }
+    try {
+      await user.verify(new Date(), config);
+      ids.push(user.userID.userID);
+    } catch {
+      // No valid self-certification: a name the key's owner never gave it (or took back).
     }
   }
   return ids;
