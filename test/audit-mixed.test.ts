@@ -83,6 +83,7 @@ describe('an audit of a history signed by gitsign, SSH, OpenPGP and not at all',
 
   before(() => {
     requirePeer('ssh-keygen');
+    requirePeer('gpg');
     keys = mkdtempSync(join(tmpdir(), 'gitsign-mixed-'));
     gnupg = join(keys, 'gnupg');
     mkdirSync(gnupg, { mode: 0o700 });
