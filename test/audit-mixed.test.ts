@@ -129,6 +129,7 @@ describe('an audit of a history signed by gitsign, SSH, OpenPGP and not at all',
     assert.match(line(c.ssh), /signer=ssh:SHA256:\S+ +time=claimed:\d{4}-/);
     assert.match(line(c.pgp), new RegExp(`signer=openpgp:${pgpFingerprint} +time=claimed:`));
     assert.match(line(c.alice), /time=\d{4}-/);
+    assert.match(r.stdout, /^audit: signatures: 1 sigstore, 1 ssh, 1 openpgp, 1 unsigned; time attested by a log or timestamp: 1, only claimed by the signer: 2$/m);
   });
 
   test('a policy without them refuses SSH and OpenPGP signers, even with a Sigstore identity spelled like the SSH fingerprint', () => {
