@@ -172,7 +172,7 @@ describe('OpenPGP: cross-checked with gpg', { skip: peerMissing('gpg') }, () => 
     }
   });
 
-  test('a text-mode signature (gpg --textmode, type 0x01): git and we verify it; changed, both refuse', async () => {
+  test('a text-mode signature (gpg --textmode, type 0x01): git and we verify it; changed, both refuse; with CRLF line endings, gpg accepts the other object, we refuse it', async () => {
     const { id, raw } = signedObject('commit', ed, ['--textmode']);
     assert.equal(outcome(await ours(raw, 'commit')), 'verified');
     assert.deepEqual(gitVerdicts('commit', id), { status: 0, verdicts: ['GOODSIG'] });
@@ -180,13 +180,29 @@ describe('OpenPGP: cross-checked with gpg', { skip: peerMissing('gpg') }, () => 
     const changed = Buffer.from(payload.toString('latin1').replace('body line', 'body line!'), 'latin1');
     assert.equal(outcome(await verifyOpenPgp(signature!, changed, keyring)), 'OPENPGP_BAD_SIGNATURE');
     assert.deepEqual(gpg.verdict(signature!, changed), ['BADSIG']);
+    // The same lines ending CRLF are another object, which gpg accepts under the signature; we do not.
+    const crlf = Buffer.from(payload.toString('latin1').replace(/\n/g, '\r\n'), 'latin1');
+    assert.deepEqual(gpg.verdict(signature!, crlf), ['GOODSIG']);
+    assert.equal(outcome(await verifyOpenPgp(signature!, crlf, keyring)), 'OPENPGP_SIGNATURE_TYPE');
   });
 
-  test('two signatures in one block: gpg reports two results, we refuse the block (git takes exactly one)', async () => {
+  test('a commit with two signatures in its block: gpg reports two results, git verify-commit refuses it, so do we', async () => {
+    const { id, raw } = signedObject('commit', ed, ['-u', `${rsaSubkey}!`]);
+    const git = gitVerdicts('commit', id);
+    assert.deepEqual(git.verdicts, ['GOODSIG', 'GOODSIG']);
+    assert.notEqual(git.status, 0);
+    assert.equal(outcome(await ours(raw, 'commit')), 'OPENPGP_MULTIPLE_SIGNATURES');
+  });
+
+  test('DSA and RSA-1024 signing keys: gpg accepts their signatures, we refuse them (OPENPGP_WEAK_KEY), by decision', async () => {
     const data = Buffer.from('tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\nmsg\n');
-    const both = gpg.sign(data, [ed, rsaSubkey]);
-    assert.deepEqual(gpg.verdict(both, data), ['GOODSIG', 'GOODSIG']);
-    assert.equal(outcome(await verifyOpenPgp(both, data, keyring)), 'OPENPGP_MULTIPLE_SIGNATURES');
+    for (const algorithm of ['dsa2048', 'rsa1024']) {
+      const weak = gpg.generate(`Weak ${algorithm} <${algorithm}@example.com>`, algorithm, 'sign', 'never');
+      const sig = gpg.sign(data, [weak]);
+      assert.deepEqual(gpg.verdict(sig, data), ['GOODSIG'], algorithm);
+      const r = await verifyOpenPgp(sig, data, await readOpenPgpKeys([gpg.exportKey(weak)]));
+      assert.equal(outcome(r), 'OPENPGP_WEAK_KEY', `${algorithm}: ${JSON.stringify(r)}`);
+    }
   });
 
   test('a SHA-1 signature: gpg still accepts it, we refuse it (OPENPGP_WEAK_HASH), by decision', async () => {

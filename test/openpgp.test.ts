@@ -95,6 +95,7 @@ describe('OpenPGP rules', () => {
       'a signature instead': (await craft(signer, DATA, { created: at(1) })).toString(),
       'broken base64': '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n!!!!\n-----END PGP PUBLIC KEY BLOCK-----\n',
       'random packets': `-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n${Buffer.alloc(300, 0xc6).toString('base64')}\n-----END PGP PUBLIC KEY BLOCK-----\n`,
+      'two armor blocks': `${signer.toPublic().armor()}${signer.toPublic().armor()}`,
       'not ASCII': `${signer.toPublic().armor()}\u00e9`,
       'over 1 MiB': `${signer.toPublic().armor()}${' '.repeat(1024 * 1024)}`,
     };
@@ -106,6 +107,11 @@ describe('OpenPGP rules', () => {
         return true;
       });
     }
+  });
+
+  test('a certificate with more self-signatures than a verify may check (512) is refused', async () => {
+    const { privateKey } = await openpgp.generateKey({ type: 'ecc', curve: 'ed25519Legacy', userIDs: Array.from({ length: 513 }, (_, i) => ({ name: `u${i}` })), format: 'object' });
+    await assert.rejects(readOpenPgpKeys([privateKey.toPublic().armor()]), (err: unknown) => err instanceof GitsignError && err.code === 'OPENPGP_KEY' && /more than 512 self-signatures/.test(err.message));
   });
 
   test('key expiry is judged at the signature\'s claimed time: made while valid, verified; claimed after expiry, OPENPGP_KEY_EXPIRED', async () => {

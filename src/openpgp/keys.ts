@@ -57,7 +57,10 @@ export async function readOpenPgpKeys(armored: string[]): Promise<OpenPgpKeyring
     if (Buffer.byteLength(text) > MAX_KEY_BYTES) throw refuse(which, `is larger than ${MAX_KEY_BYTES / 1024 / 1024} MiB`);
     if (/[^\t\n\r\x20-\x7e]/.test(text)) throw refuse(which, 'is not ASCII armor');
     if (text.includes('PRIVATE KEY BLOCK')) throw refuse(which, 'is a private key: give its public certificate (gpg --armor --export)');
-    if (!text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')) throw refuse(which, 'is not an armored public key ("-----BEGIN PGP PUBLIC KEY BLOCK-----")');
+    const blocks = text.split('-----BEGIN PGP PUBLIC KEY BLOCK-----').length - 1;
+    if (blocks === 0) throw refuse(which, 'is not an armored public key ("-----BEGIN PGP PUBLIC KEY BLOCK-----")');
+    // The library reads the first block only: a second would be dropped without a word.
+    if (blocks > 1) throw refuse(which, 'holds more than one armor block: give each certificate as its own entry');
     let read: OpenPgp.Key[];
     try {
       read = await lib.readKeys({ armoredKeys: text, config });

@@ -44,22 +44,22 @@ async function keyProblem({ primary, signer }: Candidate, at: Date, config: Open
   } catch {
     // Diagnosed below; the library's words are not ours to show.
   }
-  const which = signer === primary ? 'the key' : 'the signing subkey';
+  const which = signer === primary ? `the key ${hex(primary.getFingerprint())}` : `the signing subkey ${hex(signer.getFingerprint())}`;
   if (signer.keyPacket.created > at) return bad('OPENPGP_KEY_UNUSABLE', `${which} was created after the time the signature claims`);
   // Hard revocations (compromise, or no reason given) count whenever they were made; soft ones
   // (superseded, retired) only from their own time on: RFC 9580 5.2.3.31, as openpgp.js implements.
-  if (await primary.isRevoked(undefined, undefined, at, config)) return bad('OPENPGP_KEY_REVOKED', 'the key is revoked');
+  if (await primary.isRevoked(undefined, undefined, at, config)) return bad('OPENPGP_KEY_REVOKED', `the key ${hex(primary.getFingerprint())} is revoked`);
   if (signer !== primary) {
     const subkey = signer as OpenPgp.Subkey;
     for (const binding of subkey.bindingSignatures) {
-      if (await subkey.isRevoked(binding, primary.keyPacket, at, config).catch(() => false)) return bad('OPENPGP_KEY_REVOKED', 'the signing subkey is revoked');
+      if (await subkey.isRevoked(binding, primary.keyPacket, at, config).catch(() => false)) return bad('OPENPGP_KEY_REVOKED', `${which} is revoked`);
     }
   }
   const expiry = await primary.getExpirationTime(undefined, config).catch(() => null);
-  if (expiry instanceof Date && at >= expiry) return bad('OPENPGP_KEY_EXPIRED', `the key expired ${expiry.toISOString()}, before the time the signature claims`);
+  if (expiry instanceof Date && at >= expiry) return bad('OPENPGP_KEY_EXPIRED', `the key ${hex(primary.getFingerprint())} expired ${expiry.toISOString()}, before the time the signature claims`);
   if (signer !== primary) {
     const subExpiry = await (signer as OpenPgp.Subkey).getExpirationTime(at, config).catch(() => null);
-    if (subExpiry instanceof Date && at >= subExpiry) return bad('OPENPGP_KEY_EXPIRED', `the signing subkey expired ${subExpiry.toISOString()}, before the time the signature claims`);
+    if (subExpiry instanceof Date && at >= subExpiry) return bad('OPENPGP_KEY_EXPIRED', `${which} expired ${subExpiry.toISOString()}, before the time the signature claims`);
   }
   const info = signer.keyPacket.getAlgorithmInfo();
   const algorithm = String(info.algorithm);
@@ -93,6 +93,12 @@ async function verifyUnbounded(armoredSignature: Buffer, payload: Buffer, keyrin
   // openpgp.js computes on the bytes. Any other type (standalone, certification...) is not of a document.
   if (packet.signatureType !== types.binary && packet.signatureType !== types.text) {
     return bad('OPENPGP_SIGNATURE_TYPE', `the OpenPGP signature is of type 0x${(packet.signatureType ?? 0).toString(16).padStart(2, '0')}, not a signature of a document`);
+  }
+  // A text signature covers the lines with CRLF endings, so an object with CRs (a line ending CRLF
+  // where the signer's had LF) would carry it too: a commit its signer never made. Only CR-free
+  // objects, where the mapping is one-to-one, are accepted with one.
+  if (packet.signatureType === types.text && payload.includes(0x0d)) {
+    return bad('OPENPGP_SIGNATURE_TYPE', 'the OpenPGP signature is a text signature and the object has carriage returns: it could be another object than the one signed');
   }
   if (packet.hashAlgorithm === null || config.rejectMessageHashAlgorithms.has(packet.hashAlgorithm)) {
     const name = packet.hashAlgorithm === hash.sha1 ? 'SHA-1' : packet.hashAlgorithm === hash.md5 ? 'MD5' : 'RIPEMD-160';
