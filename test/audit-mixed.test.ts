@@ -101,6 +101,8 @@ describe('an audit of a history signed by gitsign, SSH, OpenPGP and not at all',
     c.ssh = commitAs('ssh', 'sam: ssh', { 'src/b.txt': 'b' });
     c.pgp = commitAs('openpgp', 'pat: openpgp', { 'src/c.txt': 'c' });
     c.unsigned = h.commit(null, 'bot: unsigned', { 'src/d.txt': 'd' });
+    execFileSync('git', ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${join(keys, 'sam')}`, 'tag', '-s', '-m', 'v1', 'v1', c.ssh], { cwd: h.repo.dir, env: h.repo.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    c.tag = h.rev('refs/tags/v1');
   });
   after(() => {
     if (gnupg) spawnSync('gpgconf', ['--homedir', gnupg, '--kill', 'all'], { timeout: 10_000 });
@@ -129,7 +131,7 @@ describe('an audit of a history signed by gitsign, SSH, OpenPGP and not at all',
     assert.match(line(c.ssh), /signer=ssh:SHA256:\S+ +time=claimed:\d{4}-/);
     assert.match(line(c.pgp), new RegExp(`signer=openpgp:${pgpFingerprint} +time=claimed:`));
     assert.match(line(c.alice), /time=\d{4}-/);
-    assert.match(r.stdout, /^audit: signatures: 1 sigstore, 1 ssh, 1 openpgp, 1 unsigned; time attested by a log or timestamp: 1, only claimed by the signer: 2$/m);
+    assert.match(r.stdout, /^audit: signatures: 1 sigstore, 2 ssh, 1 openpgp, 1 unsigned; time attested by a log or timestamp: 1, only claimed by the signer: 3$/m);
   });
 
   test('a policy without them refuses SSH and OpenPGP signers, even with a Sigstore identity spelled like the SSH fingerprint', () => {
@@ -168,6 +170,14 @@ describe('an audit of a history signed by gitsign, SSH, OpenPGP and not at all',
   test('requireAttestedTime: a rule may accept only signatures whose time a log attests', () => {
     const run = audit(policy([...sam(sshPub), ...pat(pgpFingerprint, pgpCertificate)], { rule: ['    requireAttestedTime: true'] }));
     assert.deepEqual([run.of(c.alice).status, run.of(c.ssh).reason, run.of(c.pgp).reason], ['ok', 'TIME_NOT_ATTESTED', 'TIME_NOT_ATTESTED']);
+  });
+
+  test('an SSH-signed annotated tag is judged by the tag rules: allowed for its key, denied to another principal', () => {
+    const tags = (signers: string): string[] => ['tags:', '  - names: ["v*"]', `    signers: ${signers}`];
+    const allowed = audit(policy(sam(sshPub), { extra: tags('[sam]') })).of(c.tag);
+    assert.deepEqual([allowed.status, allowed.kind, allowed.timeSource, allowed.principals], ['ok', 'ssh', 'claimed', ['sam']]);
+    const denied = audit(policy(sam(sshPub), { extra: tags('[alice]') })).of(c.tag);
+    assert.deepEqual([denied.status, denied.reason], ['violation', 'TAG_DENIED']);
   });
 
   test('git itself (gpg.ssh.allowedSignersFile, gpg) and the audit agree on the good and on tampered SSH and OpenPGP commits', () => {

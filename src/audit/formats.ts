@@ -84,4 +84,3 @@ export function withKeyFormats(inner: (count: number) => ObjectVerifier, openpgp
     };
   };
 }
-

@@ -117,4 +117,3 @@ export function openPgpChecker(src: KeyringSources): () => OpenPgpChecker {
     };
   };
 }
-
