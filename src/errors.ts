@@ -42,6 +42,14 @@ export type ErrorCode =
   | 'POLICY'
   /** A signed push's certificate (GIT_PUSH_CERT) that is missing, malformed, or does not match the push. */
   | 'PUSH_CERT'
+  /** An SSH signature, public key or allowed_signers line whose bytes are not what OpenSSH's formats allow (or exceed our size caps). */
+  | 'SSH_MALFORMED'
+  /** An SSH signature that does not verify with its public key over the object (tampered, or made by another key). */
+  | 'SSH_BAD_SIGNATURE'
+  /** An SSH signature made for another namespace than "git" (a signature of a file, an email, ... is not a signature of a git object). */
+  | 'SSH_NAMESPACE'
+  /** An SSH signature we refuse to judge: ssh-rsa (SHA-1), certificates, unknown key types or hashes. */
+  | 'SSH_UNSUPPORTED'
   /** An OpenPGP certificate (public key) that cannot be read or used: size, armor, packets, a private key, too many parts. */
   | 'OPENPGP_KEY'
   /** An OpenPGP signature block that is not exactly one well-formed armored signature packet we can read. */

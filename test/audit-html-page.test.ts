@@ -52,6 +52,7 @@ function entry(object: string, status: Status, fields: Partial<AuditEntry> = {})
     reason: status === 'ok' ? 'AUTHORIZED' : 'UNKNOWN_SIGNER',
     message: 'judged',
     signer: { identities: ['alice@example.com'], issuer: ISSUER },
+    kind: 'sigstore',
     principals: status === 'ok' ? ['p0'] : [],
     attestedTime: '2026-01-01T00:00:00.000Z',
     timeSource: 'tlog',

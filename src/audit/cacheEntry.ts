@@ -22,7 +22,10 @@ type Encoded =
 /** The line's JSON for a result worth keeping, or null. */
 export function encodeFacts(f: SignatureFacts): string | null {
   let e: Encoded;
+  // Only gitsign's checks are kept: SSH and OpenPGP results depend on the keys the policies carry.
+  if (f.state !== 'unsigned' && (f.kind ?? 'sigstore') !== 'sigstore') return null;
   if (f.state === 'verified') {
+    if (f.timeSource === 'claimed') return null;
     if (f.certificateFingerprint === undefined || !FINGERPRINT.test(f.certificateFingerprint)) return null;
     e = { s: 'v', id: [...f.signer.identities], iss: f.signer.issuer, fp: f.certificateFingerprint, t: f.time.toISOString(), ts: f.timeSource, li: f.logIndex, nc: f.notChecked };
   } else if (f.state === 'unsigned') {

@@ -9,7 +9,7 @@ import { changedPaths } from './paths';
 import { loadPolicyAt, policyFilesAt } from './policyAt';
 import { isInfrastructureFailure } from './signatures';
 import { branchChecker, judgeTag, type TagFacts, tagHeaders, tagsOf } from './tags';
-import { type AuditEntry, FAILING, type PolicyState, type PolicyVersion, type SignatureFacts, type Status, STATUSES, type Verdict } from './types';
+import { type AuditEntry, FAILING, isAttested, kindOf, type PolicyState, type PolicyVersion, type SignatureFacts, type Status, STATUSES, type Verdict } from './types';
 import { runGit } from '../git/run';
 
 /**
@@ -222,11 +222,11 @@ export function signedBefore(a: Verified, b: Verified): boolean {
 function tagGoverning(t: TagFacts, history: History, checked: Map<string, Checked>, pass: Pass, root: PolicyState): PolicyState {
   const states = [pass.judgments.get(t.target)?.after ?? root];
   const tag = t.signature;
-  if (tag.state === 'verified' && tag.timeSource !== 'unattested') {
+  if (tag.state === 'verified' && isAttested(tag)) {
     let current: string | undefined;
     for (const c of history.commits) {
       const f = checked.get(c.sha)?.facts;
-      if (history.mainline.has(c.sha) && f?.state === 'verified' && f.timeSource !== 'unattested' && signedBefore(f, tag)) current = c.sha;
+      if (history.mainline.has(c.sha) && f?.state === 'verified' && isAttested(f) && signedBefore(f, tag)) current = c.sha;
     }
     const after = current ? pass.judgments.get(current)?.after : undefined;
     if (after) states.push(after);
@@ -248,8 +248,10 @@ function entryOf(type: 'commit' | 'tag', object: string, v: Verdict, facts: Sign
     reason: v.reason,
     message: v.message,
     signer,
+    kind: kindOf(facts),
     principals: v.principals,
-    attestedTime: verified && verified.timeSource !== 'unattested' ? verified.time.toISOString() : null,
+    attestedTime: verified && isAttested(verified) ? verified.time.toISOString() : null,
+    ...(verified?.timeSource === 'claimed' ? { claimedTime: verified.time.toISOString() } : {}),
     timeSource: verified ? verified.timeSource : null,
     policySerial: g.serial,
     policies: g.versions.map((x) => x.origin),

@@ -4,7 +4,7 @@ import { parsePolicy } from '../policy/parse';
 import { type PathRule, type Policy, POLICY_DIR, POLICY_PATH, type Revocation } from '../policy/policy';
 import type { ApprovalSet } from './approvals';
 import type { PolicyFiles } from './policyAt';
-import type { PolicyState, PolicyVersion, SignatureFacts, Verdict } from './types';
+import { isAttested, type PolicyState, type PolicyVersion, type SignatureFacts, type Verdict } from './types';
 
 /**
  * The judgment of one commit by the policy its parents leave (gitsign-policy(5)): never by its own.
@@ -66,9 +66,13 @@ export function signatureVerdict(sha: string, kind: 'commit' | 'tag', sig: Signa
   if (allowed !== undefined) return verdict('ok', 'ALLOWED', `re-admitted by the policy: ${allowed}`, 'allow');
   if (sig.state === 'unsigned') return verdict('unsigned', 'NOT_SIGNED', `the ${kind} is not signed`);
   if (sig.state === 'error') return verdict('error', sig.code, sig.message);
-  const revoked = revocationOf(ctx.revoked, sig.signer, sig.timeSource === 'unattested' ? null : sig.time);
+  const revoked = revocationOf(ctx.revoked, sig.signer, isAttested(sig) ? sig.time : null);
   if (!revoked) return null;
-  const when = sig.timeSource === 'unattested' ? 'at a time no log or timestamp attests' : `at ${sig.time.toISOString()}`;
+  const when = isAttested(sig)
+    ? `at ${sig.time.toISOString()}`
+    : sig.timeSource === 'claimed'
+      ? `at a time it only claims (${sig.time.toISOString()}), which no log or timestamp attests`
+      : 'at a time no log or timestamp attests';
   return verdict('revoked', 'REVOKED', `${signerName(sig.signer)} signed ${when}; revoked from ${revoked.after.toISOString()}: ${revoked.reason}`, `revoked (line ${revoked.line})`);
 }
 
@@ -82,12 +86,18 @@ export function decidingRule(policy: Policy, ref: string | null, path: string): 
   return null;
 }
 
+/** A rule with requireAttestedTime refuses a signature whose time is only claimed (or unattested). */
+function untimed(rule: PathRule, attested: boolean, principals: string[]): Verdict | null {
+  if (!rule.requireAttestedTime || attested) return null;
+  return verdict('violation', 'TIME_NOT_ATTESTED', `${rule.label} requires a signature time attested by a log or timestamp; this signature's time is only claimed or unattested`, rule.label, principals);
+}
+
 /** The rules' verdict on the non-policy paths (or, for a commit changing none, on the ref). */
-function judgePaths(policy: Policy, ref: string | null, paths: string[], principals: string[], who: string): Verdict {
+function judgePaths(policy: Policy, ref: string | null, paths: string[], principals: string[], who: string, attested: boolean): Verdict {
   const mine = (rule: { signers: ReadonlySet<string> }): boolean => principals.some((p) => rule.signers.has(p));
   if (paths.length === 0) {
     const rule = policy.rules.find((r) => (r.refs === null || (ref !== null && r.refs.some((g) => g.matches(ref)))) && mine(r));
-    if (rule) return verdict('ok', 'AUTHORIZED', 'changes no file', rule.label, principals);
+    if (rule) return untimed(rule, attested, principals) ?? verdict('ok', 'AUTHORIZED', 'changes no file', rule.label, principals);
     return verdict('violation', principals.length ? 'NOT_AUTHORIZED' : 'UNKNOWN_SIGNER', `${who} is named by no rule for ${ref ?? 'this ref'}`, null, principals);
   }
   if (principals.length === 0) return verdict('violation', 'UNKNOWN_SIGNER', `${who} is no principal of the policy`, null, principals);
@@ -96,6 +106,8 @@ function judgePaths(policy: Policy, ref: string | null, paths: string[], princip
     const rule = decidingRule(policy, ref, path);
     if (!rule) return verdict('violation', 'PATH_UNCOVERED', `no rule for ${ref ?? 'this ref'} covers ${JSON.stringify(path)}`, null, principals);
     if (!mine(rule)) return verdict('violation', 'PATH_DENIED', `${rule.label} does not allow ${principals.join(', ')} to change ${JSON.stringify(path)}`, rule.label, principals);
+    const refused = untimed(rule, attested, principals);
+    if (refused) return refused;
     decided.add(rule.label);
   }
   return verdict('ok', 'AUTHORIZED', `${paths.length} path${paths.length === 1 ? '' : 's'} allowed`, [...decided].join(', '), principals);
@@ -192,7 +204,7 @@ export async function judgeCommit(c: CommitFacts, governing: PolicyState, ctx: J
       // A commit that changes only the policy is decided by the policy section alone.
       if (otherPaths.length === 0) continue;
     }
-    const v = judgePaths(policy, ctx.ref, otherPaths, mine, who);
+    const v = judgePaths(policy, ctx.ref, otherPaths, mine, who, isAttested(sig));
     if (v.status !== 'ok') return unchanged(v);
     decided ??= v;
   }

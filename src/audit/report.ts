@@ -16,13 +16,20 @@ export function entryLine(e: AuditEntry): string {
     e.status.padEnd(WIDTH),
     what,
     e.reason,
-    `signer=${signer}`,
-    `time=${e.attestedTime ?? (e.timeSource === 'unattested' ? 'unattested' : '-')}`,
+    `signer=${e.kind && e.kind !== 'sigstore' ? `${e.kind}:` : ''}${signer}`,
+    `time=${e.attestedTime ?? (e.claimedTime ? `claimed:${e.claimedTime}` : e.timeSource === 'unattested' ? 'unattested' : '-')}`,
     `serial=${e.policySerial ?? '-'}`,
     ...(e.rule ? [`rule=${e.rule}`] : []),
   ];
   const notes = e.notChecked.length ? ` [not checked: ${e.notChecked.join('; ')}]` : '';
   return `${parts.join('  ')}: ${clip(e.message, 500)}${notes}`;
+}
+
+/** How many objects each format signed, and how many of their times a log attests or the signer only claims. */
+function kindsLine(entries: AuditEntry[]): string {
+  const count = (f: (e: AuditEntry) => boolean): number => entries.filter(f).length;
+  const kinds = (['sigstore', 'ssh', 'openpgp'] as const).map((k) => `${count((e) => e.kind === k)} ${k}`).join(', ');
+  return `audit: signatures: ${kinds}, ${count((e) => e.kind === null)} unsigned; time attested by a log or timestamp: ${count((e) => e.attestedTime !== null)}, only claimed by the signer: ${count((e) => e.claimedTime !== undefined)}`;
 }
 
 export function summaryLines(r: AuditReport): string[] {
@@ -36,6 +43,8 @@ export function summaryLines(r: AuditReport): string[] {
     lines.push(`audit: trust root: ${r.trustRoot.origin}, policy serial ${r.trustRoot.serial}`);
     if (r.adopted.length) lines.push(`audit: policy versions adopted in the range: ${r.adopted.map((a) => `serial ${a.serial} at ${a.origin.slice(0, 12)}`).join(', ')}`);
   }
+  // Only for mixed histories: a gitsign-only audit's times are all attested or all flagged per line.
+  if (r.entries.some((e) => e.kind === 'ssh' || e.kind === 'openpgp')) lines.push(kindsLine(r.entries));
   return lines;
 }
 

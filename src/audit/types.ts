@@ -13,14 +13,26 @@ export const STATUSES: readonly Status[] = ['ok', 'endorsed', 'violation', 'unsi
 /** The statuses that make an audit fail. */
 export const FAILING: ReadonlySet<Status> = new Set(['violation', 'unsigned', 'revoked', 'error']);
 
-/** A signature as checked by `gitsign verify` (its trust options), reduced to what a policy needs. */
+/** Which format signed: gitsign's (CMS with a Fulcio certificate), an SSH key's (SSHSIG) or an OpenPGP key's. */
+export type SignatureKind = 'sigstore' | 'ssh' | 'openpgp';
+
+/**
+ * Where a signature's time comes from: a verified Rekor SET or RFC 3161 timestamp (attested); none
+ * (a Sigstore signature checked with --insecure-ignore-tlog); or the object or signature itself
+ * (SSH, OpenPGP: claimed by the signer, so it proves nothing about when the signature was made).
+ */
+export type TimeSource = 'tlog' | 'tsa' | 'unattested' | 'claimed';
+
+/** A signature as checked by `gitsign verify` (its trust options), or by src/audit/formats, reduced to what a policy needs. */
 export type SignatureFacts =
   | {
       state: 'verified';
+      /** Absent: sigstore. */
+      kind?: SignatureKind;
       signer: Signer;
-      /** Attested time (Rekor SET or RFC 3161); the certificate's notBefore when --insecure-ignore-tlog left none. */
+      /** Attested time (Rekor SET or RFC 3161); the certificate's notBefore when --insecure-ignore-tlog left none; the claimed time (SSH, OpenPGP). */
       time: Date;
-      timeSource: 'tlog' | 'tsa' | 'unattested';
+      timeSource: TimeSource;
       /** The log index of its entry: orders two signatures the log saw in the same second. */
       logIndex: number | null;
       /** What the verify options left unchecked for this object. */
@@ -29,7 +41,19 @@ export type SignatureFacts =
       certificateFingerprint?: string;
     }
   | { state: 'unsigned' }
-  | { state: 'error'; code: string; message: string; identities: string[]; issuer: string | null };
+  | { state: 'error'; code: string; message: string; identities: string[]; issuer: string | null; kind?: SignatureKind };
+
+type Verified = Extract<SignatureFacts, { state: 'verified' }>;
+
+/** Whether a log or a timestamp authority attests the signature's time (never the signer's own claim). */
+export function isAttested(sig: Pick<Verified, 'timeSource'>): boolean {
+  return sig.timeSource === 'tlog' || sig.timeSource === 'tsa';
+}
+
+/** The kind of a signature's facts (null: not signed). */
+export function kindOf(sig: SignatureFacts): SignatureKind | null {
+  return sig.state === 'unsigned' ? null : (sig.kind ?? 'sigstore');
+}
 
 /** One policy as adopted: at the trust root, by an authorized commit, or given with --policy. */
 export interface PolicyVersion {
@@ -71,8 +95,12 @@ export interface AuditEntry {
   reason: string;
   message: string;
   signer: { identities: string[]; issuer: string | null } | null;
+  /** sigstore, ssh or openpgp; null when not signed. */
+  kind: SignatureKind | null;
   principals: string[];
   attestedTime: string | null;
+  /** The time an SSH or OpenPGP signature claims (never attested). */
+  claimedTime?: string;
   timeSource: string | null;
   policySerial: number | null;
   /** The origins of the governing policy versions. */

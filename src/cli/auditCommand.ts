@@ -7,6 +7,8 @@ import { writeAuditPage } from '../audit/html/write';
 import { readPolicyFile } from '../policy/file';
 import { verifySettings } from '../verify/settings';
 import { auditVerifier, type TrustArgs, trustFlags } from './auditVerifier';
+import { withKeyFormats } from '../audit/formats';
+import { openPgpChecker } from '../audit/formatsOpenPgp';
 import { errorLine, printErr, printOut } from './io';
 import { progressLine } from './progress';
 import { VERSION } from './version';
@@ -55,7 +57,7 @@ export async function auditCommand(args: AuditArgs): Promise<number> {
       trustRoot: args['trust-root'] ?? (configured || undefined),
       policyFile: args.policy === undefined ? undefined : { name: args.policy, bytes: readPolicyFile(args.policy) },
       keepGoing: Boolean(args['keep-going']),
-      verifier: await auditVerifier(args, cfg, flags, settings),
+      verifier: withKeyFormats(await auditVerifier(args, cfg, flags, settings), openPgpChecker({ range: args.range ?? 'HEAD', trustRoot: args['trust-root'] ?? (configured || undefined), policyFile: args.policy === undefined ? undefined : readPolicyFile(args.policy) })),
       approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, offline: flags.offline },
       progress: (done, total) => progress.update(done, total),
     });

@@ -10,6 +10,8 @@ import { runGit } from '../git/run';
 import type { TrustLevel } from '../git/status';
 import { readPolicyFile } from '../policy/file';
 import { verifySettings } from '../verify/settings';
+import { withKeyFormats } from '../audit/formats';
+import { openPgpChecker } from '../audit/formatsOpenPgp';
 import { auditVerifier } from './auditVerifier';
 
 /**
@@ -120,7 +122,8 @@ async function judge(type: ObjectType, sha: string): Promise<PolicyTrust> {
     trustRoot,
     policyFile: file ?? undefined,
     keepGoing: false,
-    verifier: await auditVerifier({}, cfg, flags, settings),
+    // SSH- and OpenPGP-signed commits of the history count too: they may change the policy in force.
+    verifier: withKeyFormats(await auditVerifier({}, cfg, flags, settings), openPgpChecker({ range, trustRoot, policyFile: file?.bytes })),
     approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, offline: flags.offline },
   });
   const entry = report.entries.find((e) => e.object === sha && e.type === type);

@@ -1,11 +1,13 @@
 import { readPushCertificate, type PushSigner, verifyPushCertificate } from '../audit/pushCert';
 import { judgeUpdate, type RefJudgment } from '../audit/pushJudge';
-import { configuredRoot, planUpdate } from '../audit/pushPlan';
+import { commitOf, configuredRoot, planUpdate } from '../audit/pushPlan';
 import { parseRefUpdates, type RefUpdate } from '../audit/pushUpdates';
 import { loadConfig } from '../config/config';
 import { GitsignError, quoted, toGitsignError } from '../errors';
 import { gitConfigValue } from '../git/run';
 import { verifySettings, type VerifySettings } from '../verify/settings';
+import { withKeyFormats } from '../audit/formats';
+import { openPgpChecker } from '../audit/formatsOpenPgp';
 import { auditVerifier, type TrustArgs, trustFlags } from './auditVerifier';
 import { errorLine, printErr, readAll } from './io';
 
@@ -44,6 +46,13 @@ function certificateOf(updates: RefUpdate[], settings: VerifySettings, env: Node
   return () => (verified ??= check());
 }
 
+/** Where OpenPGP certificates may be: the policy's history in every pushed and replaced tip, the trust root and HEAD. */
+async function keyringRevisions(updates: readonly RefUpdate[], root: string | null): Promise<string[]> {
+  const head = await commitOf('HEAD');
+  const revs = [...updates.flatMap((u) => [u.old, u.new]), root, head].filter((r): r is string => r !== null && !/^0+$/.test(r));
+  return [...new Set(revs)];
+}
+
 function report(j: RefJudgment): string[] {
   if (j.refusals.length === 0) return [`gitsign: ${j.ref}: accepted${j.notes.length ? `: ${j.notes.join('; ')}` : ''}`];
   return [`gitsign: ${j.ref}: refused:`, ...j.refusals.map((r) => errorLine('gitsign:   ', r))];
@@ -60,7 +69,7 @@ export async function hookCommand(args: HookArgs): Promise<number> {
     const settings = await verifySettings(cfg, flags);
     const root = await configuredRoot(await gitConfigValue('gitsign.audit.trustRoot'));
     const ctx = {
-      verifier: await auditVerifier(args, cfg, flags, settings),
+      verifier: withKeyFormats(await auditVerifier(args, cfg, flags, settings), openPgpChecker({ range: await keyringRevisions(updates, root) })),
       approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, offline: flags.offline },
       certificate: certificateOf(updates, settings, process.env),
     };

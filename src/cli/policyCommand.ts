@@ -8,11 +8,14 @@ import { revList } from '../git/revisions';
 import { runGit } from '../git/run';
 import { PolicyError, parsePolicy } from '../policy/parse';
 import { POLICY_PATH } from '../policy/policy';
-import { type FoundIdentity, foundIdentity, starterPolicy } from '../policy/starter';
+import { type FoundIdentity, foundIdentity, foundKey, starterPolicy } from '../policy/starter';
+import type { SignatureFacts } from '../audit/types';
 import { readPolicyFile } from '../policy/file';
 import { clip } from '../text/terminal';
 import { verifySettings } from '../verify/settings';
 import { auditVerifier, type TrustArgs, trustFlags } from './auditVerifier';
+import { withKeyFormats } from '../audit/formats';
+import { openPgpChecker } from '../audit/formatsOpenPgp';
 import { printErr, printOut } from './io';
 
 /**
@@ -70,6 +73,16 @@ export async function policyCheckCommand(args: PolicyCheckArgs): Promise<number>
   }
 }
 
+/**
+ * An OpenPGP signature no certificate verified (no policy carries one yet): its issuer fingerprint is
+ * proposed as a principal, for a human to name and complete with the certificate.
+ */
+function unverifiedOpenPgpKey(facts: Extract<SignatureFacts, { state: 'error' }>): Omit<FoundIdentity, 'commits'> | null {
+  const fingerprint = facts.identities[0] ?? '';
+  if (facts.code !== 'OPENPGP_UNKNOWN_KEY' || !/^([0-9A-F]{16}|[0-9A-F]{40}|[0-9A-F]{64})$/.test(fingerprint)) return null;
+  return { issuer: '', subject: '', claims: [], key: { kind: 'openpgp', fingerprint, userIds: [], verified: false, ...(fingerprint.length === 16 ? { keyIdOnly: true } : {}) } };
+}
+
 /** Writes the file, creating it: an existing file is kept unless --force. */
 function writeNew(path: string, text: string, force: boolean): void {
   let fd: number;
@@ -96,7 +109,7 @@ export async function policyInitCommand(args: PolicyInitArgs): Promise<number> {
   const settings = await verifySettings(cfg, flags);
   const shas = await revList(range);
   if (shas.length === 0) throw new GitsignError('USAGE', `${quoted(range)} holds no commit`);
-  const verifier = (await auditVerifier(args, cfg, flags, settings))(shas.length, shas);
+  const verifier = withKeyFormats(await auditVerifier(args, cfg, flags, settings), openPgpChecker({ range }))(shas.length, shas);
   const catFile = new CatFile();
   const found = new Map<string, FoundIdentity>();
   const skipped = { unsigned: 0, unverified: 0 };
@@ -110,11 +123,10 @@ export async function policyInitCommand(args: PolicyInitArgs): Promise<number> {
       pending.push(
         verifier.verify(object).then((facts) => {
           if (facts.state === 'unsigned') skipped.unsigned++;
-          else if (facts.state === 'error') skipped.unverified++;
           else {
-            const id = foundIdentity(facts.signer);
+            const id = facts.state === 'error' ? unverifiedOpenPgpKey(facts) : foundIdentity(facts.signer);
             if (!id) return void skipped.unverified++;
-            const k = JSON.stringify([id.issuer, id.subject, id.claims]);
+            const k = foundKey(id);
             const known = found.get(k);
             if (known) known.commits++;
             else found.set(k, { ...id, commits: 1 });
@@ -128,7 +140,7 @@ export async function policyInitCommand(args: PolicyInitArgs): Promise<number> {
     catFile.close();
     await verifier.close();
   }
-  if (found.size === 0) throw new GitsignError('USAGE', `no verified signature in ${quoted(range)} (${skipped.unsigned} unsigned, ${skipped.unverified} not verified): nothing to start a policy from`);
+  if (![...found.values()].some((f) => !f.key?.keyIdOnly)) throw new GitsignError('USAGE', `no verified signature in ${quoted(range)} (${skipped.unsigned} unsigned, ${skipped.unverified} not verified): nothing to start a policy from`);
   const identities = [...found.values()].sort((a, b) => b.commits - a.commits || a.subject.localeCompare(b.subject));
   const text = starterPolicy(identities, range, shas.length);
   // What we write must be what we read: checked before it is written.

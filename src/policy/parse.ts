@@ -2,7 +2,8 @@ import { GitsignError, toGitsignError } from '../errors';
 import { goPattern } from '../verify/pattern';
 import { CLAIM_NAMES, CLAIMS } from './claims';
 import { compileGlob, type Glob, globProblem } from './glob';
-import { type IdentitySpec, type PathRule, type Policy, POLICY_VERSION, type PolicySection, type PushRule, type Revocation, type TagRule } from './policy';
+import { MAX_ALLOWED_SIGNERS_LINE, parseAllowedSigner } from '../ssh/allowedSigners';
+import { type IdentitySpec, type KeySpec, type PathRule, type Policy, POLICY_VERSION, type PolicySection, type PushRule, type Revocation, type TagRule } from './policy';
 import { MAX_POLICY_BYTES, type PolicyIssue, type Position, readYaml, type YValue } from './yamlTree';
 
 /**
@@ -86,7 +87,7 @@ class SchemaReader {
   }
 
   /** A string; a number or boolean where text is meant is refused (`123456` must be quoted to be compared as text). */
-  str(v: YValue | undefined, where: string): string | null {
+  str(v: YValue | undefined, where: string, max = MAX_STRING): string | null {
     if (!v || v.kind === 'refused') return null;
     if (v.kind !== 'scalar' || typeof v.value !== 'string') {
       const hint = v.kind === 'scalar' && v.value !== null ? ` (quote it: "${String(v.value)}")` : '';
@@ -97,8 +98,8 @@ class SchemaReader {
       this.issue(v.at, `${where} is empty`);
       return null;
     }
-    if (v.value.length > MAX_STRING) {
-      this.issue(v.at, `${where} is longer than ${MAX_STRING} characters`);
+    if (v.value.length > max) {
+      this.issue(v.at, `${where} is longer than ${max} characters`);
       return null;
     }
     return v.value;
@@ -130,7 +131,59 @@ class SchemaReader {
 
 const IDENTITY_KEYS = { required: ['issuer'], optional: ['subject', 'subjectPattern', 'claims'] };
 
+/** An armored OpenPGP certificate is a few KiB; one with many signatures or a large key, more. */
+const MAX_CERTIFICATE = 64 * 1024;
+const OPENPGP_FINGERPRINT = /^([0-9A-F]{40}|[0-9A-F]{64})$/;
+
+/** `openpgp: FINGERPRINT`, or `openpgp: {fingerprint: ..., certificate: ...}`. */
+function readOpenPgpKey(r: SchemaReader, v: YValue, where: string): KeySpec | null {
+  let fingerprintValue: YValue | undefined = v;
+  let certificate: string | null = null;
+  if (v.kind === 'map') {
+    const e = r.map(v, where, { required: ['fingerprint'], optional: ['certificate'] });
+    fingerprintValue = e?.get('fingerprint')?.value;
+    const certValue = e?.get('certificate')?.value;
+    certificate = certValue ? r.str(certValue, `${where}.certificate`, MAX_CERTIFICATE) : null;
+    if (certificate !== null && certValue && !certificate.trimStart().startsWith('-----BEGIN PGP PUBLIC KEY BLOCK-----')) {
+      r.issue(certValue.at, `${where}.certificate must be an armored OpenPGP certificate (-----BEGIN PGP PUBLIC KEY BLOCK-----)`);
+    }
+  }
+  const text = r.str(fingerprintValue, `${where}${v.kind === 'map' ? '.fingerprint' : ''}`);
+  if (text === null || !fingerprintValue) return null;
+  const fingerprint = text.replace(/\s+/g, '').toUpperCase();
+  if (!OPENPGP_FINGERPRINT.test(fingerprint)) {
+    r.issue(fingerprintValue.at, `${where}: ${JSON.stringify(text.slice(0, 80))} is not an OpenPGP fingerprint (40 hex digits, or 64 for a v6 key; never a short key ID)`);
+    return null;
+  }
+  return { kind: 'openpgp', fingerprint, certificate };
+}
+
+/** `ssh: "<allowed_signers line>"` (or a bare public key line). */
+function readSshKey(r: SchemaReader, v: YValue, where: string): KeySpec | null {
+  const line = r.str(v, where, MAX_ALLOWED_SIGNERS_LINE);
+  if (line === null) return null;
+  try {
+    const s = parseAllowedSigner(line);
+    return { kind: 'ssh', fingerprint: s.key.fingerprint, namespaces: s.namespaces, validAfter: s.validAfter, validBefore: s.validBefore, principals: s.principals };
+  } catch (err) {
+    r.issue(v.at, `${where}: ${toGitsignError(err).message}`);
+    return null;
+  }
+}
+
+/** A signer known by its key: exactly one of ssh and openpgp. */
+function readKeyIdentity(r: SchemaReader, v: YValue, where: string): IdentitySpec | null {
+  const e = r.map(v, where, { optional: ['ssh', 'openpgp'] });
+  if (!e) return null;
+  if (e.has('ssh') && e.has('openpgp')) r.issue(v.at, `${where} has both ssh and openpgp: one identity is one key`);
+  const ssh = e.get('ssh')?.value;
+  const openpgp = e.get('openpgp')?.value;
+  const key = ssh ? readSshKey(r, ssh, `${where}.ssh`) : openpgp && openpgp.kind !== 'refused' ? readOpenPgpKey(r, openpgp, `${where}.openpgp`) : null;
+  return key ? { issuer: '', claims: [], line: v.at.line, key } : null;
+}
+
 function readIdentity(r: SchemaReader, v: YValue, where: string): IdentitySpec | null {
+  if (v.kind === 'map' && (v.entries.has('ssh') || v.entries.has('openpgp'))) return readKeyIdentity(r, v, where);
   const e = r.map(v, where, IDENTITY_KEYS);
   if (!e) return null;
   const issuer = r.str(e.get('issuer')?.value, `${where}.issuer`);
@@ -206,13 +259,24 @@ function readRules(r: SchemaReader, root: Entries, names: ReturnType<typeof read
   const rules: PathRule[] = [];
   for (const [i, item] of (r.list(root.get('rules')?.value, 'rules') ?? []).entries()) {
     const where = `rules[${i}]`;
-    const e = r.map(item, where, { required: ['paths', 'signers'], optional: ['refs'] });
+    const e = r.map(item, where, { required: ['paths', 'signers'], optional: ['refs', 'requireAttestedTime'] });
     if (!e) continue;
     const refs = e.has('refs') ? r.globs(e.get('refs')?.value, `${where}.refs`) : null;
     const paths = r.globs(e.get('paths')?.value, `${where}.paths`) ?? [];
-    rules.push({ label: label(where, item.at), refs, paths, signers: readSigners(r, e.get('signers')?.value, `${where}.signers`, names) });
+    const requireAttestedTime = readFlag(r, e.get('requireAttestedTime')?.value, `${where}.requireAttestedTime`);
+    rules.push({ label: label(where, item.at), refs, paths, signers: readSigners(r, e.get('signers')?.value, `${where}.signers`, names), requireAttestedTime });
   }
   return rules;
+}
+
+/** true or false (absent: false). */
+function readFlag(r: SchemaReader, v: YValue | undefined, where: string): boolean {
+  if (!v || v.kind === 'refused') return false;
+  if (v.kind !== 'scalar' || typeof v.value !== 'boolean') {
+    r.issue(v.at, `${where} must be true or false`);
+    return false;
+  }
+  return v.value;
 }
 
 function readTags(r: SchemaReader, root: Entries, names: ReturnType<typeof readNames>): TagRule[] {

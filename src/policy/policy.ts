@@ -10,8 +10,9 @@ export const POLICY_PATH = '.gitsign/policy.yaml';
 export const POLICY_DIR = '.gitsign';
 export const POLICY_VERSION = 1;
 
-/** One identity of a principal (or a revoked one): the certificate's issuer, a SAN, and pinned claims. */
+/** One identity of a principal (or a revoked one): the certificate's issuer, a SAN, and pinned claims; or a key. */
 export interface IdentitySpec {
+  /** The OIDC issuer (Sigstore identities); empty for a key. */
   issuer: string;
   /** Exactly one of subject (a SAN, exact) and subjectPattern (RE2, whole string). */
   subject?: string;
@@ -19,7 +20,32 @@ export interface IdentitySpec {
   /** Claim name (see claims.ts) and the exact value the certificate must hold. */
   claims: [string, string][];
   line: number;
+  /** An SSH or OpenPGP key instead of a Sigstore identity (then issuer is empty and no subject is set). */
+  key?: KeySpec;
 }
+
+/**
+ * A signer known by its key (gitsign-policy(5), `ssh:` and `openpgp:`): matched by fingerprint. Such
+ * signatures carry only the time they claim, which never proves a signature was made in a window.
+ */
+export type KeySpec =
+  | {
+      kind: 'ssh';
+      /** SHA256:... as OpenSSH prints it. */
+      fingerprint: string;
+      /** From the allowed_signers line: namespace patterns (null: any), its validity window, its principals (shown only). */
+      namespaces: string[] | null;
+      validAfter: Date | null;
+      validBefore: Date | null;
+      principals: string[];
+    }
+  | {
+      kind: 'openpgp';
+      /** The primary key's fingerprint, uppercase hex (40 digits, or 64 for a v6 key). */
+      fingerprint: string;
+      /** The armored certificate that verifies its signatures (null: another principal or policy version carries it). */
+      certificate: string | null;
+    };
 
 export interface Revocation extends IdentitySpec {
   /** Signatures whose attested time is at or after this are refused. */
@@ -35,6 +61,8 @@ export interface PathRule {
   paths: Glob[];
   /** Principal names (groups expanded). */
   signers: ReadonlySet<string>;
+  /** Only a signature whose time a log or timestamp attests may change these paths (SSH and OpenPGP only claim theirs). */
+  requireAttestedTime: boolean;
 }
 
 export interface TagRule {
