@@ -32,8 +32,10 @@ export function loadAddon(): Addon | null {
   if (addon === undefined) {
     const path = findAddon();
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      addon = path ? (require(path) as Addon) : null;
+      // process.dlopen, not require(): the module loader's resolution costs a git call ~1.5 ms of CPU more.
+      const module = { exports: {} };
+      if (path) process.dlopen(module, path);
+      addon = path ? (module.exports as Addon) : null;
     } catch {
       addon = null;
     }
