@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 export interface Addon {
   /** The credentials of the peer of a connected Unix socket (native/peercred.c). */
   peerCredentials(fd: number): { uid: number; gid: number; pid: number };
-  /** posix_spawn of a detached, lower-priority process; its pid (native/spawn.c). Absent from addons built before it. */
+  /** Starts a detached, lower-priority process without waiting for it; its pid (native/spawn.c; Linux). Absent from addons built before it. */
   spawnDetached?(file: string, argv: string[], cwd: string, niceness: number): number;
 }
 

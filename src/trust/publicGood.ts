@@ -188,10 +188,11 @@ const REFRESH_NICENESS = 10;
 
 /**
  * Starts the refresh process: same node, same script, its own session, no stdio (git reads ours to
- * its end), in our directory, not the repository's, at low priority, not waited for. Through the
- * addon's posix_spawn when it is built: Node's spawn forks, copying the page tables of our ~50 MB
- * process and waiting for the copy to exec, which git waited for (6-10 ms). Else, or where the
- * addon cannot (another system's posix_spawn), child_process does it.
+ * its end), in our directory, not the repository's, at low priority, not waited for. On Linux through
+ * the addon (native/spawn.c), which returns at once, and whose child execs only once we have exited:
+ * Node's spawn forks, copying the page tables of our ~50 MB process, and waits for the copy to exec,
+ * which on a loaded machine waits for a CPU; git waited for both (6-40 ms) and for the new process's
+ * start competing with our exit. Without the addon, or elsewhere, child_process does it.
  */
 function spawnRefresh(cwd: string): void {
   const args = [mainScript(), BACKGROUND_REFRESH_ARG];
@@ -201,7 +202,7 @@ function spawnRefresh(cwd: string): void {
       spawnDetached(process.execPath, [process.execPath, ...args], cwd, REFRESH_NICENESS);
       return;
     } catch {
-      // Not possible with this system's posix_spawn: child_process below.
+      // Not on this system (or no memory for its block): child_process below.
     }
   }
   const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore', env: process.env, cwd });
