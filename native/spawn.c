@@ -92,14 +92,16 @@ static int child_main(void *arg) {
    * its execve and the program's start then take no CPU from our last milliseconds, and it is its
    * execve, not our exit, that frees the memory we share (git waits for our exit).
    */
-  if (prctl(PR_SET_PDEATHSIG, SIGUSR2) == 0 && getppid() == job->parent) {
+  {
     sigset_t death;
-    struct timespec bound = {5, 0};
+    struct timespec bound = {5, 0}, none_left = {0, 0};
     sigemptyset(&death);
     sigaddset(&death, SIGUSR2);
-    sigtimedwait(&death, NULL, &bound);
+    if (prctl(PR_SET_PDEATHSIG, SIGUSR2) == 0 && getppid() == job->parent) sigtimedwait(&death, NULL, &bound);
+    prctl(PR_SET_PDEATHSIG, 0);
+    /* One sent between prctl and getppid (we exited then) is taken here, not delivered once unblocked. */
+    sigtimedwait(&death, NULL, &none_left);
   }
-  prctl(PR_SET_PDEATHSIG, 0);
   syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
   execve(job->file, job->argv, job->envp);
   syscall(SYS_exit, 127);
