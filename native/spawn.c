@@ -8,9 +8,9 @@
  * How (Linux): clone(CLONE_VM) without CLONE_VFORK. The child shares our memory until its execve,
  * so it touches only a block of its own, mapped here and never unmapped (the stack it runs on and
  * copies of the program, arguments, environment and directory), with every signal blocked until
- * the handlers are reset, and only system calls (libc's wrappers: one that fails sets our errno, as we
- * exit). If we exit first, it keeps the memory alive until
- * its execve, which then frees it (at its lower priority, not while git waits). Exec failures are
+ * the handlers are reset, and only system calls (libc's wrappers: one that fails sets our errno, as
+ * we exit). Once it holds none of our descriptors, it waits for us to exit before its execve, which
+ * then frees the memory we shared (at its lower priority, not while git waits). Exec failures are
  * not reported (exit 127): the caller's lock then goes stale. Call it once per process, as it ends.
  * Elsewhere it throws, and the caller uses child_process.
  *
