@@ -1,4 +1,5 @@
-// Builds native/peercred.c (the peer-credential check of gitsign-credential-cache) with node-gyp
+// Builds the native addon (native/: peercred.c, the peer-credential check of gitsign-credential-cache;
+// spawn.c, the detached start of the background trust root refresh) with node-gyp
 // against the local Node headers, and copies it to dist/peercred.node. Skipped when up to date.
 // A machine without a C compiler still gets a working build: the daemon then says at start that
 // it relies on the socket directory's permissions alone.
@@ -6,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-const SRC = ['native/peercred.c', 'native/binding.gyp'];
+const SRC = ['native/peercred.c', 'native/spawn.c', 'native/spawn.h', 'native/binding.gyp'];
 const BUILT = 'native/build/Release/peercred.node';
 const OUT = 'dist/peercred.node';
 

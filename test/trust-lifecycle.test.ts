@@ -5,9 +5,9 @@
  * many calls run in parallel, and reports that say which root was used and how old it is.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -17,7 +17,8 @@ import { Metadata, MetadataKind, Signature } from '@tufjs/models';
 import { backoffMs, refreshDue, REFRESH_AFTER_MS } from '../src/trust/tufMirror';
 import { seededPublicGoodRoot } from '../src/trust/publicGood';
 import type { TempRepo } from './helpers/gitRepo';
-import { BIN } from './helpers/paths';
+import { loadAddon } from '../src/addon';
+import { BIN, ROOT } from './helpers/paths';
 import { gitAsync, mintToken, sandboxPerFile, signingRepo } from './helpers/signingSandbox';
 import type { TrustRootInfo } from '../src/trust/rootInfo';
 import { removeDir, tempDir } from './sandbox/support';
@@ -194,8 +195,8 @@ describe('issue 11: the trust root\'s life', () => {
     writeFileSync(statePath(cache, mirror), JSON.stringify({ ...readStateFile(cache, mirror), ...change }));
   }
 
-  function verifyJson(env: NodeJS.ProcessEnv, extra: string[] = []): { verified: boolean; trustRoot: TrustRootJson | null; status: number | null; stderr: string } {
-    const r = repo.gitsign(['verify', '--json', ...extra, 'HEAD'], undefined, env);
+  function verifyJson(env: NodeJS.ProcessEnv, extra: string[] = [], bin = BIN): { verified: boolean; trustRoot: TrustRootJson | null; status: number | null; stderr: string } {
+    const r = spawnSync(process.execPath, [bin, 'verify', '--json', ...extra, 'HEAD'], { cwd: repo.dir, env: { ...repo.env, ...env }, encoding: 'utf8', timeout: 90_000 });
     const line = r.stdout.trim().split('\n')[0];
     const json = line ? (JSON.parse(line) as { verified: boolean; trustRoot: TrustRootJson | null }) : { verified: false, trustRoot: null };
     return { ...json, status: r.status, stderr: r.stderr };
@@ -245,32 +246,81 @@ describe('issue 11: the trust root\'s life', () => {
     });
   });
 
-  test('issue 11: a new trusted_root.json in the mirror is picked up by a background refresh once a day has passed, and the call does not wait for it', async () => {
-    await withMirror(async (tuf, mirror) => {
-      const { env, cache } = user();
-      await initialize(env, mirror, tuf);
-      assert.equal(verifyJson(env).verified, false, 'the first trusted root does not trust the sandbox');
+  /** bin/gitsign and the bundle's files, copied without the native addon: child_process then starts the refresh. */
+  function addonlessCopy(): string {
+    const dir = join(work, 'no-addon');
+    mkdirSync(join(dir, 'bin'), { recursive: true });
+    mkdirSync(join(dir, 'dist'), { recursive: true });
+    copyFileSync(BIN, join(dir, 'bin', 'gitsign'));
+    for (const f of readdirSync(join(ROOT, 'dist'))) if (f.endsWith('.js')) copyFileSync(join(ROOT, 'dist', f), join(dir, 'dist', f));
+    assert.equal(existsSync(join(dir, 'dist', 'peercred.node')), false);
+    return join(dir, 'bin', 'gitsign');
+  }
 
-      tuf.publish(sandboxRoot); // the key rotation
-      const seen = mirror.requests.length;
-      assert.equal(verifyJson(env).verified, false, 'not refreshed before a day has passed');
-      assert.equal(existsSync(lockPath(cache, mirror.url)), false);
-      assert.equal(mirror.requests.length, seen);
+  for (const addon of [true, false]) {
+    test(`issue 11: a new trusted_root.json in the mirror is picked up by a background refresh once a day has passed, and the call does not wait for it (${addon ? 'started by the native addon' : 'without the native addon: started by child_process'})`, async () => {
+      let bin = BIN;
+      if (addon) assert.equal(typeof loadAddon()?.spawnDetached, 'function', 'dist/peercred.node is not built (or lacks spawnDetached): the path under test is absent');
+      else bin = addonlessCopy();
+      await withMirror(async (tuf, mirror) => {
+        const { env, cache } = user();
+        await initialize(env, mirror, tuf);
+        assert.equal(verifyJson(env, [], bin).verified, false, 'the first trusted root does not trust the sandbox');
 
-      editState(cache, mirror.url, { lastSuccess: new Date(Date.now() - REFRESH_AFTER_MS - 60_000).toISOString() });
-      mirror.hold();
-      const asked = mirror.requests.filter((p) => p === 'timestamp.json').length;
-      const during = verifyJson(env);
-      // The call has ended while its refresh still waits on the mirror: nothing held it up.
-      assert.equal(during.verified, false);
-      assert.equal(existsSync(lockPath(cache, mirror.url)), true, 'a background refresh holds the lock');
-      await waitFor(() => mirror.requests.filter((p) => p === 'timestamp.json').length > asked, 'the background refresh reaching the mirror');
-      mirror.release();
-      await waitFor(() => !existsSync(lockPath(cache, mirror.url)), 'the background refresh ending');
-      const refreshed = verifyJson(env);
-      assert.equal(refreshed.verified, true, refreshed.stderr);
-      assert.ok(Date.now() - Date.parse(refreshed.trustRoot?.lastRefresh ?? '') < 120_000);
-    }, publicGoodRoot);
+        tuf.publish(sandboxRoot); // the key rotation
+        const seen = mirror.requests.length;
+        assert.equal(verifyJson(env, [], bin).verified, false, 'not refreshed before a day has passed');
+        assert.equal(existsSync(lockPath(cache, mirror.url)), false);
+        assert.equal(mirror.requests.length, seen);
+
+        editState(cache, mirror.url, { lastSuccess: new Date(Date.now() - REFRESH_AFTER_MS - 60_000).toISOString() });
+        mirror.hold();
+        const asked = mirror.requests.filter((p) => p === 'timestamp.json').length;
+        const during = verifyJson(env, [], bin);
+        // The call has ended while its refresh still waits on the mirror: nothing held it up.
+        assert.equal(during.verified, false);
+        assert.equal(existsSync(lockPath(cache, mirror.url)), true, 'a background refresh holds the lock');
+        await waitFor(() => mirror.requests.filter((p) => p === 'timestamp.json').length > asked, 'the background refresh reaching the mirror');
+        mirror.release();
+        await waitFor(() => !existsSync(lockPath(cache, mirror.url)), 'the background refresh ending');
+        const refreshed = verifyJson(env, [], bin);
+        assert.equal(refreshed.verified, true, refreshed.stderr);
+        assert.ok(Date.now() - Date.parse(refreshed.trustRoot?.lastRefresh ?? '') < 120_000);
+      }, publicGoodRoot);
+    });
+  }
+
+  test('issue 11: the refresh process the addon starts has its own session, a lower priority, our directory, /dev/null for stdio, none of our other descriptors, default signals', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+    const spawnDetached = loadAddon()?.spawnDetached;
+    assert.ok(spawnDetached, 'dist/peercred.node is not built (or lacks spawnDetached)');
+    const dir = join(work, 'spawned');
+    mkdirSync(dir, { recursive: true });
+    // A sleep started by a process that holds a pipe on descriptor 3 (as git's pipes would be), looked at while it sleeps.
+    const starter = `process.stdout.write(String(require(${JSON.stringify(join(ROOT, 'dist', 'peercred.node'))}).spawnDetached('/bin/sleep', ['sleep', '60'], ${JSON.stringify(dir)}, 10)))`;
+    const started = spawnSync(process.execPath, ['-e', starter], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], encoding: 'utf8', timeout: 30_000 });
+    assert.equal(started.status, 0, started.stderr);
+    const pid = Number(started.stdout);
+    assert.ok(Number.isSafeInteger(pid) && pid > 0, started.stdout);
+    try {
+      const proc = `/proc/${pid}`;
+      // It execs once its starter has exited.
+      await waitFor(() => /^\d+ \(sleep\) /.test(readFileSync(`${proc}/stat`, 'utf8')), 'the started process running sleep', 30_000);
+      const stat = readFileSync(`${proc}/stat`, 'utf8');
+      // After the command's closing parenthesis: state ppid pgrp session ... niceness (the 17th).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      assert.equal(Number(fields[3]), pid, 'the session is its own');
+      assert.equal(Number(fields[16]), 10, 'niceness 10');
+      assert.equal(readlinkSync(`${proc}/cwd`), dir);
+      // Signals 1-31 (32 and up are real-time signals, two of them glibc's own).
+      const ignored = BigInt(`0x${/^SigIgn:\s+([0-9a-f]+)$/m.exec(readFileSync(`${proc}/status`, 'utf8'))?.[1] ?? 'ff'}`);
+      assert.equal(ignored & 0x7fffffffn, 0n, 'no standard signal ignored (Node ignores SIGPIPE)');
+      assert.deepEqual(
+        readdirSync(`${proc}/fd`).map((fd) => `${fd} ${readlinkSync(`${proc}/fd/${fd}`)}`).sort(),
+        ['0 /dev/null', '1 /dev/null', '2 /dev/null'],
+      );
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
   });
 
   test('issue 11: a failing mirror is tried once in the background, then left alone for the back-off; the cached root is used meanwhile', async () => {

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { dirname, join } from 'node:path';
+import { type Addon as NativeAddon, ADDON_FILE, loadAddon } from '../addon';
 
 /**
  * Who is at the other end of a connection: the kernel's answer (SO_PEERCRED on Linux, getpeereid on
@@ -18,39 +17,15 @@ export interface PeerCredentials {
   pid: number;
 }
 
-interface Addon {
-  peerCredentials(fd: number): PeerCredentials;
-}
-
-const ADDON = 'peercred.node';
-
-/** The addon next to the bundle (dist/), or dist/ above a compiled module (tests run from dist/tsc). */
-function findAddon(): string | null {
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    for (const candidate of [join(dir, ADDON), join(dir, 'dist', ADDON)]) if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  return null;
-}
-
-let addon: Addon | null | undefined;
+type Addon = Pick<NativeAddon, 'peerCredentials'>;
 
 /** The addon, or why there is none. */
 export type PeerCheck = { addon: Addon } | { reason: string };
 
 /** Loaded once per process, on first use (gitsign only when a cache is configured). */
 export function loadPeerCheck(): PeerCheck {
-  if (addon === undefined) {
-    const path = findAddon();
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      addon = path ? (require(path) as Addon) : null;
-    } catch {
-      addon = null;
-    }
-  }
-  return addon ? { addon } : { reason: `the ${ADDON} helper is not built (npm run build needs a C compiler and Node's headers)` };
+  const addon = loadAddon();
+  return addon ? { addon } : { reason: `the ${ADDON_FILE} helper is not built (npm run build needs a C compiler and Node's headers)` };
 }
 
 /** The peer of a connected Unix socket (accepted or dialled); throws when the kernel does not say. */

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
+import { loadAddon } from '../addon';
 import { GitsignError } from '../errors';
 import { callDeadlineMs, NETWORK_TIMEOUT_SETTING } from '../net/http';
 import { checkedUrl } from '../net/transport';
@@ -182,10 +183,41 @@ function mainScript(): string {
 }
 
 
+/** The refresh process's niceness: it must not compete for the CPU with the verifications git waits for. */
+const REFRESH_NICENESS = 10;
+
 /**
- * Starts a refresh in a detached process (same node, same script, no stdio, not waited for), when
- * this call takes the mirror's lock: parallel calls start at most one. It is started as this process
- * exits, at low priority, so that it does not compete for the CPU with the verification git waits for.
+ * Starts the refresh process: same node, same script, its own session, no stdio (git reads ours to
+ * its end), in our directory, not the repository's, at low priority, not waited for. On Linux through
+ * the addon (native/spawn.c), which returns at once, and whose child execs only once we have exited:
+ * Node's spawn forks, copying the page tables of our ~50 MB process, and waits for the copy to exec,
+ * which on a loaded machine waits for a CPU; git waited for both (6-40 ms) and for the new process's
+ * start competing with our exit. Without the addon, or elsewhere, child_process does it.
+ */
+function spawnRefresh(cwd: string): void {
+  const args = [mainScript(), BACKGROUND_REFRESH_ARG];
+  const spawnDetached = loadAddon()?.spawnDetached;
+  if (spawnDetached) {
+    try {
+      spawnDetached(process.execPath, [process.execPath, ...args], cwd, REFRESH_NICENESS);
+      return;
+    } catch {
+      // Not on this system (or no memory for its block): child_process below.
+    }
+  }
+  const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore', env: process.env, cwd });
+  if (child.pid === undefined) throw new Error('not started');
+  try {
+    setPriority(child.pid, REFRESH_NICENESS);
+  } catch {
+    // Not allowed here: it runs at normal priority.
+  }
+  child.unref();
+}
+
+/**
+ * Starts a refresh in a detached process when this call takes the mirror's lock: parallel calls
+ * start at most one. It is started as this process exits, after its answer is written.
  */
 function startBackgroundRefresh(files: MirrorFiles): void {
   try {
@@ -196,15 +228,7 @@ function startBackgroundRefresh(files: MirrorFiles): void {
   }
   process.once('exit', () => {
     try {
-      // Its own session, no stdio (git reads ours to its end), in our directory, not the repository's.
-      const child = spawn(process.execPath, [mainScript(), BACKGROUND_REFRESH_ARG], { detached: true, stdio: 'ignore', env: process.env, cwd: files.dir });
-      if (child.pid === undefined) throw new Error('not started');
-      try {
-        setPriority(child.pid, 10);
-      } catch {
-        // Not allowed here: it runs at normal priority.
-      }
-      child.unref();
+      spawnRefresh(files.dir);
     } catch {
       unlock(files.lock);
     }
