@@ -14,7 +14,12 @@ export interface RawObject {
 
 export class CatFile {
   private readonly proc: ChildProcessWithoutNullStreams;
+  /** Received bytes not read yet: `buf`, then the chunks after it (joined only when `buf` runs short, so each byte is copied about once). */
   private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+  /** Requests not written yet: sent in one write when this turn of the event loop ends. */
+  private requests = '';
   private waiting: (() => void) | null = null;
   private ended = false;
   private stderr = '';
@@ -24,7 +29,8 @@ export class CatFile {
   constructor(cwd?: string) {
     this.proc = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc.stdout.on('data', (d: Buffer) => {
-      this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+      this.chunks.push(d);
+      this.chunkBytes += d.length;
       this.wake();
     });
     this.proc.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
@@ -48,21 +54,31 @@ export class CatFile {
     w?.();
   }
 
+  /** Moves every received chunk into `buf`. */
+  private join(): void {
+    if (this.chunks.length === 0) return;
+    this.buf = this.buf.length === 0 && this.chunks.length === 1 ? this.chunks[0] : Buffer.concat([this.buf, ...this.chunks]);
+    this.chunks = [];
+    this.chunkBytes = 0;
+  }
+
   private async need(n: number): Promise<void> {
-    while (this.buf.length < n) {
+    while (this.buf.length + this.chunkBytes < n) {
       if (this.ended) throw this.spawnError ? gitNotRun(this.spawnError) : gitFailure('git cat-file ended early', this.stderr);
       await new Promise<void>((r) => (this.waiting = r));
     }
+    if (this.buf.length < n) this.join();
   }
 
   private async line(): Promise<string> {
-    for (;;) {
-      const nl = this.buf.indexOf(0x0a);
+    for (let searched = 0; ; ) {
+      const nl = this.buf.indexOf(0x0a, searched);
       if (nl !== -1) {
         const text = this.buf.toString('utf8', 0, nl);
         this.buf = this.buf.subarray(nl + 1);
         return text;
       }
+      searched = this.buf.length;
       await this.need(this.buf.length + 1);
     }
   }
@@ -101,7 +117,16 @@ export class CatFile {
 
   private request(name: string): void {
     if (/[\n\r]/.test(name)) throw new GitsignError('USAGE', 'object names cannot contain newlines');
-    this.proc.stdin.write(`${name}\n`);
+    // One write (one system call) for all the names asked for in this turn of the event loop, not one
+    // per name; written before the next turn, so no name waits for the one after it.
+    if (this.requests === '') {
+      setImmediate(() => {
+        const text = this.requests;
+        this.requests = '';
+        if (text) this.proc.stdin.write(text);
+      });
+    }
+    this.requests += `${name}\n`;
   }
 
   private async response(): Promise<RawObject | null> {
@@ -110,12 +135,18 @@ export class CatFile {
     if (!m) return null; // "<name> missing" or "ambiguous"
     const size = Number(m[3]);
     await this.need(size + 1);
-    const raw = Buffer.from(this.buf.subarray(0, size));
+    // Its own memory, exactly its size: not a view that keeps the chunk alive, nor a slice of Buffer's
+    // shared pool (a worker would be sent the whole pool with it).
+    const raw = Buffer.allocUnsafeSlow(size);
+    this.buf.copy(raw, 0, 0, size);
     this.buf = this.buf.subarray(size + 1);
     return { sha: m[1], type: m[2], raw };
   }
 
   close(): void {
-    this.proc.stdin.end();
+    const text = this.requests;
+    this.requests = '';
+    if (text) this.proc.stdin.end(text);
+    else this.proc.stdin.end();
   }
 }
