@@ -76,6 +76,18 @@ export class Certificate {
    * an algorithm of the key's type: an ECDSA OID is never checked with an RSA key, nor the reverse.
    */
   isSignedBy(issuerKey: KeyObject): boolean {
+    let verdict = this.verdicts.get(issuerKey);
+    if (verdict === undefined) {
+      verdict = this.checkSignedBy(issuerKey);
+      this.verdicts.set(issuerKey, verdict);
+    }
+    return verdict;
+  }
+
+  /** isSignedBy's answer for each issuer key asked about: the same bytes and key always give the same answer. */
+  private readonly verdicts = new WeakMap<KeyObject, boolean>();
+
+  private checkSignedBy(issuerKey: KeyObject): boolean {
     const hash = SIGNATURE_HASH[this.signatureAlgorithmOid];
     if (!hash || SIGNATURE_KEY_TYPE[this.signatureAlgorithmOid] !== issuerKey.asymmetricKeyType) return false;
     try {
