@@ -76,16 +76,12 @@ export class Certificate {
    * an algorithm of the key's type: an ECDSA OID is never checked with an RSA key, nor the reverse.
    */
   isSignedBy(issuerKey: KeyObject): boolean {
-    let verdict = this.verdicts.get(issuerKey);
-    if (verdict === undefined) {
-      verdict = this.checkSignedBy(issuerKey);
-      this.verdicts.set(issuerKey, verdict);
-    }
-    return verdict;
+    if (this.checkedWith?.key !== issuerKey) this.checkedWith = { key: issuerKey, verdict: this.checkSignedBy(issuerKey) };
+    return this.checkedWith.verdict;
   }
 
-  /** isSignedBy's answer for each issuer key asked about: the same bytes and key always give the same answer. */
-  private readonly verdicts = new WeakMap<KeyObject, boolean>();
+  /** isSignedBy's last answer and the issuer key it was for (a certificate has one issuer): the same bytes and key always give the same answer. */
+  private checkedWith?: { key: KeyObject; verdict: boolean };
 
   private checkSignedBy(issuerKey: KeyObject): boolean {
     const hash = SIGNATURE_HASH[this.signatureAlgorithmOid];
