@@ -134,7 +134,8 @@ export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): P
     if (r.ok && args.quiet) return;
     printReport(r);
   };
-  // Results are printed in object order; with workers, up to 64 objects are in flight.
+  // Results are printed in object order; with workers, up to 128 objects are in flight: several of
+  // the pool's messages per worker, so a worker has the next ones while its answers are printed.
   const pending: Promise<RenderedOutcome>[] = [];
   try {
     for await (const { name, object: obj } of catFile.readAll(objectNames(kind, args))) {
@@ -155,7 +156,7 @@ export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): P
               ),
         );
       }
-      while (pending.length > (pool ? 64 : 0)) emit(await (pending.shift() as Promise<RenderedOutcome>));
+      while (pending.length > (pool ? 128 : 0)) emit(await (pending.shift() as Promise<RenderedOutcome>));
     }
     while (pending.length > 0) emit(await (pending.shift() as Promise<RenderedOutcome>));
   } catch (err) {

@@ -37,6 +37,13 @@ interface Slot {
 /** Regular workers that may die in a row, with no answer from any worker in between, before no more are started. */
 const MAX_BARREN_DEATHS = 4;
 
+/**
+ * Objects sent to a worker in one message (and answered in one): a message costs both threads a
+ * wake-up and a (de)serialization, whatever it holds. Small enough that answers keep coming while the
+ * other objects of the window are verified.
+ */
+const BATCH = 16;
+
 function deathReason(err: unknown): string {
   return (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'ran out of memory' : 'failed';
 }
@@ -52,6 +59,8 @@ export class VerifyPool {
   private gaveUp: string | null = null;
   private closing = false;
   private next = 0;
+  /** Objects asked for in this turn of the event loop, sent together when it ends. */
+  private queued: Job[] = [];
 
   constructor(size: number, private readonly setup: WorkerSetup) {
     for (let i = 0; i < size; i++) this.regular.push(this.spawn());
@@ -59,10 +68,31 @@ export class VerifyPool {
 
   verify(object: RawObject): Promise<RenderedOutcome> {
     return new Promise((resolve) => {
-      const job: Job = { id: this.next++, object, resolve };
-      if (this.regular.length === 0) return this.fail(job, this.gaveUp ?? 'no verification worker is running');
-      this.post(this.regular.reduce((a, b) => (b.held.size < a.held.size ? b : a)), job);
+      if (this.queued.length === 0) setImmediate(() => this.dispatch());
+      this.queued.push({ id: this.next++, object, resolve });
     });
+  }
+
+  /** The queued objects, each to the worker holding the fewest, in messages of up to BATCH objects. */
+  private dispatch(): void {
+    const jobs = this.queued;
+    this.queued = [];
+    if (this.closing) return;
+    const outgoing = new Map<Slot, Job[]>();
+    for (const job of jobs) {
+      if (this.regular.length === 0) {
+        this.fail(job, this.gaveUp ?? 'no verification worker is running');
+        continue;
+      }
+      const slot = this.regular.reduce((a, b) => (b.held.size < a.held.size ? b : a));
+      slot.held.set(job.id, job);
+      const list = outgoing.get(slot) ?? [];
+      outgoing.set(slot, list);
+      list.push(job);
+    }
+    for (const [slot, list] of outgoing) {
+      for (let i = 0; i < list.length; i += BATCH) this.send(slot, list.slice(i, i + BATCH));
+    }
   }
 
   async close(): Promise<void> {
@@ -71,9 +101,8 @@ export class VerifyPool {
     await Promise.all(all.map((s) => s.worker.terminate()));
   }
 
-  private post(slot: Slot, job: Job): void {
-    slot.held.set(job.id, job);
-    const request: WorkerRequest = { id: job.id, object: job.object };
+  private send(slot: Slot, jobs: Job[]): void {
+    const request: WorkerRequest = { jobs: jobs.map((j) => ({ id: j.id, object: j.object })) };
     slot.worker.postMessage(request);
   }
 
@@ -84,11 +113,13 @@ export class VerifyPool {
   private spawn(): Slot {
     const slot: Slot = { worker: new Worker(this.file, { workerData: this.setup }), held: new Map() };
     slot.worker.on('message', (m: WorkerAnswer) => {
-      const job = slot.held.get(m.id);
-      if (!job) return;
-      slot.held.delete(m.id);
-      this.barrenDeaths = 0;
-      job.resolve(m.result);
+      for (const { id, result } of m.answers) {
+        const job = slot.held.get(id);
+        if (!job) continue;
+        slot.held.delete(id);
+        this.barrenDeaths = 0;
+        job.resolve(result);
+      }
       if (slot === this.isolation) this.runSuspect();
     });
     slot.worker.on('error', (err) => (slot.why = deathReason(err)));
@@ -125,6 +156,7 @@ export class VerifyPool {
     const job = this.suspects.shift();
     if (!job) return;
     this.isolation ??= this.spawn();
-    this.post(this.isolation, job);
+    this.isolation.held.set(job.id, job);
+    this.send(this.isolation, [job]);
   }
 }

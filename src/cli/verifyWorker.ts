@@ -17,14 +17,13 @@ export interface WorkerSetup {
   render: { json: boolean; heading: boolean };
 }
 
+/** Several objects per message (verifyPool.ts BATCH), answered together in the same order. */
 export interface WorkerRequest {
-  id: number;
-  object: RawObject;
+  jobs: { id: number; object: RawObject }[];
 }
 
 export interface WorkerAnswer {
-  id: number;
-  result: RenderedOutcome;
+  answers: { id: number; result: RenderedOutcome }[];
 }
 
 const setup = workerData as WorkerSetup;
@@ -41,7 +40,8 @@ async function answer(object: RawObject): Promise<RenderedOutcome> {
   }
 }
 
-parentPort?.on('message', async ({ id, object }: WorkerRequest) => {
-  const reply: WorkerAnswer = { id, result: await answer(object) };
+parentPort?.on('message', async ({ jobs }: WorkerRequest) => {
+  const reply: WorkerAnswer = { answers: [] };
+  for (const { id, object } of jobs) reply.answers.push({ id, result: await answer(object) });
   parentPort?.postMessage(reply);
 });

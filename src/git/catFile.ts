@@ -14,10 +14,12 @@ export interface RawObject {
 
 export class CatFile {
   private readonly proc: ChildProcessWithoutNullStreams;
+  /** Received bytes not read yet: `buf`, then the chunks after it (joined only when `buf` runs short, so each byte is copied about once). */
   private buf: Buffer = Buffer.alloc(0);
-  /** Chunks read since buf was last made: joined once when needed, not once per chunk (pipes deliver small ones). */
   private chunks: Buffer[] = [];
   private chunkBytes = 0;
+  /** Requests not written yet: sent in one write when this turn of the event loop ends. */
+  private requests = '';
   private waiting: (() => void) | null = null;
   private ended = false;
   private stderr = '';
@@ -52,9 +54,10 @@ export class CatFile {
     w?.();
   }
 
+  /** Moves every received chunk into `buf`. */
   private join(): void {
     if (this.chunks.length === 0) return;
-    this.buf = this.buf.length || this.chunks.length > 1 ? Buffer.concat([this.buf, ...this.chunks]) : this.chunks[0];
+    this.buf = this.buf.length === 0 && this.chunks.length === 1 ? this.chunks[0] : Buffer.concat([this.buf, ...this.chunks]);
     this.chunks = [];
     this.chunkBytes = 0;
   }
@@ -68,15 +71,15 @@ export class CatFile {
   }
 
   private async line(): Promise<string> {
-    for (;;) {
-      const nl = this.buf.indexOf(0x0a);
+    for (let searched = 0; ; ) {
+      const nl = this.buf.indexOf(0x0a, searched);
       if (nl !== -1) {
         const text = this.buf.toString('utf8', 0, nl);
         this.buf = this.buf.subarray(nl + 1);
         return text;
       }
-      if (this.chunks.length) this.join();
-      else await this.need(this.buf.length + 1);
+      searched = this.buf.length;
+      await this.need(this.buf.length + 1);
     }
   }
 
@@ -94,17 +97,15 @@ export class CatFile {
     const it = names[Symbol.asyncIterator]();
     const inFlight: string[] = [];
     let exhausted = false;
-    // Refilled by half windows, in one write each: a write per name costs more than git's lookup.
     const fill = async (): Promise<void> => {
-      if (inFlight.length > window / 2) return;
-      const batch: string[] = [];
-      while (!exhausted && inFlight.length + batch.length < window) {
+      while (!exhausted && inFlight.length < window) {
         const next = await it.next();
         if (next.done) exhausted = true;
-        else batch.push(next.value);
+        else {
+          this.request(next.value);
+          inFlight.push(next.value);
+        }
       }
-      this.request(...batch);
-      inFlight.push(...batch);
     };
     await fill();
     while (inFlight.length > 0) {
@@ -114,10 +115,18 @@ export class CatFile {
     }
   }
 
-  private request(...names: string[]): void {
-    if (names.length === 0) return;
-    if (names.some((name) => /[\n\r]/.test(name))) throw new GitsignError('USAGE', 'object names cannot contain newlines');
-    this.proc.stdin.write(`${names.join('\n')}\n`);
+  private request(name: string): void {
+    if (/[\n\r]/.test(name)) throw new GitsignError('USAGE', 'object names cannot contain newlines');
+    // One write (one system call) for all the names asked for in this turn of the event loop, not one
+    // per name; written before the next turn, so no name waits for the one after it.
+    if (this.requests === '') {
+      setImmediate(() => {
+        const text = this.requests;
+        this.requests = '';
+        if (text) this.proc.stdin.write(text);
+      });
+    }
+    this.requests += `${name}\n`;
   }
 
   private async response(): Promise<RawObject | null> {
@@ -126,12 +135,18 @@ export class CatFile {
     if (!m) return null; // "<name> missing" or "ambiguous"
     const size = Number(m[3]);
     await this.need(size + 1);
-    const raw = Buffer.from(this.buf.subarray(0, size));
+    // Its own memory, exactly its size: not a view that keeps the chunk alive, nor a slice of Buffer's
+    // shared pool (a worker would be sent the whole pool with it).
+    const raw = Buffer.allocUnsafeSlow(size);
+    this.buf.copy(raw, 0, 0, size);
     this.buf = this.buf.subarray(size + 1);
     return { sha: m[1], type: m[2], raw };
   }
 
   close(): void {
-    this.proc.stdin.end();
+    const text = this.requests;
+    this.requests = '';
+    if (text) this.proc.stdin.end(text);
+    else this.proc.stdin.end();
   }
 }

@@ -8,7 +8,8 @@ import { canonicalBody, hashedRekord } from '../rekor/hashedrekord';
 import { hashedRekordV2Body, keyDetails } from '../rekor/v2/hashedrekord';
 import { decodeLogEntry, type LogEntry } from '../rekor/tlogEntry';
 import { RSA_ENCRYPTION, SIGNATURE_HASH, SIGNATURE_KEY_TYPE } from '../x509/algorithms';
-import { Certificate } from '../x509/certificate';
+import type { Certificate } from '../x509/certificate';
+import { certificateOf } from '../x509/knownCertificates';
 import { verifyCertificateTrust } from './certificateTrust';
 import type { Sct } from './sct';
 import { checkIdentity, type IdentityCheck } from './identity';
@@ -67,7 +68,7 @@ export class SignatureFailure extends GitsignError {
 /** The signer's certificate among those the signature carries, by issuer and serial or by key ID. */
 export function findSignerCertificate(sd: SignedData, si: SignerInfo): Certificate {
   for (const der of sd.certificates) {
-    const cert = new Certificate(der);
+    const cert = certificateOf(der);
     if ('issuer' in si.sid ? cert.matchesSignerId(si.sid.issuer, si.sid.serial) : cert.subjectKeyId?.equals(si.sid.subjectKeyId)) {
       return cert;
     }

@@ -76,6 +76,14 @@ export class Certificate {
    * an algorithm of the key's type: an ECDSA OID is never checked with an RSA key, nor the reverse.
    */
   isSignedBy(issuerKey: KeyObject): boolean {
+    if (this.checkedWith?.key !== issuerKey) this.checkedWith = { key: issuerKey, verdict: this.checkSignedBy(issuerKey) };
+    return this.checkedWith.verdict;
+  }
+
+  /** isSignedBy's last answer and the issuer key it was for (a certificate has one issuer): the same bytes and key always give the same answer. */
+  private checkedWith?: { key: KeyObject; verdict: boolean };
+
+  private checkSignedBy(issuerKey: KeyObject): boolean {
     const hash = SIGNATURE_HASH[this.signatureAlgorithmOid];
     if (!hash || SIGNATURE_KEY_TYPE[this.signatureAlgorithmOid] !== issuerKey.asymmetricKeyType) return false;
     try {
