@@ -13,7 +13,11 @@ const EXIT_CONFIG = 2;
  * (a CONFIG error from elsewhere, such as an unusable gitsign.redirectURL at login, is 1 in Go
  * too). Asked only once something failed, so a success never pays for a second `git config`.
  */
-export function exitStatusOf(err: GitsignError): number {
+/** Our commands whose 1 means "found violations": for them a command line they cannot run is 2 ("could not run"). */
+const JUDGING = new Set(['audit', 'hook']);
+
+export function exitStatusOf(err: GitsignError, command?: string): number {
+  if (err.code === 'USAGE' && command !== undefined && JUDGING.has(command)) return EXIT_CONFIG;
   if (err.code !== 'CONFIG') return EXIT_FAILURE;
   try {
     loadConfig();

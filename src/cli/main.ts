@@ -113,7 +113,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const e = toGitsignError(err);
     printErr(errorLine('gitsign: ', userMessage(e)));
-    return exitStatusOf(e);
+    return exitStatusOf(e, argv[0]);
   }
 }
 

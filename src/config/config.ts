@@ -162,8 +162,19 @@ function gitConfigEntries(env: NodeJS.ProcessEnv, cwd?: string): [string, string
     .filter(Boolean)
     .map((rec) => {
       const nl = rec.indexOf('\n');
-      return nl === -1 ? [rec.toLowerCase(), null] : [rec.slice(0, nl).toLowerCase(), rec.slice(nl + 1)];
+      return nl === -1 ? [canonicalKey(rec), null] : [canonicalKey(rec.slice(0, nl)), rec.slice(nl + 1)];
     });
+}
+
+/**
+ * A key as git compares it: section and variable name case-insensitive, a subsection (the middle of
+ * gitsign.audit.trustRoot) case-sensitive, so gitsign.Audit.trustRoot is another key, as for git config.
+ */
+function canonicalKey(key: string): string {
+  const first = key.indexOf('.');
+  const last = key.lastIndexOf('.');
+  if (first === last) return key.toLowerCase();
+  return `${key.slice(0, first).toLowerCase()}${key.slice(first, last)}${key.slice(last).toLowerCase()}`;
 }
 
 export type Warn = (line: string) => void;
