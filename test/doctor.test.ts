@@ -431,3 +431,22 @@ test("issue 11: doctor against a Rekor whose Date header is an hour ahead: this 
     await proxy.close();
   }
 });
+
+test('doctor says which way each service goes: through the environment\'s proxy, around it by NO_PROXY, or refused (SOCKS)', async () => {
+  const repo = goodRepo({ GITSIGN_FULCIO_URL: 'https://fulcio.example', GITSIGN_REKOR_URL: 'https://rekor.example' });
+  try {
+    const none = await doctorJson(repo, ['--offline'], { HTTPS_PROXY: '', https_proxy: '' });
+    assert.equal(none.check('network.proxy').status, 'ok');
+    assert.match(none.check('network.proxy').summary, /Fulcio direct, Rekor direct.*\(no proxy applies\)$/);
+    const { check } = await doctorJson(repo, ['--offline'], { HTTPS_PROXY: 'http://user:secret@proxy.example:3128', NO_PROXY: 'rekor.example' });
+    assert.equal(check('network.proxy').status, 'ok');
+    assert.deepEqual({ Fulcio: check('network.proxy').details?.Fulcio, Rekor: check('network.proxy').details?.Rekor }, { Fulcio: 'through http://proxy.example:3128', Rekor: 'direct (NO_PROXY)' });
+    assert.doesNotMatch(JSON.stringify(check('network.proxy')), /secret/);
+    const socks = await doctorJson(repo, ['--offline'], { HTTPS_PROXY: 'socks5://127.0.0.1:1080' });
+    assert.equal(socks.ran.status, 1);
+    assert.equal(socks.check('network.proxy').status, 'fail');
+    assert.deepEqual(socks.check('network.proxy').fix, ['export HTTPS_PROXY=http://HOST:PORT   # an HTTP proxy']);
+  } finally {
+    repo.remove();
+  }
+});

@@ -4,6 +4,7 @@ import { toGitsignError } from '../errors';
 import { printOut } from '../cli/io';
 import { VERSION } from '../cli/version';
 import { checkCache } from './cache';
+import { proxyCheck } from './proxy';
 import { type Clock, doctorClock } from './clock';
 import { binaryOnPath, gitVersion, gpgFormat, type LocalContext, signByDefault, userEmail, x509Program } from './gitChecks';
 import { checkProvider } from './provider';
@@ -115,7 +116,7 @@ export async function doctorCommand(args: DoctorArgs): Promise<number> {
     checks.push(refresh);
     if (network) checks.push(...network.checks, clockSkew(network.samples, clock));
     else checks.push({ id: 'services', title: 'Sigstore services', status: 'skip', summary: `offline: Fulcio, Rekor, the OIDC issuer${cfg.timestampURL ? ' and the TSA' : ''} and the clock were not checked` });
-    checks.push(provider.check);
+    checks.push(provider.check, proxyCheck(cfg, env));
   }
   checks.push(await checkCache(env));
   const report = reportOf(VERSION, offline, checks);
