@@ -2,12 +2,13 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { checkRevision } from '../audit/history';
 import { loadConfig } from '../config/config';
-import { GitsignError, quoted } from '../errors';
+import { GitsignError, quoted, toGitsignError } from '../errors';
 import { CatFile } from '../git/catFile';
 import { revList } from '../git/revisions';
 import { runGit } from '../git/run';
 import { PolicyError, parsePolicy } from '../policy/parse';
-import { POLICY_PATH } from '../policy/policy';
+import { type KeySpec, type Policy, POLICY_PATH } from '../policy/policy';
+import type { PolicyIssue } from '../policy/yamlTree';
 import { type FoundIdentity, foundIdentity, foundKey, starterPolicy } from '../policy/starter';
 import type { SignatureFacts } from '../audit/types';
 import { readPolicyFile } from '../policy/file';
@@ -54,11 +55,35 @@ function explain(file: string, bytes: Buffer, err: PolicyError): string[] {
   return out;
 }
 
+/**
+ * The OpenPGP certificates a policy carries, read as an audit would read them: one that does not read,
+ * or whose primary key is not the fingerprint stated beside it, would verify nothing (its principal's
+ * signatures would all be OPENPGP_UNKNOWN_KEY), so policy check says so at its line.
+ */
+async function certificateIssues(policy: Policy): Promise<PolicyIssue[]> {
+  const specs = [...[...policy.principals.values()].flat(), ...policy.revoked].filter((s) => s.key?.kind === 'openpgp' && s.key.certificate);
+  if (specs.length === 0) return [];
+  const { readOpenPgpKeys } = await import('../openpgp');
+  const issues: PolicyIssue[] = [];
+  for (const spec of specs) {
+    const key = spec.key as Extract<KeySpec, { kind: 'openpgp' }>;
+    try {
+      const found = (await readOpenPgpKeys([key.certificate as string])).keys.map((k) => k.fingerprint.toUpperCase());
+      if (!found.includes(key.fingerprint)) issues.push({ line: spec.line, col: 1, message: `the OpenPGP certificate given for ${key.fingerprint} is the key ${found.join(', ') || '(none)'}: the fingerprint and the certificate must be of the same key` });
+    } catch (err) {
+      issues.push({ line: spec.line, col: 1, message: `the OpenPGP certificate given for ${key.fingerprint} cannot be read: ${toGitsignError(err).message}` });
+    }
+  }
+  return issues;
+}
+
 export async function policyCheckCommand(args: PolicyCheckArgs): Promise<number> {
   const file = await policyPath(args.file);
   const bytes = readPolicyFile(file);
   try {
     const p = parsePolicy(bytes, file);
+    const issues = await certificateIssues(p);
+    if (issues.length) throw new PolicyError(file, issues);
     const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
     printOut(
       `${file}: a valid policy (version ${p.version}, serial ${p.serial}): ${count(p.principals.size, 'principal')}, ${count(p.rules.length, 'rule')}, ${count(p.tags.length, 'tag rule')}, ` +
