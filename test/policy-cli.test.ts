@@ -5,12 +5,14 @@
  * never overwriting without --force), then `gitsign audit` by the policy it wrote.
  */
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parsePolicy } from '../src/policy/parse';
 import { SignedHistory } from './helpers/auditHistory';
 import { TempRepo } from './helpers/gitRepo';
+import { BIN } from './helpers/paths';
 import { sandboxPerFile } from './helpers/signingSandbox';
 
 const VALID = `version: 1
@@ -83,9 +85,25 @@ describe('gitsign policy check', () => {
   test('a file that cannot be read is a usage error, not a stack trace', () => {
     const r = repo.gitsign(['policy', 'check', join(repo.dir, 'absent.yaml')]);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /^gitsign: cannot read the policy file ".*absent\.yaml": ENOENT\n$/);
+    assert.match(r.stderr, /^gitsign: cannot read the policy file ".*absent\.yaml": no such file \(ENOENT\)\n$/);
     const dir = repo.gitsign(['policy', 'check', repo.dir]);
-    assert.match(dir.stderr, /^gitsign: cannot read the policy file ".*": EISDIR\n$/);
+    assert.match(dir.stderr, /^gitsign: the policy file ".*" is not a regular file\n$/);
+  });
+
+  test('a FIFO with no writer or a character device as the policy file: policy check and audit refuse it at once, unread', () => {
+    const fifo = join(repo.dir, 'policy.fifo');
+    execFileSync('mkfifo', [fifo]);
+    repo.git('commit', '-q', '--allow-empty', '-m', 'one');
+    for (const file of [fifo, '/dev/zero']) {
+      for (const args of [['policy', 'check', file], ['audit', 'HEAD', '--policy', file]]) {
+        // Bounded: before the fix the FIFO's open (and /dev/zero's read) never ended.
+        const r = spawnSync(process.execPath, [BIN, ...args], { cwd: repo.dir, env: repo.env, encoding: 'utf8', timeout: 30_000 });
+        assert.equal(r.signal, null, `${args.join(' ')}: ended by itself`);
+        const refusal = `the policy file "${file}" is not a regular file\n`;
+        if (args[0] === 'audit') assert.deepEqual([r.status, r.stderr], [2, `gitsign: audit: could not run: ${refusal}`]);
+        else assert.deepEqual([r.status, r.stderr], [1, `gitsign: ${refusal}`]);
+      }
+    }
   });
 });
 

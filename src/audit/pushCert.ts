@@ -1,5 +1,6 @@
 import { GitsignError, quoted } from '../errors';
 import { joinSignature, objectSha1 } from '../git/objectHash';
+import { signatureStart } from '../git/rawobj';
 import { runGit } from '../git/run';
 import { type Signer, signerFromCertificate } from '../policy/identity';
 import type { VerifySettings } from '../verify/settings';
@@ -29,14 +30,13 @@ export interface PushSigner {
 /** Push certificates larger than this are refused (receive-pack keeps the whole one in memory too). */
 const MAX_CERT_BYTES = 4 * 1024 * 1024;
 const OID = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
-const BEGIN = Buffer.from('\n-----BEGIN ');
 
-/** The certificate's parts: the signature starts at the last line that begins with "-----BEGIN " (as git splits it). */
+/** The certificate's parts, split where receive-pack splits it (signatureStart: git's parse_signed_buffer). */
 export function parsePushCertificate(blob: Buffer): PushCertificate {
-  const at = blob.lastIndexOf(BEGIN);
+  const at = signatureStart(blob);
   if (at === -1) throw new GitsignError('PUSH_CERT', 'the push certificate has no signature');
-  const payload = blob.subarray(0, at + 1);
-  const signature = blob.subarray(at + 1);
+  const payload = blob.subarray(0, at);
+  const signature = blob.subarray(at);
   const text = payload.toString('utf8');
   const blank = text.indexOf('\n\n');
   if (!text.startsWith('certificate version 0.1\n') || blank === -1) throw new GitsignError('PUSH_CERT', 'the push certificate is not a version 0.1 certificate');

@@ -1,10 +1,10 @@
-import { realpathSync, statSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { runAudit } from '../audit/engine';
 import { checkRevision } from '../audit/history';
 import type { AuditEntry } from '../audit/types';
 import { loadConfig } from '../config/config';
-import { quoted, toGitsignError } from '../errors';
+import { cannotRead, GitsignError, quoted, toGitsignError } from '../errors';
 import type { ObjectType } from '../git/rawobj';
 import { runGit } from '../git/run';
 import type { TrustLevel } from '../git/status';
@@ -60,17 +60,21 @@ async function policyFile(path: string): Promise<{ name: string; bytes: Buffer }
   let real: string;
   try {
     real = realpathSync(path);
-    // Not a FIFO or a device: reading one could wait forever (git waits for us).
-    if (!statSync(real).isFile()) return `the policy file ${quoted(path)} is not a regular file`;
   } catch (err) {
-    return `cannot read the policy file ${quoted(path)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`;
+    return cannotRead('USAGE', 'the policy file', path, err).message;
   }
   const top = await gitLine(['rev-parse', '--show-toplevel']);
   if (top) {
     const rel = relative(realpathSync(top), real);
     if (!rel.startsWith('..') && !isAbsolute(rel)) return `the policy file ${quoted(path)} is inside the repository's worktree, where any checkout can change it: keep it outside`;
   }
-  return { name: path, bytes: readPolicyFile(real) };
+  try {
+    // readPolicyFile refuses a FIFO or a device on the open descriptor: reading one could wait for ever (git waits for us).
+    return { name: path, bytes: readPolicyFile(real, path) };
+  } catch (err) {
+    if (err instanceof GitsignError) return err.message;
+    throw err;
+  }
 }
 
 /** The commit an object stands for: itself, or the commit a tag tags directly. */

@@ -117,21 +117,30 @@ export function splitCommit(raw: Buffer): SplitObject {
   return { payload, signature };
 }
 
-const BEGIN = Buffer.from('-----BEGIN ');
+/** The armor lines git recognizes as a signature's start (gpg-interface.c: OpenPGP, x509, SSH); no other "-----BEGIN " line is one. */
+const SIGNATURE_MARKERS = ['-----BEGIN PGP SIGNATURE-----', '-----BEGIN PGP MESSAGE-----', '-----BEGIN SIGNED MESSAGE-----', '-----BEGIN SSH SIGNATURE-----'].map((m) => Buffer.from(m));
 
-/** Tag: the signature runs from the last line-anchored "-----BEGIN " to the end of the object. */
-export function splitTag(raw: Buffer): SplitObject {
-  const { payload: withoutHeaders, bodyStart } = scanHeaders('tag', raw);
-  let at = -1;
-  for (let i = raw.lastIndexOf(BEGIN); i !== -1; i = i > 0 ? raw.lastIndexOf(BEGIN, i - 1) : -1) {
-    if (i >= bodyStart && (i === 0 || raw[i - 1] === NL)) {
-      at = i;
-      break;
-    }
+/**
+ * Where git's parse_signed_buffer puts a tag's (or push certificate's) signature: the last line, from
+ * the object's first byte on, that starts with one of the markers (whatever follows the marker on that
+ * line, a CR included); -1 when there is none, and git calls the object unsigned.
+ */
+export function signatureStart(buf: Buffer): number {
+  let match = -1;
+  for (let pos = 0; pos < buf.length; ) {
+    if (SIGNATURE_MARKERS.some((m) => buf.length - pos >= m.length && buf.compare(m, 0, m.length, pos, pos + m.length) === 0)) match = pos;
+    const nl = buf.indexOf(NL, pos);
+    pos = nl === -1 ? buf.length : nl + 1;
   }
-  if (at === -1) return { payload: withoutHeaders, signature: null };
-  const removed = raw.length - withoutHeaders.length; // header bytes removed before the body
-  return { payload: withoutHeaders.subarray(0, at - removed), signature: raw.subarray(at) };
+  return match;
+}
+
+/** Tag: git's split (signatureStart), then the payload without its gpgsig headers, as git's parse_signature does. */
+export function splitTag(raw: Buffer): SplitObject {
+  const whole = scanHeaders('tag', raw); // refuses a duplicated singleton anywhere in the object
+  const at = signatureStart(raw);
+  if (at === -1) return { payload: whole.payload, signature: null };
+  return { payload: scanHeaders('tag', raw.subarray(0, at)).payload, signature: raw.subarray(at) };
 }
 
 export function splitObject(type: ObjectType, raw: Buffer): SplitObject {
