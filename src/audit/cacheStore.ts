@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readRegularFile } from '../files/regularFile';
 import { writeAtomic } from '../trust/safeFiles';
 
 /**
@@ -47,28 +48,8 @@ function ensureDirectory(path: string): boolean {
 
 /** A regular file's bytes, read without following a link, or null (missing, not a file, too large). */
 function readRegular(path: string, max: number): Buffer | null {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch {
-    return null;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.size > max) return null;
-    const buf = Buffer.alloc(st.size);
-    let at = 0;
-    while (at < buf.length) {
-      const n = readSync(fd, buf, at, buf.length - at, at);
-      if (n === 0) break;
-      at += n;
-    }
-    return buf.subarray(0, at);
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
+  const r = readRegularFile(path, max, { noFollow: true });
+  return r.ok ? r.bytes : null;
 }
 
 /**

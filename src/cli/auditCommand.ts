@@ -51,13 +51,16 @@ export async function auditCommand(args: AuditArgs): Promise<number> {
     const flags = trustFlags(args, cfg);
     const settings = await verifySettings(cfg, flags);
     const configured = args.policy === undefined && args['trust-root'] === undefined ? await gitConfigValue('gitsign.audit.trustRoot') : '';
+    // Read once: the audit and its OpenPGP keyring judge by the same bytes.
+    const policyFile = args.policy === undefined ? undefined : { name: args.policy, bytes: readPolicyFile(args.policy) };
+    const trustRoot = args['trust-root'] ?? (configured || undefined);
     const report = await runAudit({
       range: args.range ?? 'HEAD',
       ref: args.ref,
-      trustRoot: args['trust-root'] ?? (configured || undefined),
-      policyFile: args.policy === undefined ? undefined : { name: args.policy, bytes: readPolicyFile(args.policy) },
+      trustRoot,
+      policyFile,
       keepGoing: Boolean(args['keep-going']),
-      verifier: withKeyFormats(await auditVerifier(args, cfg, flags, settings), openPgpChecker({ range: args.range ?? 'HEAD', trustRoot: args['trust-root'] ?? (configured || undefined), policyFile: args.policy === undefined ? undefined : readPolicyFile(args.policy) })),
+      verifier: withKeyFormats(await auditVerifier(args, cfg, flags, settings), openPgpChecker({ range: args.range ?? 'HEAD', trustRoot, policyFile: policyFile?.bytes })),
       approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, offline: flags.offline },
       progress: (done, total) => progress.update(done, total),
     });
