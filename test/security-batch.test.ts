@@ -169,8 +169,9 @@ describe('finding 6: the verification pool and its worker threads', { skip: shar
         results.filter((r) => !report(r).verified).map((r) => report(r).error),
         [],
       );
-      // The killed worker's replacement and the worker that re-ran its objects one by one.
-      assert.ok(watch.started() >= 4, `${watch.started()} workers started`);
+      // At least the killed worker's replacement; one more re-runs its objects one by one when it had been
+      // handed some before it died (which depends on how the threads were scheduled: objects go in batches).
+      assert.ok(watch.started() >= 3, `${watch.started()} workers started`);
     } finally {
       watch.stop();
       await pool.close();
