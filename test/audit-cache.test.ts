@@ -240,3 +240,63 @@ describe('the audit result cache', () => {
     assert.equal(third.of(c.four).status, 'ok');
   });
 });
+
+describe('results answered from the cache, objects unread', () => {
+  let h: SignedHistory;
+  let settings: VerifySettings;
+  let checks: VerifierFactory;
+  let keyDir = '';
+  let policy = '';
+  const c: Record<string, string> = {};
+  /** A GitHub Actions token of acme/app's release workflow, for the repository with this ID. */
+  const workflow = (repositoryId: string): { subject: string; claims: Record<string, unknown> } => ({
+    subject: 'https://github.com/acme/app',
+    claims: { job_workflow_ref: 'acme/app/.github/workflows/release.yml@refs/heads/main', repository: 'acme/app', repository_id: repositoryId, runner_environment: 'github-hosted' },
+  });
+
+  before(async () => {
+    h = new SignedHistory(sb);
+    c.base = h.commit(ALICE, 'base', { 'a.txt': '0' });
+    c.release = h.commit(workflow('4242'), 'release', { 'version.txt': '1' });
+    c.impostor = h.commit(workflow('9999'), 'the same workflow name in a re-created repository', { 'version.txt': '2' });
+    const identity = [`{issuer: ${JSON.stringify(h.issuer)}, subjectPattern: 'https://github\\.com/acme/app/.*', claims: {sourceRepositoryIdentifier: "4242"}}`];
+    policy = ['version: 1', 'serial: 1', 'principals:', `  release: [${identity.join(', ')}]`, 'rules:', '  - paths: ["**"]', '    signers: [release]', 'policy:', '  signers: [release]'].join('\n');
+    const cfg = loadConfig(h.repo.env, h.repo.dir);
+    const flags = { offline: false, ignoreTlog: false, ignoreSct: false };
+    settings = await verifySettings(cfg, flags, h.repo.env);
+    checks = verifierFor(cfg, flags, settings);
+    keyDir = mkdtempSync(join(tmpdir(), 'gitsign-audit-key-'));
+  });
+  after(() => {
+    h?.remove();
+    if (keyDir) removeDir(keyDir);
+  });
+
+  test('a warm re-run reads a pinned claim from the object itself: the workflow of repository 4242 is its principal, the same workflow of 9999 is not', async () => {
+    const audit = async (): Promise<{ report: AuditReport; asked: string[] }> => {
+      const store = CacheStore.open(join(h.repo.dir, '.git'), cacheContext(settings, 'test-1'), macKey(keyDir));
+      assert.ok(store, 'the cache opens');
+      const count = counting(checks);
+      const report = await runAudit({
+        range: `${c.base}..main`,
+        policyFile: { name: 'outside.yaml', bytes: Buffer.from(policy) },
+        keepGoing: false,
+        verifier: cachedVerifier(count.factory, store),
+        approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: false, offline: false },
+        cwd: h.repo.dir,
+      });
+      return { report, asked: count.asked };
+    };
+    const cold = await audit();
+    assert.deepEqual([...cold.asked].sort(), [c.release, c.impostor].sort());
+    const warm = await audit();
+    assert.deepEqual(warm.asked, [], 'every result from the cache');
+    const of = (sha: string): string => {
+      const e = warm.report.entries.find((x) => x.object === sha);
+      return `${e?.status} ${e?.reason} ${e?.principals.join(',')}`;
+    };
+    assert.equal(of(c.release), 'ok AUTHORIZED release');
+    assert.equal(of(c.impostor), 'violation UNKNOWN_SIGNER ');
+    assert.deepEqual(outcome(warm.report), outcome(cold.report));
+  });
+});

@@ -69,8 +69,8 @@ function decode(json: string): Encoded | null {
   }
 }
 
-/** The result a line holds, for this object; null when the line is not one we write. */
-export function decodeFacts(json: string, obj: RawObject): SignatureFacts | null {
+/** The result a line holds, for this object (read only if a claim is asked for); null when the line is not one we write. */
+export function decodeFacts(json: string, object: () => RawObject | null): SignatureFacts | null {
   const e = decode(json);
   if (!e) return null;
   switch (e.s) {
@@ -81,7 +81,7 @@ export function decodeFacts(json: string, obj: RawObject): SignatureFacts | null
     case 'v':
       return {
         state: 'verified',
-        signer: objectSigner(e.id, e.iss, e.fp, obj),
+        signer: objectSigner(e.id, e.iss, e.fp, object),
         time: new Date(e.t),
         timeSource: e.ts,
         logIndex: e.li,
