@@ -6,6 +6,7 @@ import { type ApprovalSource, approvalReader } from './approvals';
 import { readHistory, checkRevision, type History } from './history';
 import { governingState, type JudgeContext, judgeCommit, type Judgment } from './judge';
 import { changedPaths } from './paths';
+import type { PathCache } from './pathCache';
 import { loadPolicyAt, policyFilesAt } from './policyAt';
 import { LazyObjects } from './lazyObjects';
 import { isInfrastructureFailure } from './signatures';
@@ -43,6 +44,8 @@ export interface AuditOptions {
   /** The signature checker, for these objects. */
   verifier: VerifierFactory;
   approvals: ApprovalSource;
+  /** The paths commits change, kept between audits (pathCache.ts); without it git is asked about every commit. */
+  pathCache?: PathCache;
   progress?(done: number, total: number): void;
   cwd?: string;
 }
@@ -283,7 +286,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     const rootVersion = await trustRootState(history, opts, catFile);
     const root: PolicyState = { serial: rootVersion.policy.serial, versions: [rootVersion] };
     const inRange = new Set(history.commits.map((c) => c.sha));
-    const [paths, tags] = await Promise.all([changedPaths(history.commits, opts.cwd), tagsOf(inRange, opts.cwd)]);
+    const [paths, tags] = await Promise.all([changedPaths(history.commits, opts.cwd, opts.pathCache), tagsOf(inRange, opts.cwd)]);
     const tagShas = new Set(tags.map((t) => t.sha));
     const checked = await checkSignatures([...history.commits.map((c) => c.sha), ...tags.map((t) => t.sha)], tagShas, opts, catFile);
     requireChecked(checked, opts.keepGoing);
