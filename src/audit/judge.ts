@@ -46,6 +46,8 @@ export interface Judgment {
  * the trust root's state (the caller passes it for them).
  */
 export function governingState(parents: readonly PolicyState[]): PolicyState {
+  // One parent with one version (most commits): that state itself, no copy per commit.
+  if (parents.length === 1 && parents[0].versions.length <= 1) return parents[0];
   const serial = Math.max(...parents.map((p) => p.serial));
   const versions = new Map<string, PolicyVersion>();
   for (const p of parents) if (p.serial === serial) for (const v of p.versions) if (!versions.has(v.policy.key)) versions.set(v.policy.key, v);
