@@ -85,18 +85,18 @@ async function checkSignatures(names: string[], keepRaw: ReadonlySet<string>, op
   const pending: Promise<void>[] = [];
   const unread: string[] = [];
   const lazy = new LazyObjects(opts.cwd);
-  for (const name of names) {
-    const facts = keepRaw.has(name) ? null : (verifier.answer?.(name, lazy.loader(name)) ?? null);
-    if (facts === null) unread.push(name);
-    else {
-      out.set(name, { facts });
-      opts.progress?.(++done, names.length);
-    }
-  }
   async function* each(): AsyncGenerator<string> {
     yield* unread;
   }
   try {
+    for (const name of names) {
+      const facts = keepRaw.has(name) ? null : (verifier.answer?.(name, lazy.loader(name)) ?? null);
+      if (facts === null) unread.push(name);
+      else {
+        out.set(name, { facts });
+        opts.progress?.(++done, names.length);
+      }
+    }
     for await (const { name, object } of unread.length ? catFile.readAll(each()) : []) {
       const job = async (): Promise<void> => {
         const facts: SignatureFacts = object
