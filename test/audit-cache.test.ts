@@ -8,12 +8,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cachedVerifier, cacheContext } from '../src/audit/cachedVerifier';
 import { CacheStore, macKey } from '../src/audit/cacheStore';
+import { pathCache, pathsContext } from '../src/audit/pathCache';
 import { type AuditReport, runAudit, type VerifierFactory } from '../src/audit/engine';
 import { verifierFor } from '../src/cli/auditVerifier';
 import { loadConfig } from '../src/config/config';
@@ -238,5 +239,136 @@ describe('the audit result cache', () => {
     }
     const third = h.audit([range]);
     assert.equal(third.of(c.four).status, 'ok');
+  });
+});
+
+describe('results answered from the cache, objects unread', () => {
+  let h: SignedHistory;
+  let settings: VerifySettings;
+  let checks: VerifierFactory;
+  let keyDir = '';
+  let policy = '';
+  const c: Record<string, string> = {};
+  /** A GitHub Actions token of acme/app's release workflow, for the repository with this ID. */
+  const workflow = (repositoryId: string): { subject: string; claims: Record<string, unknown> } => ({
+    subject: 'https://github.com/acme/app',
+    claims: { job_workflow_ref: 'acme/app/.github/workflows/release.yml@refs/heads/main', repository: 'acme/app', repository_id: repositoryId, runner_environment: 'github-hosted' },
+  });
+
+  before(async () => {
+    h = new SignedHistory(sb);
+    c.base = h.commit(ALICE, 'base', { 'a.txt': '0' });
+    c.release = h.commit(workflow('4242'), 'release', { 'version.txt': '1' });
+    c.impostor = h.commit(workflow('9999'), 'the same workflow name in a re-created repository', { 'version.txt': '2' });
+    const identity = [`{issuer: ${JSON.stringify(h.issuer)}, subjectPattern: 'https://github\\.com/acme/app/.*', claims: {sourceRepositoryIdentifier: "4242"}}`];
+    policy = ['version: 1', 'serial: 1', 'principals:', `  release: [${identity.join(', ')}]`, 'rules:', '  - paths: ["**"]', '    signers: [release]', 'policy:', '  signers: [release]'].join('\n');
+    const cfg = loadConfig(h.repo.env, h.repo.dir);
+    const flags = { offline: false, ignoreTlog: false, ignoreSct: false };
+    settings = await verifySettings(cfg, flags, h.repo.env);
+    checks = verifierFor(cfg, flags, settings);
+    keyDir = mkdtempSync(join(tmpdir(), 'gitsign-audit-key-'));
+  });
+  after(() => {
+    h?.remove();
+    if (keyDir) removeDir(keyDir);
+  });
+
+  test('a warm re-run reads a pinned claim from the object itself: the workflow of repository 4242 is its principal, the same workflow of 9999 is not', async () => {
+    const audit = async (): Promise<{ report: AuditReport; asked: string[] }> => {
+      const store = CacheStore.open(join(h.repo.dir, '.git'), cacheContext(settings, 'test-1'), macKey(keyDir));
+      assert.ok(store, 'the cache opens');
+      const count = counting(checks);
+      const report = await runAudit({
+        range: `${c.base}..main`,
+        policyFile: { name: 'outside.yaml', bytes: Buffer.from(policy) },
+        keepGoing: false,
+        verifier: cachedVerifier(count.factory, store),
+        approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: false, offline: false },
+        cwd: h.repo.dir,
+      });
+      return { report, asked: count.asked };
+    };
+    const cold = await audit();
+    assert.deepEqual([...cold.asked].sort(), [c.release, c.impostor].sort());
+    const warm = await audit();
+    assert.deepEqual(warm.asked, [], 'every result from the cache');
+    const of = (sha: string): string => {
+      const e = warm.report.entries.find((x) => x.object === sha);
+      return `${e?.status} ${e?.reason} ${e?.principals.join(',')}`;
+    };
+    assert.equal(of(c.release), 'ok AUTHORIZED release');
+    assert.equal(of(c.impostor), 'violation UNKNOWN_SIGNER ');
+    assert.deepEqual(outcome(warm.report), outcome(cold.report));
+  });
+});
+
+describe('the paths each commit changes, kept between audits', () => {
+  let h: SignedHistory;
+  let settings: VerifySettings;
+  let checks: VerifierFactory;
+  let keyDir = '';
+  const c: Record<string, string> = {};
+  const BOB = 'bob@example.com';
+
+  before(async () => {
+    h = new SignedHistory(sb);
+    const policy = ['version: 1', 'serial: 1', 'principals:', `  alice: ${person(h.issuer, ALICE)}`, `  bob: ${person(h.issuer, BOB)}`, 'rules:', '  - paths: ["**"]', '    signers: [alice]', '  - paths: ["docs/**"]', '    signers: [alice, bob]', 'policy:', '  signers: [alice]'].join('\n');
+    c.base = h.commit(ALICE, 'policy', { '.gitsign/policy.yaml': policy });
+    c.docs = h.commit(BOB, 'bob: docs', { 'docs/guide.md': 'g' });
+    c.code = h.commit(BOB, 'bob: code', { 'src/main.ts': 'x' });
+    const cfg = loadConfig(h.repo.env, h.repo.dir);
+    const flags = { offline: false, ignoreTlog: false, ignoreSct: false };
+    settings = await verifySettings(cfg, flags, h.repo.env);
+    checks = verifierFor(cfg, flags, settings);
+    keyDir = mkdtempSync(join(tmpdir(), 'gitsign-audit-key-'));
+  });
+  after(() => {
+    h?.remove();
+    if (keyDir) removeDir(keyDir);
+  });
+
+  const version = 'test-paths';
+  const dir = (): string => join(h.repo.dir, '.git', 'gitsign', 'audit-paths', pathsContext(version));
+  const audit = async (): Promise<AuditReport> => {
+    const store = CacheStore.open(join(h.repo.dir, '.git'), pathsContext(version), macKey(keyDir), 'audit-paths');
+    assert.ok(store, 'the path cache opens');
+    return runAudit({
+      range: `${c.base}..main`,
+      keepGoing: false,
+      verifier: checks,
+      pathCache: pathCache(store),
+      approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: false, offline: false },
+      cwd: h.repo.dir,
+    });
+  };
+  const verdicts = (r: AuditReport): string[] => r.entries.map((e) => `${e.object} ${e.status} ${e.reason} ${e.message}`);
+  const segment = (b: string): string => `${JSON.stringify({ gitsignAuditCache: 1, context: pathsContext(version), mac: createHmac('sha256', macKey(keyDir) as Buffer).update(`${pathsContext(version)}\n`).update(b).digest('hex') })}\n${b}`;
+  const line = (sha: string, parent: string, paths: string[]): string => `${sha} ${JSON.stringify({ parent, paths })}\n`;
+
+  test('a re-run judges by the kept lists and says the same; a list in a segment whose MAC fails, or computed against another first parent, is not used', async () => {
+    const cold = await audit();
+    assert.equal(cold.entries.find((e) => e.object === c.code)?.reason, 'PATH_DENIED');
+    const files = readdirSync(dir()).filter((n) => n.startsWith('seg-'));
+    assert.equal(files.length, 1);
+    const text = readFileSync(join(dir(), files[0]), 'utf8');
+    assert.ok(text.includes(line(c.code, c.docs, ['src/main.ts'])), 'bob\'s code commit is kept with its first parent');
+    assert.deepEqual(verdicts(await audit()), verdicts(cold));
+
+    // bob's code commit passed off as a docs change, the MAC left as it was: the segment is ignored.
+    const forged = text.replace(line(c.code, c.docs, ['src/main.ts']), line(c.code, c.docs, ['docs/x.md']));
+    assert.notEqual(forged, text);
+    for (const name of readdirSync(dir())) rmSync(join(dir(), name));
+    writeFileSync(join(dir(), files[0]), forged);
+    assert.deepEqual(verdicts(await audit()), verdicts(cold), 'a segment whose MAC fails');
+
+    // MACed with this user's key, but computed against another first parent (a shallow or grafted history): a miss.
+    for (const name of readdirSync(dir())) rmSync(join(dir(), name));
+    writeFileSync(join(dir(), files[0]), segment(line(c.code, c.base, ['docs/x.md'])));
+    assert.deepEqual(verdicts(await audit()), verdicts(cold), 'another first parent');
+
+    // The same line against the right parent is used: the list decides (what the MAC protects).
+    for (const name of readdirSync(dir())) rmSync(join(dir(), name));
+    writeFileSync(join(dir(), files[0]), segment(line(c.code, c.docs, ['docs/x.md'])));
+    assert.equal((await audit()).entries.find((e) => e.object === c.code)?.status, 'ok', 'a line that verifies is what the audit judges by');
   });
 });

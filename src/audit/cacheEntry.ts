@@ -41,6 +41,19 @@ export function encodeFacts(f: SignatureFacts): string | null {
 const text = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_TEXT;
 const texts = (v: unknown): v is string[] => Array.isArray(v) && v.length <= MAX_ITEMS && v.every(text);
 
+/** Whether the object has exactly these keys (a cache line is read for every object of a re-run: no sorting). */
+function exactKeys(o: object, keys: ReadonlySet<string>): boolean {
+  const own = Object.keys(o);
+  if (own.length !== keys.size) return false;
+  for (const k of own) if (!keys.has(k)) return false;
+  return true;
+}
+const KEYS_U: ReadonlySet<string> = new Set(['s']);
+const KEYS_E: ReadonlySet<string> = new Set(['s', 'c', 'm', 'id', 'iss']);
+const KEYS_V: ReadonlySet<string> = new Set(['s', 'id', 'iss', 'fp', 't', 'ts', 'li', 'nc']);
+const CODE = /^[A-Z][A-Z0-9_]{0,39}$/;
+
+/** The line's fields, checked; the parsed object itself when every field holds (nothing else is in it). */
 function decode(json: string): Encoded | null {
   let v: unknown;
   try {
@@ -50,27 +63,26 @@ function decode(json: string): Encoded | null {
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
   const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).sort().join(',');
   switch (o.s) {
     case 'u':
-      return keys === 's' ? { s: 'u' } : null;
+      return exactKeys(o, KEYS_U) ? (o as Encoded) : null;
     case 'e':
-      if (keys !== 'c,id,iss,m,s' || !text(o.c) || !/^[A-Z][A-Z0-9_]{0,39}$/.test(o.c) || isInfrastructureFailure(o.c) || !text(o.m) || !texts(o.id) || !(o.iss === null || text(o.iss))) return null;
-      return { s: 'e', c: o.c, m: o.m, id: o.id, iss: o.iss };
+      if (!exactKeys(o, KEYS_E) || !text(o.c) || !CODE.test(o.c) || isInfrastructureFailure(o.c) || !text(o.m) || !texts(o.id) || !(o.iss === null || text(o.iss))) return null;
+      return o as Encoded;
     case 'v': {
-      if (keys !== 'fp,id,iss,li,nc,s,t,ts' || !texts(o.id) || !text(o.iss) || !text(o.fp) || !FINGERPRINT.test(o.fp) || !texts(o.nc)) return null;
+      if (!exactKeys(o, KEYS_V) || !texts(o.id) || !text(o.iss) || !text(o.fp) || !FINGERPRINT.test(o.fp) || !texts(o.nc)) return null;
       if (!text(o.t) || !ISO_TIME.test(o.t) || Number.isNaN(Date.parse(o.t))) return null;
       if (o.ts !== 'tlog' && o.ts !== 'tsa' && o.ts !== 'unattested') return null;
       if (!(o.li === null || (Number.isSafeInteger(o.li) && (o.li as number) >= 0))) return null;
-      return { s: 'v', id: o.id, iss: o.iss, fp: o.fp, t: o.t, ts: o.ts, li: o.li as number | null, nc: o.nc };
+      return o as Encoded;
     }
     default:
       return null;
   }
 }
 
-/** The result a line holds, for this object; null when the line is not one we write. */
-export function decodeFacts(json: string, obj: RawObject): SignatureFacts | null {
+/** The result a line holds, for this object (read only if a claim is asked for); null when the line is not one we write. */
+export function decodeFacts(json: string, object: () => RawObject | null): SignatureFacts | null {
   const e = decode(json);
   if (!e) return null;
   switch (e.s) {
@@ -81,7 +93,7 @@ export function decodeFacts(json: string, obj: RawObject): SignatureFacts | null
     case 'v':
       return {
         state: 'verified',
-        signer: objectSigner(e.id, e.iss, e.fp, obj),
+        signer: objectSigner(e.id, e.iss, e.fp, object),
         time: new Date(e.t),
         timeSource: e.ts,
         logIndex: e.li,

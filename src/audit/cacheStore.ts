@@ -95,11 +95,11 @@ export class CacheStore {
     private readonly key: Buffer,
   ) {}
 
-  /** The store of a context under GITDIR/gitsign/audit-cache, or null when it cannot be used safely. */
-  static open(gitDir: string, context: string, key: Buffer | null): CacheStore | null {
+  /** The store of a context under GITDIR/gitsign/AREA (audit-cache: results; audit-paths: changed paths), or null when it cannot be used safely. */
+  static open(gitDir: string, context: string, key: Buffer | null, area: 'audit-cache' | 'audit-paths' = 'audit-cache'): CacheStore | null {
     if (key === null || !CONTEXT.test(context)) return null;
     const base = join(gitDir, 'gitsign');
-    const root = join(base, 'audit-cache');
+    const root = join(base, area);
     const dir = join(root, context);
     if (!ensureDirectory(dir) || !ownDirectory(base) || !ownDirectory(root)) return null;
     const store = new CacheStore(dir, context, key);

@@ -85,9 +85,13 @@ export function cachedVerifier(inner: VerifierFactory, store: CacheStore): Verif
     let made: ObjectVerifier | null = null;
     const verifier = (): ObjectVerifier => (made ??= inner(Math.max(misses, 1)));
     return {
+      answer: (name: string, object: () => RawObject | null): SignatureFacts | null => {
+        const json = store.get(name);
+        return json === undefined ? null : decodeFacts(json, object);
+      },
       verify: async (obj: RawObject): Promise<SignatureFacts> => {
         const json = store.get(obj.sha);
-        const known = json === undefined ? null : decodeFacts(json, obj);
+        const known = json === undefined ? null : decodeFacts(json, () => obj);
         if (known) return known;
         const facts = await verifier().verify(obj);
         const line = encodeFacts(facts);
@@ -110,9 +114,20 @@ export function cachedVerifier(inner: VerifierFactory, store: CacheStore): Verif
  * a git directory of ours or a place for the MAC key, the audit runs uncached.
  */
 export async function withResultCache(factory: VerifierFactory, settings: VerifySettings, version: string, cwd?: string): Promise<VerifierFactory> {
-  const r = await runGit(['rev-parse', '--git-common-dir'], { cwd });
-  if (r.code !== 0) return factory;
-  const gitDir = resolve(cwd ?? process.cwd(), r.stdout.toString('utf8').replace(/\n$/, ''));
-  const store = CacheStore.open(gitDir, cacheContext(settings, version), macKey(cacheDir()));
+  const gitDir = await commonGitDir(cwd);
+  const store = gitDir === null ? null : CacheStore.open(gitDir, cacheContext(settings, version), macKey(cacheDir()));
   return store ? cachedVerifier(factory, store) : factory;
+}
+
+const gitDirs = new Map<string, Promise<string | null>>();
+
+/** The repository's common git directory, where its caches live (asked of git once per directory); null outside one. */
+export function commonGitDir(cwd?: string): Promise<string | null> {
+  const at = resolve(cwd ?? process.cwd());
+  let known = gitDirs.get(at);
+  if (!known) {
+    known = runGit(['rev-parse', '--git-common-dir'], { cwd: at }).then((r) => (r.code === 0 ? resolve(at, r.stdout.toString('utf8').replace(/\n$/, '')) : null));
+    gitDirs.set(at, known);
+  }
+  return known;
 }

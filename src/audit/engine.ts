@@ -6,7 +6,9 @@ import { type ApprovalSource, approvalReader } from './approvals';
 import { readHistory, checkRevision, type History } from './history';
 import { governingState, type JudgeContext, judgeCommit, type Judgment } from './judge';
 import { changedPaths } from './paths';
+import type { PathCache } from './pathCache';
 import { loadPolicyAt, policyFilesAt } from './policyAt';
+import { LazyObjects } from './lazyObjects';
 import { isInfrastructureFailure } from './signatures';
 import { branchChecker, judgeTag, type TagFacts, tagHeaders, tagsOf } from './tags';
 import { type AuditEntry, FAILING, isAttested, kindOf, type PolicyState, type PolicyVersion, type SignatureFacts, type Status, STATUSES, type Verdict } from './types';
@@ -20,6 +22,8 @@ import { runGit } from '../git/run';
  * adopts, once with the revocations and re-admissions of all of them (they are retroactive).
  */
 export interface ObjectVerifier {
+  /** The facts of an object known without reading it (a cached check; `object` reads it if a claim is needed), or null: then it is read and verified. */
+  answer?(name: string, object: () => RawObject | null): SignatureFacts | null;
   verify(obj: RawObject): Promise<SignatureFacts>;
   close(): Promise<void>;
 }
@@ -40,6 +44,8 @@ export interface AuditOptions {
   /** The signature checker, for these objects. */
   verifier: VerifierFactory;
   approvals: ApprovalSource;
+  /** The paths commits change, kept between audits (pathCache.ts); without it git is asked about every commit. */
+  pathCache?: PathCache;
   progress?(done: number, total: number): void;
   cwd?: string;
 }
@@ -67,18 +73,31 @@ interface Checked {
   raw?: Buffer;
 }
 
-/** Every object's signature, through the verifier, the objects read by the audit's one `git cat-file`. */
+/**
+ * Every object's signature, through the verifier: those it knows without their bytes first, then the
+ * rest read by the audit's one `git cat-file` (and the tags, whose names are read from their bytes).
+ */
 async function checkSignatures(names: string[], keepRaw: ReadonlySet<string>, opts: AuditOptions, catFile: CatFile): Promise<Map<string, Checked>> {
   const out = new Map<string, Checked>();
   if (names.length === 0) return out;
   const verifier = opts.verifier(names.length, names);
   let done = 0;
   const pending: Promise<void>[] = [];
+  const unread: string[] = [];
+  const lazy = new LazyObjects(opts.cwd);
   async function* each(): AsyncGenerator<string> {
-    yield* names;
+    yield* unread;
   }
   try {
-    for await (const { name, object } of catFile.readAll(each())) {
+    for (const name of names) {
+      const facts = keepRaw.has(name) ? null : (verifier.answer?.(name, lazy.loader(name)) ?? null);
+      if (facts === null) unread.push(name);
+      else {
+        out.set(name, { facts });
+        opts.progress?.(++done, names.length);
+      }
+    }
+    for await (const { name, object } of unread.length ? catFile.readAll(each()) : []) {
       const job = async (): Promise<void> => {
         const facts: SignatureFacts = object
           ? await verifier.verify(object)
@@ -267,7 +286,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     const rootVersion = await trustRootState(history, opts, catFile);
     const root: PolicyState = { serial: rootVersion.policy.serial, versions: [rootVersion] };
     const inRange = new Set(history.commits.map((c) => c.sha));
-    const [paths, tags] = await Promise.all([changedPaths(history.commits, opts.cwd), tagsOf(inRange, opts.cwd)]);
+    const [paths, tags] = await Promise.all([changedPaths(history.commits, opts.cwd, opts.pathCache), tagsOf(inRange, opts.cwd)]);
     const tagShas = new Set(tags.map((t) => t.sha));
     const checked = await checkSignatures([...history.commits.map((c) => c.sha), ...tags.map((t) => t.sha)], tagShas, opts, catFile);
     requireChecked(checked, opts.keepGoing);

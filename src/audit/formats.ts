@@ -57,6 +57,8 @@ export function withKeyFormats(inner: VerifierFactory, openpgp: () => OpenPgpChe
     let sigstore: ObjectVerifier | null = null;
     let pgp: OpenPgpChecker | null = null;
     return {
+      // Only gitsign's checks are cached (cacheEntry.ts), and only objects that are not SSH or OpenPGP reach them.
+      answer: (name: string, object: () => RawObject | null): SignatureFacts | null => (sigstore ??= inner(count, names)).answer?.(name, object) ?? null,
       verify: async (obj: RawObject): Promise<SignatureFacts> => {
         let split;
         try {

@@ -46,6 +46,8 @@ export interface Judgment {
  * the trust root's state (the caller passes it for them).
  */
 export function governingState(parents: readonly PolicyState[]): PolicyState {
+  // One parent with one version (most commits): that state itself, no copy per commit.
+  if (parents.length === 1 && parents[0].versions.length <= 1) return parents[0];
   const serial = Math.max(...parents.map((p) => p.serial));
   const versions = new Map<string, PolicyVersion>();
   for (const p of parents) if (p.serial === serial) for (const v of p.versions) if (!versions.has(v.policy.key)) versions.set(v.policy.key, v);
@@ -76,14 +78,25 @@ export function signatureVerdict(sha: string, kind: 'commit' | 'tag', sig: Signa
   return verdict('revoked', 'REVOKED', `${signerName(sig.signer)} signed ${when}; revoked from ${revoked.after.toISOString()}: ${revoked.reason}`, `revoked (line ${revoked.line})`);
 }
 
+/** Rules found per policy, by ref and path: a history's commits change the same paths again and again. */
+const decided = new WeakMap<Policy, Map<string, PathRule | null>>();
+
 /** The last rule for this ref whose paths match: it decides the path (gitsign-policy(5)). */
 export function decidingRule(policy: Policy, ref: string | null, path: string): PathRule | null {
-  for (let i = policy.rules.length - 1; i >= 0; i--) {
+  let known = decided.get(policy);
+  if (!known) decided.set(policy, (known = new Map()));
+  // Neither a ref nor a path holds a NUL; the first character tells no ref from any ref.
+  const key = `${ref === null ? '-' : `+${ref}`}\0${path}`;
+  const hit = known.get(key);
+  if (hit !== undefined) return hit;
+  let found: PathRule | null = null;
+  for (let i = policy.rules.length - 1; i >= 0 && !found; i--) {
     const rule = policy.rules[i];
     if (rule.refs !== null && (ref === null || !rule.refs.some((g) => g.matches(ref)))) continue;
-    if (rule.paths.some((g) => g.matches(path))) return rule;
+    if (rule.paths.some((g) => g.matches(path))) found = rule;
   }
-  return null;
+  known.set(key, found);
+  return found;
 }
 
 /** A rule with requireAttestedTime refuses a signature whose time is only claimed (or unattested). */

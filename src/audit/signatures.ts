@@ -35,14 +35,20 @@ function certificateOf(signature: Buffer | null, fingerprint: string): Certifica
   return undefined;
 }
 
-/** The signer of a verified object: its SANs and issuer as reported, its claims read from its own certificate when first asked for. */
-export function objectSigner(identities: readonly string[], issuer: string, fingerprint: string, obj: RawObject): Signer {
+/**
+ * The signer of a verified object: its SANs and issuer as reported, its claims read from its own
+ * certificate when first asked for (the object itself too, when it was not read: see lazyObjects.ts).
+ */
+export function objectSigner(identities: readonly string[], issuer: string, fingerprint: string, object: () => RawObject | null): Signer {
   let cert: Certificate | undefined | null = null;
   return {
     identities,
     issuer,
     claim: (name) => {
-      if (cert === null) cert = certificateOf(signatureOf(obj), fingerprint);
+      if (cert === null) {
+        const obj = object();
+        cert = obj ? certificateOf(signatureOf(obj), fingerprint) : undefined;
+      }
       return cert ? signerFromCertificate(cert).claim(name) : undefined;
     },
   };
@@ -62,7 +68,7 @@ export function factsFromReport(report: JsonReport, obj: RawObject): SignatureFa
     const fingerprint = report.certificateFingerprint ?? '';
     return {
       state: 'verified',
-      signer: objectSigner(report.identities, report.issuer ?? '', fingerprint, obj),
+      signer: objectSigner(report.identities, report.issuer ?? '', fingerprint, () => obj),
       time: new Date(report.signingTime),
       timeSource: report.timeSource === 'tlog' || report.timeSource === 'tsa' ? report.timeSource : 'unattested',
       logIndex: report.tlog.source !== 'none' ? report.tlog.logIndex : null,

@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import { cacheDir } from '../trust/tufMirror';
+import { commonGitDir } from './cachedVerifier';
+import { CacheStore, macKey } from './cacheStore';
+
+/**
+ * The paths each commit changes against its first parent, kept between audits: they never change for
+ * a commit ID and its first parent, so a re-run asks git only about new commits (a `git diff-tree` of
+ * every commit was most of a warm re-run's time). Kept as the result cache is (cacheStore.ts: MACed
+ * segments under GITDIR/gitsign/audit-paths/CONTEXT, the context naming the format and gitsign-ts
+ * version): a forged list could let a commit pass for one that changes other paths, so a line whose
+ * segment does not verify, or that does not parse, is a miss. Each line names the first parent it was
+ * computed against (a shallow or grafted history sees other parents): another parent is a miss.
+ */
+const FORMAT = 1;
+/** Longer lists are not kept (git is asked again): a cache line stays small. */
+const MAX_PATHS = 1000;
+const MAX_PATH_CHARS = 4096;
+
+export interface PathCache {
+  /** The paths the commit changes against this first parent (null: a root commit), or undefined. */
+  get(commit: string, parent: string | null): string[] | undefined;
+  put(commit: string, parent: string | null, paths: readonly string[]): void;
+  /** Writes what was put (never fails the audit). */
+  flush(): void;
+}
+
+/** The context of path lists for this gitsign-ts version (32 hex digits). */
+export function pathsContext(version: string): string {
+  return createHash('sha256').update(JSON.stringify({ format: FORMAT, version, paths: 'git diff-tree -r --no-renames --root against the first parent' })).digest('hex').slice(0, 32);
+}
+
+function decode(json: string, parent: string | null): string[] | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const o = v as { parent?: unknown; paths?: unknown };
+  if (Object.keys(o).length !== 2 || o.parent !== parent || !Array.isArray(o.paths) || o.paths.length > MAX_PATHS) return undefined;
+  for (const p of o.paths) if (typeof p !== 'string' || p === '' || p.length > MAX_PATH_CHARS) return undefined;
+  return o.paths as string[];
+}
+
+export function pathCache(store: CacheStore): PathCache {
+  return {
+    get: (commit, parent) => {
+      const json = store.get(commit);
+      return json === undefined ? undefined : decode(json, parent);
+    },
+    put: (commit, parent, paths) => {
+      if (paths.length <= MAX_PATHS && paths.every((p) => p.length <= MAX_PATH_CHARS)) store.put(commit, JSON.stringify({ parent, paths }));
+    },
+    flush: () => store.flush(),
+  };
+}
+
+/** The path cache of the repository at cwd, or undefined when it cannot be used (as the result cache). */
+export async function openPathCache(version: string, cwd?: string): Promise<PathCache | undefined> {
+  const gitDir = await commonGitDir(cwd);
+  const store = gitDir === null ? null : CacheStore.open(gitDir, pathsContext(version), macKey(cacheDir()), 'audit-paths');
+  return store ? pathCache(store) : undefined;
+}
