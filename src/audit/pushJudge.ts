@@ -27,6 +27,7 @@ export interface RefJudgment {
 
 export interface PushContext {
   verifier: AuditOptions['verifier'];
+  pathCache?: AuditOptions['pathCache'];
   approvals: ApprovalSource;
   /** The push certificate's verified signer; null: the push was not signed; an error: it does not verify. */
   certificate(): Promise<PushSigner | null>;
@@ -109,7 +110,7 @@ export async function judgeUpdate(plan: PushPlan, ctx: PushContext): Promise<Ref
   try {
     const root = await loadPolicyAt(plan.trustRoot, `trust root ${plan.trustRoot}`, catFile, ctx.cwd);
     if (plan.range) {
-      const report = await runAudit({ range: plan.range, ref, trustRoot: plan.trustRoot, keepGoing: true, verifier: ctx.verifier, approvals: ctx.approvals, cwd: ctx.cwd });
+      const report = await runAudit({ range: plan.range, ref, trustRoot: plan.trustRoot, keepGoing: true, verifier: ctx.verifier, pathCache: ctx.pathCache, approvals: ctx.approvals, cwd: ctx.cwd });
       if (auditFailed(report)) refusals.push(...report.entries.filter((e) => FAILING.has(e.status)).map(entryLine));
       else notes.push(`${report.entries.length} new commit${report.entries.length === 1 ? '' : 's'} authorized (policy serial ${root.policy.serial} at ${plan.trustRoot.slice(0, 12)})`);
     }

@@ -12,6 +12,8 @@ import { readPolicyFile } from '../policy/file';
 import { verifySettings } from '../verify/settings';
 import { withKeyFormats } from '../audit/formats';
 import { openPgpChecker } from '../audit/formatsOpenPgp';
+import { openPathCache } from '../audit/pathCache';
+import { VERSION } from './version';
 import { auditVerifier } from './auditVerifier';
 
 /**
@@ -129,6 +131,7 @@ async function judge(type: ObjectType, sha: string): Promise<PolicyTrust> {
     // SSH- and OpenPGP-signed commits of the history count too: they may change the policy in force.
     verifier: withKeyFormats(await auditVerifier({}, cfg, flags, settings), openPgpChecker({ range, trustRoot, policyFile: file?.bytes })),
     approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, offline: flags.offline },
+    pathCache: await openPathCache(VERSION),
   });
   const entry = report.entries.find((e) => e.object === sha && e.type === type);
   if (!entry) return undecided(`the ${type} ${sha} is not in the audited history ${range}${type === 'tag' ? ' (a tag is judged under refs/tags by its own name)' : ''}`);

@@ -7,6 +7,8 @@ import { GitsignError, quoted, toGitsignError } from '../errors';
 import { gitConfigValue } from '../git/run';
 import { verifySettings, type VerifySettings } from '../verify/settings';
 import { withKeyFormats } from '../audit/formats';
+import { openPathCache } from '../audit/pathCache';
+import { VERSION } from './version';
 import { openPgpChecker } from '../audit/formatsOpenPgp';
 import { auditVerifier, type TrustArgs, trustFlags } from './auditVerifier';
 import { errorLine, printErr, readAll } from './io';
@@ -70,6 +72,7 @@ export async function hookCommand(args: HookArgs): Promise<number> {
     const root = await configuredRoot(await gitConfigValue('gitsign.audit.trustRoot'));
     const ctx = {
       verifier: withKeyFormats(await auditVerifier(args, cfg, flags, settings), openPgpChecker({ range: await keyringRevisions(updates, root) })),
+      pathCache: args.cache === false ? undefined : await openPathCache(VERSION),
       approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, offline: flags.offline },
       certificate: certificateOf(updates, settings, process.env),
     };
