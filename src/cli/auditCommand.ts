@@ -2,7 +2,6 @@ import { type AuditReport, auditFailed, runAudit } from '../audit/engine';
 import { entryLine, summaryJson, summaryLines } from '../audit/report';
 import { loadConfig } from '../config/config';
 import { GitsignError, toGitsignError } from '../errors';
-import { gitConfigValue } from '../git/run';
 import { writeAuditPage } from '../audit/html/write';
 import { readPolicyFile } from '../policy/file';
 import { verifySettings } from '../verify/settings';
@@ -51,7 +50,8 @@ export async function auditCommand(args: AuditArgs): Promise<number> {
     const cfg = loadConfig();
     const flags = trustFlags(args, cfg);
     const settings = await verifySettings(cfg, flags);
-    const configured = args.policy === undefined && args['trust-root'] === undefined ? await gitConfigValue('gitsign.audit.trustRoot') : '';
+    // From the configuration already read (one git process fewer).
+    const configured = args.policy === undefined && args['trust-root'] === undefined ? cfg.auditTrustRoot : '';
     // Read once: the audit and its OpenPGP keyring judge by the same bytes.
     const policyFile = args.policy === undefined ? undefined : { name: args.policy, bytes: readPolicyFile(args.policy) };
     const trustRoot = args['trust-root'] ?? (configured || undefined);

@@ -4,7 +4,6 @@ import { commitOf, configuredRoot, planUpdate } from '../audit/pushPlan';
 import { parseRefUpdates, type RefUpdate } from '../audit/pushUpdates';
 import { loadConfig } from '../config/config';
 import { GitsignError, quoted, toGitsignError } from '../errors';
-import { gitConfigValue } from '../git/run';
 import { verifySettings, type VerifySettings } from '../verify/settings';
 import { withKeyFormats } from '../audit/formats';
 import { openPathCache } from '../audit/pathCache';
@@ -69,7 +68,7 @@ export async function hookCommand(args: HookArgs): Promise<number> {
     const cfg = loadConfig();
     const flags = trustFlags(args, cfg);
     const settings = await verifySettings(cfg, flags);
-    const root = await configuredRoot(await gitConfigValue('gitsign.audit.trustRoot'));
+    const root = await configuredRoot(cfg.auditTrustRoot);
     const ctx = {
       verifier: withKeyFormats(await auditVerifier(args, cfg, flags, settings), openPgpChecker({ range: await keyringRevisions(updates, root) })),
       pathCache: args.cache === false ? undefined : await openPathCache(VERSION),
