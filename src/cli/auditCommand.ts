@@ -6,8 +6,6 @@ import { writeAuditPage } from '../audit/html/write';
 import { readPolicyFile } from '../policy/file';
 import { verifySettings } from '../verify/settings';
 import { auditVerifier, type TrustArgs, trustFlags } from './auditVerifier';
-import { withKeyFormats } from '../audit/formats';
-import { openPgpChecker } from '../audit/formatsOpenPgp';
 import { openPathCache } from '../audit/pathCache';
 import { errorLine, printErr, printOut } from './io';
 import { progressLine } from './progress';
@@ -61,7 +59,7 @@ export async function auditCommand(args: AuditArgs): Promise<number> {
       trustRoot,
       policyFile,
       keepGoing: Boolean(args['keep-going']),
-      verifier: withKeyFormats(await auditVerifier(args, cfg, flags, settings), openPgpChecker({ range: args.range ?? 'HEAD', trustRoot, policyFile: policyFile?.bytes })),
+      verifier: await auditVerifier(args, cfg, flags, settings, { range: args.range ?? 'HEAD', trustRoot, policyFile: policyFile?.bytes }),
       approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, offline: flags.offline },
       pathCache: args.cache === false ? undefined : await openPathCache(VERSION),
       progress: (done, total) => progress.update(done, total),

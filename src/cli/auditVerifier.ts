@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { withResultCache } from '../audit/cachedVerifier';
+import { withKeyFormats } from '../audit/formats';
+import { type KeyringSources, openPgpChecker } from '../audit/formatsOpenPgp';
 import type { VerifierFactory } from '../audit/engine';
 import { factsFromReport } from '../audit/signatures';
 import type { SignatureFacts } from '../audit/types';
@@ -43,10 +45,15 @@ export function trustFlags(args: TrustArgs, cfg: Config): VerifyFlags {
   return { offline: Boolean(args.offline) || cfg.offline, trustedRoot: args['trusted-root'], ignoreTlog: Boolean(args['insecure-ignore-tlog']), ignoreSct: Boolean(args['insecure-ignore-sct']) };
 }
 
-/** gitsign verify's checks, behind the repository's result cache unless --no-cache. */
-export async function auditVerifier(args: TrustArgs, cfg: Config, flags: VerifyFlags, settings: VerifySettings, cwd?: string): Promise<VerifierFactory> {
+/**
+ * The checker of every audit-like command: SSH and OpenPGP signatures (OpenPGP against the certificates
+ * the policies of `keyring` carry) in front of gitsign verify's checks, which sit behind the repository's
+ * result cache unless --no-cache (only gitsign's results are kept: the others depend on the keys).
+ */
+export async function auditVerifier(args: TrustArgs, cfg: Config, flags: VerifyFlags, settings: VerifySettings, keyring: KeyringSources): Promise<VerifierFactory> {
   const checks = verifierFor(cfg, flags, settings);
-  return args.cache === false ? checks : withResultCache(checks, settings, (await import('./version')).VERSION, cwd);
+  const cached = args.cache === false ? checks : await withResultCache(checks, settings, (await import('./version')).VERSION, keyring.cwd);
+  return withKeyFormats(cached, openPgpChecker(keyring));
 }
 
 export function verifierFor(cfg: Config, flags: VerifyFlags, settings: VerifySettings): VerifierFactory {

@@ -10,8 +10,6 @@ import { runGit } from '../git/run';
 import type { TrustLevel } from '../git/status';
 import { readPolicyFile } from '../policy/file';
 import { verifySettings } from '../verify/settings';
-import { withKeyFormats } from '../audit/formats';
-import { openPgpChecker } from '../audit/formatsOpenPgp';
 import { openPathCache } from '../audit/pathCache';
 import { VERSION } from './version';
 import { auditVerifier } from './auditVerifier';
@@ -129,7 +127,7 @@ async function judge(type: ObjectType, sha: string): Promise<PolicyTrust> {
     policyFile: file ?? undefined,
     keepGoing: false,
     // SSH- and OpenPGP-signed commits of the history count too: they may change the policy in force.
-    verifier: withKeyFormats(await auditVerifier({}, cfg, flags, settings), openPgpChecker({ range, trustRoot, policyFile: file?.bytes })),
+    verifier: await auditVerifier({}, cfg, flags, settings, { range, trustRoot, policyFile: file?.bytes }),
     approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, offline: flags.offline },
     pathCache: await openPathCache(VERSION),
   });

@@ -5,10 +5,8 @@ import { parseRefUpdates, type RefUpdate } from '../audit/pushUpdates';
 import { loadConfig } from '../config/config';
 import { GitsignError, quoted, toGitsignError } from '../errors';
 import { verifySettings, type VerifySettings } from '../verify/settings';
-import { withKeyFormats } from '../audit/formats';
 import { openPathCache } from '../audit/pathCache';
 import { VERSION } from './version';
-import { openPgpChecker } from '../audit/formatsOpenPgp';
 import { auditVerifier, type TrustArgs, trustFlags } from './auditVerifier';
 import { errorLine, printErr, readAll } from './io';
 
@@ -70,7 +68,7 @@ export async function hookCommand(args: HookArgs): Promise<number> {
     const settings = await verifySettings(cfg, flags);
     const root = await configuredRoot(cfg.auditTrustRoot);
     const ctx = {
-      verifier: withKeyFormats(await auditVerifier(args, cfg, flags, settings), openPgpChecker({ range: await keyringRevisions(updates, root) })),
+      verifier: await auditVerifier(args, cfg, flags, settings, { range: await keyringRevisions(updates, root) }),
       pathCache: args.cache === false ? undefined : await openPathCache(VERSION),
       approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, offline: flags.offline },
       certificate: certificateOf(updates, settings, process.env),
