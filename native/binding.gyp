@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "peercred",
-      "sources": ["peercred.c", "spawn.c"],
+      "sources": ["peercred.c", "spawn.c", "run.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]

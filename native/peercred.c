@@ -15,6 +15,7 @@
 #include <unistd.h>
 #define NAPI_VERSION 4
 #include <node_api.h>
+#include "run.h"
 #include "spawn.h"
 
 static napi_value fail(napi_env env, const char *what, int err) {
@@ -71,5 +72,6 @@ NAPI_MODULE_INIT() {
   if (napi_create_function(env, "peerCredentials", NAPI_AUTO_LENGTH, peer_credentials, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "peerCredentials", fn) != napi_ok) return NULL;
   if (register_spawn(env, exports) != 0) return NULL;
+  if (register_run(env, exports) != 0) return NULL;
   return exports;
 }

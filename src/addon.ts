@@ -11,6 +11,15 @@ export interface Addon {
   peerCredentials(fd: number): { uid: number; gid: number; pid: number };
   /** Starts a detached, lower-priority process without waiting for it; its pid (native/spawn.c; Linux). Absent from addons built before it. */
   spawnDetached?(file: string, argv: string[], cwd: string, niceness: number): number;
+  /** Runs a program to its end with stdin on /dev/null, its output captured and bounded (native/run.c; Linux). Absent from addons built before it. */
+  runCaptured?(
+    file: string,
+    argv: string[],
+    cwd: string | null,
+    env: string[],
+    maxBytes: number,
+    timeoutMs: number,
+  ): { status: number | null; signal: number | null; stdout: Buffer; stderr: Buffer; timedOut: boolean; tooLarge: boolean };
 }
 
 export const ADDON_FILE = 'peercred.node';

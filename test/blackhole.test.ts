@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULTS, loadConfig } from '../src/config/config';
 import { GitsignError } from '../src/errors';
-import { CALL_DEADLINE_MS, callDeadlineMs } from '../src/net/http';
+import { CALL_DEADLINE_MS, callDeadlineMs } from '../src/net/deadline';
 import type { TempRepo } from './helpers/gitRepo';
 import { BIN } from './helpers/paths';
 import { peerMissing } from './helpers/peers';

@@ -78,7 +78,8 @@ interface Seen {
 /** One httpCall in a fresh node (NODE_EXTRA_CA_CERTS is read at start-up): status and text, or the error's sentence. */
 function call(target: string, env: NodeJS.ProcessEnv): Promise<{ out: string; err: string }> {
   const script = `
-    const { httpCall, setCallDeadlineMs } = require(${JSON.stringify(join(ROOT, 'dist/tsc/src/net/http.js'))});
+    const { httpCall } = require(${JSON.stringify(join(ROOT, 'dist/tsc/src/net/http.js'))});
+    const { setCallDeadlineMs } = require(${JSON.stringify(join(ROOT, 'dist/tsc/src/net/deadline.js'))});
     setCallDeadlineMs(3000);
     httpCall(process.argv[1], { service: 'Rekor', method: 'GET', limit: { bytes: 1 << 16, what: 'a test answer' } }).then(
       (r) => process.stdout.write(r.status + ' ' + r.text),

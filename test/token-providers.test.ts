@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULTS, type Config } from '../src/config/config';
 import { GitsignError } from '../src/errors';
-import { setCallDeadlineMs, CALL_DEADLINE_MS } from '../src/net/http';
+import { setCallDeadlineMs, CALL_DEADLINE_MS } from '../src/net/deadline';
 import { readFields, writeFields } from '../src/rekor/protobuf';
 import { chooseProvider, obtainIdToken, type IdToken } from '../src/oidc/token';
 import { BIN } from './helpers/paths';

@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { GitsignError } from '../errors';
-import { setCallDeadlineMs } from '../net/http';
+import { runCapturedSync } from '../git/runSync';
+import { setCallDeadlineMs } from '../net/deadline';
 import { allowCleartextHttp } from '../net/transport';
 import { terminalLines } from '../text/terminal';
 
@@ -140,22 +140,21 @@ export const GITSIGN_ONLY_ENV: [string, Key][] = [
   ['GITSIGN_NETWORK_TIMEOUT', 'networkTimeout'],
 ];
 
+/** git config runs to its end within this, or the configuration cannot be read (a stuck include, a hung disk). */
+const GIT_CONFIG_TIMEOUT_MS = 10_000;
+const GIT_CONFIG_MAX_BYTES = 1 << 20;
+
 /** [name, value] per git config entry; value null for a key written without "=" (git's implicit true). */
 function gitConfigEntries(env: NodeJS.ProcessEnv, cwd?: string): [string, string | null][] {
-  let out: Buffer;
-  try {
-    out = execFileSync('git', ['config', '-z', '--get-regexp', '^(gitsign|user)\\.'], {
-      cwd,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  } catch (err) {
-    const e = err as { status?: number; stderr?: Buffer; code?: string };
-    // Exit 1 with nothing on stderr: no matching key. Outside a repository git still reads global config.
-    if (e.status === 1 && !e.stderr?.length) return [];
-    if (e.code === 'ENOENT') return [];
-    throw new GitsignError('CONFIG', `reading git config failed: ${e.stderr?.toString().trim() || String(err)}`);
-  }
+  const r = runCapturedSync('git', ['config', '-z', '--get-regexp', '^(gitsign|user)\\.'], { cwd, env, maxBytes: GIT_CONFIG_MAX_BYTES, timeoutMs: GIT_CONFIG_TIMEOUT_MS });
+  if (r.error?.code === 'ENOENT') return [];
+  if (r.error) throw new GitsignError('CONFIG', `reading git config failed: cannot run git (${r.error.code ?? r.error.message})`);
+  if (r.stopped === 'timeout') throw new GitsignError('CONFIG', `reading git config failed: git config did not finish within ${GIT_CONFIG_TIMEOUT_MS / 1000} s`);
+  if (r.stopped === 'too-large') throw new GitsignError('CONFIG', `reading git config failed: its gitsign.* and user.* values exceed ${GIT_CONFIG_MAX_BYTES} bytes`);
+  // Exit 1 with nothing on stderr: no matching key. Outside a repository git still reads global config.
+  if (r.status === 1 && r.stderr.length === 0) return [];
+  if (r.status !== 0) throw new GitsignError('CONFIG', `reading git config failed: ${r.stderr.toString().trim() || (r.status === null ? 'git was stopped by a signal' : `exit code ${r.status}`)}`);
+  const out = r.stdout;
   return out
     .toString('utf8')
     .split('\0')

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { GitsignError } from '../errors';
 import { type AnswerLimit, formatBytes } from './answerLimits';
 import { proxyAuthorization, proxyFor, proxyName, TunnelFailed, tunnel } from './proxy';
+import { callDeadlineMs, NETWORK_TIMEOUT_SETTING } from './deadline';
 import { checkedUrl } from './transport';
 import { unreachableCause } from './unreachable';
 
@@ -35,27 +36,6 @@ export interface CallOptions {
   attempts?: number;
   /** Ends the call early (a login's own deadline). */
   signal?: AbortSignal;
-}
-
-/**
- * Time for one whole call by default. Real answers take well under a second; this leaves room for a
- * slow link and a retry, and ends a server that drips its answer or never finishes it.
- */
-export const CALL_DEADLINE_MS = 30_000;
-
-/** The setting that changes it, named in every deadline message so the user knows what to set. */
-export const NETWORK_TIMEOUT_SETTING = 'gitsign.networkTimeout or GITSIGN_NETWORK_TIMEOUT';
-
-let callDeadline = CALL_DEADLINE_MS;
-
-/** Set from the configuration (see loadConfig): every call's deadline from then on. */
-export function setCallDeadlineMs(ms: number): void {
-  callDeadline = ms;
-}
-
-/** The deadline of one whole call now in force. */
-export function callDeadlineMs(): number {
-  return callDeadline;
 }
 
 /** How a single attempt ended without an answer. */
@@ -187,7 +167,7 @@ export async function httpCall(url: string, opts: CallOptions): Promise<HttpResp
  */
 export async function httpCallChecked(target: URL, opts: CallOptions): Promise<HttpResponse> {
   const where = `${opts.service} at ${target.origin}`;
-  const deadlineMs = opts.deadlineMs ?? callDeadline;
+  const deadlineMs = opts.deadlineMs ?? callDeadlineMs();
   const attempts = opts.attempts ?? 3;
   const ended = new AbortController();
   let expired = false;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/config';
 import { cannotRead, GitsignError } from '../errors';
-import { callDeadlineMs } from '../net/http';
+import { callDeadlineMs } from '../net/deadline';
 import { browserFlow, LOGIN_TIMEOUT_MS } from './browserFlow';
 import { deadline } from './deadline';
 import { deviceFlow, MAX_DEVICE_CODE_LIFETIME_S } from './deviceFlow';

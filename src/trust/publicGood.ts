@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { loadAddon } from '../addon';
 import { GitsignError } from '../errors';
-import { callDeadlineMs, NETWORK_TIMEOUT_SETTING } from '../net/http';
+import { callDeadlineMs, NETWORK_TIMEOUT_SETTING } from '../net/deadline';
 import { checkedUrl } from '../net/transport';
 import type { TrustRootInfo } from './rootInfo';
 import { readNoFollow, tryLock, unlock, writeAtomic } from './safeFiles';
@@ -205,6 +204,9 @@ function spawnRefresh(cwd: string): void {
       // Not on this system (or no memory for its block): child_process below.
     }
   }
+  // Required here only: node:child_process brings node:net, node:dgram and the streams, which git's calls never need.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
   const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore', env: process.env, cwd });
   if (child.pid === undefined) throw new Error('not started');
   try {

@@ -1,7 +1,7 @@
 import type { ClientHttp2Session, IncomingHttpHeaders } from 'node:http2';
 import { GitsignError, toGitsignError } from '../../errors';
 import { type AnswerLimit, formatBytes } from '../../net/answerLimits';
-import { callDeadlineMs, NETWORK_TIMEOUT_SETTING } from '../../net/http';
+import { callDeadlineMs, NETWORK_TIMEOUT_SETTING } from '../../net/deadline';
 
 /**
  * One unary gRPC call over a unix socket (the SPIFFE Workload API), on node:http2: the request is one

@@ -1,0 +1,342 @@
+/*
+ * runCaptured: runs a short program (git config on git's hot path) to its end and returns what it
+ * wrote. Node's child_process forks, which copies our page tables (tens of MB mapped) before git can
+ * start; posix_spawn (glibc: clone with CLONE_VM|CLONE_VFORK) starts git without that copy.
+ *
+ * runCaptured(file, argv[], cwd|null, env[] "NAME=value", maxBytes, timeoutMs)
+ *   -> { status: number|null, signal: number|null, stdout: Buffer, stderr: Buffer, timedOut, tooLarge }
+ * file without a slash is looked up in env's PATH, as execvp does with that environment. stdin is
+ * /dev/null; signals are at their defaults in the child (Node ignores SIGPIPE). A child that runs past
+ * timeoutMs, or writes more than maxBytes to either stream, is killed (SIGKILL) and reaped. Errors that
+ * prevent the start (no such program, a bad cwd) throw with errno's text; the caller falls back to
+ * child_process. Linux only (elsewhere it throws).
+ */
+#ifdef __linux__
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#define NAPI_VERSION 4
+#include <node_api.h>
+#include "run.h"
+#ifdef __linux__
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#endif
+
+#define MAX_ARGS 64
+#define MAX_ENV 4096
+#define MAX_STRING 65536
+
+static napi_value fail(napi_env env, const char *what, int err) {
+  char message[200];
+  snprintf(message, sizeof message, "%s: %s", what, strerror(err));
+  napi_throw_error(env, "ERUNCAPTURED", message);
+  return NULL;
+}
+
+/* A JS string as a malloc'd C string; NULL when it is not a string, too long, or holds a NUL. */
+static char *string_of(napi_env env, napi_value v) {
+  size_t len, got;
+  char *s;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok || len >= MAX_STRING) return NULL;
+  s = malloc(len + 1);
+  if (!s) return NULL;
+  if (napi_get_value_string_utf8(env, v, s, len + 1, &got) != napi_ok || strlen(s) != got) {
+    free(s);
+    return NULL;
+  }
+  return s;
+}
+
+/* A JS array of strings as a NULL-terminated malloc'd vector (at most max); NULL on any bad element. */
+static char **strings_of(napi_env env, napi_value v, uint32_t max) {
+  bool is_array;
+  uint32_t n, i;
+  char **list;
+  napi_value item;
+  if (napi_is_array(env, v, &is_array) != napi_ok || !is_array || napi_get_array_length(env, v, &n) != napi_ok || n > max) return NULL;
+  list = calloc(n + 1, sizeof *list);
+  if (!list) return NULL;
+  for (i = 0; i < n; i++) {
+    if (napi_get_element(env, v, i, &item) != napi_ok || !(list[i] = string_of(env, item))) {
+      while (i > 0) free(list[--i]);
+      free(list);
+      return NULL;
+    }
+  }
+  return list;
+}
+
+static void free_strings(char **list) {
+  char **p;
+  if (!list) return;
+  for (p = list; *p; p++) free(*p);
+  free(list);
+}
+
+#ifdef __linux__
+struct sink {
+  char *data;
+  size_t len, cap;
+  int fd;
+};
+
+/* Reads what is there into the sink; false at end of stream or when it would pass max bytes. */
+static bool drain(struct sink *s, size_t max, bool *too_large) {
+  char buf[16384];
+  ssize_t n = read(s->fd, buf, sizeof buf);
+  if (n < 0) return errno == EINTR || errno == EAGAIN;
+  if (n == 0) return false;
+  if (s->len + (size_t)n > max) {
+    *too_large = true;
+    return false;
+  }
+  if (s->len + (size_t)n > s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 16384;
+    char *grown;
+    while (cap < s->len + (size_t)n) cap *= 2;
+    grown = realloc(s->data, cap);
+    if (!grown) {
+      *too_large = true;
+      return false;
+    }
+    s->data = grown;
+    s->cap = cap;
+  }
+  memcpy(s->data + s->len, buf, (size_t)n);
+  s->len += (size_t)n;
+  return true;
+}
+
+static long long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The value of PATH in envp, or the default execvp uses without one. */
+static const char *path_of(char **envp) {
+  for (; *envp; envp++) {
+    if (strncmp(*envp, "PATH=", 5) == 0) return *envp + 5;
+  }
+  return "/bin:/usr/bin";
+}
+
+/* posix_spawn of file, or of each PATH entry joined with it (as execvp: go on after ENOENT, ENOTDIR, EACCES). */
+static int spawn_found(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr, char **argv, char **envp) {
+  const char *dirs, *end;
+  char path[4096];
+  int err = ENOENT, last_access = 0;
+  if (strchr(file, '/')) return posix_spawn(pid, file, actions, attr, argv, envp);
+  for (dirs = path_of(envp);; dirs = end + 1) {
+    size_t len;
+    end = strchr(dirs, ':');
+    if (!end) end = dirs + strlen(dirs);
+    len = (size_t)(end - dirs);
+    if (len + strlen(file) + 2 <= sizeof path) {
+      if (len == 0) snprintf(path, sizeof path, "%s", file);
+      else snprintf(path, sizeof path, "%.*s/%s", (int)len, dirs, file);
+      err = posix_spawn(pid, path, actions, attr, argv, envp);
+      if (err == 0) return 0;
+      if (err == EACCES) last_access = err;
+      else if (err != ENOENT && err != ENOTDIR) return err;
+    }
+    if (*end == '\0') break;
+  }
+  return last_access ? last_access : err;
+}
+
+/*
+ * Whether the child has ended by the deadline (not reaped: the caller's waitpid does that). Its output
+ * has ended, so it is exiting; one that closed its output and went on running is stopped at the
+ * deadline. A pidfd (Linux 5.3) wakes us when it ends; without one, short sleeps.
+ */
+static bool exited_by(pid_t pid, long long deadline) {
+  siginfo_t info;
+#ifdef SYS_pidfd_open
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd >= 0) {
+    struct pollfd p = {pidfd, POLLIN, 0};
+    long long left;
+    int n = 0;
+    while ((left = deadline - now_ms()) > 0 && (n = poll(&p, 1, (int)(left > 60000 ? 60000 : left))) < 0 && errno == EINTR) {
+    }
+    close(pidfd);
+    return n > 0;
+  }
+#endif
+  for (;;) {
+    struct timespec pause = {0, 500000};
+    memset(&info, 0, sizeof info);
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+      if (errno == EINTR) continue;
+      return true; /* nothing to wait for: the caller's waitpid says so */
+    }
+    if (info.si_pid == pid) return true;
+    if (now_ms() >= deadline) return false;
+    nanosleep(&pause, NULL);
+  }
+}
+
+struct outcome {
+  int status;
+  bool timed_out, too_large;
+  struct sink out, err;
+};
+
+static int run(const char *file, char **argv, const char *cwd, char **envp, size_t max, int timeout_ms, struct outcome *o) {
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, err, i;
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  sigset_t none, all;
+  pid_t pid;
+  long long deadline = now_ms() + timeout_ms;
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) return errno;
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    err = errno;
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    return err;
+  }
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+  if (cwd) posix_spawn_file_actions_addchdir_np(&actions, cwd);
+  posix_spawnattr_init(&attr);
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  err = spawn_found(&pid, file, &actions, &attr, argv, envp);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  if (err != 0) {
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    return err;
+  }
+  o->out.fd = out_pipe[0];
+  o->err.fd = err_pipe[0];
+  while (o->out.fd >= 0 || o->err.fd >= 0) {
+    struct pollfd fds[2];
+    struct sink *sinks[2];
+    int n = 0;
+    long long left = deadline - now_ms();
+    if (left <= 0) {
+      o->timed_out = true;
+      break;
+    }
+    if (o->out.fd >= 0) sinks[n] = &o->out, fds[n].fd = o->out.fd, fds[n++].events = POLLIN;
+    if (o->err.fd >= 0) sinks[n] = &o->err, fds[n].fd = o->err.fd, fds[n++].events = POLLIN;
+    if (poll(fds, (nfds_t)n, (int)(left > 60000 ? 60000 : left)) < 0) {
+      if (errno == EINTR) continue;
+      o->timed_out = true; /* cannot wait for it properly: end it */
+      break;
+    }
+    for (i = 0; i < n; i++) {
+      if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      if (!drain(sinks[i], max, &o->too_large)) {
+        close(sinks[i]->fd);
+        sinks[i]->fd = -1;
+      }
+    }
+    if (o->too_large) break;
+  }
+  if (o->out.fd >= 0) close(o->out.fd);
+  if (o->err.fd >= 0) close(o->err.fd);
+  if (!o->timed_out && !o->too_large && !exited_by(pid, deadline)) o->timed_out = true;
+  if (o->timed_out || o->too_large) kill(pid, SIGKILL);
+  while (waitpid(pid, &o->status, 0) < 0) {
+    if (errno != EINTR) {
+      o->status = -1;
+      break;
+    }
+  }
+  return 0;
+}
+
+static napi_value buffer_of(napi_env env, const struct sink *s) {
+  napi_value b;
+  void *copy;
+  if (napi_create_buffer_copy(env, s->len, s->len ? s->data : "", &copy, &b) != napi_ok) return NULL;
+  return b;
+}
+
+static napi_value set(napi_env env, napi_value obj, const char *name, napi_value v) {
+  return v && napi_set_named_property(env, obj, name, v) == napi_ok ? obj : NULL;
+}
+#endif
+
+static napi_value run_captured(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6], result = NULL;
+  napi_valuetype cwd_type;
+  char *file = NULL, *cwd = NULL, **args = NULL, **envp = NULL;
+  uint32_t max_bytes;
+  int32_t timeout_ms;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6 || napi_typeof(env, argv[2], &cwd_type) != napi_ok ||
+      napi_get_value_uint32(env, argv[4], &max_bytes) != napi_ok || napi_get_value_int32(env, argv[5], &timeout_ms) != napi_ok || timeout_ms <= 0 ||
+      !(file = string_of(env, argv[0])) || !(args = strings_of(env, argv[1], MAX_ARGS)) || !args[0] ||
+      (cwd_type != napi_null && cwd_type != napi_undefined && !(cwd = string_of(env, argv[2]))) || !(envp = strings_of(env, argv[3], MAX_ENV))) {
+    napi_throw_type_error(env, NULL, "runCaptured(file, argv, cwd, env, maxBytes, timeoutMs): bad arguments");
+    goto done;
+  }
+#ifdef __linux__
+  {
+    struct outcome o;
+    int err;
+    napi_value v;
+    memset(&o, 0, sizeof o);
+    o.out.fd = o.err.fd = -1;
+    err = run(file, args, cwd, envp, max_bytes, timeout_ms, &o);
+    if (err != 0) {
+      fail(env, "posix_spawn", err);
+    } else if (napi_create_object(env, &result) == napi_ok) {
+      bool exited = o.status >= 0 && WIFEXITED(o.status), signaled = o.status >= 0 && WIFSIGNALED(o.status);
+      napi_value null_value;
+      napi_get_null(env, &null_value);
+      if (exited) napi_create_int32(env, WEXITSTATUS(o.status), &v);
+      else v = null_value;
+      result = set(env, result, "status", v);
+      if (result && signaled) napi_create_int32(env, WTERMSIG(o.status), &v);
+      else v = null_value;
+      if (result) result = set(env, result, "signal", v);
+      if (result) napi_get_boolean(env, o.timed_out, &v), result = set(env, result, "timedOut", v);
+      if (result) napi_get_boolean(env, o.too_large, &v), result = set(env, result, "tooLarge", v);
+      if (result) result = set(env, result, "stdout", buffer_of(env, &o.out));
+      if (result) result = set(env, result, "stderr", buffer_of(env, &o.err));
+    }
+    free(o.out.data);
+    free(o.err.data);
+  }
+#else
+  (void)max_bytes;
+  fail(env, "runCaptured is for Linux", ENOSYS);
+#endif
+done:
+  free(file);
+  free(cwd);
+  free_strings(args);
+  free_strings(envp);
+  return result;
+}
+
+int register_run(napi_env env, napi_value exports) {
+  napi_value fn;
+  if (napi_create_function(env, "runCaptured", NAPI_AUTO_LENGTH, run_captured, NULL, &fn) != napi_ok) return -1;
+  return napi_set_named_property(env, exports, "runCaptured", fn) == napi_ok ? 0 : -1;
+}
