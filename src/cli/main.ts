@@ -101,6 +101,9 @@ async function gitProtocol(argv: string[]): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Every git we run reads the objects the IDs name: `git replace` would otherwise hand us another
+  // object's bytes (a signed commit's for an unsigned one) under the ID we verify or audit.
+  process.env.GIT_NO_REPLACE_OBJECTS = '1';
   try {
     // The detached child a verification starts when the trusted root is due for a refresh.
     if (argv.length === 1 && argv[0] === BACKGROUND_REFRESH_ARG) return await (await import('../trust/publicGood')).backgroundRefresh();

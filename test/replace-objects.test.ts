@@ -1,0 +1,69 @@
+/**
+ * `git replace` makes git read another object's bytes in place of the one named: `git cat-file`,
+ * `git rev-list` and every read honour refs/replace/* unless told not to. A verifier that asked git
+ * for commit U and got a signed commit S's bytes would report U as S: an unsigned commit made to look
+ * signed by whoever can write a replace ref (on a server, any pusher allowed to push refs/replace/*).
+ * gitsign reads the objects the IDs name, never their replacements.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { corpusFile, markShallow, parseJsonLines } from './helpers/corpus';
+import { TempRepo } from './helpers/gitRepo';
+import { sharedMissing } from './helpers/paths';
+
+const RELAXED = ['--offline', '--insecure-ignore-tlog', '--insecure-ignore-sct', '--certificate-identity-regexp', '.*', '--certificate-oidc-issuer-regexp', '.*'];
+const SIGNED = 'sigstore__gitsign/ac15fa730306fb4cc6839e6345cfd924e1517f7b.commit';
+
+describe('objects replaced with git replace are read as themselves', { skip: sharedMissing() }, () => {
+  let repo: TempRepo;
+  let signed = '';
+  let unsigned = '';
+  before(() => {
+    repo = new TempRepo();
+    signed = repo.importObject(corpusFile({ file: SIGNED }), 'commit');
+    markShallow(repo, [signed]);
+    const emptyTree = repo.git('mktree').trim();
+    unsigned = repo.git('commit-tree', emptyTree, '-m', 'not signed by anyone').trim();
+    repo.git('update-ref', 'refs/heads/main', unsigned);
+    repo.git('replace', unsigned, signed);
+    // git itself now shows the signed commit's bytes for the unsigned commit's ID.
+    assert.match(repo.git('cat-file', 'commit', unsigned), /gpgsig /);
+  });
+  after(() => repo?.remove());
+
+  test('gitsign verify of the replaced commit reports it unsigned', () => {
+    const r = repo.gitsign(['verify', '--json', ...RELAXED, unsigned]);
+    const [line] = parseJsonLines(r.stdout);
+    assert.equal(line.verified, false, r.stdout);
+    assert.equal(line.error?.code, 'NOT_SIGNED');
+    assert.equal(line.object, unsigned);
+  });
+
+  test('gitsign verify --stdin of the replaced commit reports it unsigned, the signed one verified', () => {
+    const r = repo.gitsign(['verify', '--json', '--stdin', ...RELAXED], `${unsigned}\n${signed}\n`);
+    const lines = parseJsonLines(r.stdout);
+    assert.deepEqual(
+      lines.map((l) => [l.object, l.verified]),
+      [
+        [unsigned, false],
+        [signed, true],
+      ],
+    );
+  });
+
+  test('gitsign audit judges the unsigned commit, not its replacement', () => {
+    const policy = join(repo.dir, '..', `replace-policy-${process.pid}.yaml`);
+    writeFileSync(policy, ['version: 1', 'serial: 1', 'principals:', '  billy: [{issuer: "https://accounts.google.com", subject: "billy@chainguard.dev"}]', 'rules:', '  - paths: ["**"]', '    signers: [billy]', 'policy:', '  signers: [billy]'].join('\n'));
+    const r = repo.gitsign(['audit', '--json', '--offline', '--policy', policy, 'main']);
+    const entries = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { object?: string; status?: string });
+    const entry = entries.find((e) => e.object === unsigned);
+    assert.ok(entry, r.stdout + r.stderr);
+    assert.equal(entry.status, 'unsigned', r.stdout);
+    assert.equal(r.status, 1);
+  });
+});
