@@ -13,7 +13,7 @@ buildPeercred();
 
 /** Imports that resolve to another bundle file next to this one instead of being inlined. */
 const SPLIT = {
-  './commands': './commands.js',
+  './codeCache': './codeCache.js',
   './login': './login.js',
   '@sigstore/tuf': './tuf.js',
   re2js: './re2js.js',
@@ -23,11 +23,11 @@ const SPLIT = {
   openpgp: './openpgp.js',
 };
 /** Relative imports that are split only from this importer (elsewhere they are ordinary modules). */
-const SPLIT_FROM = { './commands': 'src/cli/main.ts', './login': 'src/oidc/token.ts', './gitTrust': 'src/cli/gitVerify.ts' };
+const SPLIT_FROM = { './login': 'src/oidc/token.ts', './gitTrust': 'src/cli/gitVerify.ts' };
 const split = {
   name: 'split',
   setup(b) {
-    b.onResolve({ filter: /^(\.\/commands|\.\/login|\.\/gitTrust|@sigstore\/tuf|re2js|@noble\/curves\/nist|yaml|openpgp)$/ }, (args) => {
+    b.onResolve({ filter: /^(\.\/codeCache|\.\/login|\.\/gitTrust|@sigstore\/tuf|re2js|@noble\/curves\/nist|yaml|openpgp)$/ }, (args) => {
       if (args.kind === 'entry-point') return undefined;
       if (args.kind !== 'require-call') throw new Error(`${args.importer}: load ${args.path} with require() (see src/cli/main.ts)`);
       if (SPLIT_FROM[args.path] && !args.importer.endsWith(SPLIT_FROM[args.path])) return undefined;
@@ -40,6 +40,7 @@ await build({
   entryPoints: {
     gitsign: 'src/cli/main.ts',
     commands: 'src/cli/commands.ts',
+    codeCache: 'src/cli/codeCache.ts',
     verifyWorker: 'src/cli/verifyWorker.ts',
     login: 'src/oidc/login.ts',
     gitTrust: 'src/cli/gitTrust.ts',

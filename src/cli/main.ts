@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GitsignError, toGitsignError, userMessage } from '../errors';
 import { StatusWriter } from '../git/status';
@@ -15,12 +16,13 @@ const SUBCOMMANDS = new Set(['verify', 'verify-tag', 'verify-bundle', 'attest', 
 const UNSUGGESTED = new Set(['help', 'debug', 'hook']);
 
 /**
- * The human subcommands, a separate bundle file. require(), not import(): bin/gitsign runs the bundle
- * from a V8 code cache, and Node 20 cannot resolve import() in cached scripts.
+ * The human subcommands, a separate bundle file (commands.js next to this one), run through its own
+ * V8 code cache as bin/gitsign runs this one. Not import(): Node 20 cannot resolve import() in cached scripts.
  */
 function commands(): typeof import('./commands') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('./commands') as typeof import('./commands');
+  const { runCached } = require('./codeCache') as typeof import('./codeCache');
+  return runCached(join(__dirname, 'commands.js')).exports as typeof import('./commands');
 }
 
 /**
