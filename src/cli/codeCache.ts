@@ -6,8 +6,9 @@ import { Script } from 'node:vm';
 /**
  * Runs a bundle file as a CommonJS module through a V8 code cache kept next to it (FILE.cache):
  * compiling a bundle costs each start, and each worker thread, tens of milliseconds that the cache
- * saves. bin/gitsign runs dist/gitsign.js through it, main.ts the human commands, the verification
- * pool its workers. A missing, stale, rejected or unwritable cache only costs that time.
+ * saves. bin/gitsign runs dist/gitsign.js through it, the verification pool its workers, and each
+ * bundle file's import of another (scripts/build.mjs) that file. A missing, stale, rejected or
+ * unwritable cache only costs that time.
  *
  * V8 checks a cache against the source's length only, so the cache also records the bundle it was
  * made for (size and modification time): a rebuilt bundle never runs with another bundle's code.
@@ -39,6 +40,9 @@ export function runCached(file: string, opts: CacheOptions = {}): CachedModule {
   const kinds = opts.kinds ?? ['all'];
   const kind = opts.kind ?? kinds[0];
   const M = Module as ModuleInternals;
+  // Loaded already in this thread (by another bundle's import): the same module, as require() gives.
+  const loaded = M._cache[file];
+  if (loaded) return { exports: loaded.exports, saveCache: () => undefined };
   const cacheFile = `${file}.cache`;
   const source = readFileSync(file, 'utf8');
   const stat = statSync(file);

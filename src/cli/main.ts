@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GitsignError, toGitsignError, userMessage } from '../errors';
 import { StatusWriter } from '../git/status';
@@ -16,13 +15,12 @@ const SUBCOMMANDS = new Set(['verify', 'verify-tag', 'verify-bundle', 'attest', 
 const UNSUGGESTED = new Set(['help', 'debug', 'hook']);
 
 /**
- * The human subcommands, a separate bundle file (commands.js next to this one), run through its own
- * V8 code cache as bin/gitsign runs this one. Not import(): Node 20 cannot resolve import() in cached scripts.
+ * The human subcommands, a separate bundle file run through its own V8 code cache (scripts/build.mjs).
+ * require(), not import(): Node 20 cannot resolve import() in scripts run from a code cache.
  */
 function commands(): typeof import('./commands') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { runCached } = require('./codeCache') as typeof import('./codeCache');
-  return runCached(join(__dirname, 'commands.js')).exports as typeof import('./commands');
+  return require('./commands') as typeof import('./commands');
 }
 
 /**
