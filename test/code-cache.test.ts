@@ -74,6 +74,13 @@ describe('code cache of the bundle files', () => {
     assert.match(stampOf(file), /:git$/);
   });
 
+  test('a file loaded twice in one thread (two bundles import it) runs once and gives the same exports, as require() does', () => {
+    const file = join(dir, 'twice.js');
+    writeFileSync(file, `'use strict';\nglobalThis.__codeCacheRuns = (globalThis.__codeCacheRuns ?? 0) + 1;\nmodule.exports = { made: {} };\n`);
+    const code = `const { runCached } = require(${JSON.stringify(HELPER)}); const a = runCached(${JSON.stringify(file)}).exports; const b = runCached(${JSON.stringify(file)}).exports; process.stdout.write(String(a === b && a.made === b.made) + ' ' + globalThis.__codeCacheRuns);`;
+    assert.equal(execFileSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 30_000 }), 'true 1');
+  });
+
   test('saveAtExit: false writes nothing until saveCache is called', () => {
     const file = join(dir, 'manual.js');
     writeFileSync(file, bundle('one'));
