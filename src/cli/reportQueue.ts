@@ -20,10 +20,6 @@ export class ReportQueue {
 
   constructor(private readonly quiet: boolean) {}
 
-  get size(): number {
-    return this.pending.length;
-  }
-
   add(done: Promise<RenderedOutcome>): void {
     const entry: { result?: RenderedOutcome; done: Promise<RenderedOutcome> } = { done };
     // A rejection reaches drain through `done` itself.
