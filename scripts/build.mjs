@@ -11,7 +11,11 @@ import { buildPeercred } from './native.mjs';
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 buildPeercred();
 
-/** Imports that resolve to another bundle file next to this one instead of being inlined. */
+/**
+ * Imports that resolve to another bundle file next to this one instead of being inlined. Each is run
+ * through its V8 code cache by dist/codeCache.js (src/cli/codeCache.ts), which bin/gitsign and the
+ * verification workers use for their own bundles too.
+ */
 const SPLIT = {
   './commands': './commands.js',
   './login': './login.js',
@@ -24,6 +28,7 @@ const SPLIT = {
 };
 /** Relative imports that are split only from this importer (elsewhere they are ordinary modules). */
 const SPLIT_FROM = { './commands': 'src/cli/main.ts', './login': 'src/oidc/token.ts', './gitTrust': 'src/cli/gitVerify.ts' };
+const CODE_CACHE = './codeCache.js';
 const split = {
   name: 'split',
   setup(b) {
@@ -31,8 +36,14 @@ const split = {
       if (args.kind === 'entry-point') return undefined;
       if (args.kind !== 'require-call') throw new Error(`${args.importer}: load ${args.path} with require() (see src/cli/main.ts)`);
       if (SPLIT_FROM[args.path] && !args.importer.endsWith(SPLIT_FROM[args.path])) return undefined;
-      return { path: SPLIT[args.path], external: true };
+      return { path: SPLIT[args.path], namespace: 'split' };
     });
+    // The import becomes a call of the cache helper, which loads the file once per thread, as require() would.
+    b.onLoad({ filter: /.*/, namespace: 'split' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(CODE_CACHE)}).runCached(require("node:path").join(__dirname, ${JSON.stringify(args.path)})).exports;`,
+      loader: 'js',
+    }));
+    b.onResolve({ filter: /^\.\/codeCache\.js$/ }, (args) => (args.kind === 'entry-point' ? undefined : { path: CODE_CACHE, external: true }));
   },
 };
 
@@ -40,6 +51,7 @@ await build({
   entryPoints: {
     gitsign: 'src/cli/main.ts',
     commands: 'src/cli/commands.ts',
+    codeCache: 'src/cli/codeCache.ts',
     verifyWorker: 'src/cli/verifyWorker.ts',
     login: 'src/oidc/login.ts',
     gitTrust: 'src/cli/gitTrust.ts',

@@ -5,9 +5,10 @@
  * while it holds objects (process 'worker' events hand the test the real threads to terminate).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../src/config/config';
@@ -19,7 +20,7 @@ import { type ObjectType } from '../src/git/rawobj';
 import { TempRepo } from './helpers/gitRepo';
 import { corpusFile, parseJsonLines, rowType, signedRows, signatureDer, withSignature } from './helpers/corpus';
 import { within } from './helpers/hostileServer';
-import { sharedMissing } from './helpers/paths';
+import { BIN, sharedMissing } from './helpers/paths';
 
 /** Flags under which every corpus object verifies (no log, no SCT, any identity): only the bad ones fail. */
 const RELAXED = ['--offline', '--insecure-ignore-tlog', '--insecure-ignore-sct', '--certificate-identity-regexp', '.*', '--certificate-oidc-issuer-regexp', '.*'];
@@ -111,6 +112,26 @@ describe('finding 6: gitsign verify --stdin with malformed objects among good on
     assert.equal(errors.length, bad.size, r.stderr);
     assert.ok(errors.every((l) => l.startsWith('gitsign: ')), r.stderr);
     assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('gitsign: Good signature from ')).length, names.length - bad.size);
+  });
+
+  test('human output with stdout and stderr in one file: each object reported in its place, good and bad (reports are written in batches)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gitsign-batch-order-'));
+    const file = join(dir, 'out');
+    const fd = openSync(file, 'w');
+    try {
+      const r = spawnSync(process.execPath, [BIN, 'verify', '--stdin', ...RELAXED], { cwd: repo.dir, env: repo.env, input: `${names.join('\n')}\n`, stdio: ['pipe', fd, fd], timeout: 120_000 });
+      assert.equal(r.status, 1);
+    } finally {
+      closeSync(fd);
+    }
+    const text = readFileSync(file, 'utf8');
+    rmSync(dir, { recursive: true, force: true });
+    // The object each line is about: a good one's heading ("commit SHA"), a bad one's error line.
+    const reported = text.split('\n').flatMap((l) => {
+      const m = /^(?:commit|tag) ([0-9a-f]{40})$/.exec(l) ?? /^gitsign: (?:(?:commit|tag) )?([0-9a-f]{40}|refs\/heads\/no-such-branch)\b/.exec(l);
+      return m ? [m[1]] : [];
+    });
+    assert.deepEqual(reported, names, text);
   });
 
   test('one malformed object alone (verified in-process) gets its JSON line too', () => {

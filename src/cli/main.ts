@@ -15,8 +15,8 @@ const SUBCOMMANDS = new Set(['verify', 'verify-tag', 'verify-bundle', 'attest', 
 const UNSUGGESTED = new Set(['help', 'debug', 'hook']);
 
 /**
- * The human subcommands, a separate bundle file. require(), not import(): bin/gitsign runs the bundle
- * from a V8 code cache, and Node 20 cannot resolve import() in cached scripts.
+ * The human subcommands, a separate bundle file run through its own V8 code cache (scripts/build.mjs).
+ * require(), not import(): Node 20 cannot resolve import() in scripts run from a code cache.
  */
 function commands(): typeof import('./commands') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

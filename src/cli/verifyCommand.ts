@@ -9,11 +9,12 @@ import { verifyGitObject } from '../verify/gitObject';
 import { detachedSctText, MAX_DETACHED_SCT_BYTES } from '../verify/detachedSct';
 import { type VerifyFlags, verifySettings } from '../verify/settings';
 import { type IdentityArgs, identityFromArgs } from './identityArgs';
-import { printReport, printToned } from './colour';
+import { printToned } from './colour';
 import { errorLine, printErr } from './io';
 import { lightweightTag } from './usage';
-import { type RenderedOutcome, renderFailure, renderOutcome } from './verifyOutput';
+import { renderFailure, renderOutcome } from './verifyOutput';
 import { VerifyPool } from './verifyPool';
+import { ReportQueue } from './reportQueue';
 
 /**
  * `gitsign verify [REV|A..B ...]` and `gitsign verify-tag TAG...`: many objects in one process, one
@@ -127,16 +128,10 @@ export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): P
   const render = { json: Boolean(args.json), heading: manyObjects(kind, args), trustRoot: settings.trust.info };
   const pool = usePool(kind, args) ? new VerifyPool(Math.min(availableParallelism(), 4), { cfg, flags, identity, render }) : null;
   const catFile = new CatFile();
-  let failures = 0;
+  const reports = new ReportQueue(Boolean(args.quiet));
   let count = 0;
-  const emit = (r: RenderedOutcome): void => {
-    if (!r.ok) failures++;
-    if (r.ok && args.quiet) return;
-    printReport(r);
-  };
   // Results are printed in object order; with workers, up to 128 objects are in flight: several of
   // the pool's messages per worker, so a worker has the next ones while its answers are printed.
-  const pending: Promise<RenderedOutcome>[] = [];
   try {
     for await (const { name, object: obj } of catFile.readAll(objectNames(kind, args))) {
       count++;
@@ -145,9 +140,9 @@ export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): P
       const error = obj ? (kind === 'tag' && obj.type !== 'tag' ? lightweightTag(display, obj) : null) : new GitsignError('GIT', `${display}: no such ${kind === 'tag' ? 'tag' : 'object'}`);
       if (error) {
         const json = JSON.stringify({ object: display, type: obj?.type ?? null, verified: false, error: { code: error.code, message: error.message } });
-        pending.push(Promise.resolve({ ok: false, out: render.json ? [json] : [], err: render.json ? [] : [errorLine('gitsign: ', error.message)] }));
+        reports.add(Promise.resolve({ ok: false, out: render.json ? [json] : [], err: render.json ? [] : [errorLine('gitsign: ', error.message)] }));
       } else if (obj) {
-        pending.push(
+        reports.add(
           pool
             ? pool.verify(obj)
             : verifyGitObject(obj, settings, identity).then(
@@ -156,15 +151,17 @@ export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): P
               ),
         );
       }
-      while (pending.length > (pool ? 128 : 0)) emit(await (pending.shift() as Promise<RenderedOutcome>));
+      await reports.drain(pool ? 128 : 0);
     }
-    while (pending.length > 0) emit(await (pending.shift() as Promise<RenderedOutcome>));
+    await reports.drain();
   } catch (err) {
+    reports.flushAfterError();
     throw toGitsignError(err);
   } finally {
     catFile.close();
     await pool?.close();
   }
+  const failures = reports.failures;
   if (count === 0) throw new GitsignError('USAGE', 'no object to verify');
   // Over many objects, one line says how it went (on stderr: stdout holds the reports).
   if (render.heading && !args.quiet && !render.json) printToned(2, [`${count - failures} verified, ${failures} failed`], new Map([[0, failures ? 'bad' : 'good']]));

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { GitsignError } from '../errors';
 import type { RawObject } from '../git/catFile';
@@ -18,6 +18,15 @@ function workerFile(): string {
   const found = candidates.find((f) => existsSync(f));
   if (!found) throw new GitsignError('INTERNAL', `verification worker not found (looked for ${candidates.join(', ')})`);
   return found;
+}
+
+/**
+ * What a worker thread runs: the worker file through its V8 code cache (codeCache.ts, next to it),
+ * saved once the worker has answered its first objects, when the verification path is compiled.
+ */
+function workerScript(file: string): string {
+  const helper = join(dirname(file), 'codeCache.js');
+  return `const w = require(${JSON.stringify(helper)}).runCached(${JSON.stringify(file)}, { saveAtExit: false }); w.exports.afterFirstAnswer(w.saveCache);`;
 }
 
 interface Job {
@@ -49,7 +58,7 @@ function deathReason(err: unknown): string {
 }
 
 export class VerifyPool {
-  private readonly file = workerFile();
+  private readonly script = workerScript(workerFile());
   private readonly regular: Slot[] = [];
   /** Objects held by a worker that died: each is verified again alone, in order. */
   private readonly suspects: Job[] = [];
@@ -111,7 +120,7 @@ export class VerifyPool {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(this.file, { workerData: this.setup }), held: new Map() };
+    const slot: Slot = { worker: new Worker(this.script, { eval: true, workerData: this.setup }), held: new Map() };
     slot.worker.on('message', (m: WorkerAnswer) => {
       for (const { id, result } of m.answers) {
         const job = slot.held.get(id);

@@ -40,8 +40,18 @@ async function answer(object: RawObject): Promise<RenderedOutcome> {
   }
 }
 
+let answered: (() => void) | undefined;
+
+/** `then` runs once, after the first answer is sent (verifyPool saves the worker's code cache there). */
+export function afterFirstAnswer(then: () => void): void {
+  answered = then;
+}
+
 parentPort?.on('message', async ({ jobs }: WorkerRequest) => {
   const reply: WorkerAnswer = { answers: [] };
   for (const { id, object } of jobs) reply.answers.push({ id, result: await answer(object) });
   parentPort?.postMessage(reply);
+  const then = answered;
+  answered = undefined;
+  then?.();
 });

@@ -55,12 +55,47 @@ function checkSpki(spki: Der): void {
   void key.bitString; // reading it checks its unused bits
 }
 
+/**
+ * The exact DER an EC key on a curve of EC_CURVES starts with when its point is uncompressed: SPKI
+ * and AlgorithmIdentifier headers, id-ecPublicKey, the curve's OID, and the BIT STRING header with no
+ * unused bits and the 0x04 prefix. Then come X and Y, `size` bytes each, and nothing else.
+ */
+const EC_SPKI_PREFIXES = [
+  { crv: 'P-256', size: 32, prefix: Buffer.from('3059301306072a8648ce3d020106082a8648ce3d03010703420004', 'hex') },
+  { crv: 'P-384', size: 48, prefix: Buffer.from('3076301006072a8648ce3d020106052b8104002203620004', 'hex') },
+  { crv: 'P-521', size: 66, prefix: Buffer.from('30819b301006072a8648ce3d020106052b81040023038186000004', 'hex') },
+];
+
+/**
+ * An uncompressed EC key on a curve we accept, imported as a JWK: OpenSSL 3's DER decoder costs 2-3
+ * times as much per key (every signature brings a new leaf). node:crypto still refuses a point that is
+ * not on the curve or a coordinate out of range, as the DER path does. Any other encoding (compressed
+ * points, explicit parameters, other curves, RSA, Ed25519) returns null and takes the DER path.
+ */
+function uncompressedEcKey(spki: Buffer): KeyObject | null {
+  const ec = EC_SPKI_PREFIXES.find((c) => spki.length === c.prefix.length + 2 * c.size && spki.subarray(0, c.prefix.length).equals(c.prefix));
+  if (!ec) return null;
+  const at = ec.prefix.length;
+  const jwk = { kty: 'EC', crv: ec.crv, x: spki.toString('base64url', at, at + ec.size), y: spki.toString('base64url', at + ec.size) };
+  try {
+    return createPublicKey({ key: jwk, format: 'jwk' });
+  } catch {
+    throw invalidKey();
+  }
+}
+
+function invalidKey(): GitsignError {
+  return malformed('its public key is not a valid key (node:crypto refuses it)');
+}
+
 function publicKeyOf(spki: Buffer): KeyObject {
+  const ec = uncompressedEcKey(spki);
+  if (ec) return ec;
   let k: KeyObject;
   try {
     k = createPublicKey({ key: spki, format: 'der', type: 'spki' });
   } catch {
-    throw malformed('its public key is not a valid key (node:crypto refuses it)');
+    throw invalidKey();
   }
   const details = k.asymmetricKeyDetails ?? {};
   if (k.asymmetricKeyType === 'ec' && EC_CURVES.has(details.namedCurve ?? '')) return k;
