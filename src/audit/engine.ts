@@ -10,7 +10,7 @@ import type { PathCache } from './pathCache';
 import { loadPolicyAt, policyFilesAt } from './policyAt';
 import { LazyObjects } from './lazyObjects';
 import { isInfrastructureFailure } from './signatures';
-import { branchChecker, judgeTag, type TagFacts, tagHeaders, tagsOf } from './tags';
+import { annotatedTags, branchChecker, judgeTag, type TagFacts, type TagRef, tagHeaders, tagsOf } from './tags';
 import { type AuditEntry, FAILING, isAttested, kindOf, type PolicyState, type PolicyVersion, type SignatureFacts, type Status, STATUSES, type Verdict } from './types';
 import { runGit } from '../git/run';
 
@@ -48,6 +48,26 @@ export interface AuditOptions {
   pathCache?: PathCache;
   progress?(done: number, total: number): void;
   cwd?: string;
+  /** The git reads startAudit began for this range, ref and cwd (they then run while the caller loads its trust material). */
+  started?: AuditStart;
+}
+
+/** The audit's git reads that need nothing but the range: begun before the rest is ready. */
+export interface AuditStart {
+  history: Promise<History>;
+  tags: Promise<TagRef[]>;
+}
+
+/**
+ * Begins the history and tag reads of `runAudit(opts)` with the same range, ref and cwd: git walks the
+ * history on the other core while this one loads trust material and caches. A failure surfaces when
+ * runAudit awaits it (the promises are marked handled until then).
+ */
+export function startAudit(range: string, ref: string | undefined, cwd?: string): AuditStart {
+  const started = { history: readHistory(range, ref, cwd), tags: annotatedTags(cwd) };
+  started.history.catch(() => undefined);
+  started.tags.catch(() => undefined);
+  return started;
 }
 
 export interface AuditReport {
@@ -280,13 +300,13 @@ function entryOf(type: 'commit' | 'tag', object: string, v: Verdict, facts: Sign
 }
 
 export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
-  const history = await readHistory(opts.range, opts.ref, opts.cwd);
+  const history = await (opts.started?.history ?? readHistory(opts.range, opts.ref, opts.cwd));
   const catFile = new CatFile(opts.cwd);
   try {
     const rootVersion = await trustRootState(history, opts, catFile);
     const root: PolicyState = { serial: rootVersion.policy.serial, versions: [rootVersion] };
     const inRange = new Set(history.commits.map((c) => c.sha));
-    const [paths, tags] = await Promise.all([changedPaths(history.commits, opts.cwd, opts.pathCache), tagsOf(inRange, opts.cwd)]);
+    const [paths, tags] = await Promise.all([changedPaths(history.commits, opts.cwd, opts.pathCache), tagsOf(inRange, opts.cwd, opts.started?.tags)]);
     const tagShas = new Set(tags.map((t) => t.sha));
     const checked = await checkSignatures([...history.commits.map((c) => c.sha), ...tags.map((t) => t.sha)], tagShas, opts, catFile);
     requireChecked(checked, opts.keepGoing);
