@@ -4,7 +4,7 @@ import { parsePolicy } from '../policy/parse';
 import type { Revocation } from '../policy/policy';
 import { type ApprovalSource, approvalReader } from './approvals';
 import { readHistory, checkRevision, type History } from './history';
-import { governingState, type JudgeContext, judgeCommit, type Judgment } from './judge';
+import { governingState, type JudgeContext, judgeCommit, judgeOrdinaryCommit, type Judgment } from './judge';
 import { changedPaths } from './paths';
 import type { PathCache } from './pathCache';
 import { loadPolicyAt, policyFilesAt } from './policyAt';
@@ -203,7 +203,9 @@ async function judgeHistory(history: History, paths: Map<string, string[]>, chec
     const parentStates = c.parents.length ? c.parents.map((p) => judgments.get(p)?.after ?? root) : [root];
     const g = governingState(parentStates);
     const signature = checked.get(c.sha)?.facts ?? { state: 'error', code: 'GIT', message: 'not read', identities: [], issuer: null };
-    const j = await judgeCommit({ sha: c.sha, parents: c.parents, paths: paths.get(c.sha) ?? [], signature }, g, ctx);
+    const facts = { sha: c.sha, parents: c.parents, paths: paths.get(c.sha) ?? [], signature };
+    // Most commits change no policy: judged without a promise each.
+    const j = judgeOrdinaryCommit(facts, g, ctx) ?? (await judgeCommit(facts, g, ctx));
     judgments.set(c.sha, j);
     governing.set(c.sha, g);
     if (j.after !== g) adopted.push(...j.after.versions);

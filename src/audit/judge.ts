@@ -185,12 +185,42 @@ function newPolicyOf(c: CommitFacts, governing: PolicyState, files: PolicyFiles)
   return { policy, origin: c.sha, gitsignTree: files.gitsignTree, source: files.policy };
 }
 
+/** The verdict when no version of the governing state refuses the paths: the first version's, with the signer's principals in all of them. */
+const decidedBy = (decided: Verdict | null, fallback: () => Verdict, principals: Set<string>): Verdict => ({ ...(decided ?? fallback()), principals: [...principals] });
+
+/**
+ * The judgment of a commit that changes nothing under .gitsign/ (most commits): no policy file to
+ * read and no threshold, so no git read and no await per commit. Null when it changes .gitsign/
+ * (judgeCommit then decides). Same verdicts as judgeCommit gives such a commit: it calls this first.
+ */
+export function judgeOrdinaryCommit(c: CommitFacts, governing: PolicyState, ctx: JudgeContext): Judgment | null {
+  const first = signatureVerdict(c.sha, 'commit', c.signature, ctx);
+  if (first) return { verdict: first, after: governing, notes: [] };
+  if (c.paths.some(isPolicyPath)) return null;
+  const sig = c.signature as Extract<SignatureFacts, { state: 'verified' }>;
+  const who = signerName(sig.signer);
+  const attested = isAttested(sig);
+  let decided: Verdict | null = null;
+  const principals = new Set<string>();
+  for (const { policy } of governing.versions) {
+    const mine = principalsOf(policy, sig.signer);
+    for (const p of mine) principals.add(p);
+    const v = judgePaths(policy, ctx.ref, c.paths, mine, who, attested);
+    if (v.status !== 'ok') return { verdict: v, after: governing, notes: [] };
+    decided ??= v;
+  }
+  return { verdict: decidedBy(decided, () => noPathsDecided(governing), principals), after: governing, notes: [] };
+}
+
+/** A governing state without versions decides nothing by paths (never in an audit: kept as judgeCommit always said). */
+const noPathsDecided = (governing: PolicyState): Verdict => verdict('ok', 'AUTHORIZED', `${POLICY_DIR}/ changed with the threshold met`, governing.versions[0]?.policy.policy.label ?? null);
+
 /** Judges one commit by the governing state; returns its verdict and the state it leaves. */
 export async function judgeCommit(c: CommitFacts, governing: PolicyState, ctx: JudgeContext): Promise<Judgment> {
+  const ordinary = judgeOrdinaryCommit(c, governing, ctx);
+  if (ordinary) return ordinary;
   const notes: string[] = [];
   const unchanged = (v: Verdict): Judgment => ({ verdict: v, after: governing, notes });
-  const first = signatureVerdict(c.sha, 'commit', c.signature, ctx);
-  if (first) return unchanged(first);
   const sig = c.signature as Extract<SignatureFacts, { state: 'verified' }>;
   const who = signerName(sig.signer);
 
@@ -221,7 +251,7 @@ export async function judgeCommit(c: CommitFacts, governing: PolicyState, ctx: J
     if (v.status !== 'ok') return unchanged(v);
     decided ??= v;
   }
-  decided = { ...(decided ?? verdict('ok', 'AUTHORIZED', `${POLICY_DIR}/ changed with the threshold met`, governing.versions[0]?.policy.policy.label ?? null)), principals: [...principals] };
+  decided = decidedBy(decided, () => noPathsDecided(governing), principals);
   if (!files) return unchanged(decided);
   // Read only once the change is authorized: a file nobody may write costs no parsing.
   const next = newPolicyOf(c, governing, files);
