@@ -54,7 +54,8 @@ export function governingState(parents: readonly PolicyState[]): PolicyState {
   return { serial, versions: [...versions.values()] };
 }
 
-export const isPolicyPath = (path: string): boolean => path === POLICY_DIR || path.startsWith(`${POLICY_DIR}/`);
+const POLICY_PREFIX = `${POLICY_DIR}/`;
+export const isPolicyPath = (path: string): boolean => path === POLICY_DIR || path.startsWith(POLICY_PREFIX);
 
 export const verdict = (status: Verdict['status'], reason: string, message: string, rule: string | null = null, principals: string[] = []): Verdict => ({ status, reason, message, rule, principals });
 
@@ -198,18 +199,52 @@ export function judgeOrdinaryCommit(c: CommitFacts, governing: PolicyState, ctx:
   if (first) return { verdict: first, after: governing, notes: [] };
   if (c.paths.some(isPolicyPath)) return null;
   const sig = c.signature as Extract<SignatureFacts, { state: 'verified' }>;
-  const who = signerName(sig.signer);
-  const attested = isAttested(sig);
+  return { verdict: rememberedVerdict(governing, sig.signer, isAttested(sig), c.paths, ctx.ref), after: governing, notes: [] };
+}
+
+/**
+ * The rules' verdict on an ordinary commit, remembered per governing state: once allow and revoked
+ * have had their say (signatureVerdict, per commit), it is a function of the state's policies, the
+ * ref, the signer's issuer and SANs, whether its time is attested, and the paths; and a history
+ * repeats a few of those thousands of times. Not remembered when a claim or a key could decide a
+ * principal (a policy that pins claims, a signer by key): those are not part of the key. The verdict
+ * is shared by the commits it decides (nothing changes a verdict; reports copy what they show).
+ */
+const remembered = new WeakMap<PolicyState, Map<string, Verdict>>();
+const pinsClaims = new WeakMap<Policy, boolean>();
+
+function claimsMatter(policy: Policy): boolean {
+  let pins = pinsClaims.get(policy);
+  if (pins === undefined) {
+    pins = [...policy.principals.values()].some((ids) => ids.some((id) => id.claims.length > 0));
+    pinsClaims.set(policy, pins);
+  }
+  return pins;
+}
+
+function rememberedVerdict(governing: PolicyState, signer: Signer, attested: boolean, paths: string[], ref: string | null): Verdict {
+  if (signer.key !== undefined || governing.versions.some((v) => claimsMatter(v.policy))) return pathsVerdict(governing, signer, attested, paths, ref);
+  let known = remembered.get(governing);
+  if (!known) remembered.set(governing, (known = new Map()));
+  const key = JSON.stringify([ref, attested, signer.issuer, signer.identities, paths]);
+  let v = known.get(key);
+  if (v === undefined) known.set(key, (v = pathsVerdict(governing, signer, attested, paths, ref)));
+  return v;
+}
+
+/** Every governing version judges the paths; the first refusal decides, else the first version's verdict. */
+function pathsVerdict(governing: PolicyState, signer: Signer, attested: boolean, paths: string[], ref: string | null): Verdict {
+  const who = signerName(signer);
   let decided: Verdict | null = null;
   const principals = new Set<string>();
   for (const { policy } of governing.versions) {
-    const mine = principalsOf(policy, sig.signer);
+    const mine = principalsOf(policy, signer);
     for (const p of mine) principals.add(p);
-    const v = judgePaths(policy, ctx.ref, c.paths, mine, who, attested);
-    if (v.status !== 'ok') return { verdict: v, after: governing, notes: [] };
+    const v = judgePaths(policy, ref, paths, mine, who, attested);
+    if (v.status !== 'ok') return v;
     decided ??= v;
   }
-  return { verdict: decidedBy(decided, () => noPathsDecided(governing), principals), after: governing, notes: [] };
+  return decidedBy(decided, () => noPathsDecided(governing), principals);
 }
 
 /** A governing state without versions decides nothing by paths (never in an audit: kept as judgeCommit always said). */
