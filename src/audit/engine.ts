@@ -13,6 +13,7 @@ import { isInfrastructureFailure } from './signatures';
 import { annotatedTags, branchChecker, judgeTag, type TagFacts, type TagRef, tagHeaders, tagsOf } from './tags';
 import { type AuditEntry, FAILING, isAttested, kindOf, type PolicyState, type PolicyVersion, type SignatureFacts, type Status, STATUSES, type Verdict } from './types';
 import { runGit } from '../git/run';
+import { commonGitDir } from './cachedVerifier';
 
 /**
  * `gitsign audit`: every commit of a range (and every annotated tag of it) judged by the policy its
@@ -52,21 +53,36 @@ export interface AuditOptions {
   started?: AuditStart;
 }
 
-/** The audit's git reads that need nothing but the range: begun before the rest is ready. */
+/** The audit's git reads that need nothing but the range, and its object reader: begun before the rest is ready. */
 export interface AuditStart {
   history: Promise<History>;
   tags: Promise<TagRef[]>;
+  catFile: CatFile;
+  /** Ends the object reader (runAudit does; for a caller that fails before it runs). */
+  close(): void;
 }
 
 /**
- * Begins the history and tag reads of `runAudit(opts)` with the same range, ref and cwd: git walks the
- * history on the other core while this one loads trust material and caches. A failure surfaces when
- * runAudit awaits it (the promises are marked handled until then).
+ * Begins the history and tag reads of `runAudit(opts)` with the same range, ref and cwd, starts its
+ * `git cat-file`, and asks where the repository's caches live: git walks the history on the other
+ * core while this one loads trust material and caches, and no process start waits for a heap grown
+ * by the audit. A failure surfaces when runAudit awaits it (the promises are marked handled until then).
  */
 export function startAudit(range: string, ref: string | undefined, cwd?: string): AuditStart {
-  const started = { history: readHistory(range, ref, cwd), tags: annotatedTags(cwd) };
+  const catFile = new CatFile(cwd);
+  let open = true;
+  const started = {
+    history: readHistory(range, ref, cwd),
+    tags: annotatedTags(cwd),
+    catFile,
+    close: () => {
+      if (open) catFile.close();
+      open = false;
+    },
+  };
   started.history.catch(() => undefined);
   started.tags.catch(() => undefined);
+  commonGitDir(cwd).catch(() => undefined);
   return started;
 }
 
@@ -302,9 +318,9 @@ function entryOf(type: 'commit' | 'tag', object: string, v: Verdict, facts: Sign
 }
 
 export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
-  const history = await (opts.started?.history ?? readHistory(opts.range, opts.ref, opts.cwd));
-  const catFile = new CatFile(opts.cwd);
+  const catFile = opts.started?.catFile ?? new CatFile(opts.cwd);
   try {
+    const history = await (opts.started?.history ?? readHistory(opts.range, opts.ref, opts.cwd));
     const rootVersion = await trustRootState(history, opts, catFile);
     const root: PolicyState = { serial: rootVersion.policy.serial, versions: [rootVersion] };
     const inRange = new Set(history.commits.map((c) => c.sha));
@@ -358,7 +374,8 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       counts,
     };
   } finally {
-    catFile.close();
+    if (opts.started) opts.started.close();
+    else catFile.close();
   }
 }
 

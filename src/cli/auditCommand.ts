@@ -1,4 +1,4 @@
-import { type AuditReport, auditFailed, runAudit, startAudit } from '../audit/engine';
+import { type AuditReport, type AuditStart, auditFailed, runAudit, startAudit } from '../audit/engine';
 import { entryLine, summaryJson, summaryLines } from '../audit/report';
 import { loadConfig } from '../config/config';
 import { GitsignError, toGitsignError } from '../errors';
@@ -42,12 +42,13 @@ function print(report: AuditReport, json: boolean): boolean {
 
 export async function auditCommand(args: AuditArgs): Promise<number> {
   const progress = progressLine('gitsign audit');
+  let started: AuditStart | undefined;
   try {
     if (args.policy !== undefined && args['trust-root'] !== undefined) throw new GitsignError('USAGE', '--policy and --trust-root exclude each other: --policy judges every commit by one policy from outside');
     if (args.html === '' || args.html === '-') throw new GitsignError('USAGE', '--html needs the path of the page to write: standard output (-) carries the text or --json report');
     const range = args.range ?? 'HEAD';
     // git walks the history while the configuration, trust material and caches load.
-    const started = startAudit(range, args.ref);
+    started = startAudit(range, args.ref);
     const cfg = loadConfig();
     const flags = trustFlags(args, cfg);
     const settings = await verifySettings(cfg, flags);
@@ -77,5 +78,7 @@ export async function auditCommand(args: AuditArgs): Promise<number> {
     const e = toGitsignError(err);
     printErr(errorLine(`gitsign: audit: could not run: ${e.code === 'INTERNAL' ? 'internal error: ' : ''}`, e.message));
     return EXIT_COULD_NOT_RUN;
+  } finally {
+    started?.close();
   }
 }
