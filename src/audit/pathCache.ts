@@ -30,7 +30,32 @@ export function pathsContext(version: string): string {
   return createHash('sha256').update(JSON.stringify({ format: FORMAT, version, paths: 'git diff-tree -r --no-renames --root against the first parent' })).digest('hex').slice(0, 32);
 }
 
+/** A line as pathCache writes it: `{"parent":...,"paths":[...]}`. */
+const PARENT_AT = '{"parent":';
+const PATHS_AT = ',"paths":';
+/** Lists by their JSON, each parsed and checked once: commits change the same files again and again; bounded. */
+const lists = new Map<string, string[] | undefined>();
+const MAX_LISTS = 65536;
+
+/**
+ * The list of a line computed against this parent: the parent compared as text, the list looked up
+ * by its JSON; a line of another shape is decoded whole (every line reads as decodeWhole reads it,
+ * or is a miss). The list may be shared by several commits: nothing changes it.
+ */
 function decode(json: string, parent: string | null): string[] | undefined {
+  const want = `${PARENT_AT}${parent === null ? 'null' : `"${parent}"`}${PATHS_AT}`;
+  if (!json.startsWith(want) || !json.endsWith(']}')) return decodeWhole(json, parent);
+  const text = json.slice(want.length, -1);
+  let list = lists.get(text);
+  if (!lists.has(text)) {
+    list = decodeWhole(`{"parent":null,"paths":${text}}`, null);
+    if (lists.size >= MAX_LISTS) lists.clear();
+    lists.set(text, list);
+  }
+  return list ?? decodeWhole(json, parent);
+}
+
+function decodeWhole(json: string, parent: string | null): string[] | undefined {
   let v: unknown;
   try {
     v = JSON.parse(json);
