@@ -29,6 +29,8 @@ const SEGMENT = /^seg-[0-9a-z-]+\.jsonl$/;
 const CONTEXT = /^[0-9a-f]{32}$/;
 const OBJECT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const KEY_BYTES = 32;
+/** Segments are not fsync'ed: one lost or torn in a crash fails its MAC and is a miss (a cold run's time, nothing else). */
+const NOT_DURABLE = { durable: false };
 
 
 /** A directory of ours, not a link: anything else and the cache is not used. */
@@ -177,7 +179,7 @@ export class CacheStore {
       if (this.added.length === 0) return;
       const fresh = this.added.map(({ object, json }) => `${object} ${json}`);
       if (this.segments.length + 1 > MAX_SEGMENTS) this.compact(fresh);
-      else writeAtomic(join(this.dir, segmentName()), this.segment(fresh));
+      else writeAtomic(join(this.dir, segmentName()), this.segment(fresh), NOT_DURABLE);
       this.pruneContexts();
     } catch {
       // A cache that cannot be written costs the next run time, nothing else.
@@ -200,7 +202,7 @@ export class CacheStore {
     for (const line of fresh) if (!keep(line)) break;
     const older = [...this.lines.keys()].sort((a, b) => Number(this.used.has(b)) - Number(this.used.has(a)));
     for (const object of older) if (!seen.has(object) && !keep(`${object} ${this.lines.get(object) as string}`)) break;
-    writeAtomic(join(this.dir, segmentName()), this.segment(kept));
+    writeAtomic(join(this.dir, segmentName()), this.segment(kept), NOT_DURABLE);
     for (const name of this.segments) rmSync(join(this.dir, name), { force: true });
     for (const name of readdirSync(this.dir)) if (name.includes('.tmp-') && isStale(join(this.dir, name))) rmSync(join(this.dir, name), { force: true });
   }
