@@ -51,16 +51,23 @@ function exactKeys(o: object, keys: ReadonlySet<string>): boolean {
 const KEYS_U: ReadonlySet<string> = new Set(['s']);
 const KEYS_E: ReadonlySet<string> = new Set(['s', 'c', 'm', 'id', 'iss']);
 const KEYS_V: ReadonlySet<string> = new Set(['s', 'id', 'iss', 'fp', 't', 'ts', 'li', 'nc']);
+const KEYS_SIGNER_PART: ReadonlySet<string> = new Set(['s', 'id', 'iss', 'fp', 'ts', 'nc']);
 const CODE = /^[A-Z][A-Z0-9_]{0,39}$/;
 
 /** The line's fields, checked; the parsed object itself when every field holds (nothing else is in it). */
 function decode(json: string): Encoded | null {
-  let v: unknown;
+  return check(parsed(json));
+}
+
+function parsed(json: string): unknown {
   try {
-    v = JSON.parse(json);
+    return JSON.parse(json);
   } catch {
     return null;
   }
+}
+
+function check(v: unknown): Encoded | null {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
   const o = v as Record<string, unknown>;
   switch (o.s) {
@@ -112,7 +119,9 @@ function decodeLine(json: string): Encoded | null {
   const rest = json.slice(0, t0) + json.slice(t1 + 1, l0) + json.slice(l1);
   let part = signerParts.get(rest);
   if (part === undefined) {
-    part = decode(rest.replace(/\}$/, `,"t":"${t}","li":0}`));
+    // Checked as a whole line with this time (a part that holds a time or log index of its own is none).
+    const o = parsed(rest);
+    part = typeof o === 'object' && o !== null && !Array.isArray(o) && exactKeys(o, KEYS_SIGNER_PART) ? check({ ...o, t, li: 0 }) : null;
     if (signerParts.size >= MAX_SIGNER_PARTS) signerParts.clear();
     signerParts.set(rest, part);
   }
