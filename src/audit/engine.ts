@@ -3,7 +3,7 @@ import { CatFile, type RawObject } from '../git/catFile';
 import { parsePolicy } from '../policy/parse';
 import type { Revocation } from '../policy/policy';
 import { type ApprovalSource, approvalReader } from './approvals';
-import { readHistory, checkRevision, type History } from './history';
+import { readHistory, checkRevision, type History, rangeRevisions } from './history';
 import { governingState, type JudgeContext, judgeCommit, judgeOrdinaryCommit, type Judgment } from './judge';
 import { changedPaths } from './paths';
 import type { PathCache } from './pathCache';
@@ -58,6 +58,10 @@ export interface AuditStart {
   history: Promise<History>;
   tags: Promise<TagRef[]>;
   catFile: CatFile;
+  /** When the read ahead no longer uses the object reader (one reader serves one request at a time, in order). */
+  settled: Promise<void>;
+  /** The policy at this commit as loadPolicyAt(sha, sha) gives it (or fails), when it was read ahead (the range's one base); else undefined. */
+  policyAt(sha: string): Promise<PolicyVersion | undefined>;
   /** Ends the object reader (runAudit does; for a caller that fails before it runs). */
   close(): void;
 }
@@ -68,12 +72,24 @@ export interface AuditStart {
  * core while this one loads trust material and caches, and no process start waits for a heap grown
  * by the audit. A failure surfaces when runAudit awaits it (the promises are marked handled until then).
  */
-export function startAudit(range: string, ref: string | undefined, cwd?: string): AuditStart {
+export function startAudit(range: string, ref: string | undefined, cwd?: string, readBasePolicy = true): AuditStart {
   const catFile = new CatFile(cwd);
   let open = true;
+  const revisions = rangeRevisions(range, cwd);
+  // The policy of a one-base range's base, the trust root unless another is named: read and parsed while git walks the history.
+  const basePolicy = revisions.then(({ bases }) => (readBasePolicy && bases.length === 1 ? { sha: bases[0], version: loadPolicyAt(bases[0], bases[0], catFile, cwd) } : null));
+  const settled = basePolicy.then(
+    (b) => b?.version.then(() => undefined, () => undefined),
+    () => undefined,
+  );
   const started = {
-    history: readHistory(range, ref, cwd),
+    history: readHistory(range, ref, cwd, revisions),
     tags: annotatedTags(cwd),
+    settled,
+    policyAt: async (sha: string) => {
+      const b = await basePolicy.catch(() => null);
+      return b?.sha === sha ? await b.version : undefined;
+    },
     catFile,
     close: () => {
       if (open) catFile.close();
@@ -151,6 +167,14 @@ async function checkSignatures(names: string[], keepRaw: ReadonlySet<string>, op
   return out;
 }
 
+/** Both results once both are settled (neither left running behind a failure), or the first one's error. */
+async function bothOrFirstError<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === 'rejected') throw x.reason;
+  if (y.status === 'rejected') throw y.reason;
+  return [x.value, y.value];
+}
+
 /** Stops the audit at an object that could not be checked, unless --keep-going reports it as `error`. */
 function requireChecked(checked: Map<string, Checked>, keepGoing: boolean): void {
   if (keepGoing) return;
@@ -184,7 +208,8 @@ async function trustRootState(history: History, opts: AuditOptions, catFile: Cat
     throw new GitsignError('POLICY', `the trust root ${quoted(rev)} (${sha}) is inside the audited range: its policy would come from the content being audited; use a commit outside it, such as the range's base`);
   }
   try {
-    return await loadPolicyAt(sha, rev === sha ? sha : `${rev} (${sha})`, catFile, opts.cwd);
+    const ahead = rev === sha ? await opts.started?.policyAt(sha) : undefined;
+    return ahead ?? (await loadPolicyAt(sha, rev === sha ? sha : `${rev} (${sha})`, catFile, opts.cwd));
   } catch (err) {
     const e = toGitsignError(err);
     throw e.code === 'POLICY' ? new GitsignError('POLICY', `the trust root: ${e.message}`) : e;
@@ -321,12 +346,17 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   const catFile = opts.started?.catFile ?? new CatFile(opts.cwd);
   try {
     const history = await (opts.started?.history ?? readHistory(opts.range, opts.ref, opts.cwd));
+    await opts.started?.settled;
     const rootVersion = await trustRootState(history, opts, catFile);
     const root: PolicyState = { serial: rootVersion.policy.serial, versions: [rootVersion] };
     const inRange = new Set(history.commits.map((c) => c.sha));
-    const [paths, tags] = await Promise.all([changedPaths(history.commits, opts.cwd, opts.pathCache), tagsOf(inRange, opts.cwd, opts.started?.tags)]);
+    const tags = await tagsOf(inRange, opts.cwd, opts.started?.tags);
     const tagShas = new Set(tags.map((t) => t.sha));
-    const checked = await checkSignatures([...history.commits.map((c) => c.sha), ...tags.map((t) => t.sha)], tagShas, opts, catFile);
+    // git lists the paths of the commits the path cache does not know while the signatures are checked.
+    const [paths, checked] = await bothOrFirstError(
+      changedPaths(history.commits, opts.cwd, opts.pathCache),
+      checkSignatures([...history.commits.map((c) => c.sha), ...tags.map((t) => t.sha)], tagShas, opts, catFile),
+    );
     requireChecked(checked, opts.keepGoing);
 
     const mode = opts.policyFile ? 'file' : 'repository';

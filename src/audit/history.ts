@@ -35,7 +35,13 @@ async function lines(args: string[], cwd?: string): Promise<string[]> {
   return (await git(args, { cwd })).toString('utf8').split('\n').filter(Boolean);
 }
 
-export async function readHistory(range: string, explicitRef: string | undefined, cwd?: string): Promise<History> {
+/** The range's tip and bases as object IDs (not yet peeled to commits): what the rest of the reads start from. */
+export interface RangeRevisions {
+  tips: string[];
+  bases: string[];
+}
+
+export async function rangeRevisions(range: string, cwd?: string): Promise<RangeRevisions> {
   checkRevision(range, 'the range');
   const revs = await lines(['rev-parse', '--revs-only', range, '--'], cwd);
   const tips = revs.filter((r) => !r.startsWith('^'));
@@ -43,6 +49,11 @@ export async function readHistory(range: string, explicitRef: string | undefined
   if (tips.length === 0) throw new GitsignError('GIT', `${quoted(range)} names no commit to audit`);
   if (tips.length > 1) throw new GitsignError('USAGE', `${quoted(range)} has ${tips.length} tips; an audit follows one history (write BASE..TIP)`);
   if (![...tips, ...bases].every((r) => HEX.test(r))) throw new GitsignError('GIT', `git rev-parse answered something that is not an object ID for ${quoted(range)}`);
+  return { tips, bases };
+}
+
+export async function readHistory(range: string, explicitRef: string | undefined, cwd?: string, revisions: Promise<RangeRevisions> = rangeRevisions(range, cwd)): Promise<History> {
+  const { tips, bases } = await revisions;
   // The tip and bases as commits, the ref the range names, and the commits: three git processes at once
   // (rev-list peels tags as rev-parse does). They are object IDs by now, never options.
   const [peeled, named, listed] = await Promise.all([

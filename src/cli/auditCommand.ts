@@ -48,7 +48,7 @@ export async function auditCommand(args: AuditArgs): Promise<number> {
     if (args.html === '' || args.html === '-') throw new GitsignError('USAGE', '--html needs the path of the page to write: standard output (-) carries the text or --json report');
     const range = args.range ?? 'HEAD';
     // git walks the history while the configuration, trust material and caches load.
-    started = startAudit(range, args.ref);
+    started = startAudit(range, args.ref, undefined, args.policy === undefined && args['trust-root'] === undefined);
     const cfg = loadConfig();
     const flags = trustFlags(args, cfg);
     const settings = await verifySettings(cfg, flags);
