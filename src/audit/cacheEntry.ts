@@ -130,10 +130,22 @@ function decodeLine(json: string): Encoded | null {
   return Number.isSafeInteger(logIndex) || logIndex === null ? { ...part, t, li: logIndex } : decode(json);
 }
 
+/** A line's fields, checked (decodeLine), before they are made the facts of an object. */
+export type CachedResult = Encoded;
+
+/** The fields of a line, or null when the line is not one we write: the object-free half of decodeFacts. */
+export function decodeResult(json: string): CachedResult | null {
+  return decodeLine(json);
+}
+
 /** The result a line holds, for this object (read only if a claim is asked for); null when the line is not one we write. */
 export function decodeFacts(json: string, object: () => RawObject | null): SignatureFacts | null {
   const e = decodeLine(json);
-  if (!e) return null;
+  return e ? factsOf(e, object) : null;
+}
+
+/** The facts of checked fields, for this object. */
+export function factsOf(e: CachedResult, object: () => RawObject | null): SignatureFacts {
   switch (e.s) {
     case 'u':
       return { state: 'unsigned' };

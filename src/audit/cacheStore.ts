@@ -161,6 +161,11 @@ export class CacheStore {
     return objects.reduce((n, o) => n + (this.lines.has(o) ? 1 : 0), 0);
   }
 
+  /** Every object and its line, without counting them as used (for reading them ahead). */
+  held(): IterableIterator<[string, string]> {
+    return this.lines.entries();
+  }
+
   /** The JSON of the object's result, or undefined. */
   get(object: string): string | undefined {
     const json = this.lines.get(object);
