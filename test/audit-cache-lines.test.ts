@@ -5,9 +5,13 @@
  * malformed line could slip past the checks because a well-formed line with the same part came first.
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
 import { decodeFacts, encodeFacts } from '../src/audit/cacheEntry';
-import type { CacheStore } from '../src/audit/cacheStore';
+import { CacheStore } from '../src/audit/cacheStore';
 import { pathCache } from '../src/audit/pathCache';
 import type { SignatureFacts } from '../src/audit/types';
 
@@ -88,10 +92,25 @@ describe('result cache lines', () => {
   });
 });
 
-/** A store that answers from a table (the path cache's lines as CacheStore.get gives them after their MAC held). */
-function tableStore(lines: Record<string, string>): CacheStore {
-  return { get: (object: string) => lines[object], put: () => undefined, flush: () => undefined } as unknown as CacheStore;
+/** A real store of path lists holding exactly these lines (MACed with a key of this test), opened afresh. */
+function storeWith(lines: Record<string, string>): CacheStore {
+  const gitDir = mkdtempSync(join(tmpdir(), 'gitsign-path-lines-'));
+  dirs.push(gitDir);
+  const key = randomBytes(32);
+  const writer = CacheStore.open(gitDir, 'e'.repeat(32), key, 'audit-paths') as CacheStore;
+  for (const [object, json] of Object.entries(lines)) writer.put(object, json);
+  writer.flush();
+  return CacheStore.open(gitDir, 'e'.repeat(32), key, 'audit-paths') as CacheStore;
 }
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** Turns of the event loop, for the lines decoded ahead. */
+const turns = async (n: number): Promise<void> => {
+  for (let i = 0; i < n; i++) await new Promise<void>((r) => setImmediate(r));
+};
 
 describe('path cache lines', () => {
   const A = 'a'.repeat(40);
@@ -99,25 +118,36 @@ describe('path cache lines', () => {
   const P = 'c'.repeat(40);
   const line = (parent: string | null, paths: unknown): string => JSON.stringify({ parent, paths });
 
-  test('a list is used only for the first parent it was computed against; lists shared by commits read the same', () => {
-    const cache = pathCache(tableStore({ [A]: line(P, ['src/a.ts', 'docs/b.md']), [B]: line(P, ['src/a.ts', 'docs/b.md']), [P]: line(null, ['README.md']) }));
-    assert.deepEqual(cache.get(A, P), ['src/a.ts', 'docs/b.md']);
-    assert.deepEqual(cache.get(B, P), ['src/a.ts', 'docs/b.md']);
-    assert.equal(cache.get(A, B), undefined, 'another first parent');
-    assert.equal(cache.get(A, null), undefined, 'a root commit is not a commit with a parent');
-    assert.deepEqual(cache.get(P, null), ['README.md']);
-    assert.equal(cache.get(P, A), undefined);
-  });
+  for (const when of ['as soon as opened (decoded when asked)', 'after the lines were decoded ahead']) {
+    test(`a list is used only for the first parent it was computed against; lists shared by commits read the same: ${when}`, async () => {
+      const cache = pathCache(storeWith({ [A]: line(P, ['src/a.ts', 'docs/b.md']), [B]: line(P, ['src/a.ts', 'docs/b.md']), [P]: line(null, ['README.md']) }));
+      if (when.startsWith('after')) await turns(3);
+      assert.deepEqual(cache.get(A, P), ['src/a.ts', 'docs/b.md']);
+      assert.deepEqual(cache.get(B, P), ['src/a.ts', 'docs/b.md']);
+      assert.equal(cache.get(A, B), undefined, 'another first parent');
+      assert.equal(cache.get(A, null), undefined, 'a root commit is not a commit with a parent');
+      assert.deepEqual(cache.get(P, null), ['README.md']);
+      assert.equal(cache.get(P, A), undefined);
+    });
 
-  test('a list that does not check is a miss, before and after the same text was read as part of a good line', () => {
-    const bad = { [A]: line(P, ['src/a.ts', '']), [B]: line(P, ['src/a.ts', 7]) };
-    const cache = pathCache(tableStore({ ...bad, [P]: line(null, ['src/a.ts']) }));
-    assert.equal(cache.get(A, P), undefined);
-    assert.equal(cache.get(B, P), undefined);
-    assert.deepEqual(cache.get(P, null), ['src/a.ts']);
-    assert.equal(cache.get(A, P), undefined);
-    const odd = pathCache(tableStore({ [A]: `${line(P, ['x']).slice(0, -1)},"paths":["y"]}`, [B]: `${line(P, ['x']).slice(0, -1)},"more":1}` }));
-    assert.deepEqual(odd.get(A, P), ['y'], 'a key given twice reads as JSON reads it');
-    assert.equal(odd.get(B, P), undefined, 'a line with another key');
-  });
+    test(`a list that does not check is a miss, before and after the same text was read as part of a good line: ${when}`, async () => {
+      const cache = pathCache(storeWith({ [A]: line(P, ['src/a.ts', '']), [B]: line(P, ['src/a.ts', 7]), [P]: line(null, ['src/a.ts']) }));
+      if (when.startsWith('after')) await turns(3);
+      assert.equal(cache.get(A, P), undefined);
+      assert.equal(cache.get(B, P), undefined);
+      assert.deepEqual(cache.get(P, null), ['src/a.ts']);
+      assert.equal(cache.get(A, P), undefined);
+      const odd = pathCache(
+        storeWith({
+          [A]: `${line(P, ['x']).slice(0, -1)},"paths":["y"]}`,
+          [B]: `${line(P, ['x']).slice(0, -1)},"more":1}`,
+          [P]: line(P.toUpperCase(), ['x']),
+        }),
+      );
+      if (when.startsWith('after')) await turns(3);
+      assert.deepEqual(odd.get(A, P), ['y'], 'a key given twice reads as JSON reads it');
+      assert.equal(odd.get(B, P), undefined, 'a line with another key');
+      assert.equal(odd.get(P, P), undefined, 'a parent written otherwise is another parent');
+    });
+  }
 });

@@ -31,6 +31,8 @@ const OBJECT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const KEY_BYTES = 32;
 /** Segments are not fsync'ed: one lost or torn in a crash fails its MAC and is a miss (a cold run's time, nothing else). */
 const NOT_DURABLE = { durable: false };
+/** Lines decoded ahead per turn of the event loop. */
+const AHEAD_CHUNK = 512;
 
 
 /** A directory of ours, not a link: anything else and the cache is not used. */
@@ -161,9 +163,30 @@ export class CacheStore {
     return objects.reduce((n, o) => n + (this.lines.has(o) ? 1 : 0), 0);
   }
 
-  /** Every object and its line, without counting them as used (for reading them ahead). */
-  held(): IterableIterator<[string, string]> {
-    return this.lines.entries();
+  /**
+   * The lines as `decode` makes them, decoded while the audit waits for git (a few hundred per turn of
+   * the event loop, which stays free for git's answers): `get` then finds most already decoded, and
+   * decodes one not reached yet. The lines do not change once read, so neither do their values.
+   */
+  decodedAhead<T>(decode: (json: string) => T): { get(object: string): T | undefined } {
+    const decoded = new Map<string, T>();
+    const lines = this.lines.entries();
+    const step = (): void => {
+      for (let i = 0; i < AHEAD_CHUNK; i++) {
+        const next = lines.next();
+        if (next.done) return;
+        decoded.set(next.value[0], decode(next.value[1]));
+      }
+      setImmediate(step).unref();
+    };
+    setImmediate(step).unref();
+    return {
+      get: (object) => {
+        const json = this.get(object);
+        if (json === undefined) return undefined;
+        return decoded.has(object) ? (decoded.get(object) as T) : decode(json);
+      },
+    };
   }
 
   /** The JSON of the object's result, or undefined. */

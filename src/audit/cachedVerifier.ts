@@ -6,7 +6,7 @@ import { runGit } from '../git/run';
 import { cacheDir } from '../trust/tufMirror';
 import { certificateBytes } from '../trust/rootMaterial';
 import type { VerifySettings } from '../verify/settings';
-import { type CachedResult, decodeFacts, decodeResult, encodeFacts, factsOf } from './cacheEntry';
+import { decodeFacts, decodeResult, encodeFacts, factsOf } from './cacheEntry';
 import { CacheStore, macKey } from './cacheStore';
 import type { ObjectVerifier, VerifierFactory } from './engine';
 import type { SignatureFacts } from './types';
@@ -80,17 +80,14 @@ export function cacheContext(settings: VerifySettings, version: string): string 
  * for as many objects as the cache holds no line for (none at all for a run that misses nothing).
  */
 export function cachedVerifier(inner: VerifierFactory, store: CacheStore): VerifierFactory {
-  const ahead = readAhead(store);
+  const ahead = store.decodedAhead(decodeResult);
   return (count, names) => {
     const misses = names ? names.length - store.holds(names) : count;
     let made: ObjectVerifier | null = null;
     const verifier = (): ObjectVerifier => (made ??= inner(Math.max(misses, 1)));
     return {
       answer: (name: string, object: () => RawObject | null): SignatureFacts | null => {
-        const json = store.get(name);
-        if (json === undefined) return null;
-        const known = ahead.get(name);
-        const fields = known === undefined ? decodeResult(json) : known;
+        const fields = ahead.get(name);
         return fields ? factsOf(fields, object) : null;
       },
       verify: async (obj: RawObject): Promise<SignatureFacts> => {
@@ -111,30 +108,6 @@ export function cachedVerifier(inner: VerifierFactory, store: CacheStore): Verif
       },
     };
   };
-}
-
-/** Lines decoded per turn of the event loop: git's answers (the history) are read between turns. */
-const AHEAD_CHUNK = 512;
-
-/**
- * The store's lines decoded while the audit waits for git's history (a few at a time, so the event
- * loop stays free for git's answers): answering then only makes the facts. The store's lines do not
- * change once read; one not reached yet is decoded when asked.
- */
-function readAhead(store: CacheStore): Map<string, CachedResult | null> {
-  const out = new Map<string, CachedResult | null>();
-  const lines = store.held();
-  const step = (): void => {
-    for (let i = 0; i < AHEAD_CHUNK; i++) {
-      const next = lines.next();
-      if (next.done) return;
-      const [name, json] = next.value;
-      out.set(name, decodeResult(json));
-    }
-    setImmediate(step).unref();
-  };
-  setImmediate(step).unref();
-  return out;
 }
 
 /**
