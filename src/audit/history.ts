@@ -53,12 +53,16 @@ export async function rangeRevisions(range: string, cwd?: string): Promise<Range
 }
 
 export async function readHistory(range: string, explicitRef: string | undefined, cwd?: string, revisions: Promise<RangeRevisions> = rangeRevisions(range, cwd)): Promise<History> {
+  checkRevision(range, 'the range');
+  // The ref the range names needs nothing else: asked at once.
+  const naming = explicitRef === undefined ? lines(['rev-parse', '--revs-only', '--symbolic-full-name', range, '--'], cwd) : Promise.resolve([]);
+  naming.catch(() => undefined);
   const { tips, bases } = await revisions;
-  // The tip and bases as commits, the ref the range names, and the commits: three git processes at once
-  // (rev-list peels tags as rev-parse does). They are object IDs by now, never options.
+  // The tip and bases as commits and the commits: two git processes at once (rev-list peels tags as
+  // rev-parse does). They are object IDs by now, never options.
   const [peeled, named, listed] = await Promise.all([
     lines(['rev-parse', ...[...tips, ...bases].map((r) => `${r}^{commit}`)], cwd),
-    explicitRef === undefined ? lines(['rev-parse', '--revs-only', '--symbolic-full-name', range, '--'], cwd) : Promise.resolve([]),
+    naming,
     lines(['rev-list', '--topo-order', '--reverse', '--parents', tips[0], ...bases.map((b) => `^${b}`), '--'], cwd),
   ]);
   if (peeled.length !== 1 + bases.length || !peeled.every((r) => HEX.test(r))) throw new GitsignError('GIT', `git rev-parse answered something that is not a commit ID for ${quoted(range)}`);
