@@ -316,6 +316,14 @@ function tagGoverning(t: TagFacts, history: History, checked: Map<string, Checke
   return governingState(states);
 }
 
+/** The origins of a state's versions, one list per state (shared by the entries it governs: reports only read them). */
+const origins = new WeakMap<PolicyState, string[]>();
+function originsOf(g: PolicyState): string[] {
+  let list = origins.get(g);
+  if (!list) origins.set(g, (list = g.versions.map((x) => x.origin)));
+  return list;
+}
+
 function entryOf(type: 'commit' | 'tag', object: string, v: Verdict, facts: SignatureFacts, g: PolicyState, notes: string[]): AuditEntry {
   const verified = facts.state === 'verified' ? facts : null;
   const signer = verified
@@ -336,7 +344,7 @@ function entryOf(type: 'commit' | 'tag', object: string, v: Verdict, facts: Sign
     ...(verified?.timeSource === 'claimed' ? { claimedTime: verified.time.toISOString() } : {}),
     timeSource: verified ? verified.timeSource : null,
     policySerial: g.serial,
-    policies: g.versions.map((x) => x.origin),
+    policies: originsOf(g),
     rule: v.rule,
     notChecked: [...(verified?.notChecked ?? []), ...notes],
   };
@@ -373,7 +381,8 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       Object.assign(ctx, gather([rootVersion, ...pass.adopted]));
       pass = await judgeHistory(history, paths, checked, root, ctx);
     }
-    const verdicts = new Map([...pass.judgments].map(([sha, j]) => [sha, j.verdict]));
+    const verdicts = new Map<string, Verdict>();
+    for (const [sha, j] of pass.judgments) verdicts.set(sha, j.verdict);
     const endorsedBy = endorse(verdicts, history, pass);
 
     const entries: AuditEntry[] = history.commits.map((c) => {
