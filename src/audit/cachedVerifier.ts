@@ -6,7 +6,7 @@ import { runGit } from '../git/run';
 import { cacheDir } from '../trust/tufMirror';
 import { certificateBytes } from '../trust/rootMaterial';
 import type { VerifySettings } from '../verify/settings';
-import { decodeFacts, encodeFacts } from './cacheEntry';
+import { decodeFacts, decodeResult, encodeFacts, factsOf } from './cacheEntry';
 import { CacheStore, macKey } from './cacheStore';
 import type { ObjectVerifier, VerifierFactory } from './engine';
 import type { SignatureFacts } from './types';
@@ -80,14 +80,15 @@ export function cacheContext(settings: VerifySettings, version: string): string 
  * for as many objects as the cache holds no line for (none at all for a run that misses nothing).
  */
 export function cachedVerifier(inner: VerifierFactory, store: CacheStore): VerifierFactory {
+  const ahead = store.decodedAhead(decodeResult);
   return (count, names) => {
     const misses = names ? names.length - store.holds(names) : count;
     let made: ObjectVerifier | null = null;
     const verifier = (): ObjectVerifier => (made ??= inner(Math.max(misses, 1)));
     return {
       answer: (name: string, object: () => RawObject | null): SignatureFacts | null => {
-        const json = store.get(name);
-        return json === undefined ? null : decodeFacts(json, object);
+        const fields = ahead.get(name);
+        return fields ? factsOf(fields, object) : null;
       },
       verify: async (obj: RawObject): Promise<SignatureFacts> => {
         const json = store.get(obj.sha);

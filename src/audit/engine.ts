@@ -3,16 +3,17 @@ import { CatFile, type RawObject } from '../git/catFile';
 import { parsePolicy } from '../policy/parse';
 import type { Revocation } from '../policy/policy';
 import { type ApprovalSource, approvalReader } from './approvals';
-import { readHistory, checkRevision, type History } from './history';
-import { governingState, type JudgeContext, judgeCommit, type Judgment } from './judge';
+import { readHistory, checkRevision, type History, rangeRevisions } from './history';
+import { governingState, type JudgeContext, judgeCommit, judgeOrdinaryCommit, type Judgment } from './judge';
 import { changedPaths } from './paths';
 import type { PathCache } from './pathCache';
 import { loadPolicyAt, policyFilesAt } from './policyAt';
 import { LazyObjects } from './lazyObjects';
 import { isInfrastructureFailure } from './signatures';
-import { branchChecker, judgeTag, type TagFacts, tagHeaders, tagsOf } from './tags';
+import { annotatedTags, branchChecker, judgeTag, type TagFacts, type TagRef, tagHeaders, tagsOf } from './tags';
 import { type AuditEntry, FAILING, isAttested, kindOf, type PolicyState, type PolicyVersion, type SignatureFacts, type Status, STATUSES, type Verdict } from './types';
 import { runGit } from '../git/run';
+import { commonGitDir } from './cachedVerifier';
 
 /**
  * `gitsign audit`: every commit of a range (and every annotated tag of it) judged by the policy its
@@ -48,6 +49,57 @@ export interface AuditOptions {
   pathCache?: PathCache;
   progress?(done: number, total: number): void;
   cwd?: string;
+  /** The git reads startAudit began for this range, ref and cwd (they then run while the caller loads its trust material). */
+  started?: AuditStart;
+}
+
+/** The audit's git reads that need nothing but the range, and its object reader: begun before the rest is ready. */
+export interface AuditStart {
+  history: Promise<History>;
+  tags: Promise<TagRef[]>;
+  catFile: CatFile;
+  /** When the read ahead no longer uses the object reader (one reader serves one request at a time, in order). */
+  settled: Promise<void>;
+  /** The policy at this commit as loadPolicyAt(sha, sha) gives it (or fails), when it was read ahead (the range's one base); else undefined. */
+  policyAt(sha: string): Promise<PolicyVersion | undefined>;
+  /** Ends the object reader (runAudit does; for a caller that fails before it runs). */
+  close(): void;
+}
+
+/**
+ * Begins the history and tag reads of `runAudit(opts)` with the same range, ref and cwd, starts its
+ * `git cat-file`, and asks where the repository's caches live: git walks the history on the other
+ * core while this one loads trust material and caches, and no process start waits for a heap grown
+ * by the audit. A failure surfaces when runAudit awaits it (the promises are marked handled until then).
+ */
+export function startAudit(range: string, ref: string | undefined, cwd?: string, readBasePolicy = true): AuditStart {
+  const catFile = new CatFile(cwd);
+  let open = true;
+  const revisions = rangeRevisions(range, cwd);
+  // The policy of a one-base range's base, the trust root unless another is named: read and parsed while git walks the history.
+  const basePolicy = revisions.then(({ bases }) => (readBasePolicy && bases.length === 1 ? { sha: bases[0], version: loadPolicyAt(bases[0], bases[0], catFile, cwd) } : null));
+  const settled = basePolicy.then(
+    (b) => b?.version.then(() => undefined, () => undefined),
+    () => undefined,
+  );
+  const started = {
+    history: readHistory(range, ref, cwd, revisions),
+    tags: annotatedTags(cwd),
+    settled,
+    policyAt: async (sha: string) => {
+      const b = await basePolicy.catch(() => null);
+      return b?.sha === sha ? await b.version : undefined;
+    },
+    catFile,
+    close: () => {
+      if (open) catFile.close();
+      open = false;
+    },
+  };
+  started.history.catch(() => undefined);
+  started.tags.catch(() => undefined);
+  commonGitDir(cwd).catch(() => undefined);
+  return started;
 }
 
 export interface AuditReport {
@@ -115,6 +167,14 @@ async function checkSignatures(names: string[], keepRaw: ReadonlySet<string>, op
   return out;
 }
 
+/** Both results once both are settled (neither left running behind a failure), or the first one's error. */
+async function bothOrFirstError<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === 'rejected') throw x.reason;
+  if (y.status === 'rejected') throw y.reason;
+  return [x.value, y.value];
+}
+
 /** Stops the audit at an object that could not be checked, unless --keep-going reports it as `error`. */
 function requireChecked(checked: Map<string, Checked>, keepGoing: boolean): void {
   if (keepGoing) return;
@@ -148,7 +208,8 @@ async function trustRootState(history: History, opts: AuditOptions, catFile: Cat
     throw new GitsignError('POLICY', `the trust root ${quoted(rev)} (${sha}) is inside the audited range: its policy would come from the content being audited; use a commit outside it, such as the range's base`);
   }
   try {
-    return await loadPolicyAt(sha, rev === sha ? sha : `${rev} (${sha})`, catFile, opts.cwd);
+    const ahead = rev === sha ? await opts.started?.policyAt(sha) : undefined;
+    return ahead ?? (await loadPolicyAt(sha, rev === sha ? sha : `${rev} (${sha})`, catFile, opts.cwd));
   } catch (err) {
     const e = toGitsignError(err);
     throw e.code === 'POLICY' ? new GitsignError('POLICY', `the trust root: ${e.message}`) : e;
@@ -183,7 +244,9 @@ async function judgeHistory(history: History, paths: Map<string, string[]>, chec
     const parentStates = c.parents.length ? c.parents.map((p) => judgments.get(p)?.after ?? root) : [root];
     const g = governingState(parentStates);
     const signature = checked.get(c.sha)?.facts ?? { state: 'error', code: 'GIT', message: 'not read', identities: [], issuer: null };
-    const j = await judgeCommit({ sha: c.sha, parents: c.parents, paths: paths.get(c.sha) ?? [], signature }, g, ctx);
+    const facts = { sha: c.sha, parents: c.parents, paths: paths.get(c.sha) ?? [], signature };
+    // Most commits change no policy: judged without a promise each.
+    const j = judgeOrdinaryCommit(facts, g, ctx) ?? (await judgeCommit(facts, g, ctx));
     judgments.set(c.sha, j);
     governing.set(c.sha, g);
     if (j.after !== g) adopted.push(...j.after.versions);
@@ -253,6 +316,14 @@ function tagGoverning(t: TagFacts, history: History, checked: Map<string, Checke
   return governingState(states);
 }
 
+/** The origins of a state's versions, one list per state (shared by the entries it governs: reports only read them). */
+const origins = new WeakMap<PolicyState, string[]>();
+function originsOf(g: PolicyState): string[] {
+  let list = origins.get(g);
+  if (!list) origins.set(g, (list = g.versions.map((x) => x.origin)));
+  return list;
+}
+
 function entryOf(type: 'commit' | 'tag', object: string, v: Verdict, facts: SignatureFacts, g: PolicyState, notes: string[]): AuditEntry {
   const verified = facts.state === 'verified' ? facts : null;
   const signer = verified
@@ -273,22 +344,27 @@ function entryOf(type: 'commit' | 'tag', object: string, v: Verdict, facts: Sign
     ...(verified?.timeSource === 'claimed' ? { claimedTime: verified.time.toISOString() } : {}),
     timeSource: verified ? verified.timeSource : null,
     policySerial: g.serial,
-    policies: g.versions.map((x) => x.origin),
+    policies: originsOf(g),
     rule: v.rule,
     notChecked: [...(verified?.notChecked ?? []), ...notes],
   };
 }
 
 export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
-  const history = await readHistory(opts.range, opts.ref, opts.cwd);
-  const catFile = new CatFile(opts.cwd);
+  const catFile = opts.started?.catFile ?? new CatFile(opts.cwd);
   try {
+    const history = await (opts.started?.history ?? readHistory(opts.range, opts.ref, opts.cwd));
+    await opts.started?.settled;
     const rootVersion = await trustRootState(history, opts, catFile);
     const root: PolicyState = { serial: rootVersion.policy.serial, versions: [rootVersion] };
     const inRange = new Set(history.commits.map((c) => c.sha));
-    const [paths, tags] = await Promise.all([changedPaths(history.commits, opts.cwd, opts.pathCache), tagsOf(inRange, opts.cwd)]);
+    const tags = await tagsOf(inRange, opts.cwd, opts.started?.tags);
     const tagShas = new Set(tags.map((t) => t.sha));
-    const checked = await checkSignatures([...history.commits.map((c) => c.sha), ...tags.map((t) => t.sha)], tagShas, opts, catFile);
+    // git lists the paths of the commits the path cache does not know while the signatures are checked.
+    const [paths, checked] = await bothOrFirstError(
+      changedPaths(history.commits, opts.cwd, opts.pathCache),
+      checkSignatures([...history.commits.map((c) => c.sha), ...tags.map((t) => t.sha)], tagShas, opts, catFile),
+    );
     requireChecked(checked, opts.keepGoing);
 
     const mode = opts.policyFile ? 'file' : 'repository';
@@ -305,7 +381,8 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       Object.assign(ctx, gather([rootVersion, ...pass.adopted]));
       pass = await judgeHistory(history, paths, checked, root, ctx);
     }
-    const verdicts = new Map([...pass.judgments].map(([sha, j]) => [sha, j.verdict]));
+    const verdicts = new Map<string, Verdict>();
+    for (const [sha, j] of pass.judgments) verdicts.set(sha, j.verdict);
     const endorsedBy = endorse(verdicts, history, pass);
 
     const entries: AuditEntry[] = history.commits.map((c) => {
@@ -336,7 +413,8 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       counts,
     };
   } finally {
-    catFile.close();
+    if (opts.started) opts.started.close();
+    else catFile.close();
   }
 }
 

@@ -35,7 +35,13 @@ async function lines(args: string[], cwd?: string): Promise<string[]> {
   return (await git(args, { cwd })).toString('utf8').split('\n').filter(Boolean);
 }
 
-export async function readHistory(range: string, explicitRef: string | undefined, cwd?: string): Promise<History> {
+/** The range's tip and bases as object IDs (not yet peeled to commits): what the rest of the reads start from. */
+export interface RangeRevisions {
+  tips: string[];
+  bases: string[];
+}
+
+export async function rangeRevisions(range: string, cwd?: string): Promise<RangeRevisions> {
   checkRevision(range, 'the range');
   const revs = await lines(['rev-parse', '--revs-only', range, '--'], cwd);
   const tips = revs.filter((r) => !r.startsWith('^'));
@@ -43,11 +49,20 @@ export async function readHistory(range: string, explicitRef: string | undefined
   if (tips.length === 0) throw new GitsignError('GIT', `${quoted(range)} names no commit to audit`);
   if (tips.length > 1) throw new GitsignError('USAGE', `${quoted(range)} has ${tips.length} tips; an audit follows one history (write BASE..TIP)`);
   if (![...tips, ...bases].every((r) => HEX.test(r))) throw new GitsignError('GIT', `git rev-parse answered something that is not an object ID for ${quoted(range)}`);
-  // The tip and bases as commits, the ref the range names, and the commits: three git processes at once
-  // (rev-list peels tags as rev-parse does). They are object IDs by now, never options.
+  return { tips, bases };
+}
+
+export async function readHistory(range: string, explicitRef: string | undefined, cwd?: string, revisions: Promise<RangeRevisions> = rangeRevisions(range, cwd)): Promise<History> {
+  checkRevision(range, 'the range');
+  // The ref the range names needs nothing else: asked at once.
+  const naming = explicitRef === undefined ? lines(['rev-parse', '--revs-only', '--symbolic-full-name', range, '--'], cwd) : Promise.resolve([]);
+  naming.catch(() => undefined);
+  const { tips, bases } = await revisions;
+  // The tip and bases as commits and the commits: two git processes at once (rev-list peels tags as
+  // rev-parse does). They are object IDs by now, never options.
   const [peeled, named, listed] = await Promise.all([
     lines(['rev-parse', ...[...tips, ...bases].map((r) => `${r}^{commit}`)], cwd),
-    explicitRef === undefined ? lines(['rev-parse', '--revs-only', '--symbolic-full-name', range, '--'], cwd) : Promise.resolve([]),
+    naming,
     lines(['rev-list', '--topo-order', '--reverse', '--parents', tips[0], ...bases.map((b) => `^${b}`), '--'], cwd),
   ]);
   if (peeled.length !== 1 + bases.length || !peeled.every((r) => HEX.test(r))) throw new GitsignError('GIT', `git rev-parse answered something that is not a commit ID for ${quoted(range)}`);

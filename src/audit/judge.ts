@@ -54,7 +54,8 @@ export function governingState(parents: readonly PolicyState[]): PolicyState {
   return { serial, versions: [...versions.values()] };
 }
 
-export const isPolicyPath = (path: string): boolean => path === POLICY_DIR || path.startsWith(`${POLICY_DIR}/`);
+const POLICY_PREFIX = `${POLICY_DIR}/`;
+export const isPolicyPath = (path: string): boolean => path === POLICY_DIR || path.startsWith(POLICY_PREFIX);
 
 export const verdict = (status: Verdict['status'], reason: string, message: string, rule: string | null = null, principals: string[] = []): Verdict => ({ status, reason, message, rule, principals });
 
@@ -185,12 +186,83 @@ function newPolicyOf(c: CommitFacts, governing: PolicyState, files: PolicyFiles)
   return { policy, origin: c.sha, gitsignTree: files.gitsignTree, source: files.policy };
 }
 
+/** The verdict when no version of the governing state refuses the paths: the first version's, with the signer's principals in all of them. */
+const decidedBy = (decided: Verdict | null, fallback: () => Verdict, principals: Set<string>): Verdict => ({ ...(decided ?? fallback()), principals: [...principals] });
+
+/**
+ * The judgment of a commit that changes nothing under .gitsign/ (most commits): no policy file to
+ * read and no threshold, so no git read and no await per commit. Null when it changes .gitsign/
+ * (judgeCommit then decides). Same verdicts as judgeCommit gives such a commit: it calls this first.
+ */
+export function judgeOrdinaryCommit(c: CommitFacts, governing: PolicyState, ctx: JudgeContext): Judgment | null {
+  const first = signatureVerdict(c.sha, 'commit', c.signature, ctx);
+  if (first) return { verdict: first, after: governing, notes: [] };
+  if (c.paths.some(isPolicyPath)) return null;
+  const sig = c.signature as Extract<SignatureFacts, { state: 'verified' }>;
+  return { verdict: rememberedVerdict(governing, sig.signer, isAttested(sig), c.paths, ctx.ref), after: governing, notes: [] };
+}
+
+/**
+ * The rules' verdict on an ordinary commit, remembered per governing state: once allow and revoked
+ * have had their say (signatureVerdict, per commit), it is a function of the state's policies, the
+ * ref, the signer's issuer and SANs, whether its time is attested, and the paths; and a history
+ * repeats a few of those thousands of times. Not remembered when a claim or a key could decide a
+ * principal (a policy that pins claims, a signer by key): those are not part of the key. The verdict
+ * is shared by the commits it decides (nothing changes a verdict; reports copy what they show).
+ */
+const remembered = new WeakMap<PolicyState, Map<string, Map<string, Map<string, Verdict>>>>();
+const pinsClaims = new WeakMap<Policy, boolean>();
+
+function claimsMatter(policy: Policy): boolean {
+  let pins = pinsClaims.get(policy);
+  if (pins === undefined) {
+    pins = [...policy.principals.values()].some((ids) => ids.some((id) => id.claims.length > 0));
+    pinsClaims.set(policy, pins);
+  }
+  return pins;
+}
+
+function rememberedVerdict(governing: PolicyState, signer: Signer, attested: boolean, paths: string[], ref: string | null): Verdict {
+  if (signer.key !== undefined || governing.versions.some((v) => claimsMatter(v.policy))) return pathsVerdict(governing, signer, attested, paths, ref);
+  // Three levels of exact keys (no text joined from parts another party chose can pass for another key).
+  let byRun = remembered.get(governing);
+  if (!byRun) remembered.set(governing, (byRun = new Map()));
+  const runKey = `${attested ? 'a' : 'u'}${ref === null ? '' : `:${ref}`}`;
+  let bySigner = byRun.get(runKey);
+  if (!bySigner) byRun.set(runKey, (bySigner = new Map()));
+  const signerKey = signer.identities.length === 1 ? `1${signer.issuer.length}:${signer.issuer}${signer.identities[0]}` : JSON.stringify([signer.issuer, signer.identities]);
+  let byPaths = bySigner.get(signerKey);
+  if (!byPaths) bySigner.set(signerKey, (byPaths = new Map()));
+  const pathsKey = paths.length === 1 ? `1${paths[0]}` : JSON.stringify(paths);
+  let v = byPaths.get(pathsKey);
+  if (v === undefined) byPaths.set(pathsKey, (v = pathsVerdict(governing, signer, attested, paths, ref)));
+  return v;
+}
+
+/** Every governing version judges the paths; the first refusal decides, else the first version's verdict. */
+function pathsVerdict(governing: PolicyState, signer: Signer, attested: boolean, paths: string[], ref: string | null): Verdict {
+  const who = signerName(signer);
+  let decided: Verdict | null = null;
+  const principals = new Set<string>();
+  for (const { policy } of governing.versions) {
+    const mine = principalsOf(policy, signer);
+    for (const p of mine) principals.add(p);
+    const v = judgePaths(policy, ref, paths, mine, who, attested);
+    if (v.status !== 'ok') return v;
+    decided ??= v;
+  }
+  return decidedBy(decided, () => noPathsDecided(governing), principals);
+}
+
+/** A governing state without versions decides nothing by paths (never in an audit: kept as judgeCommit always said). */
+const noPathsDecided = (governing: PolicyState): Verdict => verdict('ok', 'AUTHORIZED', `${POLICY_DIR}/ changed with the threshold met`, governing.versions[0]?.policy.policy.label ?? null);
+
 /** Judges one commit by the governing state; returns its verdict and the state it leaves. */
 export async function judgeCommit(c: CommitFacts, governing: PolicyState, ctx: JudgeContext): Promise<Judgment> {
+  const ordinary = judgeOrdinaryCommit(c, governing, ctx);
+  if (ordinary) return ordinary;
   const notes: string[] = [];
   const unchanged = (v: Verdict): Judgment => ({ verdict: v, after: governing, notes });
-  const first = signatureVerdict(c.sha, 'commit', c.signature, ctx);
-  if (first) return unchanged(first);
   const sig = c.signature as Extract<SignatureFacts, { state: 'verified' }>;
   const who = signerName(sig.signer);
 
@@ -221,7 +293,7 @@ export async function judgeCommit(c: CommitFacts, governing: PolicyState, ctx: J
     if (v.status !== 'ok') return unchanged(v);
     decided ??= v;
   }
-  decided = { ...(decided ?? verdict('ok', 'AUTHORIZED', `${POLICY_DIR}/ changed with the threshold met`, governing.versions[0]?.policy.policy.label ?? null)), principals: [...principals] };
+  decided = decidedBy(decided, () => noPathsDecided(governing), principals);
   if (!files) return unchanged(decided);
   // Read only once the change is authorized: a file nobody may write costs no parsing.
   const next = newPolicyOf(c, governing, files);

@@ -30,7 +30,42 @@ export function pathsContext(version: string): string {
   return createHash('sha256').update(JSON.stringify({ format: FORMAT, version, paths: 'git diff-tree -r --no-renames --root against the first parent' })).digest('hex').slice(0, 32);
 }
 
-function decode(json: string, parent: string | null): string[] | undefined {
+/** A line as pathCache writes it: `{"parent":...,"paths":[...]}`. */
+const PARENT_AT = '{"parent":';
+const PATHS_AT = ',"paths":';
+/** Lists by their JSON, each parsed and checked once: commits change the same files again and again; bounded. */
+const lists = new Map<string, string[] | undefined>();
+const MAX_LISTS = 65536;
+
+/** A line's parent and list, checked (undefined: not a line we write). */
+interface Kept {
+  parent: string | null;
+  paths: string[];
+}
+const PARENT = /^"([0-9a-f]{40}|[0-9a-f]{64})"$/;
+
+/**
+ * A line's parent and list: the parent read as text, the list looked up by its JSON; a line of
+ * another shape is decoded whole (every line reads as decodeWhole reads it, or is a miss). The list
+ * may be shared by several commits: nothing changes it.
+ */
+function decode(json: string): Kept | undefined {
+  const at = json.indexOf(PATHS_AT);
+  if (!json.startsWith(PARENT_AT) || at === -1 || !json.endsWith(']}')) return decodeWhole(json);
+  const parentText = json.slice(PARENT_AT.length, at);
+  const parent = parentText === 'null' ? null : (PARENT.exec(parentText)?.[1] ?? undefined);
+  if (parent === undefined) return decodeWhole(json);
+  const text = json.slice(at + PATHS_AT.length, -1);
+  let list = lists.get(text);
+  if (!lists.has(text)) {
+    list = decodeWhole(`{"parent":null,"paths":${text}}`)?.paths;
+    if (lists.size >= MAX_LISTS) lists.clear();
+    lists.set(text, list);
+  }
+  return list ? { parent, paths: list } : decodeWhole(json);
+}
+
+function decodeWhole(json: string): Kept | undefined {
   let v: unknown;
   try {
     v = JSON.parse(json);
@@ -39,16 +74,17 @@ function decode(json: string, parent: string | null): string[] | undefined {
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
   const o = v as { parent?: unknown; paths?: unknown };
-  if (Object.keys(o).length !== 2 || o.parent !== parent || !Array.isArray(o.paths) || o.paths.length > MAX_PATHS) return undefined;
+  if (Object.keys(o).length !== 2 || !(o.parent === null || typeof o.parent === 'string') || !Array.isArray(o.paths) || o.paths.length > MAX_PATHS) return undefined;
   for (const p of o.paths) if (typeof p !== 'string' || p === '' || p.length > MAX_PATH_CHARS) return undefined;
-  return o.paths as string[];
+  return { parent: o.parent, paths: o.paths as string[] };
 }
 
 export function pathCache(store: CacheStore): PathCache {
+  const kept = store.decodedAhead(decode);
   return {
     get: (commit, parent) => {
-      const json = store.get(commit);
-      return json === undefined ? undefined : decode(json, parent);
+      const k = kept.get(commit);
+      return k && k.parent === parent ? k.paths : undefined;
     },
     put: (commit, parent, paths) => {
       if (paths.length <= MAX_PATHS && paths.every((p) => p.length <= MAX_PATH_CHARS)) store.put(commit, JSON.stringify({ parent, paths }));

@@ -19,13 +19,19 @@ export interface PolicyFiles {
 }
 
 export async function policyFilesAt(commit: string, catFile: CatFile, cwd?: string): Promise<PolicyFiles> {
-  const tree = await runGit(['rev-parse', '-q', '--verify', '--end-of-options', `${commit}:${POLICY_DIR}`], { cwd });
-  const gitsignTree = tree.code === 0 ? tree.stdout.toString('latin1').trim() : null;
-  if (gitsignTree === null) return { gitsignTree, policy: null };
-  const listed = await runGit(['ls-tree', '-l', '-z', '--end-of-options', commit, '--', POLICY_PATH], { cwd });
+  // One git process: -t lists the `.gitsign` tree it descends into as well as the file (a `.gitsign`
+  // that is no tree holds no policy, and leaves no tree ID that an adopted version could have).
+  const listed = await runGit(['ls-tree', '-t', '-l', '-z', '--end-of-options', commit, '--', POLICY_PATH], { cwd });
   if (listed.code !== 0) throw new GitsignError('GIT', `git ls-tree ${commit}: ${listed.stderr.trim().split('\n').pop() ?? ''}`);
-  const entry = listed.stdout.toString('utf8').split('\0')[0];
-  const m = /^(\d+) (\w+) ([0-9a-f]+) +(\d+|-)\t/.exec(entry);
+  let gitsignTree: string | null = null;
+  let file: RegExpExecArray | null = null;
+  for (const entry of listed.stdout.toString('utf8').split('\0')) {
+    const m = /^(\d+) (\w+) ([0-9a-f]+) +(\d+|-)\t(.*)$/s.exec(entry);
+    if (m?.[5] === POLICY_DIR && m[2] === 'tree') gitsignTree = m[3];
+    else if (m?.[5] === POLICY_PATH) file = m;
+  }
+  if (gitsignTree === null) return { gitsignTree, policy: null };
+  const m = file;
   if (!m) return { gitsignTree, policy: null };
   const present = { gitsignTree, policy: Buffer.alloc(0) };
   if (m[1] !== '100644' && m[1] !== '100755') return { ...present, unreadable: `${POLICY_PATH} is not a regular file (mode ${m[1]})` };

@@ -24,15 +24,20 @@ export interface TagFacts extends TagRef {
   signature: SignatureFacts;
 }
 
-/** Annotated tags (refs/tags/*) that tag a commit of the history directly. */
-export async function tagsOf(commits: ReadonlySet<string>, cwd?: string): Promise<TagRef[]> {
+/** Every annotated tag (refs/tags/*) of a commit: asked of git before the history is known (the audit filters them). */
+export async function annotatedTags(cwd?: string): Promise<TagRef[]> {
   const out = await git(['for-each-ref', '--format=%(objectname) %(objecttype) %(*objectname) %(*objecttype) %(refname)', 'refs/tags'], { cwd });
   const tags: TagRef[] = [];
   for (const line of out.toString('utf8').split('\n')) {
     const [sha, type, target, targetType, ...rest] = line.split(' ');
-    if (type === 'tag' && targetType === 'commit' && commits.has(target)) tags.push({ sha, refName: rest.join(' '), target });
+    if (type === 'tag' && targetType === 'commit') tags.push({ sha, refName: rest.join(' '), target });
   }
   return tags;
+}
+
+/** Annotated tags (refs/tags/*) that tag a commit of the history directly. */
+export async function tagsOf(commits: ReadonlySet<string>, cwd?: string, listed: Promise<TagRef[]> = annotatedTags(cwd)): Promise<TagRef[]> {
+  return (await listed).filter((t) => commits.has(t.target));
 }
 
 /** The `tag` and `object` headers of a tag object. */

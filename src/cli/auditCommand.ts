@@ -1,4 +1,4 @@
-import { type AuditReport, auditFailed, runAudit } from '../audit/engine';
+import { type AuditReport, type AuditStart, auditFailed, runAudit, startAudit } from '../audit/engine';
 import { entryLine, summaryJson, summaryLines } from '../audit/report';
 import { loadConfig } from '../config/config';
 import { GitsignError, toGitsignError } from '../errors';
@@ -42,9 +42,13 @@ function print(report: AuditReport, json: boolean): boolean {
 
 export async function auditCommand(args: AuditArgs): Promise<number> {
   const progress = progressLine('gitsign audit');
+  let started: AuditStart | undefined;
   try {
     if (args.policy !== undefined && args['trust-root'] !== undefined) throw new GitsignError('USAGE', '--policy and --trust-root exclude each other: --policy judges every commit by one policy from outside');
     if (args.html === '' || args.html === '-') throw new GitsignError('USAGE', '--html needs the path of the page to write: standard output (-) carries the text or --json report');
+    const range = args.range ?? 'HEAD';
+    // git walks the history while the configuration, trust material and caches load.
+    started = startAudit(range, args.ref, undefined, args.policy === undefined && args['trust-root'] === undefined);
     const cfg = loadConfig();
     const flags = trustFlags(args, cfg);
     const settings = await verifySettings(cfg, flags);
@@ -54,12 +58,13 @@ export async function auditCommand(args: AuditArgs): Promise<number> {
     const policyFile = args.policy === undefined ? undefined : { name: args.policy, bytes: readPolicyFile(args.policy) };
     const trustRoot = args['trust-root'] ?? (configured || undefined);
     const report = await runAudit({
-      range: args.range ?? 'HEAD',
+      range,
+      started,
       ref: args.ref,
       trustRoot,
       policyFile,
       keepGoing: Boolean(args['keep-going']),
-      verifier: await auditVerifier(args, cfg, flags, settings, { range: args.range ?? 'HEAD', trustRoot, policyFile: policyFile?.bytes }),
+      verifier: await auditVerifier(args, cfg, flags, settings, { range, trustRoot, policyFile: policyFile?.bytes }),
       approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, offline: flags.offline },
       pathCache: args.cache === false ? undefined : await openPathCache(VERSION),
       progress: (done, total) => progress.update(done, total),
@@ -73,5 +78,7 @@ export async function auditCommand(args: AuditArgs): Promise<number> {
     const e = toGitsignError(err);
     printErr(errorLine(`gitsign: audit: could not run: ${e.code === 'INTERNAL' ? 'internal error: ' : ''}`, e.message));
     return EXIT_COULD_NOT_RUN;
+  } finally {
+    started?.close();
   }
 }

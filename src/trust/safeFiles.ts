@@ -32,8 +32,10 @@ export function createExclusive(path: string): number {
 /**
  * Replaces the file in one step, mode 0600: a temporary file of a fresh random name created
  * exclusively (never an existing file or link), written whole, fsync'ed, then renamed over path.
+ * `durable: false` skips the fsync, for a file whose loss or tearing in a crash costs nothing but time
+ * (a MACed cache, read as a miss then).
  */
-export function writeAtomic(path: string, data: string | Buffer): void {
+export function writeAtomic(path: string, data: string | Buffer, { durable = true }: { durable?: boolean } = {}): void {
   let tmp = '';
   let fd = -1;
   for (let attempt = 0; fd < 0; attempt++) {
@@ -47,7 +49,7 @@ export function writeAtomic(path: string, data: string | Buffer): void {
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
     closeSync(fd);
     fd = -1;
     renameSync(tmp, path);
