@@ -1,4 +1,6 @@
 /**
+ * What git reads in place of the history, and gitsign must not take for it.
+ *
  * `git replace` makes git read another object's bytes in place of the one named: `git cat-file`,
  * `git rev-list` and every read honour refs/replace/* unless told not to. A verifier that asked git
  * for commit U and got a signed commit S's bytes would report U as S: an unsigned commit made to look
@@ -65,5 +67,53 @@ describe('objects replaced with git replace are read as themselves', { skip: sha
     assert.ok(entry, r.stdout + r.stderr);
     assert.equal(entry.status, 'unsigned', r.stdout);
     assert.equal(r.status, 1);
+  });
+});
+
+/**
+ * A shallow clone's boundary commits have no parents as git lists them: an audit whose range crosses
+ * the boundary would judge a cut history (the commits below it, and their policy changes, never seen)
+ * and could call it clean. It cannot run (exit 2) and says how to get the history; a boundary at the
+ * range's base cuts nothing the audit needs.
+ */
+describe('an audit of a shallow history', () => {
+  let repo: TempRepo;
+  const c: Record<string, string> = {};
+  let policy = '';
+  before(() => {
+    repo = new TempRepo();
+    const tree = repo.git('mktree').trim();
+    c.a = repo.git('commit-tree', tree, '-m', 'a').trim();
+    c.b = repo.git('commit-tree', tree, '-p', c.a, '-m', 'b').trim();
+    c.c = repo.git('commit-tree', tree, '-p', c.b, '-m', 'c').trim();
+    repo.git('update-ref', 'refs/heads/main', c.c);
+    policy = join(repo.dir, '..', `shallow-policy-${process.pid}.yaml`);
+    writeFileSync(policy, ['version: 1', 'serial: 1', 'principals:', '  billy: [{issuer: "https://accounts.google.com", subject: "billy@chainguard.dev"}]', 'rules:', '  - paths: ["**"]', '    signers: [billy]', 'policy:', '  signers: [billy]'].join('\n'));
+  });
+  after(() => repo?.remove());
+
+  test('a boundary inside the range: the audit cannot run, and says where the history is cut', () => {
+    writeFileSync(join(repo.dir, '.git', 'shallow'), `${c.b}\n`);
+    const r = repo.gitsign(['audit', '--offline', '--policy', policy, `${c.a}..main`]);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`is cut at ${c.b} \\(a shallow clone\\).*git fetch --unshallow`));
+  });
+
+  test('a boundary at the base: every commit of the range is there, and each is judged', () => {
+    writeFileSync(join(repo.dir, '.git', 'shallow'), `${c.a}\n`);
+    const r = repo.gitsign(['audit', '--json', '--offline', '--policy', policy, `${c.a}..main`]);
+    assert.equal(r.status, 1, r.stderr);
+    const judged = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { object?: string; status?: string })
+      .filter((e) => e.object);
+    assert.deepEqual(
+      judged.map((e) => [e.object, e.status]),
+      [
+        [c.b, 'unsigned'],
+        [c.c, 'unsigned'],
+      ],
+    );
   });
 });

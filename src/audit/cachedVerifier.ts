@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
 import type { TrustMaterial } from '@sigstore/verify';
 import type { RawObject } from '../git/catFile';
-import { runGit } from '../git/run';
+import { commonGitDir } from '../git/gitDir';
 import { cacheDir } from '../trust/tufMirror';
 import { certificateBytes } from '../trust/rootMaterial';
 import type { VerifySettings } from '../verify/settings';
@@ -120,15 +119,3 @@ export async function withResultCache(factory: VerifierFactory, settings: Verify
   return store ? cachedVerifier(factory, store) : factory;
 }
 
-const gitDirs = new Map<string, Promise<string | null>>();
-
-/** The repository's common git directory, where its caches live (asked of git once per directory); null outside one. */
-export function commonGitDir(cwd?: string): Promise<string | null> {
-  const at = resolve(cwd ?? process.cwd());
-  let known = gitDirs.get(at);
-  if (!known) {
-    known = runGit(['rev-parse', '--git-common-dir'], { cwd: at }).then((r) => (r.code === 0 ? resolve(at, r.stdout.toString('utf8').replace(/\n$/, '')) : null));
-    gitDirs.set(at, known);
-  }
-  return known;
-}

@@ -3,7 +3,7 @@ import { CatFile, type RawObject } from '../git/catFile';
 import { parsePolicy } from '../policy/parse';
 import type { Revocation } from '../policy/policy';
 import { type ApprovalSource, approvalReader } from './approvals';
-import { readHistory, checkRevision, type History, rangeRevisions } from './history';
+import { readHistory, checkRevision, type History, rangeRevisions, refuseCutHistory } from './history';
 import { governingState, type JudgeContext, judgeCommit, judgeOrdinaryCommit, type Judgment } from './judge';
 import { changedPaths } from './paths';
 import type { PathCache } from './pathCache';
@@ -13,7 +13,7 @@ import { isInfrastructureFailure } from './signatures';
 import { annotatedTags, branchChecker, judgeTag, type TagFacts, type TagRef, tagHeaders, tagsOf } from './tags';
 import { type AuditEntry, FAILING, isAttested, kindOf, type PolicyState, type PolicyVersion, type SignatureFacts, type Status, STATUSES, type Verdict } from './types';
 import { runGit } from '../git/run';
-import { commonGitDir } from './cachedVerifier';
+import { commonGitDir } from '../git/gitDir';
 
 /**
  * `gitsign audit`: every commit of a range (and every annotated tag of it) judged by the policy its
@@ -354,6 +354,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   const catFile = opts.started?.catFile ?? new CatFile(opts.cwd);
   try {
     const history = await (opts.started?.history ?? readHistory(opts.range, opts.ref, opts.cwd));
+    await refuseCutHistory(history, opts.cwd);
     await opts.started?.settled;
     const rootVersion = await trustRootState(history, opts, catFile);
     const root: PolicyState = { serial: rootVersion.policy.serial, versions: [rootVersion] };

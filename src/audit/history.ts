@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import { GitsignError, quoted } from '../errors';
+import { readRegularFile } from '../files/regularFile';
+import { commonGitDir } from '../git/gitDir';
 import { git } from '../git/run';
 
 /**
@@ -79,4 +82,28 @@ export async function readHistory(range: string, explicitRef: string | undefined
   const mainline = new Set<string>();
   for (let c = inRange.get(tip); c && !mainline.has(c.sha); c = inRange.get(c.parents[0] ?? '')) mainline.add(c.sha);
   return { range, tip, ref, bases: baseCommits, commits, mainline };
+}
+
+/** A shallow file this large (a line per boundary commit) is not read. */
+const MAX_SHALLOW_BYTES = 16 << 20;
+
+/**
+ * A shallow clone's history stops at its boundary commits: git lists them without parents, so the
+ * commits below them, and the policy changes they made, would go unjudged while the audit looked
+ * whole. An audit needs every commit of its range (the base itself may be a boundary).
+ */
+export async function refuseCutHistory(history: History, cwd?: string): Promise<void> {
+  const gitDir = await commonGitDir(cwd);
+  if (gitDir === null) return;
+  const file = join(gitDir, 'shallow');
+  const read = readRegularFile(file, MAX_SHALLOW_BYTES);
+  if (!read.ok) {
+    if (read.why === 'open' && (read.err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new GitsignError('GIT', `cannot tell whether the history is complete: ${file} (the shallow clone's boundary) ${read.why === 'not-regular' ? 'is not a regular file' : read.why === 'too-large' ? 'is too large' : 'cannot be read'}`);
+  }
+  const shallow = new Set(read.bytes.toString('latin1').split('\n'));
+  const cut = history.commits.find((c) => shallow.has(c.sha));
+  if (cut) {
+    throw new GitsignError('GIT', `the history of ${quoted(history.range)} is cut at ${cut.sha} (a shallow clone): the commits before it are not here to be judged; fetch them first (git fetch --unshallow)`);
+  }
 }

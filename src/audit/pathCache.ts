@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { cacheDir } from '../trust/tufMirror';
-import { commonGitDir } from './cachedVerifier';
+import { commonGitDir } from '../git/gitDir';
 import { CacheStore, macKey } from './cacheStore';
 
 /**
