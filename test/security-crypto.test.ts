@@ -255,11 +255,15 @@ describe('finding 11: RSA PKCS#1 v1.5 over a digest agrees with OpenSSL', () => 
 
 describe('finding 11: the library stays off git’s verify path', () => {
   const missing = !existsSync(CORPUS) || !existsSync(CONFORMANCE) ? '../shared corpus or conformance cases are absent' : false;
-  /** Module requests made by a `gitsign` run (recorded by a preload that wraps Module._load). */
+  /**
+   * Module requests made by a `gitsign` run and the files it loaded (recorded by a preload that wraps
+   * Module._load and, at exit, lists the module cache: bundle files load through their code cache, not require).
+   */
   function requestsOf(args: string[], input?: Buffer): string[] {
     const log = join(work, `requests-${fileNo++}`);
     const preload = file(
-      `const M=require('module'),fs=require('fs');const load=M._load;M._load=function(r,...a){fs.appendFileSync(${JSON.stringify(log)},r+'\\n');return load.call(this,r,...a)};`,
+      `const M=require('module'),fs=require('fs');const load=M._load;M._load=function(r,...a){fs.appendFileSync(${JSON.stringify(log)},r+'\\n');return load.call(this,r,...a)};` +
+        `process.on('exit',()=>fs.appendFileSync(${JSON.stringify(log)},Object.keys(M._cache).join('\\n')+'\\n'));`,
     );
     const env = { ...process.env, GITSIGN_OFFLINE: 'true', SIGSTORE_NO_CACHE: '1', HOME: work, XDG_CACHE_HOME: join(work, 'cache') };
     const r = spawnSync(process.execPath, ['-r', preload, BIN, ...args], { input, env, timeout: 60_000, cwd: ROOT });

@@ -73,17 +73,17 @@ export interface AuditStart {
  * by the audit. A failure surfaces when runAudit awaits it (the promises are marked handled until then).
  */
 export function startAudit(range: string, ref: string | undefined, cwd?: string, readBasePolicy = true): AuditStart {
+  // The range first (a bad one starts nothing), then the history: git rev-list is the longest read.
+  const revisions = rangeRevisions(range, cwd);
+  const history = readHistory(range, ref, cwd, revisions);
   const catFile = new CatFile(cwd);
   let open = true;
-  const revisions = rangeRevisions(range, cwd);
+  const { bases } = revisions;
   // The policy of a one-base range's base, the trust root unless another is named: read and parsed while git walks the history.
-  const basePolicy = revisions.then(({ bases }) => (readBasePolicy && bases.length === 1 ? { sha: bases[0], version: loadPolicyAt(bases[0], bases[0], catFile, cwd) } : null));
-  const settled = basePolicy.then(
-    (b) => b?.version.then(() => undefined, () => undefined),
-    () => undefined,
-  );
+  const basePolicy = Promise.resolve(readBasePolicy && bases.length === 1 ? { sha: bases[0], version: loadPolicyAt(bases[0], bases[0], catFile, cwd) } : null);
+  const settled = basePolicy.then((b) => b?.version.then(() => undefined, () => undefined));
   const started = {
-    history: readHistory(range, ref, cwd, revisions),
+    history,
     tags: annotatedTags(cwd),
     settled,
     policyAt: async (sha: string) => {

@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { GitsignError, quoted } from '../errors';
 import { readRegularFile } from '../files/regularFile';
 import { commonGitDir } from '../git/gitDir';
+import { gitFailure, gitNotRun } from '../git/failure';
 import { git } from '../git/run';
+import { runCapturedSync } from '../git/runSync';
 
 /**
  * The history an audit judges: the commits of RANGE (one tip, any number of bases), parents first,
@@ -44,44 +46,65 @@ export interface RangeRevisions {
   bases: string[];
 }
 
-export async function rangeRevisions(range: string, cwd?: string): Promise<RangeRevisions> {
+/** rev-parse of a range answers at once; this bounds a git stuck on a broken repository. */
+const REV_PARSE_TIMEOUT_MS = 30_000;
+
+/**
+ * The range's tip and bases, asked synchronously (one short git, started by posix_spawn where the
+ * addon is built): the history's own reads then start at once, not behind the caller's loading of
+ * its configuration, trust material and caches (measured: git rev-list, the longest read, began
+ * ~0.5 s late when it waited for an asynchronous rev-parse).
+ */
+export function rangeRevisions(range: string, cwd?: string): RangeRevisions {
   checkRevision(range, 'the range');
-  const revs = await lines(['rev-parse', '--revs-only', range, '--'], cwd);
-  const tips = revs.filter((r) => !r.startsWith('^'));
-  const bases = revs.filter((r) => r.startsWith('^')).map((r) => r.slice(1));
+  const r = runCapturedSync('git', ['rev-parse', '--revs-only', range, '--'], { cwd, env: process.env, maxBytes: 1 << 20, timeoutMs: REV_PARSE_TIMEOUT_MS });
+  if (r.error) throw gitNotRun(r.error);
+  if (r.stopped) throw new GitsignError('GIT', `git rev-parse ${quoted(range)} ${r.stopped === 'timeout' ? `did not finish within ${REV_PARSE_TIMEOUT_MS / 1000} s` : 'answered more than a range names'}`);
+  const stderr = r.stderr.toString('utf8');
+  if (r.status !== 0) throw gitFailure('git rev-parse failed', stderr.trim() ? stderr : `exit code ${r.status ?? 'none (stopped by a signal)'}`);
+  const revs = r.stdout.toString('utf8').split('\n').filter(Boolean);
+  const tips = revs.filter((rev) => !rev.startsWith('^'));
+  const bases = revs.filter((rev) => rev.startsWith('^')).map((rev) => rev.slice(1));
   if (tips.length === 0) throw new GitsignError('GIT', `${quoted(range)} names no commit to audit`);
   if (tips.length > 1) throw new GitsignError('USAGE', `${quoted(range)} has ${tips.length} tips; an audit follows one history (write BASE..TIP)`);
-  if (![...tips, ...bases].every((r) => HEX.test(r))) throw new GitsignError('GIT', `git rev-parse answered something that is not an object ID for ${quoted(range)}`);
+  if (![...tips, ...bases].every((rev) => HEX.test(rev))) throw new GitsignError('GIT', `git rev-parse answered something that is not an object ID for ${quoted(range)}`);
   return { tips, bases };
 }
 
-export async function readHistory(range: string, explicitRef: string | undefined, cwd?: string, revisions: Promise<RangeRevisions> = rangeRevisions(range, cwd)): Promise<History> {
-  checkRevision(range, 'the range');
-  // The ref the range names needs nothing else: asked at once.
-  const naming = explicitRef === undefined ? lines(['rev-parse', '--revs-only', '--symbolic-full-name', range, '--'], cwd) : Promise.resolve([]);
-  naming.catch(() => undefined);
-  const { tips, bases } = await revisions;
-  // The tip and bases as commits and the commits: two git processes at once (rev-list peels tags as
-  // rev-parse does). They are object IDs by now, never options.
-  const [peeled, named, listed] = await Promise.all([
-    lines(['rev-parse', ...[...tips, ...bases].map((r) => `${r}^{commit}`)], cwd),
-    naming,
-    lines(['rev-list', '--topo-order', '--reverse', '--parents', tips[0], ...bases.map((b) => `^${b}`), '--'], cwd),
-  ]);
-  if (peeled.length !== 1 + bases.length || !peeled.every((r) => HEX.test(r))) throw new GitsignError('GIT', `git rev-parse answered something that is not a commit ID for ${quoted(range)}`);
-  const [tip, ...baseCommits] = peeled as [string, ...string[]];
-  const namedRefs = named.filter((r) => r.startsWith('refs/'));
-  const ref = explicitRef ?? (namedRefs.length === 1 ? namedRefs[0] : null);
-
-  const commits: HistoryCommit[] = [];
-  for (const line of listed) {
-    const [sha, ...parents] = line.split(' ');
-    commits.push({ sha, parents });
+/** The history of RANGE; its git reads are started before this returns (the caller's own work then overlaps them). */
+export function readHistory(range: string, explicitRef: string | undefined, cwd?: string, known?: RangeRevisions): Promise<History> {
+  let revisions: RangeRevisions;
+  try {
+    revisions = known ?? rangeRevisions(range, cwd);
+  } catch (err) {
+    return Promise.reject(err);
   }
-  const inRange = new Map(commits.map((c) => [c.sha, c]));
-  const mainline = new Set<string>();
-  for (let c = inRange.get(tip); c && !mainline.has(c.sha); c = inRange.get(c.parents[0] ?? '')) mainline.add(c.sha);
-  return { range, tip, ref, bases: baseCommits, commits, mainline };
+  const { tips, bases } = revisions;
+  // The tip and bases as commits, the ref the range names, and the commits: three git processes at
+  // once (rev-list peels tags as rev-parse does). They are object IDs by now, never options.
+  // rev-list first: the longest.
+  const listing = lines(['rev-list', '--topo-order', '--reverse', '--parents', tips[0], ...bases.map((b) => `^${b}`), '--'], cwd);
+  const reads = Promise.all([
+    lines(['rev-parse', ...[...tips, ...bases].map((r) => `${r}^{commit}`)], cwd),
+    explicitRef === undefined ? lines(['rev-parse', '--revs-only', '--symbolic-full-name', range, '--'], cwd) : Promise.resolve([]),
+    listing,
+  ]);
+  return reads.then(([peeled, named, listed]) => {
+    if (peeled.length !== 1 + bases.length || !peeled.every((r) => HEX.test(r))) throw new GitsignError('GIT', `git rev-parse answered something that is not a commit ID for ${quoted(range)}`);
+    const [tip, ...baseCommits] = peeled as [string, ...string[]];
+    const namedRefs = named.filter((r) => r.startsWith('refs/'));
+    const ref = explicitRef ?? (namedRefs.length === 1 ? namedRefs[0] : null);
+
+    const commits: HistoryCommit[] = [];
+    for (const line of listed) {
+      const [sha, ...parents] = line.split(' ');
+      commits.push({ sha, parents });
+    }
+    const inRange = new Map(commits.map((c) => [c.sha, c]));
+    const mainline = new Set<string>();
+    for (let c = inRange.get(tip); c && !mainline.has(c.sha); c = inRange.get(c.parents[0] ?? '')) mainline.add(c.sha);
+    return { range, tip, ref, bases: baseCommits, commits, mainline };
+  });
 }
 
 /** A shallow file this large (a line per boundary commit) is not read. */
