@@ -7,7 +7,7 @@ import { readPolicyFile } from '../policy/file';
 import { verifySettings } from '../verify/settings';
 import { auditVerifier, type TrustArgs, trustFlags } from './auditVerifier';
 import { openPathCache } from '../audit/pathCache';
-import { errorLine, printErr, printOut } from './io';
+import { errorLine, printErr, printLines } from './io';
 import { progressLine } from './progress';
 import { VERSION } from './version';
 
@@ -30,13 +30,15 @@ export interface AuditArgs extends TrustArgs {
 
 export const EXIT_COULD_NOT_RUN = 2;
 
+function* reportLines(report: AuditReport, json: boolean, failed: boolean): Generator<string> {
+  for (const e of report.entries) yield json ? JSON.stringify(e) : entryLine(e);
+  if (json) yield summaryJson(report, failed);
+  else yield* summaryLines(report);
+}
+
 function print(report: AuditReport, json: boolean): boolean {
   const failed = auditFailed(report);
-  if (json) {
-    printOut(...report.entries.map((e) => JSON.stringify(e)), summaryJson(report, failed));
-  } else {
-    printOut(...report.entries.map(entryLine), ...summaryLines(report));
-  }
+  printLines(reportLines(report, json, failed));
   return failed;
 }
 

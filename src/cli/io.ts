@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { GitsignError } from '../errors';
-import { clip, terminalLines } from '../text/terminal';
+import { clip, terminalLine, terminalLines } from '../text/terminal';
 
 /**
  * Where gitsign's output goes. Human text leaves only through printOut/printErr, which take lines
@@ -34,9 +34,25 @@ export function outputError(err: unknown, what = 'the output'): GitsignError {
   return new GitsignError('OUTPUT', `cannot write ${what} to standard output: ${why}`);
 }
 
+/** Text is written when this much is ready: an audit's 10,000 JSON lines never become one string and one copy of it. */
+const OUT_CHUNK = 256 * 1024;
+
 /** Lines for stdout (summaries, JSON), each escaped for the terminal. */
 export function printOut(...lines: string[]): void {
-  writeAll(1, Buffer.from(terminalLines(lines)), 'the output');
+  printLines(lines);
+}
+
+/** printOut for many lines made one by one (an audit's report): each becomes garbage once written, never all held at once. */
+export function printLines(lines: Iterable<string>): void {
+  let chunk = '';
+  for (const line of lines) {
+    chunk += `${terminalLine(line)}\n`;
+    if (chunk.length >= OUT_CHUNK) {
+      writeAll(1, Buffer.from(chunk), 'the output');
+      chunk = '';
+    }
+  }
+  if (chunk) writeAll(1, Buffer.from(chunk), 'the output');
 }
 
 /** The signature, as bytes for git: never escaped, and a failed write is an error (git would store nothing). */
