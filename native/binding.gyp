@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "peercred",
-      "sources": ["peercred.c", "spawn.c", "run.c"],
+      "sources": ["peercred.c", "spawn.c", "run.c", "throw.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"]
     }
   ]

@@ -17,13 +17,7 @@
 #include <node_api.h>
 #include "run.h"
 #include "spawn.h"
-
-static napi_value fail(napi_env env, const char *what, int err) {
-  char message[160];
-  snprintf(message, sizeof message, "%s: %s", what, strerror(err));
-  napi_throw_error(env, "EPEERCRED", message);
-  return NULL;
-}
+#include "throw.h"
 
 static int set_number(napi_env env, napi_value obj, const char *name, double value) {
   napi_value v;
@@ -45,8 +39,8 @@ static napi_value peer_credentials(napi_env env, napi_callback_info info) {
   {
     struct ucred cred;
     socklen_t len = sizeof cred;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return fail(env, "getsockopt(SO_PEERCRED)", errno);
-    if (len != sizeof cred) return fail(env, "getsockopt(SO_PEERCRED)", EINVAL);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return throw_errno(env, "EPEERCRED", "getsockopt(SO_PEERCRED)", errno);
+    if (len != sizeof cred) return throw_errno(env, "EPEERCRED", "getsockopt(SO_PEERCRED)", EINVAL);
     uid = cred.uid;
     gid = cred.gid;
     pid = cred.pid;
@@ -55,7 +49,7 @@ static napi_value peer_credentials(napi_env env, napi_callback_info info) {
   {
     uid_t u;
     gid_t g;
-    if (getpeereid(fd, &u, &g) != 0) return fail(env, "getpeereid", errno);
+    if (getpeereid(fd, &u, &g) != 0) return throw_errno(env, "EPEERCRED", "getpeereid", errno);
     uid = u;
     gid = g;
   }

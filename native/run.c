@@ -22,6 +22,7 @@
 #define NAPI_VERSION 4
 #include <node_api.h>
 #include "run.h"
+#include "throw.h"
 #ifdef __linux__
 #include <fcntl.h>
 #include <poll.h>
@@ -36,13 +37,6 @@
 #define MAX_ARGS 64
 #define MAX_ENV 4096
 #define MAX_STRING 65536
-
-static napi_value fail(napi_env env, const char *what, int err) {
-  char message[200];
-  snprintf(message, sizeof message, "%s: %s", what, strerror(err));
-  napi_throw_error(env, "ERUNCAPTURED", message);
-  return NULL;
-}
 
 /* A JS string as a malloc'd C string; NULL when it is not a string, too long, or holds a NUL. */
 static char *string_of(napi_env env, napi_value v) {
@@ -304,7 +298,7 @@ static napi_value run_captured(napi_env env, napi_callback_info info) {
     o.out.fd = o.err.fd = -1;
     err = run(file, args, cwd, envp, max_bytes, timeout_ms, &o);
     if (err != 0) {
-      fail(env, "posix_spawn", err);
+      throw_errno(env, "ERUNCAPTURED", "posix_spawn", err);
     } else if (napi_create_object(env, &result) == napi_ok) {
       bool exited = o.status >= 0 && WIFEXITED(o.status), signaled = o.status >= 0 && WIFSIGNALED(o.status);
       napi_value null_value;
@@ -325,7 +319,7 @@ static napi_value run_captured(napi_env env, napi_callback_info info) {
   }
 #else
   (void)max_bytes;
-  fail(env, "runCaptured is for Linux", ENOSYS);
+  throw_errno(env, "ERUNCAPTURED", "runCaptured is for Linux", ENOSYS);
 #endif
 done:
   free(file);

@@ -25,6 +25,7 @@
 #define NAPI_VERSION 4
 #include <node_api.h>
 #include "spawn.h"
+#include "throw.h"
 #ifdef __linux__
 #include <fcntl.h>
 #include <sched.h>
@@ -41,13 +42,6 @@ extern char **environ;
 #define MAX_STRING 4096
 #define MAX_ARGS 8
 #define CHILD_STACK (64 * 1024)
-
-static napi_value throw_errno(napi_env env, const char *what, int err) {
-  char message[160];
-  snprintf(message, sizeof message, "%s: %s", what, strerror(err));
-  napi_throw_error(env, "ESPAWNDETACHED", message);
-  return NULL;
-}
 
 /* A JS string copied into buf (NUL-terminated); -1 when it is not a string, too long, or holds a NUL. */
 static int string_arg(napi_env env, napi_value v, char *buf, size_t size) {
@@ -177,14 +171,14 @@ static napi_value spawn_detached(napi_env env, napi_callback_info info) {
   {
     pid_t pid = -1;
     int err = start(file, args, count, cwd, niceness, &pid);
-    if (err != 0) return throw_errno(env, "clone", err);
+    if (err != 0) return throw_errno(env, "ESPAWNDETACHED", "clone", err);
     if (napi_create_int32(env, (int32_t)pid, &result) != napi_ok) return NULL;
     return result;
   }
 #else
   (void)result;
   (void)niceness;
-  return throw_errno(env, "spawnDetached is for Linux", ENOSYS);
+  return throw_errno(env, "ESPAWNDETACHED", "spawnDetached is for Linux", ENOSYS);
 #endif
 }
 

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-const SRC = ['native/peercred.c', 'native/spawn.c', 'native/spawn.h', 'native/run.c', 'native/run.h', 'native/binding.gyp'];
+const SRC = ['native/peercred.c', 'native/spawn.c', 'native/spawn.h', 'native/run.c', 'native/run.h', 'native/throw.c', 'native/throw.h', 'native/binding.gyp'];
 const BUILT = 'native/build/Release/peercred.node';
 const OUT = 'dist/peercred.node';
 

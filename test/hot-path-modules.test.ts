@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { splitCommit } from '../src/git/rawobj';
-import { seededPublicGoodRoot } from '../src/trust/publicGood';
-import { mirrorFiles, recordMirror, writeState } from '../src/trust/tufMirror';
+import { offlineMirror } from './helpers/offlineMirror';
 import { BIN, CORPUS, sharedMissing } from './helpers/paths';
 
 /**
@@ -36,28 +34,16 @@ function modulesLoaded(env: NodeJS.ProcessEnv): { loaded: string[]; status: stri
   return { loaded, status: r.stdout };
 }
 
-/** A 127.0.0.1 port nothing listens on: the refresh started in the background fails at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 for (const offline of [true, false]) {
   const name = offline ? 'GITSIGN_OFFLINE=true' : 'the default configuration: the cached TUF copy, two days old, so a refresh is started';
   test(`git's verify call (${name}) loads none of node:${NOT_ON_HOT_PATH.join(', node:')}`, { skip: sharedMissing() }, async () => {
     const home = mkdtempSync(join(work, 'home-'));
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, XDG_CACHE_HOME: join(home, 'cache'), TUF_ROOT: join(home, 'tuf'), GIT_CONFIG_NOSYSTEM: '1', ...(offline ? { GITSIGN_OFFLINE: 'true' } : {}) };
-    const files = mirrorFiles(env.TUF_ROOT as string, join(home, 'cache', 'sigstore', 'gitsign-ts'), `http://127.0.0.1:${await closedPort()}/tuf`);
-    recordMirror(files.root, files.mirror);
-    mkdirSync(files.dir, { recursive: true });
-    writeFileSync(files.trustedRoot, JSON.stringify(seededPublicGoodRoot()));
-    writeState(files, { lastSuccess: new Date(Date.now() - 2 * 24 * 3600 * 1000).toISOString(), failures: 0 });
+    const mirror = await offlineMirror(env);
+    mirror.due();
     const { loaded, status } = modulesLoaded(env);
     // The background refresh (if started) ends before its directory is removed.
-    for (let i = 0; i < 400 && existsSync(files.lock); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    await mirror.settled();
     assert.match(status, /GOODSIG/, 'the signature verifies');
     assert.deepEqual(
       loaded.filter((m) => NOT_ON_HOT_PATH.includes(m)),

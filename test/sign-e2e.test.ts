@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Der } from '../src/asn1/reader';
@@ -19,6 +18,7 @@ import type { TempRepo } from './helpers/gitRepo';
 import { signingRepo as configuredRepo, mintToken as mintSandboxToken, sandboxPerFile } from './helpers/signingSandbox';
 import { BIN, CORPUS, sharedMissing } from './helpers/paths';
 import { removeDir, tempDir } from './sandbox/support';
+import { closedPort } from './helpers/offlineMirror';
 
 const EMAIL = 'test@example.com'; // TempRepo's committer
 
@@ -36,15 +36,6 @@ function publicGoodRootFile(): string {
   const file = join(sb.dir, 'public-good-trusted-root.json');
   writeFileSync(file, JSON.stringify(seededPublicGoodRoot()));
   return file;
-}
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const sb = sandboxPerFile();

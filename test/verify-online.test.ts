@@ -15,6 +15,7 @@ import { after, before, test } from 'node:test';
 import { json } from '@sigstore/core';
 import { TempRepo } from './helpers/gitRepo';
 import { BIN } from './helpers/paths';
+import { closedPort } from './helpers/offlineMirror';
 
 const ISSUER = 'https://issuer.example.test';
 const EMAIL = 'test@example.com';
@@ -171,16 +172,6 @@ function gitsign(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: numb
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], { cwd: repo.dir, env: { ...repo.env, ...env } }, (err, stdout, stderr) => {
       resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** A port nothing listens on. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
     });
   });
 }

@@ -16,7 +16,6 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
@@ -26,8 +25,7 @@ import { splitCommit } from '../../src/git/rawobj';
 import { type Credential, freshCredential } from '../../src/sign/credential';
 import { signPayload } from '../../src/sign/signature';
 import { loadTrust, trustOptionsFromConfig } from '../../src/trust/trustMaterial';
-import { seededPublicGoodRoot } from '../../src/trust/publicGood';
-import { mirrorFiles, recordMirror, writeState } from '../../src/trust/tufMirror';
+import { offlineMirror } from '../helpers/offlineMirror';
 import { BIN, CORPUS } from '../helpers/paths';
 import { mintToken, readSandboxEnv } from '../helpers/signingSandbox';
 import { spawnSandbox } from '../sandbox/support';
@@ -123,15 +121,6 @@ function benchGitVerify(work: string): void {
   );
 }
 
-/** A 127.0.0.1 port nothing listens on (taken, then closed): connections to it are refused at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /**
  * git's hot path with the default configuration (no GITSIGN_OFFLINE) and no network: the TUF mirror
  * in use is a closed 127.0.0.1 port, and its last refresh is two days old, so a refresh is due.
@@ -148,15 +137,8 @@ async function benchGitVerifyNoNetwork(work: string): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CACHE_HOME: join(home, 'cache'), TUF_ROOT: join(home, 'tuf') };
   delete env.GITSIGN_OFFLINE;
   delete env.GITSIGN_TRUSTED_ROOT;
-  const files = mirrorFiles(env.TUF_ROOT as string, join(env.XDG_CACHE_HOME as string, 'sigstore', 'gitsign-ts'), `http://127.0.0.1:${await closedPort()}/tuf`);
-  recordMirror(files.root, files.mirror);
-  mkdirSync(files.dir, { recursive: true });
-  writeFileSync(files.trustedRoot, JSON.stringify(seededPublicGoodRoot()));
-  const due = (): void => writeState(files, { lastSuccess: new Date(Date.now() - 2 * 24 * 3600 * 1000).toISOString(), failures: 0 });
-  /** The background refresh of the previous call has ended (bounded), so it does not share the CPU with the next. */
-  const settle = async (): Promise<void> => {
-    for (let i = 0; i < 200 && existsSync(files.lock); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-  };
+  // The background refresh of the previous call ends (settled) before the next call, so it does not share the CPU with it.
+  const { due, settled: settle } = await offlineMirror(env);
   const cmd = [process.execPath, BIN, '--status-fd=1', '--verify', sigFile, '-'];
   const node = new Series();
   const first = new Series();
