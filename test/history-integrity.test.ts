@@ -8,8 +8,9 @@
  * gitsign reads the objects the IDs name, never their replacements.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { corpusFile, markShallow, parseJsonLines } from './helpers/corpus';
 import { TempRepo } from './helpers/gitRepo';
@@ -115,5 +116,61 @@ describe('an audit of a shallow history', () => {
         [c.c, 'unsigned'],
       ],
     );
+  });
+});
+
+/**
+ * git does not check, when it reads an object, that its bytes hash to the ID it was asked for: a copied
+ * or hostile .git can hold a signed commit's bytes in the file of an unsigned commit's ID (or another
+ * policy in a policy blob's). gitsign checks every object it reads; such a repository is reported as
+ * tampered with, never verified.
+ */
+describe('an object store holding other bytes under an object\'s ID', { skip: sharedMissing() }, () => {
+  let repo: TempRepo;
+  /** Holds a signed commit's bytes (whose parents are not here: read by name only). */
+  let unsigned = '';
+  /** Holds another root commit's bytes; the tip's parent, so history walks still work and the audit reads it. */
+  let planted = '';
+  const plant = (sha: string, raw: Buffer): void => {
+    const file = join(repo.dir, '.git', 'objects', sha.slice(0, 2), sha.slice(2));
+    rmSync(file);
+    writeFileSync(file, deflateSync(Buffer.concat([Buffer.from(`commit ${raw.length}\0`), raw])));
+  };
+  before(() => {
+    repo = new TempRepo();
+    const tree = repo.git('mktree').trim();
+    unsigned = repo.git('commit-tree', tree, '-m', 'not signed by anyone').trim();
+    planted = repo.git('commit-tree', tree, '-m', 'the first commit').trim();
+    const tip = repo.git('commit-tree', tree, '-p', planted, '-m', 'the tip').trim();
+    const other = repo.git('commit-tree', tree, '-m', 'another root');
+    const otherRaw = Buffer.from(repo.git('cat-file', 'commit', other.trim()));
+    repo.git('update-ref', 'refs/heads/main', tip);
+    plant(unsigned, readFileSync(corpusFile({ file: SIGNED })));
+    plant(planted, otherRaw);
+    assert.match(repo.git('cat-file', 'commit', unsigned), /gpgsig /, 'git reads the planted bytes without complaint');
+  });
+  after(() => repo?.remove());
+
+  test('gitsign verify --stdin: the object is not verified; the run says the object store was tampered with', () => {
+    const r = repo.gitsign(['verify', '--json', '--stdin', ...RELAXED], `${unsigned}\n`);
+    assert.notEqual(r.status, 0);
+    assert.doesNotMatch(r.stdout, /"verified":true/);
+    assert.match(r.stderr, new RegExp(`git read bytes for ${unsigned} that are not that object`));
+  });
+
+  test('gitsign verify REV: not verified', () => {
+    for (const rev of [unsigned, planted]) {
+      const r = repo.gitsign(['verify', '--json', ...RELAXED, rev]);
+      assert.notEqual(r.status, 0, rev);
+      assert.doesNotMatch(r.stdout, /"verified":true/);
+    }
+  });
+
+  test('gitsign audit cannot run (exit 2) and says why', () => {
+    const policy = join(repo.dir, '..', `planted-policy-${process.pid}.yaml`);
+    writeFileSync(policy, ['version: 1', 'serial: 1', 'principals:', '  billy: [{issuer: "https://accounts.google.com", subject: "billy@chainguard.dev"}]', 'rules:', '  - paths: ["**"]', '    signers: [billy]', 'policy:', '  signers: [billy]'].join('\n'));
+    const r = repo.gitsign(['audit', '--offline', '--policy', policy, 'main']);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`git read bytes for ${planted} that are not that object`));
   });
 });

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import type { RawObject } from '../git/catFile';
+import { objectIdMatches } from '../git/objectHash';
 
 /**
  * Objects read only when something needs their bytes. An audit answered from its cache judges most
@@ -50,7 +51,9 @@ export class LazyObjects {
       if (!m) continue; // "<name> missing"
       const size = Number(m[3]);
       if (m[1] !== name || at + size > out.length) return;
-      this.loaded.set(name, { sha: name, type: m[2], raw: out.subarray(at, at + size) });
+      const raw = out.subarray(at, at + size);
+      // Bytes that are not the object named (a tampered object store) stay missing: nothing is read from them.
+      if (objectIdMatches(name, m[2], raw)) this.loaded.set(name, { sha: name, type: m[2], raw });
       at += size + 1;
     }
   }

@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { GitsignError } from '../errors';
 import { gitFailure, gitNotRun } from './failure';
+import { objectIdMatches } from './objectHash';
 
 /**
  * One `git cat-file --batch` process for many objects: raw bytes as Buffers, never decoded, and no
@@ -140,6 +141,9 @@ export class CatFile {
     const raw = Buffer.allocUnsafeSlow(size);
     this.buf.copy(raw, 0, 0, size);
     this.buf = this.buf.subarray(size + 1);
+    if (!objectIdMatches(m[1], m[2], raw)) {
+      throw new GitsignError('GIT', `git read bytes for ${m[1]} that are not that object (they hash to another ID): the repository's object store is corrupt or was tampered with (git fsck names what is wrong)`);
+    }
     return { sha: m[1], type: m[2], raw };
   }
 

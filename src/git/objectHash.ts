@@ -6,6 +6,16 @@ export function objectSha1(type: ObjectType, raw: Buffer): string {
   return createHash('sha1').update(`${type} ${raw.length}\0`).update(raw).digest('hex');
 }
 
+/**
+ * Whether `raw` is what the object ID `sha` names: git hashes "TYPE SIZE\0" and the bytes (SHA-1 for a
+ * 40-digit ID, SHA-256 for 64). git does not check this when it reads an object, so bytes planted
+ * under another object's ID (a copied or hostile .git) would pass for that object.
+ */
+export function objectIdMatches(sha: string, type: string, raw: Buffer): boolean {
+  const algorithm = sha.length === 40 ? 'sha1' : sha.length === 64 ? 'sha256' : null;
+  return algorithm !== null && createHash(algorithm).update(`${type} ${raw.length}\0`).update(raw).digest('hex') === sha;
+}
+
 /** A payload starting with "object " is a tag; everything else git signs is a commit. */
 export function payloadType(payload: Buffer): ObjectType {
   return payload.subarray(0, 7).toString('latin1') === 'object ' ? 'tag' : 'commit';
