@@ -48,46 +48,61 @@ function counting(inner: VerifierFactory): { asked: string[]; factory: VerifierF
 /** What an audit says of each object, for comparing runs. */
 const outcome = (r: AuditReport): string[] => r.entries.map((e) => `${e.object} ${e.status} ${e.reason} ${e.signer?.identities.join(',') ?? '-'} ${e.attestedTime ?? '-'} ${e.principals.join(',')}`);
 
+/**
+ * A signed history made by `build` before the suite's tests, with its verify settings, the uncached
+ * verifier and a MAC key directory of its own; removed after them.
+ */
+interface CacheFixture {
+  h: SignedHistory;
+  settings: VerifySettings;
+  checks: VerifierFactory;
+  keyDir: string;
+}
+
+function cacheFixture(build: (h: SignedHistory) => void): CacheFixture {
+  const f = { keyDir: '' } as CacheFixture;
+  before(async () => {
+    f.h = new SignedHistory(sb);
+    build(f.h);
+    const cfg = loadConfig(f.h.repo.env, f.h.repo.dir);
+    const flags = { offline: false, ignoreTlog: false, ignoreSct: false };
+    f.settings = await verifySettings(cfg, flags, f.h.repo.env);
+    f.checks = verifierFor(cfg, flags, f.settings);
+    f.keyDir = mkdtempSync(join(tmpdir(), 'gitsign-audit-key-'));
+  });
+  after(() => {
+    f.h?.remove();
+    if (f.keyDir) removeDir(f.keyDir);
+  });
+  return f;
+}
+
 describe('the audit result cache', () => {
-  let h: SignedHistory;
-  let settings: VerifySettings;
-  let checks: VerifierFactory;
-  let keyDir = '';
   const c: Record<string, string> = {};
 
-  before(async () => {
-    h = new SignedHistory(sb);
+  const f = cacheFixture((h) => {
     const policy = ['version: 1', 'serial: 1', 'principals:', `  alice: ${person(h.issuer, ALICE)}`, 'rules:', '  - paths: ["**"]', '    signers: [alice]', 'policy:', '  signers: [alice]'].join('\n');
     c.base = h.commit(ALICE, 'policy', { '.gitsign/policy.yaml': policy });
     c.one = h.commit(ALICE, 'one', { 'a.txt': '1' });
     c.two = h.commit(ALICE, 'two', { 'b.txt': '1' });
     c.unsigned = h.commit(null, 'unsigned', { 'c.txt': '1' });
-    const cfg = loadConfig(h.repo.env, h.repo.dir);
-    const flags = { offline: false, ignoreTlog: false, ignoreSct: false };
-    settings = await verifySettings(cfg, flags, h.repo.env);
-    checks = verifierFor(cfg, flags, settings);
-    keyDir = mkdtempSync(join(tmpdir(), 'gitsign-audit-key-'));
-  });
-  after(() => {
-    h?.remove();
-    if (keyDir) removeDir(keyDir);
   });
 
-  const gitDir = (): string => join(h.repo.dir, '.git');
-  const key = (): Buffer => macKey(keyDir) as Buffer;
+  const gitDir = (): string => join(f.h.repo.dir, '.git');
+  const key = (): Buffer => macKey(f.keyDir) as Buffer;
   const contextDir = (context: string): string => join(gitDir(), 'gitsign', 'audit-cache', context);
 
   /** One audit of base..main through the cache of this context, counting the signatures checked. */
-  async function audit(version = 'test-1', s: VerifySettings = settings): Promise<{ report: AuditReport; asked: string[] }> {
+  async function audit(version = 'test-1', s: VerifySettings = f.settings): Promise<{ report: AuditReport; asked: string[] }> {
     const store = CacheStore.open(gitDir(), cacheContext(s, version), key());
     assert.ok(store, 'the cache opens');
-    const count = counting(checks);
+    const count = counting(f.checks);
     const report = await runAudit({
       range: `${c.base}..main`,
       keepGoing: false,
       verifier: cachedVerifier(count.factory, store),
       approvals: { trust: s.trust.material, rekorUrl: s.rekorUrl, ignoreSct: false, offline: false },
-      cwd: h.repo.dir,
+      cwd: f.h.repo.dir,
     });
     return { report, asked: count.asked };
   }
@@ -100,7 +115,7 @@ describe('the audit result cache', () => {
     const warm = await audit();
     assert.deepEqual(warm.asked, []);
     assert.deepEqual(outcome(warm.report), outcome(cold.report));
-    c.three = h.commit(ALICE, 'three', { 'd.txt': '1' });
+    c.three = f.h.commit(ALICE, 'three', { 'd.txt': '1' });
     const next = await audit();
     assert.deepEqual(next.asked, [c.three]);
     assert.equal(next.report.entries.find((e) => e.object === c.three)?.status, 'ok');
@@ -109,18 +124,18 @@ describe('the audit result cache', () => {
 
   test('another gitsign-ts version, verify option or trust root is another context: every object is checked again', async () => {
     await audit();
-    const context = cacheContext(settings, 'test-1');
-    assert.notEqual(cacheContext(settings, 'test-2'), context, 'version');
-    assert.notEqual(cacheContext({ ...settings, offline: true }, 'test-1'), context, '--offline');
-    assert.notEqual(cacheContext({ ...settings, ignoreTlog: true }, 'test-1'), context, '--insecure-ignore-tlog');
-    assert.notEqual(cacheContext({ ...settings, ignoreSct: true }, 'test-1'), context, '--insecure-ignore-sct');
-    assert.notEqual(cacheContext({ ...settings, rekorUrl: 'https://rekor.example' }, 'test-1'), context, 'the Rekor an online-mode signature is searched at');
-    const material = settings.trust.material;
-    const fewerLogs = { ...settings.trust, material: { ...material, tlogs: material.tlogs.slice(1) } };
-    assert.notEqual(cacheContext({ ...settings, trust: fewerLogs }, 'test-1'), context, 'the trust material');
-    const otherCa = { ...settings.trust, material: { ...material, certificateAuthorities: material.certificateAuthorities.map((ca) => ({ ...ca, validFor: { start: new Date(1), end: ca.validFor.end } })) } };
-    assert.notEqual(cacheContext({ ...settings, trust: otherCa }, 'test-1'), context, 'a CA\'s validity');
-    assert.equal(cacheContext({ ...settings }, 'test-1'), context, 'the same settings are the same context');
+    const context = cacheContext(f.settings, 'test-1');
+    assert.notEqual(cacheContext(f.settings, 'test-2'), context, 'version');
+    assert.notEqual(cacheContext({ ...f.settings, offline: true }, 'test-1'), context, '--offline');
+    assert.notEqual(cacheContext({ ...f.settings, ignoreTlog: true }, 'test-1'), context, '--insecure-ignore-tlog');
+    assert.notEqual(cacheContext({ ...f.settings, ignoreSct: true }, 'test-1'), context, '--insecure-ignore-sct');
+    assert.notEqual(cacheContext({ ...f.settings, rekorUrl: 'https://rekor.example' }, 'test-1'), context, 'the Rekor an online-mode signature is searched at');
+    const material = f.settings.trust.material;
+    const fewerLogs = { ...f.settings.trust, material: { ...material, tlogs: material.tlogs.slice(1) } };
+    assert.notEqual(cacheContext({ ...f.settings, trust: fewerLogs }, 'test-1'), context, 'the trust material');
+    const otherCa = { ...f.settings.trust, material: { ...material, certificateAuthorities: material.certificateAuthorities.map((ca) => ({ ...ca, validFor: { start: new Date(1), end: ca.validFor.end } })) } };
+    assert.notEqual(cacheContext({ ...f.settings, trust: otherCa }, 'test-1'), context, 'a CA\'s validity');
+    assert.equal(cacheContext({ ...f.settings }, 'test-1'), context, 'the same settings are the same context');
     const other = await audit('test-2');
     assert.equal(other.asked.length, other.report.entries.length, 'a new version checks everything again');
   });
@@ -128,7 +143,7 @@ describe('the audit result cache', () => {
   test('a segment changed by a byte, MACed with another key or copied from another context is ignored; a line that is no result is a miss', async () => {
     const version = 'test-corrupt';
     await audit(version);
-    const context = cacheContext(settings, version);
+    const context = cacheContext(f.settings, version);
     const dir = contextDir(context);
     const segments = readdirSync(dir).filter((n) => n.startsWith('seg-'));
     assert.equal(segments.length, 1);
@@ -156,7 +171,7 @@ describe('the audit result cache', () => {
     assert.equal(status(run.report, c.unsigned), 'unsigned');
 
     // A segment of another context (another trust root or version), MACed with this key, copied here.
-    for (const name of readdirSync(dir)) writeFileSync(join(dir, name), segment(key(), cacheContext(settings, 'test-other'), swapped));
+    for (const name of readdirSync(dir)) writeFileSync(join(dir, name), segment(key(), cacheContext(f.settings, 'test-other'), swapped));
     run = await audit(version);
     assert.deepEqual([...run.asked].sort(), everything, 'another context');
     assert.equal(status(run.report, c.unsigned), 'unsigned');
@@ -185,14 +200,14 @@ describe('the audit result cache', () => {
 
   test('gitsign audit keeps its results under the git directory (0700, read back), --no-cache neither reads nor writes them; two audits at once', async () => {
     const range = `${c.base}..main`;
-    const first = h.audit([range]);
+    const first = f.h.audit([range]);
     assert.equal(first.status, 1, first.stderr);
     const root = join(gitDir(), 'gitsign', 'audit-cache');
     assert.equal(statSync(join(gitDir(), 'gitsign')).mode & 0o777, 0o700);
     const contexts = readdirSync(root).filter((n) => /^[0-9a-f]{32}$/.test(n));
     // The CLI's context is the one whose segment holds c.one under the CLI's key.
-    const cliKey = readFileSync(join(h.repo.env.XDG_CACHE_HOME as string, 'sigstore', 'gitsign-ts', 'audit-cache.key'));
-    assert.equal(statSync(join(h.repo.env.XDG_CACHE_HOME as string, 'sigstore', 'gitsign-ts', 'audit-cache.key')).mode & 0o777, 0o600);
+    const cliKey = readFileSync(join(f.h.repo.env.XDG_CACHE_HOME as string, 'sigstore', 'gitsign-ts', 'audit-cache.key'));
+    assert.equal(statSync(join(f.h.repo.env.XDG_CACHE_HOME as string, 'sigstore', 'gitsign-ts', 'audit-cache.key')).mode & 0o777, 0o600);
     const planted = '{"s":"e","c":"SIGNATURE_INVALID","m":"planted by the test","id":[],"iss":null}';
     let plantedIn = '';
     for (const context of contexts) {
@@ -208,22 +223,22 @@ describe('the audit result cache', () => {
         plantedIn = dir;
       }
     }
-    const cached = h.audit([range]);
+    const cached = f.h.audit([range]);
     assert.equal(cached.of(c.one).status, 'error', 'the newest segment\'s line is what the audit reports: it was read');
     assert.equal(cached.of(c.one).message, 'planted by the test');
     const before = readdirSync(plantedIn).sort();
-    const fresh = h.audit([range, '--no-cache']);
+    const fresh = f.h.audit([range, '--no-cache']);
     assert.equal(fresh.of(c.one).status, 'ok', '--no-cache read nothing');
     assert.deepEqual(readdirSync(plantedIn).sort(), before, '--no-cache wrote nothing');
-    const init = h.gitsign(['policy', 'init', range, '-o', '-', '--no-cache']);
+    const init = f.h.gitsign(['policy', 'init', range, '-o', '-', '--no-cache']);
     assert.equal(init.status, 0, init.stderr);
     assert.match(init.stdout, /alice@example\.com/);
 
     // Two audits at once of a history with a new commit: both answer, and a third finds both's work.
-    c.four = h.commit(ALICE, 'four', { 'e.txt': '1' });
+    c.four = f.h.commit(ALICE, 'four', { 'e.txt': '1' });
     const runAsync = (): Promise<{ code: number | null; out: string }> =>
       new Promise((resolve) => {
-        const p = spawn(process.execPath, [BIN, 'audit', '--json', range], { cwd: h.repo.dir, env: h.repo.env });
+        const p = spawn(process.execPath, [BIN, 'audit', '--json', range], { cwd: f.h.repo.dir, env: f.h.repo.env });
         let out = '';
         p.stdout.on('data', (d: Buffer) => (out += d.toString()));
         const timer = setTimeout(() => p.kill(), 120_000);
@@ -237,16 +252,12 @@ describe('the audit result cache', () => {
       assert.equal(r.code, 1);
       assert.match(r.out, new RegExp(`"object":"${c.four}","status":"ok"`));
     }
-    const third = h.audit([range]);
+    const third = f.h.audit([range]);
     assert.equal(third.of(c.four).status, 'ok');
   });
 });
 
 describe('results answered from the cache, objects unread', () => {
-  let h: SignedHistory;
-  let settings: VerifySettings;
-  let checks: VerifierFactory;
-  let keyDir = '';
   let policy = '';
   const c: Record<string, string> = {};
   /** A GitHub Actions token of acme/app's release workflow, for the repository with this ID. */
@@ -255,36 +266,26 @@ describe('results answered from the cache, objects unread', () => {
     claims: { job_workflow_ref: 'acme/app/.github/workflows/release.yml@refs/heads/main', repository: 'acme/app', repository_id: repositoryId, runner_environment: 'github-hosted' },
   });
 
-  before(async () => {
-    h = new SignedHistory(sb);
+  const f = cacheFixture((h) => {
     c.base = h.commit(ALICE, 'base', { 'a.txt': '0' });
     c.release = h.commit(workflow('4242'), 'release', { 'version.txt': '1' });
     c.impostor = h.commit(workflow('9999'), 'the same workflow name in a re-created repository', { 'version.txt': '2' });
     const identity = [`{issuer: ${JSON.stringify(h.issuer)}, subjectPattern: 'https://github\\.com/acme/app/.*', claims: {sourceRepositoryIdentifier: "4242"}}`];
     policy = ['version: 1', 'serial: 1', 'principals:', `  release: [${identity.join(', ')}]`, 'rules:', '  - paths: ["**"]', '    signers: [release]', 'policy:', '  signers: [release]'].join('\n');
-    const cfg = loadConfig(h.repo.env, h.repo.dir);
-    const flags = { offline: false, ignoreTlog: false, ignoreSct: false };
-    settings = await verifySettings(cfg, flags, h.repo.env);
-    checks = verifierFor(cfg, flags, settings);
-    keyDir = mkdtempSync(join(tmpdir(), 'gitsign-audit-key-'));
-  });
-  after(() => {
-    h?.remove();
-    if (keyDir) removeDir(keyDir);
   });
 
   test('a warm re-run reads a pinned claim from the object itself: the workflow of repository 4242 is its principal, the same workflow of 9999 is not', async () => {
     const audit = async (): Promise<{ report: AuditReport; asked: string[] }> => {
-      const store = CacheStore.open(join(h.repo.dir, '.git'), cacheContext(settings, 'test-1'), macKey(keyDir));
+      const store = CacheStore.open(join(f.h.repo.dir, '.git'), cacheContext(f.settings, 'test-1'), macKey(f.keyDir));
       assert.ok(store, 'the cache opens');
-      const count = counting(checks);
+      const count = counting(f.checks);
       const report = await runAudit({
         range: `${c.base}..main`,
         policyFile: { name: 'outside.yaml', bytes: Buffer.from(policy) },
         keepGoing: false,
         verifier: cachedVerifier(count.factory, store),
-        approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: false, offline: false },
-        cwd: h.repo.dir,
+        approvals: { trust: f.settings.trust.material, rekorUrl: f.settings.rekorUrl, ignoreSct: false, offline: false },
+        cwd: f.h.repo.dir,
       });
       return { report, asked: count.asked };
     };
@@ -303,46 +304,32 @@ describe('results answered from the cache, objects unread', () => {
 });
 
 describe('the paths each commit changes, kept between audits', () => {
-  let h: SignedHistory;
-  let settings: VerifySettings;
-  let checks: VerifierFactory;
-  let keyDir = '';
   const c: Record<string, string> = {};
   const BOB = 'bob@example.com';
 
-  before(async () => {
-    h = new SignedHistory(sb);
+  const f = cacheFixture((h) => {
     const policy = ['version: 1', 'serial: 1', 'principals:', `  alice: ${person(h.issuer, ALICE)}`, `  bob: ${person(h.issuer, BOB)}`, 'rules:', '  - paths: ["**"]', '    signers: [alice]', '  - paths: ["docs/**"]', '    signers: [alice, bob]', 'policy:', '  signers: [alice]'].join('\n');
     c.base = h.commit(ALICE, 'policy', { '.gitsign/policy.yaml': policy });
     c.docs = h.commit(BOB, 'bob: docs', { 'docs/guide.md': 'g' });
     c.code = h.commit(BOB, 'bob: code', { 'src/main.ts': 'x' });
-    const cfg = loadConfig(h.repo.env, h.repo.dir);
-    const flags = { offline: false, ignoreTlog: false, ignoreSct: false };
-    settings = await verifySettings(cfg, flags, h.repo.env);
-    checks = verifierFor(cfg, flags, settings);
-    keyDir = mkdtempSync(join(tmpdir(), 'gitsign-audit-key-'));
-  });
-  after(() => {
-    h?.remove();
-    if (keyDir) removeDir(keyDir);
   });
 
   const version = 'test-paths';
-  const dir = (): string => join(h.repo.dir, '.git', 'gitsign', 'audit-paths', pathsContext(version));
+  const dir = (): string => join(f.h.repo.dir, '.git', 'gitsign', 'audit-paths', pathsContext(version));
   const audit = async (): Promise<AuditReport> => {
-    const store = CacheStore.open(join(h.repo.dir, '.git'), pathsContext(version), macKey(keyDir), 'audit-paths');
+    const store = CacheStore.open(join(f.h.repo.dir, '.git'), pathsContext(version), macKey(f.keyDir), 'audit-paths');
     assert.ok(store, 'the path cache opens');
     return runAudit({
       range: `${c.base}..main`,
       keepGoing: false,
-      verifier: checks,
+      verifier: f.checks,
       pathCache: pathCache(store),
-      approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: false, offline: false },
-      cwd: h.repo.dir,
+      approvals: { trust: f.settings.trust.material, rekorUrl: f.settings.rekorUrl, ignoreSct: false, offline: false },
+      cwd: f.h.repo.dir,
     });
   };
   const verdicts = (r: AuditReport): string[] => r.entries.map((e) => `${e.object} ${e.status} ${e.reason} ${e.message}`);
-  const segment = (b: string): string => `${JSON.stringify({ gitsignAuditCache: 1, context: pathsContext(version), mac: createHmac('sha256', macKey(keyDir) as Buffer).update(`${pathsContext(version)}\n`).update(b).digest('hex') })}\n${b}`;
+  const segment = (b: string): string => `${JSON.stringify({ gitsignAuditCache: 1, context: pathsContext(version), mac: createHmac('sha256', macKey(f.keyDir) as Buffer).update(`${pathsContext(version)}\n`).update(b).digest('hex') })}\n${b}`;
   const line = (sha: string, parent: string, paths: string[]): string => `${sha} ${JSON.stringify({ parent, paths })}\n`;
 
   test('a re-run judges by the kept lists and says the same; a list in a segment whose MAC fails, or computed against another first parent, is not used', async () => {

@@ -19,6 +19,13 @@ import { sharedMissing } from './helpers/paths';
 const RELAXED = ['--offline', '--insecure-ignore-tlog', '--insecure-ignore-sct', '--certificate-identity-regexp', '.*', '--certificate-oidc-issuer-regexp', '.*'];
 const SIGNED = 'sigstore__gitsign/ac15fa730306fb4cc6839e6345cfd924e1517f7b.commit';
 
+/** A policy file for audit --policy (in the git directory: outside the worktree, removed with the repository) giving every path to the corpus commit's signer. */
+function outsidePolicy(repo: TempRepo, name: string): string {
+  const file = join(repo.dir, '.git', `${name}-policy.yaml`);
+  writeFileSync(file, ['version: 1', 'serial: 1', 'principals:', '  billy: [{issuer: "https://accounts.google.com", subject: "billy@chainguard.dev"}]', 'rules:', '  - paths: ["**"]', '    signers: [billy]', 'policy:', '  signers: [billy]'].join('\n'));
+  return file;
+}
+
 describe('objects replaced with git replace are read as themselves', { skip: sharedMissing() }, () => {
   let repo: TempRepo;
   let signed = '';
@@ -57,8 +64,7 @@ describe('objects replaced with git replace are read as themselves', { skip: sha
   });
 
   test('gitsign audit judges the unsigned commit, not its replacement', () => {
-    const policy = join(repo.dir, '..', `replace-policy-${process.pid}.yaml`);
-    writeFileSync(policy, ['version: 1', 'serial: 1', 'principals:', '  billy: [{issuer: "https://accounts.google.com", subject: "billy@chainguard.dev"}]', 'rules:', '  - paths: ["**"]', '    signers: [billy]', 'policy:', '  signers: [billy]'].join('\n'));
+    const policy = outsidePolicy(repo, 'replace');
     const r = repo.gitsign(['audit', '--json', '--offline', '--policy', policy, 'main']);
     const entries = r.stdout
       .trim()
@@ -88,8 +94,7 @@ describe('an audit of a shallow history', () => {
     c.b = repo.git('commit-tree', tree, '-p', c.a, '-m', 'b').trim();
     c.c = repo.git('commit-tree', tree, '-p', c.b, '-m', 'c').trim();
     repo.git('update-ref', 'refs/heads/main', c.c);
-    policy = join(repo.dir, '..', `shallow-policy-${process.pid}.yaml`);
-    writeFileSync(policy, ['version: 1', 'serial: 1', 'principals:', '  billy: [{issuer: "https://accounts.google.com", subject: "billy@chainguard.dev"}]', 'rules:', '  - paths: ["**"]', '    signers: [billy]', 'policy:', '  signers: [billy]'].join('\n'));
+    policy = outsidePolicy(repo, 'shallow');
   });
   after(() => repo?.remove());
 
@@ -167,8 +172,7 @@ describe('an object store holding other bytes under an object\'s ID', { skip: sh
   });
 
   test('gitsign audit cannot run (exit 2) and says why', () => {
-    const policy = join(repo.dir, '..', `planted-policy-${process.pid}.yaml`);
-    writeFileSync(policy, ['version: 1', 'serial: 1', 'principals:', '  billy: [{issuer: "https://accounts.google.com", subject: "billy@chainguard.dev"}]', 'rules:', '  - paths: ["**"]', '    signers: [billy]', 'policy:', '  signers: [billy]'].join('\n'));
+    const policy = outsidePolicy(repo, 'planted');
     const r = repo.gitsign(['audit', '--offline', '--policy', policy, 'main']);
     assert.equal(r.status, 2, r.stdout + r.stderr);
     assert.match(r.stderr, new RegExp(`git read bytes for ${planted} that are not that object`));
