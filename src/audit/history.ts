@@ -2,9 +2,8 @@ import { join } from 'node:path';
 import { GitsignError, quoted } from '../errors';
 import { readRegularFile } from '../files/regularFile';
 import { commonGitDir } from '../git/gitDir';
-import { gitFailure, gitNotRun } from '../git/failure';
 import { git } from '../git/run';
-import { runCapturedSync } from '../git/runSync';
+import { gitSync } from '../git/runSync';
 
 /**
  * The history an audit judges: the commits of RANGE (one tip, any number of bases), parents first,
@@ -46,9 +45,6 @@ export interface RangeRevisions {
   bases: string[];
 }
 
-/** rev-parse of a range answers at once; this bounds a git stuck on a broken repository. */
-const REV_PARSE_TIMEOUT_MS = 30_000;
-
 /**
  * The range's tip and bases, asked synchronously (one short git, started by posix_spawn where the
  * addon is built): the history's own reads then start at once, not behind the caller's loading of
@@ -57,12 +53,7 @@ const REV_PARSE_TIMEOUT_MS = 30_000;
  */
 export function rangeRevisions(range: string, cwd?: string): RangeRevisions {
   checkRevision(range, 'the range');
-  const r = runCapturedSync('git', ['rev-parse', '--revs-only', range, '--'], { cwd, env: process.env, maxBytes: 1 << 20, timeoutMs: REV_PARSE_TIMEOUT_MS });
-  if (r.error) throw gitNotRun(r.error);
-  if (r.stopped) throw new GitsignError('GIT', `git rev-parse ${quoted(range)} ${r.stopped === 'timeout' ? `did not finish within ${REV_PARSE_TIMEOUT_MS / 1000} s` : 'answered more than a range names'}`);
-  const stderr = r.stderr.toString('utf8');
-  if (r.status !== 0) throw gitFailure('git rev-parse failed', stderr.trim() ? stderr : `exit code ${r.status ?? 'none (stopped by a signal)'}`);
-  const revs = r.stdout.toString('utf8').split('\n').filter(Boolean);
+  const revs = gitSync(['rev-parse', '--revs-only', range, '--'], { cwd }).toString('utf8').split('\n').filter(Boolean);
   const tips = revs.filter((rev) => !rev.startsWith('^'));
   const bases = revs.filter((rev) => rev.startsWith('^')).map((rev) => rev.slice(1));
   if (tips.length === 0) throw new GitsignError('GIT', `${quoted(range)} names no commit to audit`);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import type { RawObject } from '../git/catFile';
+import { BATCH_HEADER, type RawObject } from '../git/catFile';
 import { objectIdMatches } from '../git/objectHash';
 
 /**
@@ -12,7 +12,6 @@ import { objectIdMatches } from '../git/objectHash';
 const CHUNK = 4096;
 /** Bytes one batch answer may hold; more and those objects read as missing (a claim then matches nothing). */
 const MAX_BATCH_BYTES = 1 << 30;
-const HEADER = /^([0-9a-f]{40}|[0-9a-f]{64}) (\S+) (\d+)$/;
 
 export class LazyObjects {
   private readonly pending = new Set<string>();
@@ -46,7 +45,7 @@ export class LazyObjects {
     for (const name of names) {
       const nl = out.indexOf(0x0a, at);
       if (nl === -1) return;
-      const m = HEADER.exec(out.toString('latin1', at, nl));
+      const m = BATCH_HEADER.exec(out.toString('latin1', at, nl));
       at = nl + 1;
       if (!m) continue; // "<name> missing"
       const size = Number(m[3]);

@@ -13,6 +13,9 @@ export interface RawObject {
   raw: Buffer;
 }
 
+/** The line `git cat-file --batch` answers before an object's bytes: ID, type, size ("<name> missing" otherwise). */
+export const BATCH_HEADER = /^([0-9a-f]{40}|[0-9a-f]{64}) (\S+) (\d+)$/;
+
 export class CatFile {
   private readonly proc: ChildProcessWithoutNullStreams;
   /** Received bytes not read yet: `buf`, then the chunks after it (joined only when `buf` runs short, so each byte is copied about once). */
@@ -132,7 +135,7 @@ export class CatFile {
 
   private async response(): Promise<RawObject | null> {
     const header = await this.line();
-    const m = /^([0-9a-f]{40,64}) (\S+) (\d+)$/.exec(header);
+    const m = BATCH_HEADER.exec(header);
     if (!m) return null; // "<name> missing" or "ambiguous"
     const size = Number(m[3]);
     await this.need(size + 1);

@@ -1,19 +1,24 @@
 import { createHash } from 'node:crypto';
 import type { ObjectType } from './rawobj';
 
-/** git's object ID: SHA-1 over "<type> <size>\0" and the raw bytes. */
+/** git's object ID: the hash (SHA-1, or SHA-256 in a SHA-256 repository) of "<type> <size>\0" and the raw bytes. */
+function objectId(algorithm: 'sha1' | 'sha256', type: string, raw: Buffer): string {
+  return createHash(algorithm).update(`${type} ${raw.length}\0`).update(raw).digest('hex');
+}
+
+/** The object's SHA-1 ID (what gitsign's online-mode Rekor entries name, whatever the repository's hash). */
 export function objectSha1(type: ObjectType, raw: Buffer): string {
-  return createHash('sha1').update(`${type} ${raw.length}\0`).update(raw).digest('hex');
+  return objectId('sha1', type, raw);
 }
 
 /**
- * Whether `raw` is what the object ID `sha` names: git hashes "TYPE SIZE\0" and the bytes (SHA-1 for a
- * 40-digit ID, SHA-256 for 64). git does not check this when it reads an object, so bytes planted
- * under another object's ID (a copied or hostile .git) would pass for that object.
+ * Whether `raw` is what the object ID `sha` names (SHA-1 for a 40-digit ID, SHA-256 for 64). git does
+ * not check this when it reads an object, so bytes planted under another object's ID (a copied or
+ * hostile .git) would pass for that object.
  */
 export function objectIdMatches(sha: string, type: string, raw: Buffer): boolean {
   const algorithm = sha.length === 40 ? 'sha1' : sha.length === 64 ? 'sha256' : null;
-  return algorithm !== null && createHash(algorithm).update(`${type} ${raw.length}\0`).update(raw).digest('hex') === sha;
+  return algorithm !== null && objectId(algorithm, type, raw) === sha;
 }
 
 /** A payload starting with "object " is a tag; everything else git signs is a commit. */

@@ -1,4 +1,6 @@
 import { loadAddon } from '../addon';
+import { GitsignError } from '../errors';
+import { gitFailure, gitNotRun } from './failure';
 
 /**
  * A short program run to its end, synchronously, with its output captured: git config on git's hot
@@ -57,4 +59,15 @@ export function runWithChildProcess(file: string, args: string[], limits: RunLim
   if (code === 'ENOBUFS') return { status: null, stdout: r.stdout, stderr: r.stderr, stopped: 'too-large' };
   if (r.error) return { status: null, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), error: r.error };
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A short git command's stdout, synchronously (see runCapturedSync); a failure is a GIT error, as ./run's git() gives. */
+export function gitSync(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Buffer {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const r = runCapturedSync('git', args, { cwd: opts.cwd, env: process.env, maxBytes: 1 << 20, timeoutMs });
+  if (r.error) throw gitNotRun(r.error);
+  if (r.stopped) throw new GitsignError('GIT', `git ${args[0]} ${r.stopped === 'timeout' ? `did not finish within ${timeoutMs / 1000} s` : 'answered more than 1 MiB'}`);
+  const stderr = r.stderr.toString('utf8');
+  if (r.status !== 0) throw gitFailure(`git ${args[0]} failed`, stderr.trim() ? stderr : `exit code ${r.status ?? 'none (stopped by a signal)'}`);
+  return r.stdout;
 }
