@@ -208,7 +208,7 @@ describe('finding 3: identity patterns through the CLI and git', () => {
     const ok = verifyJson(repo, ['verify', ...flags, jane]);
     assert.equal(ok.lines[0].verified, true, JSON.stringify(ok.lines[0]));
     assert.deepEqual(ok.lines[0].identities, [JANE]);
-    // The same on worker threads (--stdin), where each worker compiles the patterns itself.
+    // The same for many objects at once (--stdin).
     const batch = verifyJson(repo, ['verify', '--stdin', ...flags], `${jane}\n${lookalike}\n${jane}\n`);
     assert.deepEqual(batch.lines.map((l) => (l.verified ? 'ok' : l.error?.code)), ['ok', 'IDENTITY', 'ok']);
   });

@@ -90,16 +90,37 @@ describe('certificates read once per process cannot be confused', { skip: shared
     assert.deepEqual(got, sequence.map(([name, , want]) => `${name}: ${want}`));
   });
 
-  describe('gitsign verify --stdin (workers)', () => {
+  test('all at once, the signature checks on libuv\'s thread pool: copies of one certificate in flight together each get their own verdict', async () => {
+    const concurrent = { ...settings, concurrent: true };
+    const identity = { kind: 'none' as const };
+    // Forgeries no earlier test has read (another byte of the certificate's signature changed), twice each.
+    const { der } = signatureDer('commit', v.good);
+    const [cert] = parseSignedData(der).certificates;
+    const certAt = uniqueOffset(der, cert, 'certificate');
+    const forged = (back: number): Buffer => withSignature('commit', v.good, flipByte(der, certAt + cert.length - back));
+    const sequence: [string, Buffer, string][] = [
+      ['good', v.good, 'VERIFIED'],
+      ['forged A', forged(2), 'CERTIFICATE'],
+      ['forged A again', forged(2), 'CERTIFICATE'],
+      ['tampered payload', v.tampered, 'CONTENT_MISMATCH'],
+      ['forged B', forged(3), 'CERTIFICATE'],
+      ['good again', v.good, 'VERIFIED'],
+      ['forged B again', forged(3), 'CERTIFICATE'],
+    ];
+    const got = await Promise.all(sequence.map(async ([name, raw]) => `${name}: ${outcomeCode(await verifyGitObject({ sha: name, type: 'commit', raw }, concurrent, identity))}`));
+    assert.deepEqual(got, sequence.map(([name, , want]) => `${name}: ${want}`));
+  });
+
+  describe('gitsign verify --stdin (many objects verified at once)', () => {
     let repo: TempRepo;
     before(() => (repo = new TempRepo()));
     after(() => repo?.remove());
 
-    test('good objects first, then the forged certificate and the tampered payload on every worker: only the good ones verify', () => {
+    test('good objects first, then the forged certificate and the tampered payload, in flight together: only the good ones verify', () => {
       const good = repo.importBytes(v.good, 'commit');
       const forged = repo.importBytes(v.forgedCert, 'commit');
       const tampered = repo.importBytes(v.tampered, 'commit');
-      // Twice each, side by side: whichever worker got a good object also gets the bad ones after it.
+      // Twice each, side by side: the bad ones are read while the good ones' checks are still running.
       const names = [good, good, forged, forged, tampered, tampered, good, good];
       const r = repo.gitsign(['verify', '--stdin', '--json', '--offline', '--insecure-ignore-tlog', '--certificate-identity-regexp', '.*', '--certificate-oidc-issuer-regexp', '.*'], names.join('\n'));
       const lines = parseJsonLines(r.stdout);

@@ -197,7 +197,7 @@ describe('gitsign verify --sct', () => {
     assert.equal(detached.verify(['v1'], { command: 'verify-tag' }).report.error?.code, 'SCT');
   });
 
-  test('the verification workers (--stdin) get the detached SCT too', () => {
+  test('many objects at once (--stdin) are checked against the detached SCT too', () => {
     const r = detached.verify(['--sct', detached.file('stdin.sct', issued.sctJson!), '--stdin'], { input: `${sha}\n` });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.report.sctChecked, true);

@@ -6,8 +6,9 @@ import { type VerifyFlags, type VerifySettings, verifySettings } from '../verify
 import { type RenderedOutcome, renderFailure, renderOutcome } from './verifyOutput';
 
 /**
- * A verification worker of `gitsign verify` over many objects: it loads its own trust root once and
- * answers each object with the text to print, so the main thread only reads git and writes output.
+ * A verification worker of `gitsign audit` and `gitsign policy init` (verifyPool.ts): it loads its
+ * own trust root once and answers each object with the text to print, so the main thread only reads
+ * git and judges.
  * Every object gets an answer: whatever one object throws is that object's result, never the worker's end.
  */
 export interface WorkerSetup {

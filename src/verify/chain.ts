@@ -74,9 +74,16 @@ function authorities(trust: TrustMaterial): Authority[] {
   return list;
 }
 
+/** CA keys by SubjectPublicKeyInfo: a root listed by several CAs of a trusted root is one key, checked once per leaf. */
+const caKeys = new Map<string, KeyObject>();
+
 function publicKeyOf(c: CaCert): KeyObject {
   try {
-    c.key ??= createPublicKey({ key: c.spki, format: 'der', type: 'spki' });
+    if (!c.key) {
+      const id = c.spki.toString('base64');
+      c.key = caKeys.get(id) ?? createPublicKey({ key: c.spki, format: 'der', type: 'spki' });
+      caKeys.set(id, c.key);
+    }
   } catch {
     throw new GitsignError('TRUST_ROOT', `the public key of the trusted CA certificate "${c.name}" is not a valid key`);
   }
@@ -115,15 +122,37 @@ function caProblem(ca: CaCert, depth: number): string | null {
   return null;
 }
 
+/** Whether a trusted CA certificate may be the leaf's issuer: its subject is the leaf's issuer and the key IDs, when both are given, agree. */
+function mayHaveIssued(issuer: CaCert, cert: Certificate): boolean {
+  const aki = cert.authorityKeyId;
+  const ski = issuer.extensions.subjectKeyId;
+  return issuer.subject.equals(cert.issuer) && !(aki && ski && !ski.equals(aki));
+}
+
+/**
+ * The leaf's signature checked on libuv's thread pool against every trusted CA that may have issued
+ * it, ahead of verifyChain, which then finds the answers made (Certificate.isSignedBy). Never fails:
+ * a CA key that cannot be made is left for verifyChain to report.
+ */
+export async function checkIssuerSignatures(cert: Certificate, trust: TrustMaterial): Promise<void> {
+  const keys = new Set<KeyObject>();
+  try {
+    for (const ca of authorities(trust)) {
+      for (const issuer of ca.certs) if (mayHaveIssued(issuer, cert)) keys.add(publicKeyOf(issuer));
+    }
+  } catch {
+    // A malformed trusted root: verifyChain reports it, for this object as for any other.
+  }
+  await Promise.all([...keys].map((k) => cert.checkSignedBy(k)));
+}
+
 /** Verifies the leaf's path to a trusted root at `time`. */
 export function verifyChain(cert: Certificate, time: Date, trust: TrustMaterial): VerifiedChain {
-  const aki = cert.authorityKeyId;
   let reason = `no trusted CA valid at ${time.toISOString()} issued this certificate`;
   for (const ca of authorities(trust)) {
     if (time < ca.validFor.start || time > ca.validFor.end) continue;
     for (const issuer of ca.certs) {
-      const ski = issuer.extensions.subjectKeyId;
-      if (!issuer.subject.equals(cert.issuer) || (aki && ski && !ski.equals(aki))) continue;
+      if (!mayHaveIssued(issuer, cert)) continue;
       if (!cert.isSignedBy(publicKeyOf(issuer))) {
         reason = "certificate signature does not verify with its issuer's key";
         continue;

@@ -14,6 +14,8 @@ export interface VerifySettings {
   ignoreSct: boolean;
   /** The detached SCT given with --sct, for a certificate that embeds none. */
   detachedSct?: Sct;
+  /** Many objects are verified at once: their signature checks run on libuv's thread pool (see verifyOffThread). */
+  concurrent: boolean;
 }
 
 /** The verify flags, as they also reach the verification workers. */
@@ -24,13 +26,14 @@ export interface VerifyFlags {
   ignoreSct: boolean;
   /** The text of the --sct file (read once, by the command). */
   detachedSct?: string;
+  concurrent?: boolean;
 }
 
 export async function verifySettings(cfg: Config, flags: VerifyFlags, env: NodeJS.ProcessEnv = process.env): Promise<VerifySettings> {
   // Read before the trust root: a bad --sct file is a usage problem, whatever the trust root.
   const detachedSct = flags.detachedSct === undefined ? undefined : parseDetachedSct(flags.detachedSct);
   const trust = await loadTrust(trustOptionsFromConfig(cfg, flags, env));
-  return { trust, offline: flags.offline, rekorUrl: cfg.rekor.replace(/\/+$/, ''), ignoreTlog: flags.ignoreTlog, ignoreSct: flags.ignoreSct, detachedSct };
+  return { trust, offline: flags.offline, rekorUrl: cfg.rekor.replace(/\/+$/, ''), ignoreTlog: flags.ignoreTlog, ignoreSct: flags.ignoreSct, detachedSct, concurrent: Boolean(flags.concurrent) };
 }
 
 /**
@@ -49,5 +52,6 @@ export function signatureOptions(settings: VerifySettings, objectSha: () => stri
     detachedSct: settings.detachedSct,
     identity,
     requireSignedMessageLabel,
+    concurrent: settings.concurrent,
   };
 }

@@ -1,4 +1,4 @@
-import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import type { TrustMaterial } from '@sigstore/verify';
 import { decodePem, encodePem, pemLabel } from '../cms/pem';
 import { OID } from '../cms/oids';
@@ -11,6 +11,8 @@ import { RSA_ENCRYPTION, SIGNATURE_HASH, SIGNATURE_KEY_TYPE } from '../x509/algo
 import type { Certificate } from '../x509/certificate';
 import { certificateOf } from '../x509/knownCertificates';
 import { verifyCertificateTrust } from './certificateTrust';
+import { checkIssuerSignatures } from './chain';
+import { verifyNow, verifyOffThread } from '../crypto/verifyOffThread';
 import type { Sct } from './sct';
 import { checkIdentity, type IdentityCheck } from './identity';
 import { type VerifiedEntry, verifyLogEntry } from './logEntry';
@@ -35,6 +37,8 @@ export interface VerifyOptions {
   identity: IdentityCheck;
   /** Require the PEM label gitsign writes (gitsign verify does; git's --verify accepts any). */
   requireSignedMessageLabel: boolean;
+  /** Signature checks on libuv's thread pool, while other objects are parsed (many objects at once); else on this thread. */
+  concurrent?: boolean;
 }
 
 export interface OnlineEntry {
@@ -87,7 +91,7 @@ function checkContent(si: SignerInfo, sd: SignedData, payload: Buffer): Date | u
   return t && t.length === 1 ? t[0].time : undefined;
 }
 
-function checkSignerSignature(si: SignerInfo, key: KeyObject): void {
+async function checkSignerSignature(si: SignerInfo, key: KeyObject, offThread: boolean): Promise<void> {
   const hash = SIGNATURE_HASH[si.signatureAlgorithm] ?? (si.signatureAlgorithm === RSA_ENCRYPTION ? digestName(si.digestAlgorithm) : undefined);
   if (!hash) throw new GitsignError('UNSUPPORTED_SIGNATURE', `unsupported signature algorithm ${si.signatureAlgorithm}`);
   // As Go: an ECDSA-labelled signature by an RSA key (or the reverse) is refused, not tried.
@@ -95,12 +99,7 @@ function checkSignerSignature(si: SignerInfo, key: KeyObject): void {
   if (keyType !== key.asymmetricKeyType) {
     throw new GitsignError('SIGNATURE_INVALID', `the signature algorithm ${si.signatureAlgorithm} is not for the certificate's ${key.asymmetricKeyType} key`);
   }
-  let ok = false;
-  try {
-    ok = cryptoVerify(hash, si.signedAttrsDer, key, si.signature);
-  } catch {
-    ok = false;
-  }
+  const ok = offThread ? await verifyOffThread(hash, si.signedAttrsDer, key, si.signature) : verifyNow(hash, si.signedAttrsDer, key, si.signature);
   if (!ok) throw new GitsignError('SIGNATURE_INVALID', "signature does not verify with the signing certificate's key");
 }
 
@@ -176,7 +175,9 @@ async function verifySigner(sd: SignedData, si: SignerInfo, payload: Buffer, opt
   try {
     const cmsSigningTime = checkContent(si, sd, payload);
     const key = cert.publicKey;
-    checkSignerSignature(si, key);
+    // Concurrently, the chain's signature check starts now too, on another thread: verifyChain finds its answer.
+    const issuerChecked = opts.concurrent ? checkIssuerSignatures(cert, opts.trust) : undefined;
+    await checkSignerSignature(si, key, Boolean(opts.concurrent));
 
     // Timestamps first: an entry without a SET (Rekor v2) has its log key checked at their times.
     const tsa = tsaTimes(si, opts.trust);
@@ -186,6 +187,7 @@ async function verifySigner(sd: SignedData, si: SignerInfo, payload: Buffer, opt
     const times = opts.ignoreTlog && attested.length === 0 ? [] : requireAttestedTimes(attested);
     const timeSource: TimeSource = times[0]?.source ?? 'unattested';
     const signingTime = times[0]?.time ?? cert.notBefore;
+    await issuerChecked;
     const sctChecked = verifyCertificateTrust(cert, times.length ? times.map((t) => t.time) : [cert.notBefore], opts.trust, opts.ignoreSct, opts.detachedSct);
     checkIdentity(cert, opts.identity);
     return { certificate: cert, tlog, signingTime, timeSource, cmsSigningTime, sctChecked };

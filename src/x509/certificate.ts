@@ -1,6 +1,7 @@
-import { createHash, type KeyObject, verify as cryptoVerify } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { X509Certificate } from '@sigstore/core';
 import { Der } from '../asn1/reader';
+import { verifyNow, verifyOffThread } from '../crypto/verifyOffThread';
 import { GitsignError } from '../errors';
 import { SIGNATURE_HASH, SIGNATURE_KEY_TYPE } from './algorithms';
 import { type Extension, type Extensions, FULCIO_USERNAME_SAN, OID_CODE_SIGNING } from './extensions';
@@ -74,23 +75,39 @@ export class Certificate {
   /**
    * Whether the issuer's key made this certificate's signature (over the TBS bytes as received), with
    * an algorithm of the key's type: an ECDSA OID is never checked with an RSA key, nor the reverse.
+   * The answer is kept per key: the same bytes and key always give the same answer.
    */
   isSignedBy(issuerKey: KeyObject): boolean {
-    if (this.checkedWith?.key !== issuerKey) this.checkedWith = { key: issuerKey, verdict: this.checkSignedBy(issuerKey) };
-    return this.checkedWith.verdict;
+    let verdict = this.verdicts.get(issuerKey);
+    if (verdict === undefined) {
+      const hash = this.hashFor(issuerKey);
+      verdict = hash !== null && verifyNow(hash, this.tbs, issuerKey, this.signature);
+      this.verdicts.set(issuerKey, verdict);
+    }
+    return verdict;
   }
 
-  /** isSignedBy's last answer and the issuer key it was for (a certificate has one issuer): the same bytes and key always give the same answer. */
-  private checkedWith?: { key: KeyObject; verdict: boolean };
-
-  private checkSignedBy(issuerKey: KeyObject): boolean {
-    const hash = SIGNATURE_HASH[this.signatureAlgorithmOid];
-    if (!hash || SIGNATURE_KEY_TYPE[this.signatureAlgorithmOid] !== issuerKey.asymmetricKeyType) return false;
-    try {
-      return cryptoVerify(hash, this.tbs, issuerKey, this.signature);
-    } catch {
-      return false;
+  /**
+   * isSignedBy's answer made on libuv's thread pool and kept for isSignedBy (see verifyOffThread);
+   * objects verified at the same time with the same certificate share one check.
+   */
+  checkSignedBy(issuerKey: KeyObject): Promise<void> {
+    let pending = this.pending.get(issuerKey);
+    if (!pending) {
+      const hash = this.hashFor(issuerKey);
+      pending = this.verdicts.has(issuerKey) || hash === null ? Promise.resolve() : verifyOffThread(hash, this.tbs, issuerKey, this.signature).then((ok) => void this.verdicts.set(issuerKey, ok));
+      this.pending.set(issuerKey, pending);
     }
+    return pending;
+  }
+
+  private readonly verdicts = new Map<KeyObject, boolean>();
+  private readonly pending = new Map<KeyObject, Promise<void>>();
+
+  /** The hash of this certificate's signature algorithm, or null when it is not one for the key's type. */
+  private hashFor(issuerKey: KeyObject): string | null {
+    const hash = SIGNATURE_HASH[this.signatureAlgorithmOid];
+    return hash && SIGNATURE_KEY_TYPE[this.signatureAlgorithmOid] === issuerKey.asymmetricKeyType ? hash : null;
   }
 
   /** Lowercase hex SHA-1 of the DER: gitsign's certificate ID and GOODSIG key. */
