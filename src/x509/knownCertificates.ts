@@ -1,20 +1,19 @@
-import { createHash } from 'node:crypto';
 import { Certificate } from './certificate';
 
 /**
  * Certificates already read in this process, so a certificate that signs many objects (a credential
  * cache keeps one for ten minutes) is parsed, and has its key made and its issuer's signature checked,
- * once. Found by the SHA-256 of the exact DER and compared byte for byte: a certificate that differs in
- * any byte is another entry. Few are kept (each holds a key): the objects one certificate signs are
- * mostly verified close together, and the least recently used is forgotten first.
+ * once. Found by the exact DER bytes (as a string: a Map compares keys whole), so a certificate that
+ * differs in any byte is another entry. Few are kept (each holds a key): the objects one certificate
+ * signs are mostly verified close together, and the least recently used is forgotten first.
  */
 const MAX_KNOWN = 64;
 const known = new Map<string, Certificate>();
 
 export function certificateOf(der: Buffer): Certificate {
-  const key = createHash('sha256').update(der).digest('base64');
+  const key = der.toString('latin1');
   const hit = known.get(key);
-  if (hit?.der.equals(der)) {
+  if (hit) {
     known.delete(key);
     known.set(key, hit);
     return hit;
