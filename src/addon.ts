@@ -20,6 +20,10 @@ export interface Addon {
     maxBytes: number,
     timeoutMs: number,
   ): { status: number | null; signal: number | null; stdout: Buffer; stderr: Buffer; timedOut: boolean; tooLarge: boolean };
+  /** Starts a program with its stdin, stdout and stderr on pipes; the parent's ends (native/run.c; Linux). Absent from addons built before it. */
+  spawnPiped?(file: string, argv: string[], cwd: string | null, env: string[]): { pid: number; stdin: number; stdout: number; stderr: number };
+  /** How a child started by spawnPiped ended; null while it runs. */
+  reap?(pid: number): { status: number | null; signal: number | null } | null;
 }
 
 export const ADDON_FILE = 'peercred.node';

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { loadAddon } from '../src/addon';
 import { type CapturedRun, type RunLimits, runCapturedSync, runWithAddon, runWithChildProcess } from '../src/git/runSync';
+import { type PipedProcess, type SpawnOptions, spawnPiped, spawnWithAddon, spawnWithChildProcess } from '../src/git/spawnPiped';
 
 /**
  * The synchronous runs of git's hot path (git config): the native addon's posix_spawn and
- * child_process give the same answers, and both bound a run by time and output size.
+ * child_process give the same answers, and both bound a run by time and output size. The same for
+ * the streamed programs (spawnPiped): both starts behave alike, and the addon's children are reaped.
  */
 const work = mkdtempSync(join(tmpdir(), 'gitsign-run-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -87,5 +89,66 @@ describe('running git config and other short programs synchronously', { skip: pr
     const b = runWithChildProcess('git', args, limits({ env, cwd: work }));
     assert.deepEqual(a, b);
     assert.equal(a.stdout.toString(), 'gitsign.fulcio\nhttps://f.example\0user.email\na@example.com\0');
+  });
+});
+
+/** A started program's stdout and stderr as they came, and the code 'close' gave. */
+function outcome(p: PipedProcess, input?: Buffer): Promise<{ code: number | null; stdout: Buffer; stderr: string; stdinError?: string }> {
+  return new Promise((resolve, reject) => {
+    const out: Buffer[] = [];
+    let stderr = '';
+    let stdinError: string | undefined;
+    p.stdout.on('data', (d: Buffer) => out.push(d));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.stdin.on('error', (e: NodeJS.ErrnoException) => (stdinError = e.code));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr, stdinError }));
+    p.stdin.end(input ?? '');
+  });
+}
+
+function startedByAddon(file: string, args: string[], opts: SpawnOptions = {}): PipedProcess {
+  assert.equal(typeof loadAddon()?.spawnPiped, 'function', 'dist/peercred.node is not built (or lacks spawnPiped): run npm run build with a C compiler (see scripts/peers.json)');
+  const p = spawnWithAddon(file, args, opts);
+  assert.ok(p, `the addon did not start ${file}`);
+  return p;
+}
+
+const STARTERS = { addon: startedByAddon, 'child_process': spawnWithChildProcess } as const;
+
+describe('programs whose input and output are streamed (git cat-file, rev-list)', { timeout: 60_000, skip: process.platform !== 'linux' && 'the addon starts programs on Linux only' }, () => {
+  for (const [name, start] of Object.entries(STARTERS)) {
+    test(`${name}: stdin reaches the program, stdout comes back as bytes, stderr and the exit code as written`, async () => {
+      const r = await outcome(start('sh', ['-c', 'cat; printf "oops\\n" >&2; exit 3']), Buffer.from([0x61, 0, 0x62, 0xff]));
+      assert.deepEqual(r, { code: 3, stdout: Buffer.from([0x61, 0, 0x62, 0xff]), stderr: 'oops\n', stdinError: undefined });
+    });
+
+    test(`${name}: the program is looked up in the given environment's PATH and runs in the given directory`, async () => {
+      const bin = mkdtempSync(join(work, 'piped-bin-'));
+      writeFileSync(join(bin, 'gitsign-test-tool'), '#!/bin/sh\npwd\nprintf "%s\\n" "$1" "$GITSIGN_TEST_VALUE"\n');
+      chmodSync(join(bin, 'gitsign-test-tool'), 0o755);
+      const r = await outcome(start('gitsign-test-tool', ['arg one'], { cwd: work, env: { PATH: `/nonexistent:${bin}:/usr/bin:/bin`, GITSIGN_TEST_VALUE: 'v' } }));
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.toString(), `${work}\narg one\nv\n`);
+    });
+
+    test(`${name}: a program that exits without reading its input: the write fails on stdin alone, and 'close' still gives the code`, async () => {
+      const r = await outcome(start('sh', ['-c', 'exit 7']), Buffer.alloc(1 << 20));
+      assert.equal(r.code, 7);
+      assert.ok(r.stdinError === undefined || r.stdinError === 'EPIPE', String(r.stdinError));
+    });
+  }
+
+  test('addon: twenty programs at once each get their own exit code, and none is left unreaped', async () => {
+    const started = Array.from({ length: 20 }, (_, i) => startedByAddon('sh', ['-c', `sleep 0.0${i % 5}; exit ${i}`]));
+    const codes = await Promise.all(started.map((p) => outcome(p).then((r) => r.code)));
+    assert.deepEqual(codes, Array.from({ length: 20 }, (_, i) => i));
+    for (const p of started) assert.equal(existsSync(`/proc/${p.pid}`), false, `process ${p.pid} is still there (a zombie)`);
+  });
+
+  test('a program that does not exist: the addon does not start it, and spawnPiped reports ENOENT as child_process does', async () => {
+    assert.equal(spawnWithAddon('gitsign-no-such-program', [], {}), null);
+    const err = await new Promise<NodeJS.ErrnoException>((resolve) => spawnPiped('gitsign-no-such-program', []).on('error', resolve));
+    assert.equal(err.code, 'ENOENT');
   });
 });

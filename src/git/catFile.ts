@@ -1,7 +1,7 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { GitsignError } from '../errors';
 import { gitFailure, gitNotRun } from './failure';
 import { objectIdMatches } from './objectHash';
+import { type PipedProcess, spawnPiped } from './spawnPiped';
 
 /**
  * One `git cat-file --batch` process for many objects: raw bytes as Buffers, never decoded, and no
@@ -17,7 +17,7 @@ export interface RawObject {
 export const BATCH_HEADER = /^([0-9a-f]{40}|[0-9a-f]{64}) (\S+) (\d+)$/;
 
 export class CatFile {
-  private readonly proc: ChildProcessWithoutNullStreams;
+  private readonly proc: PipedProcess;
   /** Received bytes not read yet: `buf`, then the chunks after it (joined only when `buf` runs short, so each byte is copied about once). */
   private buf: Buffer = Buffer.alloc(0);
   private chunks: Buffer[] = [];
@@ -31,7 +31,7 @@ export class CatFile {
   private spawnError: NodeJS.ErrnoException | null = null;
 
   constructor(cwd?: string) {
-    this.proc = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = spawnPiped('git', ['cat-file', '--batch'], { cwd });
     this.proc.stdout.on('data', (d: Buffer) => {
       this.chunks.push(d);
       this.chunkBytes += d.length;

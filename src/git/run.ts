@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { GitsignError } from '../errors';
 import { gitFailure, gitNotRun } from './failure';
+import { spawnPiped } from './spawnPiped';
 
 /**
  * One git command with Buffers in and out (object contents and tree entries are bytes, not text).
@@ -20,7 +20,7 @@ export interface GitOptions {
 
 export function runGit(args: string[], opts: GitOptions = {}): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const proc = spawn('git', args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = spawnPiped('git', args, { cwd: opts.cwd, env: opts.env });
     const out: Buffer[] = [];
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => out.push(d));
