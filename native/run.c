@@ -42,6 +42,8 @@
 #define MAX_ARGS 64
 #define MAX_ENV 4096
 #define MAX_STRING 65536
+/* The stdout pipe of a streamed program (spawnPiped): Linux's default limit for an unprivileged process. */
+#define STREAMED_PIPE_BYTES (1024 * 1024)
 
 /* A JS string as a malloc'd C string; NULL when it is not a string, too long, or holds a NUL. */
 static char *string_of(napi_env env, napi_value v) {
@@ -193,6 +195,11 @@ static int start_piped(pid_t *pid, const char *file, char **argv, const char *cw
   for (i = 0; i < 3 && err == 0; i++) {
     if (pipe2(p[i], O_CLOEXEC) != 0) err = errno;
   }
+#ifdef F_SETPIPE_SZ
+  /* Room for a program's whole answer (rev-list of 10,000 commits: 820 KB) while our thread is busy:
+   * with the default 64 KB it waited for each read. Best effort: the system may allow less. */
+  if (err == 0) fcntl(p[1][0], F_SETPIPE_SZ, STREAMED_PIPE_BYTES);
+#endif
   if (err == 0) err = start(pid, file, argv, cwd, envp, p[0][0], p[1][1], p[2][1]);
   for (i = 0; i < 3; i++) {
     int child_end = i == 0 ? p[i][0] : p[i][1], parent_end = i == 0 ? p[i][1] : p[i][0];
