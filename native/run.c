@@ -319,19 +319,40 @@ static napi_value set(napi_env env, napi_value obj, const char *name, napi_value
 }
 #endif
 
+/* What both starts take first: (file, argv[], cwd|null, env[] "NAME=value"). */
+struct program {
+  char *file, *cwd, **args, **envp;
+};
+
+static void free_program(struct program *p) {
+  free(p->file);
+  free(p->cwd);
+  free_strings(p->args);
+  free_strings(p->envp);
+}
+
+/* Reads argv[0..3] into p; false (p freed) when one is not what it must be. */
+static bool read_program(napi_env env, napi_value *argv, struct program *p) {
+  napi_valuetype cwd_type;
+  memset(p, 0, sizeof *p);
+  if (napi_typeof(env, argv[2], &cwd_type) == napi_ok && (p->file = string_of(env, argv[0])) && (p->args = strings_of(env, argv[1], MAX_ARGS)) && p->args[0] &&
+      (cwd_type == napi_null || cwd_type == napi_undefined || (p->cwd = string_of(env, argv[2]))) && (p->envp = strings_of(env, argv[3], MAX_ENV))) {
+    return true;
+  }
+  free_program(p);
+  return false;
+}
+
 static napi_value run_captured(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6], result = NULL;
-  napi_valuetype cwd_type;
-  char *file = NULL, *cwd = NULL, **args = NULL, **envp = NULL;
+  struct program p;
   uint32_t max_bytes;
   int32_t timeout_ms;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6 || napi_typeof(env, argv[2], &cwd_type) != napi_ok ||
-      napi_get_value_uint32(env, argv[4], &max_bytes) != napi_ok || napi_get_value_int32(env, argv[5], &timeout_ms) != napi_ok || timeout_ms <= 0 ||
-      !(file = string_of(env, argv[0])) || !(args = strings_of(env, argv[1], MAX_ARGS)) || !args[0] ||
-      (cwd_type != napi_null && cwd_type != napi_undefined && !(cwd = string_of(env, argv[2]))) || !(envp = strings_of(env, argv[3], MAX_ENV))) {
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6 || napi_get_value_uint32(env, argv[4], &max_bytes) != napi_ok ||
+      napi_get_value_int32(env, argv[5], &timeout_ms) != napi_ok || timeout_ms <= 0 || !read_program(env, argv, &p)) {
     napi_throw_type_error(env, NULL, "runCaptured(file, argv, cwd, env, maxBytes, timeoutMs): bad arguments");
-    goto done;
+    return NULL;
   }
 #ifdef __linux__
   {
@@ -340,7 +361,7 @@ static napi_value run_captured(napi_env env, napi_callback_info info) {
     napi_value v;
     memset(&o, 0, sizeof o);
     o.out.fd = o.err.fd = -1;
-    err = run(file, args, cwd, envp, max_bytes, timeout_ms, &o);
+    err = run(p.file, p.args, p.cwd, p.envp, max_bytes, timeout_ms, &o);
     if (err != 0) {
       throw_errno(env, "ERUNCAPTURED", "posix_spawn", err);
     } else if (napi_create_object(env, &result) == napi_ok) {
@@ -365,11 +386,7 @@ static napi_value run_captured(napi_env env, napi_callback_info info) {
   (void)max_bytes;
   throw_errno(env, "ERUNCAPTURED", "runCaptured is for Linux", ENOSYS);
 #endif
-done:
-  free(file);
-  free(cwd);
-  free_strings(args);
-  free_strings(envp);
+  free_program(&p);
   return result;
 }
 
@@ -381,18 +398,15 @@ static napi_value int_value(napi_env env, int n) {
 static napi_value spawn_piped(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4], result = NULL;
-  napi_valuetype cwd_type;
-  char *file = NULL, *cwd = NULL, **args = NULL, **envp = NULL;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || napi_typeof(env, argv[2], &cwd_type) != napi_ok ||
-      !(file = string_of(env, argv[0])) || !(args = strings_of(env, argv[1], MAX_ARGS)) || !args[0] ||
-      (cwd_type != napi_null && cwd_type != napi_undefined && !(cwd = string_of(env, argv[2]))) || !(envp = strings_of(env, argv[3], MAX_ENV))) {
+  struct program p;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 || !read_program(env, argv, &p)) {
     napi_throw_type_error(env, NULL, "spawnPiped(file, argv, cwd, env): bad arguments");
-    goto done;
+    return NULL;
   }
 #ifdef __linux__
   {
     pid_t pid;
-    int fds[3], err = start_piped(&pid, file, args, cwd, envp, fds);
+    int fds[3], err = start_piped(&pid, p.file, p.args, p.cwd, p.envp, fds);
     if (err != 0) {
       throw_errno(env, "ERUNCAPTURED", "posix_spawn", err);
     } else if (napi_create_object(env, &result) == napi_ok) {
@@ -412,11 +426,7 @@ static napi_value spawn_piped(napi_env env, napi_callback_info info) {
 #else
   throw_errno(env, "ERUNCAPTURED", "spawnPiped is for Linux", ENOSYS);
 #endif
-done:
-  free(file);
-  free(cwd);
-  free_strings(args);
-  free_strings(envp);
+  free_program(&p);
   return result;
 }
 

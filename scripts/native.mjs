@@ -1,5 +1,6 @@
 // Builds the native addon (native/: peercred.c, the peer-credential check of gitsign-credential-cache;
-// spawn.c, the detached start of the background trust root refresh) with node-gyp
+// spawn.c, the detached start of the background trust root refresh; run.c, git started by posix_spawn
+// instead of child_process's fork: runCaptured for short runs, spawnPiped for streamed ones) with node-gyp
 // against the local Node headers, and copies it to dist/peercred.node. Skipped when up to date.
 // A machine without a C compiler still gets a working build: the daemon then says at start that
 // it relies on the socket directory's permissions alone.

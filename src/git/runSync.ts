@@ -31,17 +31,22 @@ export function runCapturedSync(file: string, args: string[], limits: RunLimits)
   return runWithAddon(file, args, limits) ?? runWithChildProcess(file, args, limits);
 }
 
+/** An environment as the addon takes it: "NAME=value" strings. */
+export function environmentList(env: NodeJS.ProcessEnv): string[] {
+  const list: string[] = [];
+  for (const name in env) {
+    const value = env[name];
+    if (value !== undefined) list.push(`${name}=${value}`);
+  }
+  return list;
+}
+
 /** The addon's run; null when there is no addon (not built, not Linux) or it could not start the program. */
 export function runWithAddon(file: string, args: string[], limits: RunLimits): CapturedRun | null {
   const runCaptured = loadAddon()?.runCaptured;
   if (!runCaptured) return null;
-  const env: string[] = [];
-  for (const name in limits.env) {
-    const value = limits.env[name];
-    if (value !== undefined) env.push(`${name}=${value}`);
-  }
   try {
-    const r = runCaptured(file, [file, ...args], limits.cwd ?? null, env, limits.maxBytes, limits.timeoutMs);
+    const r = runCaptured(file, [file, ...args], limits.cwd ?? null, environmentList(limits.env), limits.maxBytes, limits.timeoutMs);
     if (r.timedOut || r.tooLarge) return { status: null, stdout: r.stdout, stderr: r.stderr, stopped: r.timedOut ? 'timeout' : 'too-large' };
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   } catch {

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { type Addon, loadAddon } from '../addon';
+import { environmentList } from './runSync';
 
 /** What CatFile and runGit use of a started program: node's ChildProcess has it, and so does ours. */
 export interface PipedProcess {
@@ -35,14 +36,8 @@ export function spawnPiped(file: string, args: string[], opts: SpawnOptions = {}
 export function spawnWithAddon(file: string, args: string[], opts: SpawnOptions = {}): PipedProcess | null {
   const addon = loadAddon();
   if (!addon?.spawnPiped || !addon.reap) return null;
-  const env: string[] = [];
-  const from = opts.env ?? process.env;
-  for (const name in from) {
-    const value = from[name];
-    if (value !== undefined) env.push(`${name}=${value}`);
-  }
   try {
-    return new AddonProcess(addon.spawnPiped(file, [file, ...args], opts.cwd ?? null, env), addon.reap);
+    return new AddonProcess(addon.spawnPiped(file, [file, ...args], opts.cwd ?? null, environmentList(opts.env ?? process.env)), addon.reap);
   } catch {
     return null;
   }
