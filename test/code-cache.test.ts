@@ -17,9 +17,13 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** A bundle whose answer is computed by a function (so the cache holds its compiled code). */
 const bundle = (word: string): string => `'use strict';\nfunction answer() { return ${JSON.stringify(word)}; }\nprocess.stdout.write(answer());\n`;
 
-/** Runs `file` through runCached in a fresh process (the cache is written at its exit); its output. */
-function run(file: string, opts: object = {}): string {
-  const code = `require(${JSON.stringify(HELPER)}).runCached(${JSON.stringify(file)}, ${JSON.stringify(opts)})`;
+/**
+ * Runs `file` through runCached in a fresh process (the cache is written at its exit); its output.
+ * `flag`: the process first changes that V8 compiler flag, as a batch command does (batchTuning.ts).
+ */
+function run(file: string, opts: object = {}, flag?: [string, string]): string {
+  const tune = flag ? `h.setCompilerFlag(${JSON.stringify(flag[0])}, ${JSON.stringify(flag[1])}); ` : '';
+  const code = `const h = require(${JSON.stringify(HELPER)}); ${tune}h.runCached(${JSON.stringify(file)}, ${JSON.stringify(opts)})`;
   return execFileSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 30_000 });
 }
 
@@ -38,6 +42,19 @@ describe('code cache of the bundle files', () => {
     const before = readFileSync(`${file}.cache`);
     assert.equal(run(file), 'one');
     assert.deepEqual(readFileSync(`${file}.cache`), before, 'a valid cache is not rewritten');
+  });
+
+  test('a run that changed a compiler flag (a batch command) reads and makes the cache under the defaults: other runs keep using it', () => {
+    const file = join(dir, 'tuned.js');
+    writeFileSync(file, bundle('one'));
+    const noInlining: [string, string] = ['--no-turbo-inlining', '--turbo-inlining'];
+    assert.equal(run(file, {}, noInlining), 'one');
+    const made = readFileSync(`${file}.cache`);
+    // V8 refuses a cache made under other flags, and a refused cache is written again: it would be by each run if one kind made it under its flags.
+    assert.equal(run(file), 'one');
+    assert.deepEqual(readFileSync(`${file}.cache`), made, 'a run with the default flags uses the cache the tuned run made');
+    assert.equal(run(file, {}, noInlining), 'one');
+    assert.deepEqual(readFileSync(`${file}.cache`), made, 'and so does the next tuned run');
   });
 
   test('a rebuilt bundle of the same length never runs with the old bundle\'s compiled code', () => {

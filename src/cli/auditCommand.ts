@@ -10,6 +10,7 @@ import { openPathCache } from '../audit/pathCache';
 import { errorLine, printErr, printLines } from './io';
 import { progressLine } from './progress';
 import { VERSION } from './version';
+import { tuneForBatch } from './batchTuning';
 
 /**
  * `gitsign audit [RANGE] [--trust-root REV | --policy FILE] [--ref REF] [--json] [--html FILE] [--keep-going]` with
@@ -50,6 +51,7 @@ export async function auditCommand(args: AuditArgs): Promise<number> {
     if (args.html === '' || args.html === '-') throw new GitsignError('USAGE', '--html needs the path of the page to write: standard output (-) carries the text or --json report');
     const range = args.range ?? 'HEAD';
     // git walks the history while the configuration, trust material and caches load.
+    tuneForBatch();
     started = startAudit(range, args.ref, undefined, args.policy === undefined && args['trust-root'] === undefined);
     const cfg = loadConfig();
     const flags = trustFlags(args, cfg);

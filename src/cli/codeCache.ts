@@ -36,6 +36,39 @@ type ModuleInternals = typeof Module & {
   _cache: Record<string, Module>;
 };
 
+/**
+ * A V8 flag this process changed after it started (setCompilerFlag), with the value that undoes it.
+ * V8 refuses a cache made under other flags, so caches are read and made under the defaults: every
+ * run, whatever it tunes, then shares them.
+ */
+let changed: { set: string; unset: string } | null = null;
+
+/** Changes a V8 compiler flag for the rest of this process (a batch command's tuning, see batchTuning.ts). */
+export function setCompilerFlag(set: string, unset: string): void {
+  // Required here only: loading node:v8 costs git's calls ~5 ms, and only batch commands tune.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('node:v8') as typeof import('node:v8')).setFlagsFromString(set);
+  changed = { set, unset };
+}
+
+/** The flag setCompilerFlag changed, if any: a worker thread, which shares the process's flags, is told (verifyPool.ts). */
+export function compilerFlagChange(): { set: string; unset: string } | null {
+  return changed;
+}
+
+function underDefaultFlags<T>(use: () => T): T {
+  const flags = changed;
+  if (!flags) return use();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { setFlagsFromString } = require('node:v8') as typeof import('node:v8');
+  setFlagsFromString(flags.unset);
+  try {
+    return use();
+  } finally {
+    setFlagsFromString(flags.set);
+  }
+}
+
 export function runCached(file: string, opts: CacheOptions = {}): CachedModule {
   const kinds = opts.kinds ?? ['all'];
   const kind = opts.kind ?? kinds[0];
@@ -59,7 +92,7 @@ export function runCached(file: string, opts: CacheOptions = {}): CachedModule {
   } catch {
     cachedData = undefined;
   }
-  const script = new Script(M.wrap(source), { filename: file, cachedData });
+  const script = underDefaultFlags(() => new Script(M.wrap(source), { filename: file, cachedData }));
   const mod = new Module(file, module);
   mod.filename = file;
   mod.paths = M._nodeModulePaths(dirname(file));
@@ -70,7 +103,7 @@ export function runCached(file: string, opts: CacheOptions = {}): CachedModule {
     saved = true;
     try {
       const tmp = `${cacheFile}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-      writeFileSync(tmp, Buffer.concat([stampOf(kind), script.createCachedData()]));
+      writeFileSync(tmp, Buffer.concat([stampOf(kind), underDefaultFlags(() => script.createCachedData())]));
       renameSync(tmp, cacheFile);
     } catch {
       // read-only install: run without a cache

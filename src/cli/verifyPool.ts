@@ -26,7 +26,11 @@ function workerFile(): string {
  */
 function workerScript(file: string): string {
   const helper = join(dirname(file), 'codeCache.js');
-  return `const w = require(${JSON.stringify(helper)}).runCached(${JSON.stringify(file)}, { saveAtExit: false }); w.exports.afterFirstAnswer(w.saveCache);`;
+  // A compiler flag this process changed is the worker's too: its cache is then still read and made under the defaults.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const flag = (require(helper) as typeof import('./codeCache')).compilerFlagChange();
+  const tell = flag ? `cc.setCompilerFlag(${JSON.stringify(flag.set)}, ${JSON.stringify(flag.unset)}); ` : '';
+  return `const cc = require(${JSON.stringify(helper)}); ${tell}const w = cc.runCached(${JSON.stringify(file)}, { saveAtExit: false }); w.exports.afterFirstAnswer(w.saveCache);`;
 }
 
 interface Job {
