@@ -2,7 +2,7 @@
 // esbuild into minified CommonJS files. git runs us once per object, so the hot bundle holds only
 // what git's calls need; human subcommands (yargs), the TUF client, the Go regexp engine (only
 // for identity patterns), openpgp.js (only for audits and policies) and the signing policy of git's
-// verify calls live in their own files,
+// verify calls and the start of an audit's history read live in their own files,
 // loaded on demand.
 import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
@@ -25,14 +25,15 @@ const SPLIT = {
   yaml: './yaml.js',
   './gitTrust': './gitTrust.js',
   openpgp: './openpgp.js',
+  '../audit/prefetch': './auditPrefetch.js',
 };
 /** Relative imports that are split only from this importer (elsewhere they are ordinary modules). */
-const SPLIT_FROM = { './commands': 'src/cli/main.ts', './login': 'src/oidc/token.ts', './gitTrust': 'src/cli/gitVerify.ts' };
+const SPLIT_FROM = { './commands': 'src/cli/main.ts', './login': 'src/oidc/token.ts', './gitTrust': 'src/cli/gitVerify.ts', '../audit/prefetch': 'src/cli/main.ts' };
 const CODE_CACHE = './codeCache.js';
 const split = {
   name: 'split',
   setup(b) {
-    b.onResolve({ filter: /^(\.\/commands|\.\/login|\.\/gitTrust|@sigstore\/tuf|re2js|@noble\/curves\/nist|yaml|openpgp)$/ }, (args) => {
+    b.onResolve({ filter: /^(\.\/commands|\.\/login|\.\/gitTrust|\.\.\/audit\/prefetch|@sigstore\/tuf|re2js|@noble\/curves\/nist|yaml|openpgp)$/ }, (args) => {
       if (args.kind === 'entry-point') return undefined;
       if (args.kind !== 'require-call') throw new Error(`${args.importer}: load ${args.path} with require() (see src/cli/main.ts)`);
       if (SPLIT_FROM[args.path] && !args.importer.endsWith(SPLIT_FROM[args.path])) return undefined;
@@ -55,6 +56,7 @@ await build({
     verifyWorker: 'src/cli/verifyWorker.ts',
     login: 'src/oidc/login.ts',
     gitTrust: 'src/cli/gitTrust.ts',
+    auditPrefetch: 'src/audit/prefetch.ts',
     'gitsign-credential-cache': 'src/cache/main.ts',
     tuf: 'node_modules/@sigstore/tuf/dist/index.js',
     re2js: 'node_modules/re2js/build/index.cjs',

@@ -4,6 +4,7 @@ import { parsePolicy } from '../policy/parse';
 import type { Revocation } from '../policy/policy';
 import { type ApprovalSource, approvalReader } from './approvals';
 import { readHistory, checkRevision, type History, rangeRevisions, refuseCutHistory } from './history';
+import { takePrefetched } from './prefetch';
 import { governingState, type JudgeContext, judgeCommit, judgeOrdinaryCommit, type Judgment } from './judge';
 import { changedPaths } from './paths';
 import type { PathCache } from './pathCache';
@@ -73,9 +74,11 @@ export interface AuditStart {
  * by the audit. A failure surfaces when runAudit awaits it (the promises are marked handled until then).
  */
 export function startAudit(range: string, ref: string | undefined, cwd?: string, readBasePolicy = true): AuditStart {
-  // The range first (a bad one starts nothing), then the history: git rev-list is the longest read.
-  const revisions = rangeRevisions(range, cwd);
-  const history = readHistory(range, ref, cwd, revisions);
+  // The range first (a bad one starts nothing), then the history: git rev-list is the longest read,
+  // started already when main.ts guessed this range.
+  const early = takePrefetched(range, cwd);
+  const revisions = early?.revisions ?? rangeRevisions(range, cwd);
+  const history = readHistory(range, ref, cwd, revisions, early?.listing);
   const catFile = new CatFile(cwd);
   let open = true;
   const { bases } = revisions;

@@ -63,7 +63,13 @@ export function rangeRevisions(range: string, cwd?: string): RangeRevisions {
 }
 
 /** The history of RANGE; its git reads are started before this returns (the caller's own work then overlaps them). */
-export function readHistory(range: string, explicitRef: string | undefined, cwd?: string, known?: RangeRevisions): Promise<History> {
+/** The commits of the range, parents before children, each line "SHA PARENT...": git rev-list, the longest read of an audit. */
+export function historyListing({ tips, bases }: RangeRevisions, cwd?: string): Promise<string[]> {
+  return lines(['rev-list', '--topo-order', '--reverse', '--parents', tips[0], ...bases.map((b) => `^${b}`), '--'], cwd);
+}
+
+/** `known`: the range's revisions, and its listing when already started for them (prefetch.ts). */
+export function readHistory(range: string, explicitRef: string | undefined, cwd?: string, known?: RangeRevisions, listed?: Promise<string[]>): Promise<History> {
   let revisions: RangeRevisions;
   try {
     revisions = known ?? rangeRevisions(range, cwd);
@@ -74,7 +80,7 @@ export function readHistory(range: string, explicitRef: string | undefined, cwd?
   // The tip and bases as commits, the ref the range names, and the commits: three git processes at
   // once (rev-list peels tags as rev-parse does). They are object IDs by now, never options.
   // rev-list first: the longest.
-  const listing = lines(['rev-list', '--topo-order', '--reverse', '--parents', tips[0], ...bases.map((b) => `^${b}`), '--'], cwd);
+  const listing = listed ?? historyListing(revisions, cwd);
   const reads = Promise.all([
     lines(['rev-parse', ...[...tips, ...bases].map((r) => `${r}^{commit}`)], cwd),
     explicitRef === undefined ? lines(['rev-parse', '--revs-only', '--symbolic-full-name', range, '--'], cwd) : Promise.resolve([]),
