@@ -31,6 +31,10 @@ let realEntry = '';
 let requests: string[] = [];
 /** When set, Rekor's answers drop the SET and move integratedTime: what an interceptor would send. */
 let answerWithoutSet = false;
+/** Requests being answered now, the most at once, and how long each answer waits. */
+let answering = 0;
+let mostAtOnce = 0;
+let answerDelayMs = 0;
 
 function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -118,9 +122,11 @@ before(() => {
   return new Promise<void>((resolve) => {
     server = createServer((req, res) => {
       requests.push(`${req.method} ${req.url}`);
+      mostAtOnce = Math.max(mostAtOnce, ++answering);
+      res.on('close', () => answering--);
       let data = '';
       req.on('data', (c) => (data += c));
-      req.on('end', () => {
+      req.on('end', () => setTimeout(() => {
         res.setHeader('Content-Type', 'application/json');
         if (req.method === 'POST' && req.url === '/api/v1/index/retrieve') {
           const want = (JSON.parse(data) as { publicKey: { content: string } }).publicKey.content;
@@ -144,7 +150,7 @@ before(() => {
         }
         res.statusCode = 404;
         res.end(JSON.stringify({ code: 404, message: 'not found' }));
-      });
+      }, answerDelayMs));
     });
     server.listen(0, '127.0.0.1', () => {
       const port = (server.address() as { port: number }).port;
@@ -168,11 +174,12 @@ after(() => {
 });
 
 /** gitsign run asynchronously: the Rekor above lives in this process and must keep answering. */
-function gitsign(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number; stdout: string; stderr: string }> {
+function gitsign(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: repo.dir, env: { ...repo.env, ...env } }, (err, stdout, stderr) => {
+    const child = execFile(process.execPath, [BIN, ...args], { cwd: repo.dir, env: { ...repo.env, ...env } }, (err, stdout, stderr) => {
       resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
+    child.stdin?.end(input ?? '');
   });
 }
 
@@ -190,6 +197,21 @@ test('online: the entry is found through the search API and verified (SET, proof
   const shapes = requests.map((q) => q.replace(/[0-9a-f]{64,}/, 'UUID'));
   assert.equal(shapes[0], 'POST /api/v1/index/retrieve');
   assert.ok(shapes.length >= 2 && shapes.slice(1).every((q) => q === 'GET /api/v1/log/entries/UUID'), shapes.join(', '));
+});
+
+test('online, many objects at once (--stdin): a few Rekor lookups at a time, every object verified', async () => {
+  requests = [];
+  mostAtOnce = 0;
+  answerDelayMs = 30;
+  try {
+    const r = await gitsign(['verify', '--json', '--stdin', '--trusted-root', trustedRoot, ...IDENTITY], { GITSIGN_REKOR_URL: rekorUrl }, `${Array(24).fill(signedSha).join('\n')}\n`);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    assert.equal(r.stdout.trim().split('\n').filter((l) => (JSON.parse(l) as { verified: boolean }).verified).length, 24);
+  } finally {
+    answerDelayMs = 0;
+  }
+  // verify keeps 64 objects in flight; Rekor sees at most MAX_LOOKUPS (4) searches and fetches at once.
+  assert.ok(mostAtOnce >= 2 && mostAtOnce <= 4, `${mostAtOnce} requests at once`);
 });
 
 test('online: --offline makes no request and fails for want of a log entry', async () => {
