@@ -136,8 +136,8 @@ static const char *path_of(char **envp) {
 /*
  * posix_spawn of file, or of the first PATH entry joined with it that is an executable file (as execvp:
  * go on after ENOENT, ENOTDIR, EACCES). access() skips the entries without one: a posix_spawn that
- * fails still starts a child (a clone, then a failed execve), which cost ~3 ms for each of the eight
- * directories before /usr/bin on a PATH seen here, on every git call.
+ * fails still starts a child (a clone, then a failed execve), and a PATH seen here has eight
+ * directories before /usr/bin, so every git call started eight children that did nothing.
  */
 static int spawn_found(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions, const posix_spawnattr_t *attr, char **argv, char **envp) {
   const char *dirs, *end;
