@@ -62,13 +62,15 @@ export function rangeRevisions(range: string, cwd?: string): RangeRevisions {
   return { tips, bases };
 }
 
-/** The history of RANGE; its git reads are started before this returns (the caller's own work then overlaps them). */
 /** The commits of the range, parents before children, each line "SHA PARENT...": git rev-list, the longest read of an audit. */
 export function historyListing({ tips, bases }: RangeRevisions, cwd?: string): Promise<string[]> {
   return lines(['rev-list', '--topo-order', '--reverse', '--parents', tips[0], ...bases.map((b) => `^${b}`), '--'], cwd);
 }
 
-/** `known`: the range's revisions, and its listing when already started for them (prefetch.ts). */
+/**
+ * The history of RANGE; its git reads are started before this returns (the caller's own work then
+ * overlaps them). `known`: the range's revisions, and `listed` its listing when already started (prefetch.ts).
+ */
 export function readHistory(range: string, explicitRef: string | undefined, cwd?: string, known?: RangeRevisions, listed?: Promise<string[]>): Promise<History> {
   let revisions: RangeRevisions;
   try {
