@@ -1,4 +1,5 @@
-import { createHash, verify as cryptoVerify } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { verifyNow } from '../crypto/verify';
 import type { TrustMaterial } from '@sigstore/verify';
 import { GitsignError } from '../errors';
 import { MAX_DATE_SECONDS } from '../json';
@@ -125,12 +126,8 @@ export function verifySct(sct: Sct, entry: SignedEntry, ctlogs: CtLog[], what: s
   if (!keyType) throw fail(`its signature algorithm ${sct.signatureAlgorithm} is not ECDSA or RSA`);
   const data = signedStruct(sct, entry);
   const verifies = (log: CtLog): boolean => {
-    if (log.publicKey.asymmetricKeyType !== keyType) return false;
-    try {
-      return cryptoVerify(hash, data, log.publicKey, sct.signature);
-    } catch {
-      return false; // a signature node:crypto cannot even decode does not verify
-    }
+    // A signature node:crypto cannot even decode does not verify.
+    return log.publicKey.asymmetricKeyType === keyType && verifyNow(hash, data, log.publicKey, sct.signature);
   };
   if (!valid.some(verifies)) throw fail(`its signature does not verify with the key of CT log ${logId}`);
 }

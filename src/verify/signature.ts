@@ -12,7 +12,7 @@ import type { Certificate } from '../x509/certificate';
 import { certificateOf } from '../x509/knownCertificates';
 import { verifyCertificateTrust } from './certificateTrust';
 import { checkIssuerSignatures } from './chain';
-import { verifyNow, verifyOffThread } from '../crypto/verifyOffThread';
+import { verifyNow, verifyOffThread } from '../crypto/verify';
 import type { Sct } from './sct';
 import { checkIdentity, type IdentityCheck } from './identity';
 import { type VerifiedEntry, verifyLogEntry } from './logEntry';

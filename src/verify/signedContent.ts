@@ -1,4 +1,5 @@
 import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { verifyNow } from '../crypto/verify';
 import { dsse } from '@sigstore/core';
 import { GitsignError } from '../errors';
 import { verifyDigest } from '../crypto/prehash';
@@ -92,10 +93,6 @@ export class SignedEnvelope implements SignedContent {
   }
 
   verifySignature(key: KeyObject): boolean {
-    try {
-      return cryptoVerify(keyHash(key), this.pae, key, this.signature);
-    } catch {
-      return false;
-    }
+    return verifyNow(keyHash(key), this.pae, key, this.signature);
   }
 }

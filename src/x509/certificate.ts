@@ -1,7 +1,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { X509Certificate } from '@sigstore/core';
 import { Der } from '../asn1/reader';
-import { verifyNow, verifyOffThread } from '../crypto/verifyOffThread';
+import { verifyNow, verifyOffThread } from '../crypto/verify';
 import { GitsignError } from '../errors';
 import { SIGNATURE_HASH, SIGNATURE_KEY_TYPE } from './algorithms';
 import { type Extension, type Extensions, FULCIO_USERNAME_SAN, OID_CODE_SIGNING } from './extensions';

@@ -1,4 +1,4 @@
-import { verify as cryptoVerify } from 'node:crypto';
+import { verifyNow } from '../../crypto/verify';
 import type { TrustMaterial } from '@sigstore/verify';
 import type { LogEntry } from '../../rekor/tlogEntry';
 import { MAX_DATE_SECONDS } from '../../json';
@@ -29,13 +29,7 @@ export function verifySignedEntryTimestamp(entry: LogEntry, promise: NonNullable
   if (!Number.isSafeInteger(seconds) || seconds <= 0 || seconds > MAX_DATE_SECONDS) throw tlogFailure(`its integrated time ${entry.integratedTime} is not a time`);
   const time = new Date(seconds * 1000);
   const log = logValidAt(entry, trust, [time]);
-  let ok = false;
-  try {
-    // The key's own digest (SHA-256 for Rekor's ECDSA and RSA keys), as Rekor signs.
-    ok = cryptoVerify(null, signedPayload(entry, seconds), log.publicKey, promise.signedEntryTimestamp);
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw tlogFailure("the signed entry timestamp (SET) does not verify with the log's key");
+  // The key's own digest (SHA-256 for Rekor's ECDSA and RSA keys), as Rekor signs.
+  if (!verifyNow(null, signedPayload(entry, seconds), log.publicKey, promise.signedEntryTimestamp)) throw tlogFailure("the signed entry timestamp (SET) does not verify with the log's key");
   return { log, time };
 }
