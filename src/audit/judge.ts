@@ -210,7 +210,7 @@ export function judgeOrdinaryCommit(c: CommitFacts, governing: PolicyState, ctx:
  * principal (a policy that pins claims, a signer by key): those are not part of the key. The verdict
  * is shared by the commits it decides (nothing changes a verdict; reports copy what they show).
  */
-const remembered = new WeakMap<PolicyState, Map<string, Map<string, Map<string, Verdict>>>>();
+const remembered = new WeakMap<PolicyState, Map<string, Verdict>>();
 const pinsClaims = new WeakMap<Policy, boolean>();
 
 function claimsMatter(policy: Policy): boolean {
@@ -222,20 +222,20 @@ function claimsMatter(policy: Policy): boolean {
   return pins;
 }
 
+/** One text for several, each led by its length: no two different lists (of parts another party chose) give the same text. */
+export function exactKey(parts: readonly string[]): string {
+  let key = '';
+  for (const part of parts) key += `${part.length}:${part}`;
+  return key;
+}
+
 function rememberedVerdict(governing: PolicyState, signer: Signer, attested: boolean, paths: string[], ref: string | null): Verdict {
   if (signer.key !== undefined || governing.versions.some((v) => claimsMatter(v.policy))) return pathsVerdict(governing, signer, attested, paths, ref);
-  // Three levels of exact keys (no text joined from parts another party chose can pass for another key).
-  let byRun = remembered.get(governing);
-  if (!byRun) remembered.set(governing, (byRun = new Map()));
-  const runKey = `${attested ? 'a' : 'u'}${ref === null ? '' : `:${ref}`}`;
-  let bySigner = byRun.get(runKey);
-  if (!bySigner) byRun.set(runKey, (bySigner = new Map()));
-  const signerKey = signer.identities.length === 1 ? `1${signer.issuer.length}:${signer.issuer}${signer.identities[0]}` : JSON.stringify([signer.issuer, signer.identities]);
-  let byPaths = bySigner.get(signerKey);
-  if (!byPaths) bySigner.set(signerKey, (byPaths = new Map()));
-  const pathsKey = paths.length === 1 ? `1${paths[0]}` : JSON.stringify(paths);
-  let v = byPaths.get(pathsKey);
-  if (v === undefined) byPaths.set(pathsKey, (v = pathsVerdict(governing, signer, attested, paths, ref)));
+  let known = remembered.get(governing);
+  if (!known) remembered.set(governing, (known = new Map()));
+  const key = exactKey([attested ? 'a' : 'u', ref === null ? '' : `r${ref}`, signer.issuer, String(signer.identities.length), ...signer.identities, ...paths]);
+  let v = known.get(key);
+  if (v === undefined) known.set(key, (v = pathsVerdict(governing, signer, attested, paths, ref)));
   return v;
 }
 
