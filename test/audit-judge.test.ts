@@ -12,7 +12,7 @@ import { describe, test } from 'node:test';
 import type { Approval, ApprovalSet } from '../src/audit/approvals';
 import { signedBefore } from '../src/audit/engine';
 import { checkRevision } from '../src/audit/history';
-import { governingState, type JudgeContext, judgeCommit } from '../src/audit/judge';
+import { exactKey, governingState, type JudgeContext, judgeCommit } from '../src/audit/judge';
 import { changedPaths } from '../src/audit/paths';
 import type { PolicyState, PolicyVersion, SignatureFacts } from '../src/audit/types';
 import type { Signer } from '../src/policy/identity';
@@ -168,5 +168,26 @@ describe('order, revisions, changed paths', () => {
     } finally {
       repo.remove();
     }
+  });
+});
+
+// An ordinary commit's verdict is remembered per governing state under a key made of its ref, signer and
+// paths: parts a committer or signer chooses. Two different lists must never give the same key, or one
+// commit would get another's verdict.
+describe("a remembered verdict's key", () => {
+  test('lists that joined text would confuse give different keys', () => {
+    const confusable: [string[], string[]][] = [
+      [['ab', 'c'], ['a', 'bc']],
+      [['1:a'], ['1', 'a']],
+      [['a', ''], ['a']],
+      [['', 'a'], ['a', '']],
+      [['x', 'src/secret/a'], ['xsrc/', 'secret/a']],
+      [['2:ab'], ['2', 'ab']],
+    ];
+    for (const [a, b] of confusable) assert.notEqual(exactKey(a), exactKey(b), `${JSON.stringify(a)} and ${JSON.stringify(b)}`);
+  });
+
+  test('the same list gives the same key', () => {
+    assert.equal(exactKey(['a', 'refs/heads/main', 'alice@example.com']), exactKey(['a', 'refs/heads/main', 'alice@example.com']));
   });
 });
