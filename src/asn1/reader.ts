@@ -156,22 +156,23 @@ export class Der {
     const b = this.content;
     if (b.length === 0) throw this.error('empty OBJECT IDENTIFIER');
     if ((b[b.length - 1] & 0x80) !== 0) throw this.error('truncated OBJECT IDENTIFIER');
-    const arcs: number[] = [];
+    // Built as text directly (no array of arcs to join): every certificate and signature has dozens.
+    let oid = '';
     let v = 0;
     let startOfArc = true;
-    for (const byte of b) {
+    for (let i = 0; i < b.length; i++) {
+      const byte = b[i];
       if (startOfArc && byte === 0x80) throw this.error('OBJECT IDENTIFIER arc not minimally encoded');
       startOfArc = false;
       v = v * 128 + (byte & 0x7f);
       if (v > Number.MAX_SAFE_INTEGER) throw this.error('OBJECT IDENTIFIER arc too large');
       if ((byte & 0x80) === 0) {
-        if (arcs.length === 0) arcs.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80);
-        else arcs.push(v);
+        oid = oid === '' ? `${v < 80 ? Math.floor(v / 40) : 2}.${v < 80 ? v % 40 : v - 80}` : `${oid}.${v}`;
         v = 0;
         startOfArc = true;
       }
     }
-    return arcs.join('.');
+    return oid;
   }
 
   /** A BOOLEAN: one byte, 0x00 or 0xFF (DER; BER's other non-zero values are refused too). */
