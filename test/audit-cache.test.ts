@@ -217,7 +217,9 @@ describe('the audit result cache', () => {
         const nl = text.indexOf('\n');
         const mac = (b: string): string => createHmac('sha256', cliKey).update(`${context}\n`).update(b).digest('hex');
         if ((JSON.parse(text.slice(0, nl)) as { mac: string }).mac !== mac(text.slice(nl + 1))) continue;
-        // A newer segment (names sort by time), MACed with the CLI's key: its line is the one read.
+        // A newer segment (names sort by time), MACed with the CLI's key: its line is the one read
+        // (once the record of the first audit is gone: it would answer for every commit it holds).
+        for (const name of readdirSync(dir)) if (name.startsWith('record-')) rmSync(join(dir, name));
         const b = `${c.one} ${planted}\n`;
         writeFileSync(join(dir, 'seg-zzzzzzzzzz.jsonl'), `${JSON.stringify({ gitsignAuditCache: 1, context, mac: mac(b) })}\n${b}`);
         plantedIn = dir;

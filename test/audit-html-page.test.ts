@@ -87,6 +87,8 @@ function hostileReport(): AuditReport {
     adopted: [{ origin: next.origin, serial: 2 }],
     versions: [root, next],
     entries,
+    lines: entries.map((e) => JSON.stringify(e)),
+    commits: entries.filter((e) => e.type === 'commit').length,
     counts,
   };
 }

@@ -45,7 +45,7 @@ describe('the listing started early is taken over only by the audit of the same 
     const early = takePrefetched('main~2..main', repo.dir);
     assert.ok(early, 'nothing was started');
     const want = repo.git('rev-list', '--topo-order', '--reverse', '--parents', 'main', '^main~2', '--').trim().split('\n');
-    assert.deepEqual(await early.listing, want);
+    assert.deepEqual((await early.listing).toString('utf8').trim().split('\n'), want);
     assert.equal(takePrefetched('main~2..main', repo.dir), null, 'taken over once');
   });
 

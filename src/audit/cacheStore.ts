@@ -15,6 +15,9 @@ import { writeAtomic } from '../trust/safeFiles';
  * after the header, with a per-user key kept outside the repository (the user's cache directory): a
  * repository that arrives with its .git (a tarball, a restored CI cache) cannot bring results of its
  * own. A segment whose MAC fails is ignored whole; a line that does not parse is a miss, never a result.
+ *
+ * The records of audits (record.ts) live beside the segments as `record-*.jsonl`, one per audit key,
+ * replaced whole; their MAC also covers their name, so one record cannot stand in for another.
  */
 const FORMAT = 1;
 /** Segments before they are merged into one. */
@@ -26,11 +29,18 @@ const MAX_ENTRIES = 200_000;
 /** Contexts kept (a new trust root or gitsign-ts version starts one); the least recently written go first. */
 const MAX_CONTEXTS = 4;
 const SEGMENT = /^seg-[0-9a-z-]+\.jsonl$/;
+const RECORD = /^record-[0-9a-f]{32}\.jsonl$/;
+/** Records of audits kept per context (one per range base, ref, trust root and repository state): the least recently written go. */
+const MAX_RECORDS = 8;
+/** Bytes of a record read at most (a report line per commit: ~100,000 commits). */
+const MAX_RECORD_BYTES = 64 << 20;
 const CONTEXT = /^[0-9a-f]{32}$/;
 const OBJECT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const KEY_BYTES = 32;
 /** Segments are not fsync'ed: one lost or torn in a crash fails its MAC and is a miss (a cold run's time, nothing else). */
 const NOT_DURABLE = { durable: false };
+/** Questions about this many objects or more map every line by its object first. */
+const INDEX_FROM = 64;
 /** Lines decoded ahead per turn of the event loop. */
 const AHEAD_CHUNK = 512;
 
@@ -85,13 +95,18 @@ export interface CacheLine {
   json: string;
 }
 
-/** One context's results on disk: read once at the start, written once at the end. */
+/** One context's results on disk: read at the first question, written once at the end; and its audits' records. */
 export class CacheStore {
   /** Results by object, from segments whose MAC holds (the newest segment's when several have one). */
   private readonly lines = new Map<string, string>();
   private readonly segments: string[] = [];
   private readonly added: CacheLine[] = [];
   private readonly used = new Set<string>();
+  /** Segments are read at the first question (an audit resumed from its record asks few, or none), and mapped by object only for many. */
+  private loaded = false;
+  private indexed = false;
+  /** The bodies of the segments whose MAC holds, oldest first. */
+  private readonly bodies: string[] = [];
 
   private constructor(
     private readonly dir: string,
@@ -106,13 +121,14 @@ export class CacheStore {
     const root = join(base, area);
     const dir = join(root, context);
     if (!ensureDirectory(dir) || !ownDirectory(base) || !ownDirectory(root)) return null;
-    const store = new CacheStore(dir, context, key);
-    store.load();
-    return store;
+    return new CacheStore(dir, context, key);
   }
 
-  private mac(body: string): string {
-    return createHmac('sha256', this.key).update(`${this.context}\n`).update(body).digest('hex');
+  private mac(body: string | Buffer, record?: string): string {
+    const h = createHmac('sha256', this.key).update(`${this.context}\n`);
+    // A record's MAC covers its name (which says what it is the record of): one cannot stand for another.
+    if (record !== undefined) h.update(`record ${record}\n`);
+    return h.update(body).digest('hex');
   }
 
   private segment(lines: string[]): string {
@@ -120,25 +136,53 @@ export class CacheStore {
     return `${JSON.stringify({ gitsignAuditCache: FORMAT, context: this.context, mac: this.mac(body) })}\n${body}`;
   }
 
-  /** The body of a segment of this context whose MAC holds, or null. */
-  private body(text: string): string | null {
-    const nl = text.indexOf('\n');
+  /** The body of the record of this name (record.ts), when it is ours and whole; else null. */
+  readRecord(name: string): string | null {
+    if (!RECORD.test(name)) return null;
+    const bytes = readRegular(join(this.dir, name), MAX_RECORD_BYTES);
+    return bytes === null ? null : this.body(bytes, name);
+  }
+
+  /** Writes the record of this name (replacing the last one), and keeps only the most recently written few; never fails the audit. */
+  writeRecord(name: string, body: string): void {
+    try {
+      // Encoded once: measured, sizing and MACing the text again cost more than writing it.
+      const bytes = Buffer.from(body);
+      if (!RECORD.test(name) || bytes.length > MAX_RECORD_BYTES - 4096) return;
+      const head = Buffer.from(`${JSON.stringify({ gitsignAuditCache: FORMAT, context: this.context, record: name, mac: this.mac(bytes, name) })}\n`);
+      writeAtomic(join(this.dir, name), Buffer.concat([head, bytes]), NOT_DURABLE);
+      const records = readdirSync(this.dir)
+        .filter((n) => RECORD.test(n))
+        .map((n) => ({ n, t: lstatSync(join(this.dir, n), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
+        .sort((a, b) => b.t - a.t);
+      for (const r of records.slice(MAX_RECORDS)) if (r.n !== name) rmSync(join(this.dir, r.n), { force: true });
+    } catch {
+      // The next run judges every commit again: time, nothing else.
+    }
+  }
+
+  /** The body of a segment (or of the record `record`) of this context whose MAC holds, or null. */
+  private body(bytes: Buffer, record?: string): string | null {
+    const nl = bytes.indexOf(0x0a);
     if (nl === -1) return null;
     let head: unknown;
     try {
-      head = JSON.parse(text.slice(0, nl));
+      head = JSON.parse(bytes.subarray(0, nl).toString('utf8'));
     } catch {
       return null;
     }
-    const h = head as { gitsignAuditCache?: unknown; context?: unknown; mac?: unknown };
-    if (typeof head !== 'object' || head === null || h.gitsignAuditCache !== FORMAT || h.context !== this.context || typeof h.mac !== 'string') return null;
-    const body = text.slice(nl + 1);
-    const want = Buffer.from(this.mac(body), 'hex');
+    const h = head as { gitsignAuditCache?: unknown; context?: unknown; mac?: unknown; record?: unknown };
+    if (typeof head !== 'object' || head === null || h.gitsignAuditCache !== FORMAT || h.context !== this.context || typeof h.mac !== 'string' || h.record !== record) return null;
+    // MACed as bytes: the body is decoded to text only once it is known to be ours.
+    const body = bytes.subarray(nl + 1);
+    const want = Buffer.from(this.mac(body, record), 'hex');
     const got = Buffer.from(h.mac, 'hex');
-    return got.length === want.length && timingSafeEqual(got, want) ? body : null;
+    return got.length === want.length && timingSafeEqual(got, want) ? body.toString('utf8') : null;
   }
 
   private load(): void {
+    if (this.loaded) return;
+    this.loaded = true;
     let names: string[];
     try {
       names = readdirSync(this.dir).filter((n) => SEGMENT.test(n)).sort();
@@ -148,8 +192,17 @@ export class CacheStore {
     for (const name of names) {
       this.segments.push(name);
       const bytes = readRegular(join(this.dir, name), MAX_SEGMENT_BYTES);
-      const body = bytes === null ? null : this.body(bytes.toString('utf8'));
-      if (body === null) continue;
+      const body = bytes === null ? null : this.body(bytes);
+      if (body !== null) this.bodies.push(body);
+    }
+  }
+
+  /** Every line in a map by object, the newest segment's where several have one: for runs that ask about many objects. */
+  private index(): void {
+    this.load();
+    if (this.indexed) return;
+    this.indexed = true;
+    for (const body of this.bodies) {
       for (const line of body.split('\n')) {
         const space = line.indexOf(' ');
         const object = line.slice(0, space);
@@ -158,28 +211,49 @@ export class CacheStore {
     }
   }
 
+  /** The object's line as index() would map it, found in the segments' text without mapping them (a run that asks about few objects). */
+  private find(object: string): string | undefined {
+    if (this.indexed) return this.lines.get(object);
+    this.load();
+    if (!OBJECT.test(object)) return undefined;
+    for (let i = this.bodies.length - 1; i >= 0; i--) {
+      const body = this.bodies[i];
+      const inner = body.lastIndexOf(`\n${object} `);
+      const at = inner !== -1 ? inner + 1 : body.startsWith(`${object} `) ? 0 : -1;
+      if (at === -1) continue;
+      const end = body.indexOf('\n', at);
+      return body.slice(at + object.length + 1, end === -1 ? undefined : end);
+    }
+    return undefined;
+  }
+
   /** How many of these objects have a result: sizes the verifier for the rest. */
   holds(objects: readonly string[]): number {
-    return objects.reduce((n, o) => n + (this.lines.has(o) ? 1 : 0), 0);
+    if (objects.length >= INDEX_FROM) this.index();
+    return objects.reduce((n, o) => n + (this.find(o) !== undefined ? 1 : 0), 0);
   }
 
   /**
-   * The lines as `decode` makes them, decoded while the audit waits for git (a few hundred per turn of
-   * the event loop, which stays free for git's answers): `get` then finds most already decoded, and
-   * decodes one not reached yet. The lines do not change once read, so neither do their values.
+   * The lines as `decode` makes them. With `ahead`, decoded in the background (a few hundred per turn
+   * of the event loop, which stays free for git's answers) so that `get` finds most already decoded;
+   * else each when asked for (a run that asks about few objects). The lines do not change once read,
+   * so neither do their values.
    */
-  decodedAhead<T>(decode: (json: string) => T): { get(object: string): T | undefined } {
+  decoded<T>(decode: (json: string) => T, ahead: boolean): { get(object: string): T | undefined } {
     const decoded = new Map<string, T>();
-    const lines = this.lines.entries();
-    const step = (): void => {
-      for (let i = 0; i < AHEAD_CHUNK; i++) {
-        const next = lines.next();
-        if (next.done) return;
-        decoded.set(next.value[0], decode(next.value[1]));
-      }
+    if (ahead) {
+      this.index();
+      const lines = this.lines.entries();
+      const step = (): void => {
+        for (let i = 0; i < AHEAD_CHUNK; i++) {
+          const next = lines.next();
+          if (next.done) return;
+          decoded.set(next.value[0], decode(next.value[1]));
+        }
+        setImmediate(step).unref();
+      };
       setImmediate(step).unref();
-    };
-    setImmediate(step).unref();
+    }
     return {
       get: (object) => {
         const json = this.get(object);
@@ -191,7 +265,7 @@ export class CacheStore {
 
   /** The JSON of the object's result, or undefined. */
   get(object: string): string | undefined {
-    const json = this.lines.get(object);
+    const json = this.find(object);
     if (json !== undefined) this.used.add(object);
     return json;
   }
@@ -205,6 +279,7 @@ export class CacheStore {
   flush(): void {
     try {
       if (this.added.length === 0) return;
+      this.load();
       const fresh = this.added.map(({ object, json }) => `${object} ${json}`);
       if (this.segments.length + 1 > MAX_SEGMENTS) this.compact(fresh);
       else writeAtomic(join(this.dir, segmentName()), this.segment(fresh), NOT_DURABLE);
@@ -216,6 +291,7 @@ export class CacheStore {
 
   /** One segment for all: this run's results first, then the ones this run used, then the rest, up to the cap. */
   private compact(fresh: string[]): void {
+    this.index();
     const seen = new Set(this.added.map((a) => a.object));
     const kept: string[] = [];
     let bytes = 0;

@@ -7,7 +7,7 @@ import { certificateBytes } from '../trust/rootMaterial';
 import type { VerifySettings } from '../verify/settings';
 import { decodeFacts, decodeResult, encodeFacts, factsOf } from './cacheEntry';
 import { CacheStore, macKey } from './cacheStore';
-import type { ObjectVerifier, VerifierFactory } from './engine';
+import type { AuditRecords, ObjectVerifier, VerifierFactory } from './engine';
 import type { SignatureFacts } from './types';
 
 /**
@@ -32,6 +32,8 @@ import type { SignatureFacts } from './types';
  * contexts). A line that is missing, corrupt or forged is a miss: the object is checked again.
  */
 const FORMAT = 1;
+/** Objects from which the cache's lines are decoded ahead of the questions. */
+const DECODE_AHEAD_FROM = 64;
 
 function hashTrust(h: ReturnType<typeof createHash>, material: TrustMaterial): void {
   const when = (v: { start: Date; end: Date }): string => `${v.start.getTime()}-${v.end.getTime()}`;
@@ -79,8 +81,11 @@ export function cacheContext(settings: VerifySettings, version: string): string 
  * for as many objects as the cache holds no line for (none at all for a run that misses nothing).
  */
 export function cachedVerifier(inner: VerifierFactory, store: CacheStore): VerifierFactory {
-  const ahead = store.decodedAhead(decodeResult);
+  let decoded: { get(object: string): ReturnType<typeof decodeResult> | undefined } | undefined;
   return (count, names) => {
+    // Read when there are objects to answer (an audit resumed from its record may have none), and
+    // decoded ahead only for many: for the few commits added since a record, each when asked for.
+    const ahead = (decoded ??= store.decoded(decodeResult, count >= DECODE_AHEAD_FROM));
     const misses = names ? names.length - store.holds(names) : count;
     let made: ObjectVerifier | null = null;
     const verifier = (): ObjectVerifier => (made ??= inner(Math.max(misses, 1)));
@@ -110,12 +115,13 @@ export function cachedVerifier(inner: VerifierFactory, store: CacheStore): Verif
 }
 
 /**
- * The factory with the cache of this repository in front (--no-cache: the factory as it is). Without
- * a git directory of ours or a place for the MAC key, the audit runs uncached.
+ * The factory with the cache of this repository in front, and the records of audits kept in the same
+ * context (record.ts). Without a git directory of ours or a place for the MAC key, the audit runs uncached.
  */
-export async function withResultCache(factory: VerifierFactory, settings: VerifySettings, version: string, cwd?: string): Promise<VerifierFactory> {
+export async function withResultCache(factory: VerifierFactory, settings: VerifySettings, version: string, cwd?: string): Promise<{ factory: VerifierFactory; records?: AuditRecords }> {
   const gitDir = await commonGitDir(cwd);
   const store = gitDir === null ? null : CacheStore.open(gitDir, cacheContext(settings, version), macKey(cacheDir()));
-  return store ? cachedVerifier(factory, store) : factory;
+  if (!store) return { factory };
+  return { factory: cachedVerifier(factory, store), records: { read: (name) => store.readRecord(name), write: (name, body) => store.writeRecord(name, body) } };
 }
 

@@ -3,12 +3,14 @@ import { CatFile, type RawObject } from '../git/catFile';
 import { parsePolicy } from '../policy/parse';
 import type { Revocation } from '../policy/policy';
 import { type ApprovalSource, approvalReader } from './approvals';
-import { readHistory, checkRevision, type History, rangeRevisions, refuseCutHistory } from './history';
+import { readHistory, checkRevision, type History, type HistoryCommit, type HistoryHead, historySince, type HistoryReads, rangeRevisions, refuseCutHistory } from './history';
 import { takePrefetched } from './prefetch';
-import { governingState, type JudgeContext, judgeCommit, judgeOrdinaryCommit, type Judgment } from './judge';
+import { governingState, isPolicyPath, type JudgeContext, judgeCommit, judgeOrdinaryCommit, type Judgment } from './judge';
+import { type AuditRecord, decodeRecord, encodeRecord, recordName, StateTable } from './record';
+import { recordableState } from './recordState';
 import { changedPaths } from './paths';
 import type { PathCache } from './pathCache';
-import { loadPolicyAt, policyFilesAt } from './policyAt';
+import { adoptedVersionAt, loadPolicyAt, policyFilesAt } from './policyAt';
 import { LazyObjects } from './lazyObjects';
 import { isInfrastructureFailure } from './signatures';
 import { annotatedTags, branchChecker, judgeTag, type TagFacts, type TagRef, tagHeaders, tagsOf } from './tags';
@@ -52,11 +54,18 @@ export interface AuditOptions {
   cwd?: string;
   /** The git reads startAudit began for this range, ref and cwd (they then run while the caller loads its trust material). */
   started?: AuditStart;
+  /** Where the records of audits are kept (record.ts): a re-run then judges only the commits added since. */
+  records?: AuditRecords;
+}
+
+/** The MACed files of audit records (cacheStore.ts). */
+export interface AuditRecords {
+  read(name: string): string | null;
+  write(name: string, body: string): void;
 }
 
 /** The audit's git reads that need nothing but the range, and its object reader: begun before the rest is ready. */
-export interface AuditStart {
-  history: Promise<History>;
+export interface AuditStart extends HistoryReads {
   tags: Promise<TagRef[]>;
   catFile: CatFile;
   /** When the read ahead no longer uses the object reader (one reader serves one request at a time, in order). */
@@ -78,7 +87,7 @@ export function startAudit(range: string, ref: string | undefined, cwd?: string,
   // started already when main.ts guessed this range.
   const early = takePrefetched(range, cwd);
   const revisions = early?.revisions ?? rangeRevisions(range, cwd);
-  const history = readHistory(range, ref, cwd, revisions, early?.listing);
+  const reads = readHistory(range, ref, cwd, revisions, early?.listing);
   const catFile = new CatFile(cwd);
   let open = true;
   const { bases } = revisions;
@@ -86,7 +95,7 @@ export function startAudit(range: string, ref: string | undefined, cwd?: string,
   const basePolicy = Promise.resolve(readBasePolicy && bases.length === 1 ? { sha: bases[0], version: loadPolicyAt(bases[0], bases[0], catFile, cwd) } : null);
   const settled = basePolicy.then((b) => b?.version.then(() => undefined, () => undefined));
   const started = {
-    history,
+    ...reads,
     tags: annotatedTags(cwd),
     settled,
     policyAt: async (sha: string) => {
@@ -99,7 +108,7 @@ export function startAudit(range: string, ref: string | undefined, cwd?: string,
       open = false;
     },
   };
-  started.history.catch(() => undefined);
+  started.head.catch(() => undefined);
   started.tags.catch(() => undefined);
   commonGitDir(cwd).catch(() => undefined);
   return started;
@@ -116,7 +125,12 @@ export interface AuditReport {
   adopted: { origin: string; serial: number }[];
   /** The trust root's version, then each adopted one (with its file's bytes), for reports that show the policies. */
   versions: PolicyVersion[];
-  entries: AuditEntry[];
+  /** Commits, in history order, then tags (read from `lines` when first asked for, after a re-run that judged few). */
+  readonly entries: AuditEntry[];
+  /** The JSON of each entry, as --json prints it. */
+  lines: string[];
+  /** How many of the entries are commits (the rest are tags). */
+  commits: number;
   counts: Record<Status, number>;
 }
 
@@ -188,34 +202,40 @@ function requireChecked(checked: Map<string, Checked>, keepGoing: boolean): void
   }
 }
 
-/** The trust root: never a commit of the audited range. */
-async function trustRootState(history: History, opts: AuditOptions, catFile: CatFile): Promise<PolicyVersion> {
-  if (opts.policyFile) return { policy: parsePolicy(opts.policyFile.bytes, opts.policyFile.name), origin: opts.policyFile.name, gitsignTree: null, source: opts.policyFile.bytes };
+/** The trust root's version, and its commit (null for --policy): never a commit of the audited range (refuseTrustRootInside). */
+async function trustRootState(head: HistoryHead, opts: AuditOptions, catFile: CatFile, history: () => Promise<History>): Promise<{ version: PolicyVersion; sha: string | null; rev: string }> {
+  if (opts.policyFile) return { version: { policy: parsePolicy(opts.policyFile.bytes, opts.policyFile.name), origin: opts.policyFile.name, gitsignTree: null, source: opts.policyFile.bytes }, sha: null, rev: '' };
   let rev = opts.trustRoot;
   if (rev === undefined) {
-    if (history.bases.length === 0) {
-      throw new GitsignError('POLICY', `${quoted(history.range)} has no base, so nothing outside it can say which policy to trust: audit BASE..TIP, or give --trust-root REV (or git config gitsign.audit.trustRoot), or judge by a policy from outside with --policy FILE`);
+    if (head.bases.length === 0) {
+      throw new GitsignError('POLICY', `${quoted(head.range)} has no base, so nothing outside it can say which policy to trust: audit BASE..TIP, or give --trust-root REV (or git config gitsign.audit.trustRoot), or judge by a policy from outside with --policy FILE`);
     }
-    if (history.bases.length > 1) throw new GitsignError('POLICY', `${quoted(history.range)} has ${history.bases.length} bases: say which one's policy to trust with --trust-root REV`);
-    rev = history.bases[0];
+    if (head.bases.length > 1) throw new GitsignError('POLICY', `${quoted(head.range)} has ${head.bases.length} bases: say which one's policy to trust with --trust-root REV`);
+    rev = head.bases[0];
   }
   checkRevision(rev, 'the trust root');
   // The range's base is a commit ID already (readHistory peeled it): no git process to name it.
   let sha = rev;
-  if (!history.bases.includes(rev)) {
+  if (!head.bases.includes(rev)) {
     const r = await runGit(['rev-parse', '-q', '--verify', '--end-of-options', `${rev}^{commit}`], { cwd: opts.cwd });
     if (r.code !== 0) throw new GitsignError('GIT', `the trust root ${quoted(rev)} names no commit`);
     sha = r.stdout.toString('latin1').trim();
-  }
-  if (history.commits.some((c) => c.sha === sha)) {
-    throw new GitsignError('POLICY', `the trust root ${quoted(rev)} (${sha}) is inside the audited range: its policy would come from the content being audited; use a commit outside it, such as the range's base`);
+    // A base is never inside the range; another commit may be, and is refused before its policy is read.
+    refuseTrustRootInside(await history(), { sha, rev });
   }
   try {
     const ahead = rev === sha ? await opts.started?.policyAt(sha) : undefined;
-    return ahead ?? (await loadPolicyAt(sha, rev === sha ? sha : `${rev} (${sha})`, catFile, opts.cwd));
+    return { version: ahead ?? (await loadPolicyAt(sha, rev === sha ? sha : `${rev} (${sha})`, catFile, opts.cwd)), sha, rev };
   } catch (err) {
     const e = toGitsignError(err);
     throw e.code === 'POLICY' ? new GitsignError('POLICY', `the trust root: ${e.message}`) : e;
+  }
+}
+
+/** A trust root inside the range would take its policy from the content being audited (checked again on a history read from a record). */
+function refuseTrustRootInside(history: History, root: { sha: string | null; rev: string }): void {
+  if (root.sha !== null && history.commits.some((c) => c.sha === root.sha)) {
+    throw new GitsignError('POLICY', `the trust root ${quoted(root.rev)} (${root.sha}) is inside the audited range: its policy would come from the content being audited; use a commit outside it, such as the range's base`);
   }
 }
 
@@ -259,12 +279,14 @@ async function judgeHistory(history: History, paths: Map<string, string[]>, chec
 
 /**
  * The mainline merge that brings each other commit of the range to the tip's first-parent line: the
- * earliest one whose side parents reach it (each commit is visited once).
+ * earliest one whose side parents reach it (each commit is visited once). `among`: only those commits
+ * (the ones added since a record: a commit the record holds was brought by a merge it holds).
  */
-function bringers(history: History): Map<string, string> {
-  const byId = new Map(history.commits.map((c) => [c.sha, c]));
+function bringers(history: History, among?: ReadonlySet<string>): Map<string, string> {
+  const commits = among ? history.commits.filter((c) => among.has(c.sha)) : history.commits;
+  const byId = new Map(commits.map((c) => [c.sha, c]));
   const out = new Map<string, string>();
-  for (const m of history.commits) {
+  for (const m of commits) {
     if (!history.mainline.has(m.sha) || m.parents.length < 2) continue;
     const stack = m.parents.slice(1);
     while (stack.length) {
@@ -279,13 +301,13 @@ function bringers(history: History): Map<string, string> {
 }
 
 /** Side-branch failures an authorized mainline merge endorses, when every governing policy of that merge says `merges: endorse`. */
-function endorse(verdicts: Map<string, Verdict>, history: History, pass: Pass): Map<string, string> {
+function endorse(verdicts: Map<string, Verdict>, history: History, governing: ReadonlyMap<string, PolicyState>, among?: ReadonlySet<string>): Map<string, string> {
   const endorsedBy = new Map<string, string>();
-  for (const [sha, merge] of bringers(history)) {
+  for (const [sha, merge] of bringers(history, among)) {
     const v = verdicts.get(sha);
     if (!v || (v.status !== 'violation' && v.status !== 'unsigned')) continue;
     const mergeVerdict = verdicts.get(merge);
-    const g = pass.governing.get(merge);
+    const g = governing.get(merge);
     if (mergeVerdict?.status !== 'ok' || !g || !g.versions.every((ver) => ver.policy.merges === 'endorse')) continue;
     verdicts.set(sha, { ...v, status: 'endorsed', reason: 'ENDORSED', message: `${v.reason}: ${v.message}; endorsed by the merge ${merge}` });
     endorsedBy.set(sha, merge);
@@ -294,26 +316,50 @@ function endorse(verdicts: Map<string, Verdict>, history: History, pass: Pass): 
 }
 
 type Verified = Extract<SignatureFacts, { state: 'verified' }>;
+/** When the log saw a signature: its attested time, and its index in the log. */
+type LogTime = Pick<Verified, 'time' | 'logIndex'>;
 
 /** Whether the log saw `a` before `b`: by attested time, and within one second by log index (one log's order). */
-export function signedBefore(a: Verified, b: Verified): boolean {
+export function signedBefore(a: LogTime, b: LogTime): boolean {
   const ta = a.time.getTime();
   const tb = b.time.getTime();
   if (ta !== tb) return ta < tb;
   return a.logIndex !== null && b.logIndex !== null && a.logIndex < b.logIndex;
 }
 
+/**
+ * The commits of the range as judged, whether this run judged them all or only those added since a
+ * record: each commit's report line, the policy state it leaves, and when its signature was logged.
+ */
+interface Judged {
+  /** Per commit, in history order. */
+  lines: string[];
+  /** The entries this run made (by position in `lines`); the others are read from their lines when asked for. */
+  made: Map<number, AuditEntry>;
+  afterOf(sha: string): PolicyState | undefined;
+  /** The attested time of a verified signature (null: not verified, or no time attested). */
+  loggedAt(sha: string): LogTime | null;
+  /** The versions whose revocations and re-admissions judged the range (the first pass's adoptions). */
+  ruling: PolicyVersion[];
+  /** The versions the report lists as adopted. */
+  adopted: PolicyVersion[];
+  counts: Record<Status, number>;
+  /** After a record: its numbering of versions and states, and its commits' section when they come first in the same order (written again as read). */
+  recorded?: { table: StateTable; kept?: { section: string; count: number } };
+}
+
 /** The policy in force on the mainline when a tag was signed (by attested times), never older than its commit's. */
-function tagGoverning(t: TagFacts, history: History, checked: Map<string, Checked>, pass: Pass, root: PolicyState): PolicyState {
-  const states = [pass.judgments.get(t.target)?.after ?? root];
+function tagGoverning(t: TagFacts, history: History, judged: Judged, root: PolicyState): PolicyState {
+  const states = [judged.afterOf(t.target) ?? root];
   const tag = t.signature;
   if (tag.state === 'verified' && isAttested(tag)) {
     let current: string | undefined;
     for (const c of history.commits) {
-      const f = checked.get(c.sha)?.facts;
-      if (history.mainline.has(c.sha) && f?.state === 'verified' && isAttested(f) && signedBefore(f, tag)) current = c.sha;
+      if (!history.mainline.has(c.sha)) continue;
+      const logged = judged.loggedAt(c.sha);
+      if (logged && signedBefore(logged, tag)) current = c.sha;
     }
-    const after = current ? pass.judgments.get(current)?.after : undefined;
+    const after = current ? judged.afterOf(current) : undefined;
     if (after) states.push(after);
   }
   return governingState(states);
@@ -353,25 +399,208 @@ function entryOf(type: 'commit' | 'tag', object: string, v: Verdict, facts: Sign
   };
 }
 
+const noCounts = (): Record<Status, number> => Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
+const NOT_READ: SignatureFacts = { state: 'error', code: 'GIT', message: 'not read', identities: [], issuer: null };
+const loggedTime = (facts: SignatureFacts | undefined): LogTime | null => (facts?.state === 'verified' && isAttested(facts) ? facts : null);
+
+/** Every commit of the range judged by this run: twice when the range adopts a policy (revocations and re-admissions are retroactive). */
+async function judgeAll(history: History, rootVersion: PolicyVersion, root: PolicyState, ctx: JudgeContext, opts: AuditOptions, catFile: CatFile, tags: TagRef[]): Promise<{ judged: Judged; checked: Map<string, Checked> }> {
+  const tagShas = new Set(tags.map((t) => t.sha));
+  // The first pass with the trust root's revocations and re-admissions alone (a record that could not be used may have set others).
+  Object.assign(ctx, gather([rootVersion]));
+  // git lists the paths of the commits the path cache does not know while the signatures are checked.
+  const [paths, checked] = await bothOrFirstError(
+    changedPaths(history.commits, opts.cwd, opts.pathCache),
+    checkSignatures([...history.commits.map((c) => c.sha), ...tags.map((t) => t.sha)], tagShas, opts, catFile),
+  );
+  requireChecked(checked, opts.keepGoing);
+  let pass = await judgeHistory(history, paths, checked, root, ctx);
+  let ruling: PolicyVersion[] = [];
+  if (pass.adopted.length) {
+    ruling = pass.adopted;
+    Object.assign(ctx, gather([rootVersion, ...ruling]));
+    pass = await judgeHistory(history, paths, checked, root, ctx);
+  }
+  const verdicts = new Map<string, Verdict>();
+  for (const [sha, j] of pass.judgments) verdicts.set(sha, j.verdict);
+  const endorsedBy = endorse(verdicts, history, pass.governing);
+  const made = new Map<number, AuditEntry>();
+  const counts = noCounts();
+  const lines = history.commits.map((c, i) => {
+    const j = pass.judgments.get(c.sha) as Judgment;
+    const e = entryOf('commit', c.sha, verdicts.get(c.sha) as Verdict, (checked.get(c.sha) as Checked).facts, pass.governing.get(c.sha) as PolicyState, j.notes);
+    const by = endorsedBy.get(c.sha);
+    const entry = by ? { ...e, endorsedBy: by } : e;
+    made.set(i, entry);
+    counts[entry.status]++;
+    return JSON.stringify(entry);
+  });
+  const judged: Judged = {
+    lines,
+    made,
+    afterOf: (sha) => pass.judgments.get(sha)?.after,
+    loggedAt: (sha) => loggedTime(checked.get(sha)?.facts),
+    ruling,
+    adopted: pass.adopted,
+    counts,
+  };
+  return { judged, checked };
+}
+
+/** Whether the commits of the history that the tip reaches are exactly these. */
+function holdsExactly(history: History, tip: string, commits: ReadonlyMap<string, number>): boolean {
+  const byId = new Map(history.commits.map((c) => [c.sha, c]));
+  const reached = new Set<string>([tip]);
+  for (const stack = [tip]; stack.length; ) {
+    const sha = stack.pop() as string;
+    if (!commits.has(sha)) return false;
+    for (const p of (byId.get(sha) as HistoryCommit).parents) {
+      if (byId.has(p) && !reached.has(p)) {
+        reached.add(p);
+        stack.push(p);
+      }
+    }
+  }
+  return reached.size === commits.size;
+}
+
+/**
+ * The range judged from the record of an earlier audit of it (same bases, ref, trust root, mode and
+ * repository state: recordName): only the commits added since are judged, by the states the
+ * recorded ones leave and with the revocations and re-admissions that judged them. Null when the
+ * record cannot stand for the history now, and the caller judges every commit:
+ * - the recorded tip is not on the tip's first-parent line (a moved branch: the mainline and what
+ *   merges bring may differ), or the recorded commits are not exactly the recorded tip's history now;
+ * - an added commit changes .gitsign/ (it may adopt a policy, whose revocations are retroactive);
+ * - a version the record names cannot be read again as it was.
+ */
+async function judgeSinceRecord(rec: AuditRecord, history: History, readFromRecord: boolean, rootVersion: PolicyVersion, root: PolicyState, ctx: JudgeContext, opts: AuditOptions, catFile: CatFile, tags: TagRef[]): Promise<{ judged: Judged; checked: Map<string, Checked> } | null> {
+  if (rec.versions[0] !== rootVersion.origin || !history.mainline.has(rec.tip)) return null;
+  const recorded = new Map<string, number>();
+  rec.commits.forEach((c, i) => recorded.set(c.sha, i));
+  if (recorded.size !== rec.commits.length) return null;
+  // A history read from the record holds its commits by construction (historySince); a whole one must hold exactly the recorded tip's.
+  if (!readFromRecord && !holdsExactly(history, rec.tip, recorded)) return null;
+  const added = history.commits.filter((c) => !recorded.has(c.sha));
+
+  const versions: PolicyVersion[] = [rootVersion];
+  for (const origin of rec.versions.slice(1)) {
+    const v = await adoptedVersionAt(origin, catFile, opts.cwd);
+    if (!v) return null;
+    versions.push(v);
+  }
+  const states = rec.states.map((st) => ({ serial: st.serial, versions: st.versions.map((i) => versions[i]) }));
+  const ruling = rec.ruling.map((i) => versions[i]);
+  Object.assign(ctx, gather([rootVersion, ...ruling]));
+
+  const tagShas = new Set(tags.map((t) => t.sha));
+  const [paths, checked] = await bothOrFirstError(
+    changedPaths(added, opts.cwd, opts.pathCache),
+    checkSignatures([...added.map((c) => c.sha), ...tags.map((t) => t.sha)], tagShas, opts, catFile),
+  );
+  if (added.some((c) => (paths.get(c.sha) ?? []).some(isPolicyPath))) return null;
+  requireChecked(checked, opts.keepGoing);
+
+  const judgments = new Map<string, Judgment>();
+  const governing = new Map<string, PolicyState>();
+  const afterOf = (sha: string): PolicyState | undefined => {
+    const j = judgments.get(sha);
+    if (j) return j.after;
+    const i = recorded.get(sha);
+    return i === undefined ? undefined : states[rec.commits[i].after];
+  };
+  for (const c of added) {
+    const g = governingState(c.parents.length ? c.parents.map((p) => afterOf(p) ?? root) : [root]);
+    const facts = { sha: c.sha, parents: c.parents, paths: paths.get(c.sha) ?? [], signature: checked.get(c.sha)?.facts ?? NOT_READ };
+    const j = judgeOrdinaryCommit(facts, g, ctx) ?? (await judgeCommit(facts, g, ctx));
+    if (j.after !== g) return null;
+    judgments.set(c.sha, j);
+    governing.set(c.sha, g);
+  }
+  // A recorded commit keeps its verdict: what merges brought before the recorded tip was brought by a recorded merge.
+  const verdicts = new Map<string, Verdict>();
+  for (const [sha, j] of judgments) verdicts.set(sha, j.verdict);
+  const endorsedBy = endorse(verdicts, history, governing, new Set(governing.keys()));
+  const made = new Map<number, AuditEntry>();
+  const counts = { ...rec.counts };
+  const lines = history.commits.map((c, i) => {
+    const at = recorded.get(c.sha);
+    if (at !== undefined) return rec.commits[at].line;
+    const j = judgments.get(c.sha) as Judgment;
+    const e = entryOf('commit', c.sha, verdicts.get(c.sha) as Verdict, (checked.get(c.sha) as Checked).facts, governing.get(c.sha) as PolicyState, j.notes);
+    const by = endorsedBy.get(c.sha);
+    const entry = by ? { ...e, endorsedBy: by } : e;
+    made.set(i, entry);
+    counts[entry.status]++;
+    return JSON.stringify(entry);
+  });
+  const kept = rec.section !== undefined && rec.commits.every((c, i) => history.commits[i].sha === c.sha) ? { section: rec.section, count: rec.commits.length } : undefined;
+  const judged: Judged = {
+    recorded: { table: StateTable.from(versions, states), kept },
+    lines,
+    made,
+    afterOf,
+    loggedAt: (sha) => {
+      const i = recorded.get(sha);
+      if (i === undefined) return loggedTime(checked.get(sha)?.facts);
+      const { time, logIndex } = rec.commits[i];
+      return time === null ? null : { time: new Date(time), logIndex };
+    },
+    ruling,
+    adopted: rec.adopted.map((i) => versions[i]),
+    counts,
+  };
+  return { judged, checked };
+}
+
+/** The record of this run's judgment, for the next audit of the range; nothing when an object could not be judged (it is judged again then). */
+function recordOf(history: History, judged: Judged, rootVersion: PolicyVersion): AuditRecord | null {
+  if (judged.counts.error > 0 || history.commits.length === 0) return null;
+  const table = judged.recorded?.table ?? new StateTable(rootVersion);
+  const keptCount = judged.recorded?.kept?.count ?? 0;
+  const commits = history.commits.map((c, i) => {
+    // The kept section is written as read: its commits need no fields of their own.
+    if (i < keptCount) return { sha: c.sha, after: 0, time: null, logIndex: null, mainline: false, line: '' };
+    const logged = judged.loggedAt(c.sha);
+    return { sha: c.sha, after: table.state(judged.afterOf(c.sha) as PolicyState), time: logged ? logged.time.getTime() : null, logIndex: logged?.logIndex ?? null, mainline: history.mainline.has(c.sha), line: judged.lines[i] };
+  });
+  const ruling = judged.ruling.map((v) => table.version(v));
+  const adopted = judged.adopted.map((v) => table.version(v));
+  const states = table.encodedStates();
+  return { tip: history.tip, versions: table.names(), states, ruling, adopted, counts: judged.counts, commits };
+}
+
+/** The record of this audit, when one is kept and its MAC holds, and the history read from it when it can be (historySince). */
+async function recorded(opts: AuditOptions, name: string | null, head: HistoryHead): Promise<{ rec: AuditRecord; history: History | null } | null> {
+  const body = name === null ? null : (opts.records?.read(name) ?? null);
+  const rec = body === null ? null : decodeRecord(body);
+  if (!rec) return null;
+  const history = await historySince(head, rec.commits, rec.tip, opts.cwd).catch(() => null);
+  return { rec, history };
+}
+
 export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   const catFile = opts.started?.catFile ?? new CatFile(opts.cwd);
+  // The refs that can change a judgment without changing a commit: the key of this audit's record.
+  const refState = opts.records ? recordableState(opts.cwd) : Promise.resolve(null);
+  refState.catch(() => undefined);
   try {
-    const history = await (opts.started?.history ?? readHistory(opts.range, opts.ref, opts.cwd));
-    await refuseCutHistory(history, opts.cwd);
+    const reads = opts.started ?? readHistory(opts.range, opts.ref, opts.cwd);
+    const head = await reads.head;
     await opts.started?.settled;
-    const rootVersion = await trustRootState(history, opts, catFile);
+    const trustRoot = await trustRootState(head, opts, catFile, reads.history);
+    const rootVersion = trustRoot.version;
     const root: PolicyState = { serial: rootVersion.policy.serial, versions: [rootVersion] };
-    const inRange = new Set(history.commits.map((c) => c.sha));
-    const tags = await tagsOf(inRange, opts.cwd, opts.started?.tags);
-    const tagShas = new Set(tags.map((t) => t.sha));
-    // git lists the paths of the commits the path cache does not know while the signatures are checked.
-    const [paths, checked] = await bothOrFirstError(
-      changedPaths(history.commits, opts.cwd, opts.pathCache),
-      checkSignatures([...history.commits.map((c) => c.sha), ...tags.map((t) => t.sha)], tagShas, opts, catFile),
-    );
-    requireChecked(checked, opts.keepGoing);
-
     const mode = opts.policyFile ? 'file' : 'repository';
+    const state = await refState.catch(() => null);
+    const name = state === null ? null : recordName({ bases: head.bases, ref: head.ref, mode, trustRoot: rootVersion, keepGoing: opts.keepGoing, refState: state });
+    const since = await recorded(opts, name, head);
+    // The whole history unless the record and the commits added since are all there is to it.
+    let history = since?.history ?? (await reads.history());
+    refuseTrustRootInside(history, trustRoot);
+    await refuseCutHistory(history, opts.cwd);
+    let tags = await tagsOf(new Set(history.commits.map((c) => c.sha)), opts.cwd, opts.started?.tags);
+
     const ctx: JudgeContext = {
       ref: history.ref,
       mode,
@@ -379,41 +608,47 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       approvals: approvalReader(opts.approvals, catFile),
       policyFiles: (sha) => policyFilesAt(sha, catFile, opts.cwd),
     };
-    let pass = await judgeHistory(history, paths, checked, root, ctx);
-    // Revocations and re-admissions are retroactive: judged again with those of every version adopted.
-    if (pass.adopted.length) {
-      Object.assign(ctx, gather([rootVersion, ...pass.adopted]));
-      pass = await judgeHistory(history, paths, checked, root, ctx);
+    const resumed = since && (await judgeSinceRecord(since.rec, history, since.history !== null, rootVersion, root, ctx, opts, catFile, tags));
+    if (!resumed && since?.history) {
+      // The record cannot stand for the history read from it: the whole history after all.
+      history = await reads.history();
+      refuseTrustRootInside(history, trustRoot);
+      await refuseCutHistory(history, opts.cwd);
+      tags = await tagsOf(new Set(history.commits.map((c) => c.sha)), opts.cwd, opts.started?.tags);
     }
-    const verdicts = new Map<string, Verdict>();
-    for (const [sha, j] of pass.judgments) verdicts.set(sha, j.verdict);
-    const endorsedBy = endorse(verdicts, history, pass);
-
-    const entries: AuditEntry[] = history.commits.map((c) => {
-      const j = pass.judgments.get(c.sha) as Judgment;
-      const e = entryOf('commit', c.sha, verdicts.get(c.sha) as Verdict, (checked.get(c.sha) as Checked).facts, pass.governing.get(c.sha) as PolicyState, j.notes);
-      const by = endorsedBy.get(c.sha);
-      return by ? { ...e, endorsedBy: by } : e;
-    });
+    const { judged, checked } = resumed || (await judgeAll(history, rootVersion, root, ctx, opts, catFile, tags));
+    const counts = { ...judged.counts };
+    const tagEntries: AuditEntry[] = [];
     const tagCtx = { ...ctx, onBranch: branchChecker(opts.cwd) };
     for (const t of tags) {
       const { facts, raw } = checked.get(t.sha) as Checked;
       const facts2: TagFacts = { ...t, name: raw ? tagHeaders(raw).name : null, signature: facts };
-      const g = tagGoverning(facts2, history, checked, pass, root);
+      const g = tagGoverning(facts2, history, judged, root);
       const v = await judgeTag(facts2, g, tagCtx);
-      entries.push({ ...entryOf('tag', t.sha, v, facts, g, []), name: facts2.name ?? t.refName });
+      const entry = { ...entryOf('tag', t.sha, v, facts, g, []), name: facts2.name ?? t.refName };
+      tagEntries.push(entry);
+      counts[entry.status]++;
     }
-    const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
-    for (const e of entries) counts[e.status]++;
+    if (name !== null) {
+      const made = recordOf(history, judged, rootVersion);
+      if (made) opts.records?.write(name, encodeRecord(made, judged.recorded?.kept));
+    }
+    const lines = [...judged.lines, ...tagEntries.map((e) => JSON.stringify(e))];
+    let entries: AuditEntry[] | undefined;
     return {
       range: history.range,
       tip: history.tip,
       ref: history.ref,
       mode,
       trustRoot: { origin: rootVersion.origin, serial: rootVersion.policy.serial },
-      adopted: pass.adopted.map((v) => ({ origin: v.origin, serial: v.policy.serial })),
-      versions: [rootVersion, ...pass.adopted],
-      entries,
+      adopted: judged.adopted.map((v) => ({ origin: v.origin, serial: v.policy.serial })),
+      versions: [rootVersion, ...judged.adopted],
+      get entries(): AuditEntry[] {
+        entries ??= [...judged.lines.map((line, i) => judged.made.get(i) ?? (JSON.parse(line) as AuditEntry)), ...tagEntries];
+        return entries;
+      },
+      lines,
+      commits: history.commits.length,
       counts,
     };
   } finally {
@@ -423,5 +658,5 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
 }
 
 export function auditFailed(report: AuditReport): boolean {
-  return report.entries.some((e) => FAILING.has(e.status));
+  return [...FAILING].some((s) => report.counts[s] > 0);
 }

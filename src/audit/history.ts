@@ -36,7 +36,7 @@ export function checkRevision(rev: string, what: string): void {
 }
 
 async function lines(args: string[], cwd?: string): Promise<string[]> {
-  return (await git(args, { cwd })).toString('utf8').split('\n').filter(Boolean);
+  return linesOf(await git(args, { cwd }));
 }
 
 /** The range's tip and bases as object IDs (not yet peeled to commits): what the rest of the reads start from. */
@@ -62,48 +62,97 @@ export function rangeRevisions(range: string, cwd?: string): RangeRevisions {
   return { tips, bases };
 }
 
-/** The commits of the range, parents before children, each line "SHA PARENT...": git rev-list, the longest read of an audit. */
-export function historyListing({ tips, bases }: RangeRevisions, cwd?: string): Promise<string[]> {
-  return lines(['rev-list', '--topo-order', '--reverse', '--parents', tips[0], ...bases.map((b) => `^${b}`), '--'], cwd);
+/**
+ * The commits of the range, parents before children, each line "SHA PARENT...": git rev-list, the
+ * longest read of an audit. As git's bytes: an audit resumed from its record never reads them.
+ */
+export function historyListing({ tips, bases }: RangeRevisions, cwd?: string): Promise<Buffer> {
+  return git(['rev-list', '--topo-order', '--reverse', '--parents', tips[0], ...bases.map((b) => `^${b}`), '--'], { cwd });
+}
+
+const linesOf = (out: Buffer): string[] => out.toString('utf8').split('\n').filter(Boolean);
+
+/** The range's tip and bases as commits, and the ref it is audited for: what its history is read from. */
+export interface HistoryHead {
+  range: string;
+  tip: string;
+  ref: string | null;
+  bases: string[];
+}
+
+/** The tip and bases of RANGE peeled to commits, and the ref RANGE names (or the explicit one). */
+function readHistoryHead(range: string, explicitRef: string | undefined, cwd: string | undefined, { tips, bases }: RangeRevisions): Promise<HistoryHead> {
+  // Two git processes at once (they are object IDs by now, never options).
+  return Promise.all([
+    lines(['rev-parse', ...[...tips, ...bases].map((r) => `${r}^{commit}`)], cwd),
+    explicitRef === undefined ? lines(['rev-parse', '--revs-only', '--symbolic-full-name', range, '--'], cwd) : Promise.resolve([]),
+  ]).then(([peeled, named]) => {
+    if (peeled.length !== 1 + bases.length || !peeled.every((r) => HEX.test(r))) throw new GitsignError('GIT', `git rev-parse answered something that is not a commit ID for ${quoted(range)}`);
+    const [tip, ...baseCommits] = peeled as [string, ...string[]];
+    const namedRefs = named.filter((r) => r.startsWith('refs/'));
+    return { range, tip, ref: explicitRef ?? (namedRefs.length === 1 ? namedRefs[0] : null), bases: baseCommits };
+  });
+}
+
+/** Lines of `rev-list --parents`, parents first, as commits. */
+function commitsOf(listed: string[]): HistoryCommit[] {
+  return listed.map((line) => {
+    const [sha, ...parents] = line.split(' ');
+    return { sha, parents };
+  });
+}
+
+/** The history with its tip's first-parent line within it. */
+function historyOf(head: HistoryHead, commits: HistoryCommit[]): History {
+  const inRange = new Map(commits.map((c) => [c.sha, c]));
+  const mainline = new Set<string>();
+  for (let c = inRange.get(head.tip); c && !mainline.has(c.sha); c = inRange.get(c.parents[0] ?? '')) mainline.add(c.sha);
+  return { ...head, commits, mainline };
+}
+
+/** An audit's history, read in two parts: its head at once, its commits (the long read, parsed only when asked for). */
+export interface HistoryReads {
+  head: Promise<HistoryHead>;
+  history(): Promise<History>;
 }
 
 /**
- * The history of RANGE; its git reads are started before this returns (the caller's own work then
- * overlaps them). `known`: the range's revisions, and `listed` its listing when already started (prefetch.ts).
+ * The head and the history of RANGE; their git reads are started before this returns (the caller's
+ * own work then overlaps them). `known`: the range's revisions, and `listed` its listing when already
+ * started (prefetch.ts). rev-list, the longest, is started first.
  */
-export function readHistory(range: string, explicitRef: string | undefined, cwd?: string, known?: RangeRevisions, listed?: Promise<string[]>): Promise<History> {
+export function readHistory(range: string, explicitRef: string | undefined, cwd?: string, known?: RangeRevisions, listed?: Promise<Buffer>): HistoryReads {
   let revisions: RangeRevisions;
   try {
     revisions = known ?? rangeRevisions(range, cwd);
   } catch (err) {
-    return Promise.reject(err);
+    return { head: Promise.reject(err), history: () => Promise.reject(err) };
   }
-  const { tips, bases } = revisions;
-  // The tip and bases as commits, the ref the range names, and the commits: three git processes at
-  // once (rev-list peels tags as rev-parse does). They are object IDs by now, never options.
-  // rev-list first: the longest.
   const listing = listed ?? historyListing(revisions, cwd);
-  const reads = Promise.all([
-    lines(['rev-parse', ...[...tips, ...bases].map((r) => `${r}^{commit}`)], cwd),
-    explicitRef === undefined ? lines(['rev-parse', '--revs-only', '--symbolic-full-name', range, '--'], cwd) : Promise.resolve([]),
-    listing,
-  ]);
-  return reads.then(([peeled, named, listed]) => {
-    if (peeled.length !== 1 + bases.length || !peeled.every((r) => HEX.test(r))) throw new GitsignError('GIT', `git rev-parse answered something that is not a commit ID for ${quoted(range)}`);
-    const [tip, ...baseCommits] = peeled as [string, ...string[]];
-    const namedRefs = named.filter((r) => r.startsWith('refs/'));
-    const ref = explicitRef ?? (namedRefs.length === 1 ? namedRefs[0] : null);
+  listing.catch(() => undefined);
+  const head = readHistoryHead(range, explicitRef, cwd, revisions);
+  let history: Promise<History> | undefined;
+  return { head, history: () => (history ??= Promise.all([head, listing]).then(([h, l]) => historyOf(h, commitsOf(linesOf(l))))) };
+}
 
-    const commits: HistoryCommit[] = [];
-    for (const line of listed) {
-      const [sha, ...parents] = line.split(' ');
-      commits.push({ sha, parents });
-    }
-    const inRange = new Map(commits.map((c) => [c.sha, c]));
-    const mainline = new Set<string>();
-    for (let c = inRange.get(tip); c && !mainline.has(c.sha); c = inRange.get(c.parents[0] ?? '')) mainline.add(c.sha);
-    return { range, tip, ref, bases: baseCommits, commits, mainline };
-  });
+/**
+ * The history of the head's range from the record of an audit of it up to `recordedTip`, when the
+ * commits added since are one line of single-parent commits on that tip: then git would list the
+ * recorded commits in their recorded order and the added ones after them, and only those are asked
+ * of git. Null when anything else was added (merges: the whole history is read). The recorded commits
+ * come without their parents: only added commits are judged from theirs.
+ */
+export async function historySince(head: HistoryHead, recorded: readonly { sha: string; mainline: boolean }[], recordedTip: string, cwd?: string): Promise<History | null> {
+  const listed = commitsOf(await lines(['rev-list', '--topo-order', '--reverse', '--parents', head.tip, `^${recordedTip}`, ...head.bases.map((b) => `^${b}`), '--'], cwd));
+  let previous = recordedTip;
+  for (const c of listed) {
+    if (c.parents.length !== 1 || c.parents[0] !== previous) return null;
+    previous = c.sha;
+  }
+  if (previous !== head.tip) return null;
+  const commits = [...recorded.map(({ sha }) => ({ sha, parents: [] })), ...listed];
+  const mainline = new Set([...recorded.filter((c) => c.mainline).map((c) => c.sha), ...listed.map((c) => c.sha)]);
+  return { ...head, commits, mainline };
 }
 
 /** A shallow file this large (a line per boundary commit) is not read. */

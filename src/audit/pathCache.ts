@@ -80,10 +80,11 @@ function decodeWhole(json: string): Kept | undefined {
 }
 
 export function pathCache(store: CacheStore): PathCache {
-  const kept = store.decodedAhead(decode);
+  // Read at the first question, and each line decoded when asked for: an audit resumed from its record asks only about the commits added since.
+  let kept: { get(object: string): Kept | undefined } | undefined;
   return {
     get: (commit, parent) => {
-      const k = kept.get(commit);
+      const k = (kept ??= store.decoded(decode, false)).get(commit);
       return k && k.parent === parent ? k.paths : undefined;
     },
     put: (commit, parent, paths) => {

@@ -48,3 +48,17 @@ export async function loadPolicyAt(commit: string, origin: string, catFile: CatF
   if (files.unreadable) throw new GitsignError('POLICY', `${origin}: ${files.unreadable}`);
   return { policy: parsePolicy(files.policy, `${origin}:${POLICY_PATH}`), origin, gitsignTree: files.gitsignTree, source: files.policy };
 }
+
+/**
+ * The version a commit adopted, read again from that commit as the audit read it when the commit
+ * adopted it (judge.ts); null when it is no longer there as a valid policy.
+ */
+export async function adoptedVersionAt(commit: string, catFile: CatFile, cwd?: string): Promise<PolicyVersion | null> {
+  try {
+    const files = await policyFilesAt(commit, catFile, cwd);
+    if (!files.policy || files.unreadable) return null;
+    return { policy: parsePolicy(files.policy, `${commit}:${POLICY_PATH}`), origin: commit, gitsignTree: files.gitsignTree, source: files.policy };
+  } catch {
+    return null;
+  }
+}

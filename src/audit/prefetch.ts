@@ -12,7 +12,7 @@ interface Prefetched {
   range: string;
   cwd: string;
   revisions: RangeRevisions;
-  listing: Promise<string[]>;
+  listing: Promise<Buffer>;
 }
 
 const KEY = Symbol.for('gitsign.auditPrefetch');

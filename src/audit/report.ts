@@ -49,7 +49,7 @@ export function summaryLines(r: AuditReport): string[] {
 }
 
 export function summaryJson(r: AuditReport, failed: boolean): string {
-  const commits = r.entries.filter((e) => e.type === 'commit').length;
+  const { commits } = r;
   return JSON.stringify({
     type: 'summary',
     range: r.range,
@@ -59,7 +59,7 @@ export function summaryJson(r: AuditReport, failed: boolean): string {
     trustRoot: r.trustRoot,
     adopted: r.adopted,
     commits,
-    tags: r.entries.length - commits,
+    tags: r.lines.length - commits,
     counts: r.counts,
     clean: !failed,
   });

@@ -32,7 +32,8 @@ export interface AuditArgs extends TrustArgs {
 export const EXIT_COULD_NOT_RUN = 2;
 
 function* reportLines(report: AuditReport, json: boolean, failed: boolean): Generator<string> {
-  for (const e of report.entries) yield json ? JSON.stringify(e) : entryLine(e);
+  if (json) yield* report.lines;
+  else for (const e of report.entries) yield entryLine(e);
   if (json) yield summaryJson(report, failed);
   else yield* summaryLines(report);
 }
@@ -68,7 +69,7 @@ export async function auditCommand(args: AuditArgs): Promise<number> {
       trustRoot,
       policyFile,
       keepGoing: Boolean(args['keep-going']),
-      verifier: await auditVerifier(args, cfg, flags, settings, { range, trustRoot, policyFile: policyFile?.bytes }),
+      ...(await auditVerifier(args, cfg, flags, settings, { range, trustRoot, policyFile: policyFile?.bytes })),
       approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, offline: flags.offline },
       pathCache: args.cache === false ? undefined : await openPathCache(VERSION),
       progress: (done, total) => progress.update(done, total),

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { withResultCache } from '../audit/cachedVerifier';
 import { withKeyFormats } from '../audit/formats';
 import { type KeyringSources, openPgpChecker } from '../audit/formatsOpenPgp';
-import type { VerifierFactory } from '../audit/engine';
+import type { AuditRecords, VerifierFactory } from '../audit/engine';
 import { factsFromReport } from '../audit/signatures';
 import type { SignatureFacts } from '../audit/types';
 import type { Config } from '../config/config';
@@ -48,12 +48,13 @@ export function trustFlags(args: TrustArgs, cfg: Config): VerifyFlags {
 /**
  * The checker of every audit-like command: SSH and OpenPGP signatures (OpenPGP against the certificates
  * the policies of `keyring` carry) in front of gitsign verify's checks, which sit behind the repository's
- * result cache unless --no-cache (only gitsign's results are kept: the others depend on the keys).
+ * result cache unless --no-cache (only gitsign's results are kept: the others depend on the keys); and
+ * where that cache keeps the records of audits.
  */
-export async function auditVerifier(args: TrustArgs, cfg: Config, flags: VerifyFlags, settings: VerifySettings, keyring: KeyringSources): Promise<VerifierFactory> {
+export async function auditVerifier(args: TrustArgs, cfg: Config, flags: VerifyFlags, settings: VerifySettings, keyring: KeyringSources): Promise<{ verifier: VerifierFactory; records?: AuditRecords }> {
   const checks = verifierFor(cfg, flags, settings);
-  const cached = args.cache === false ? checks : await withResultCache(checks, settings, (await import('./version')).VERSION, keyring.cwd);
-  return withKeyFormats(cached, openPgpChecker(keyring));
+  const cached = args.cache === false ? { factory: checks } : await withResultCache(checks, settings, (await import('./version')).VERSION, keyring.cwd);
+  return { verifier: withKeyFormats(cached.factory, openPgpChecker(keyring)), records: cached.records };
 }
 
 export function verifierFor(cfg: Config, flags: VerifyFlags, settings: VerifySettings): VerifierFactory {

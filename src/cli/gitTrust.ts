@@ -127,7 +127,7 @@ async function judge(type: ObjectType, sha: string): Promise<PolicyTrust> {
     policyFile: file ?? undefined,
     keepGoing: false,
     // SSH- and OpenPGP-signed commits of the history count too: they may change the policy in force.
-    verifier: await auditVerifier({}, cfg, flags, settings, { range, trustRoot, policyFile: file?.bytes }),
+    verifier: (await auditVerifier({}, cfg, flags, settings, { range, trustRoot, policyFile: file?.bytes })).verifier,
     approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, offline: flags.offline },
     pathCache: await openPathCache(VERSION),
   });

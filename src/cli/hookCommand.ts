@@ -68,7 +68,7 @@ export async function hookCommand(args: HookArgs): Promise<number> {
     const settings = await verifySettings(cfg, flags);
     const root = await configuredRoot(cfg.auditTrustRoot);
     const ctx = {
-      verifier: await auditVerifier(args, cfg, flags, settings, { range: await keyringRevisions(updates, root) }),
+      verifier: (await auditVerifier(args, cfg, flags, settings, { range: await keyringRevisions(updates, root) })).verifier,
       pathCache: args.cache === false ? undefined : await openPathCache(VERSION),
       approvals: { trust: settings.trust.material, rekorUrl: settings.rekorUrl, ignoreSct: settings.ignoreSct, offline: flags.offline },
       certificate: certificateOf(updates, settings, process.env),

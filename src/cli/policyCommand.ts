@@ -132,7 +132,7 @@ export async function policyInitCommand(args: PolicyInitArgs): Promise<number> {
   const settings = await verifySettings(cfg, flags);
   const shas = await revList(range);
   if (shas.length === 0) throw new GitsignError('USAGE', `${quoted(range)} holds no commit`);
-  const verifier = (await auditVerifier(args, cfg, flags, settings, { range }))(shas.length, shas);
+  const verifier = (await auditVerifier(args, cfg, flags, settings, { range })).verifier(shas.length, shas);
   const catFile = new CatFile();
   const found = new Map<string, FoundIdentity>();
   const skipped = { unsigned: 0, unverified: 0 };
