@@ -41,6 +41,8 @@ const KEY_BYTES = 32;
 const NOT_DURABLE = { durable: false };
 /** Questions about this many objects or more map every line by its object first. */
 const INDEX_FROM = 64;
+/** Objects searched for in the segments' text before they are mapped instead (each search reads them all). */
+const SEARCHES_BEFORE_INDEX = 8;
 /** Lines decoded ahead per turn of the event loop. */
 const AHEAD_CHUNK = 512;
 
@@ -105,6 +107,8 @@ export class CacheStore {
   /** Segments are read at the first question (an audit resumed from its record asks few, or none), and mapped by object only for many. */
   private loaded = false;
   private indexed = false;
+  /** Objects searched for in the segments' text so far (find). */
+  private searches = 0;
   /** The bodies of the segments whose MAC holds, oldest first. */
   private readonly bodies: string[] = [];
 
@@ -213,6 +217,8 @@ export class CacheStore {
 
   /** The object's line as index() would map it, found in the segments' text without mapping them (a run that asks about few objects). */
   private find(object: string): string | undefined {
+    // A search reads every segment's text: past a few, mapping them once costs less.
+    if (!this.indexed && ++this.searches > SEARCHES_BEFORE_INDEX) this.index();
     if (this.indexed) return this.lines.get(object);
     this.load();
     if (!OBJECT.test(object)) return undefined;

@@ -80,9 +80,9 @@ export function cacheContext(settings: VerifySettings, version: string): string 
  * The verifier factory with the cache in front: the inner verifier is made only at the first miss,
  * for as many objects as the cache holds no line for (none at all for a run that misses nothing).
  */
-export function cachedVerifier(inner: VerifierFactory, store: CacheStore): VerifierFactory {
+export function cachedVerifier(inner: VerifierFactory, store: CacheStore): VerifierFactory & { readAhead(): void } {
   let decoded: { get(object: string): ReturnType<typeof decodeResult> | undefined } | undefined;
-  return (count, names) => {
+  const factory = (count: number, names?: readonly string[]): ObjectVerifier => {
     // Read when there are objects to answer (an audit resumed from its record may have none), and
     // decoded ahead only for many: for the few commits added since a record, each when asked for.
     const ahead = (decoded ??= store.decoded(decodeResult, count >= DECODE_AHEAD_FROM));
@@ -112,16 +112,19 @@ export function cachedVerifier(inner: VerifierFactory, store: CacheStore): Verif
       },
     };
   };
+  // An audit that will ask about every commit has the results read and decoded while git lists them.
+  return Object.assign(factory, { readAhead: () => void (decoded ??= store.decoded(decodeResult, true)) });
 }
 
 /**
  * The factory with the cache of this repository in front, and the records of audits kept in the same
  * context (record.ts). Without a git directory of ours or a place for the MAC key, the audit runs uncached.
  */
-export async function withResultCache(factory: VerifierFactory, settings: VerifySettings, version: string, cwd?: string): Promise<{ factory: VerifierFactory; records?: AuditRecords }> {
+export async function withResultCache(factory: VerifierFactory, settings: VerifySettings, version: string, cwd?: string): Promise<{ factory: VerifierFactory; records?: AuditRecords; readAhead?: () => void }> {
   const gitDir = await commonGitDir(cwd);
   const store = gitDir === null ? null : CacheStore.open(gitDir, cacheContext(settings, version), macKey(cacheDir()));
   if (!store) return { factory };
-  return { factory: cachedVerifier(factory, store), records: { read: (name) => store.readRecord(name), write: (name, body) => store.writeRecord(name, body) } };
+  const cached = cachedVerifier(factory, store);
+  return { factory: cached, records: { read: (name) => store.readRecord(name), write: (name, body) => store.writeRecord(name, body) }, readAhead: cached.readAhead };
 }
 

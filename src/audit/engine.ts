@@ -56,6 +56,8 @@ export interface AuditOptions {
   started?: AuditStart;
   /** Where the records of audits are kept (record.ts): a re-run then judges only the commits added since. */
   records?: AuditRecords;
+  /** Starts reading the result cache ahead (once the audit knows every commit will be asked about). */
+  readAhead?: () => void;
 }
 
 /** The MACed files of audit records (cacheStore.ts). */
@@ -595,6 +597,11 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     const state = await refState.catch(() => null);
     const name = state === null ? null : recordName({ bases: head.bases, ref: head.ref, mode, trustRoot: rootVersion, keepGoing: opts.keepGoing, refState: state });
     const since = await recorded(opts, name, head);
+    // No record: the caches will answer for every commit, read while git still lists them.
+    if (!since) {
+      opts.readAhead?.();
+      opts.pathCache?.readAhead();
+    }
     // The whole history unless the record and the commits added since are all there is to it.
     let history = since?.history ?? (await reads.history());
     refuseTrustRootInside(history, trustRoot);

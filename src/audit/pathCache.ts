@@ -23,6 +23,8 @@ export interface PathCache {
   put(commit: string, parent: string | null, paths: readonly string[]): void;
   /** Writes what was put (never fails the audit). */
   flush(): void;
+  /** Reads the kept lists and decodes them in the background: every commit will be asked about. */
+  readAhead(): void;
 }
 
 /** The context of path lists for this gitsign-ts version (32 hex digits). */
@@ -83,6 +85,9 @@ export function pathCache(store: CacheStore): PathCache {
   // Read at the first question, and each line decoded when asked for: an audit resumed from its record asks only about the commits added since.
   let kept: { get(object: string): Kept | undefined } | undefined;
   return {
+    readAhead: () => {
+      kept ??= store.decoded(decode, true);
+    },
     get: (commit, parent) => {
       const k = (kept ??= store.decoded(decode, false)).get(commit);
       return k && k.parent === parent ? k.paths : undefined;

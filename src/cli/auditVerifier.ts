@@ -51,10 +51,10 @@ export function trustFlags(args: TrustArgs, cfg: Config): VerifyFlags {
  * result cache unless --no-cache (only gitsign's results are kept: the others depend on the keys); and
  * where that cache keeps the records of audits.
  */
-export async function auditVerifier(args: TrustArgs, cfg: Config, flags: VerifyFlags, settings: VerifySettings, keyring: KeyringSources): Promise<{ verifier: VerifierFactory; records?: AuditRecords }> {
+export async function auditVerifier(args: TrustArgs, cfg: Config, flags: VerifyFlags, settings: VerifySettings, keyring: KeyringSources): Promise<{ verifier: VerifierFactory; records?: AuditRecords; readAhead?: () => void }> {
   const checks = verifierFor(cfg, flags, settings);
   const cached = args.cache === false ? { factory: checks } : await withResultCache(checks, settings, (await import('./version')).VERSION, keyring.cwd);
-  return { verifier: withKeyFormats(cached.factory, openPgpChecker(keyring)), records: cached.records };
+  return { verifier: withKeyFormats(cached.factory, openPgpChecker(keyring)), records: cached.records, readAhead: cached.readAhead };
 }
 
 export function verifierFor(cfg: Config, flags: VerifyFlags, settings: VerifySettings): VerifierFactory {
