@@ -405,6 +405,31 @@ const noCounts = (): Record<Status, number> => Object.fromEntries(STATUSES.map((
 const NOT_READ: SignatureFacts = { state: 'error', code: 'GIT', message: 'not read', identities: [], issuer: null };
 const loggedTime = (facts: SignatureFacts | undefined): LogTime | null => (facts?.state === 'verified' && isAttested(facts) ? facts : null);
 
+/**
+ * The report lines of the history's commits: a recorded commit's as recorded (`recordedLine`), the
+ * others' from their judgments, with the side-branch failures an authorized merge endorses (a recorded
+ * commit keeps its verdict: what merges brought before the recorded tip was brought by a recorded
+ * merge). Adds each line made to `counts`.
+ */
+function commitLines(history: History, judgments: Map<string, Judgment>, governing: Map<string, PolicyState>, checked: Map<string, Checked>, counts: Record<Status, number>, recordedLine?: (sha: string) => string | undefined): { lines: string[]; made: Map<number, AuditEntry> } {
+  const verdicts = new Map<string, Verdict>();
+  for (const [sha, j] of judgments) verdicts.set(sha, j.verdict);
+  const endorsedBy = endorse(verdicts, history, governing, recordedLine ? new Set(judgments.keys()) : undefined);
+  const made = new Map<number, AuditEntry>();
+  const lines = history.commits.map((c, i) => {
+    const recorded = recordedLine?.(c.sha);
+    if (recorded !== undefined) return recorded;
+    const j = judgments.get(c.sha) as Judgment;
+    const e = entryOf('commit', c.sha, verdicts.get(c.sha) as Verdict, (checked.get(c.sha) as Checked).facts, governing.get(c.sha) as PolicyState, j.notes);
+    const by = endorsedBy.get(c.sha);
+    const entry = by ? { ...e, endorsedBy: by } : e;
+    made.set(i, entry);
+    counts[entry.status]++;
+    return JSON.stringify(entry);
+  });
+  return { lines, made };
+}
+
 /** Every commit of the range judged by this run: twice when the range adopts a policy (revocations and re-admissions are retroactive). */
 async function judgeAll(history: History, rootVersion: PolicyVersion, root: PolicyState, ctx: JudgeContext, opts: AuditOptions, catFile: CatFile, tags: TagRef[]): Promise<{ judged: Judged; checked: Map<string, Checked> }> {
   const tagShas = new Set(tags.map((t) => t.sha));
@@ -423,20 +448,8 @@ async function judgeAll(history: History, rootVersion: PolicyVersion, root: Poli
     Object.assign(ctx, gather([rootVersion, ...ruling]));
     pass = await judgeHistory(history, paths, checked, root, ctx);
   }
-  const verdicts = new Map<string, Verdict>();
-  for (const [sha, j] of pass.judgments) verdicts.set(sha, j.verdict);
-  const endorsedBy = endorse(verdicts, history, pass.governing);
-  const made = new Map<number, AuditEntry>();
   const counts = noCounts();
-  const lines = history.commits.map((c, i) => {
-    const j = pass.judgments.get(c.sha) as Judgment;
-    const e = entryOf('commit', c.sha, verdicts.get(c.sha) as Verdict, (checked.get(c.sha) as Checked).facts, pass.governing.get(c.sha) as PolicyState, j.notes);
-    const by = endorsedBy.get(c.sha);
-    const entry = by ? { ...e, endorsedBy: by } : e;
-    made.set(i, entry);
-    counts[entry.status]++;
-    return JSON.stringify(entry);
-  });
+  const { lines, made } = commitLines(history, pass.judgments, pass.governing, checked, counts);
   const judged: Judged = {
     lines,
     made,
@@ -519,22 +532,10 @@ async function judgeSinceRecord(rec: AuditRecord, history: History, readFromReco
     judgments.set(c.sha, j);
     governing.set(c.sha, g);
   }
-  // A recorded commit keeps its verdict: what merges brought before the recorded tip was brought by a recorded merge.
-  const verdicts = new Map<string, Verdict>();
-  for (const [sha, j] of judgments) verdicts.set(sha, j.verdict);
-  const endorsedBy = endorse(verdicts, history, governing, new Set(governing.keys()));
-  const made = new Map<number, AuditEntry>();
   const counts = { ...rec.counts };
-  const lines = history.commits.map((c, i) => {
-    const at = recorded.get(c.sha);
-    if (at !== undefined) return rec.commits[at].line;
-    const j = judgments.get(c.sha) as Judgment;
-    const e = entryOf('commit', c.sha, verdicts.get(c.sha) as Verdict, (checked.get(c.sha) as Checked).facts, governing.get(c.sha) as PolicyState, j.notes);
-    const by = endorsedBy.get(c.sha);
-    const entry = by ? { ...e, endorsedBy: by } : e;
-    made.set(i, entry);
-    counts[entry.status]++;
-    return JSON.stringify(entry);
+  const { lines, made } = commitLines(history, judgments, governing, checked, counts, (sha) => {
+    const at = recorded.get(sha);
+    return at === undefined ? undefined : rec.commits[at].line;
   });
   const kept = rec.section !== undefined && rec.commits.every((c, i) => history.commits[i].sha === c.sha) ? { section: rec.section, count: rec.commits.length } : undefined;
   const judged: Judged = {
