@@ -39,9 +39,7 @@ const OBJECT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const KEY_BYTES = 32;
 /** Segments are not fsync'ed: one lost or torn in a crash fails its MAC and is a miss (a cold run's time, nothing else). */
 const NOT_DURABLE = { durable: false };
-/** Questions about this many objects or more map every line by its object first. */
-const INDEX_FROM = 64;
-/** Objects searched for in the segments' text before they are mapped instead (each search reads them all). */
+/** Objects searched for in the segments' text before they are mapped instead (each search reads them all); a question about more maps them at once. */
 const SEARCHES_BEFORE_INDEX = 8;
 /** Lines decoded ahead per turn of the event loop. */
 const AHEAD_CHUNK = 512;
@@ -235,7 +233,7 @@ export class CacheStore {
 
   /** How many of these objects have a result: sizes the verifier for the rest. */
   holds(objects: readonly string[]): number {
-    if (objects.length >= INDEX_FROM) this.index();
+    if (objects.length > SEARCHES_BEFORE_INDEX) this.index();
     return objects.reduce((n, o) => n + (this.find(o) !== undefined ? 1 : 0), 0);
   }
 

@@ -556,16 +556,17 @@ async function judgeSinceRecord(rec: AuditRecord, history: History, readFromReco
   return { judged, checked };
 }
 
-/** The record of this run's judgment, for the next audit of the range; nothing when an object could not be judged (it is judged again then). */
+/**
+ * The record of this run's judgment, for the next audit of the range; nothing when an object could not
+ * be judged (it is judged again then). Its commits are those after the earlier record's kept section.
+ */
 function recordOf(history: History, judged: Judged, rootVersion: PolicyVersion): AuditRecord | null {
   if (judged.counts.error > 0 || history.commits.length === 0) return null;
   const table = judged.recorded?.table ?? new StateTable(rootVersion);
   const keptCount = judged.recorded?.kept?.count ?? 0;
-  const commits = history.commits.map((c, i) => {
-    // The kept section is written as read: its commits need no fields of their own.
-    if (i < keptCount) return { sha: c.sha, after: 0, time: null, logIndex: null, mainline: false, line: '' };
+  const commits = history.commits.slice(keptCount).map((c, i) => {
     const logged = judged.loggedAt(c.sha);
-    return { sha: c.sha, after: table.state(judged.afterOf(c.sha) as PolicyState), time: logged ? logged.time.getTime() : null, logIndex: logged?.logIndex ?? null, mainline: history.mainline.has(c.sha), line: judged.lines[i] };
+    return { sha: c.sha, after: table.state(judged.afterOf(c.sha) as PolicyState), time: logged ? logged.time.getTime() : null, logIndex: logged?.logIndex ?? null, mainline: history.mainline.has(c.sha), line: judged.lines[keptCount + i] };
   });
   const ruling = judged.ruling.map((v) => table.version(v));
   const adopted = judged.adopted.map((v) => table.version(v));
@@ -574,7 +575,7 @@ function recordOf(history: History, judged: Judged, rootVersion: PolicyVersion):
 }
 
 /** The record of this audit, when one is kept and its MAC holds, and the history read from it when it can be (historySince). */
-async function recorded(opts: AuditOptions, name: string | null, head: HistoryHead): Promise<{ rec: AuditRecord; history: History | null } | null> {
+async function readRecordOf(opts: AuditOptions, name: string | null, head: HistoryHead): Promise<{ rec: AuditRecord; history: History | null } | null> {
   const body = name === null ? null : (opts.records?.read(name) ?? null);
   const rec = body === null ? null : decodeRecord(body);
   if (!rec) return null;
@@ -597,17 +598,21 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     const mode = opts.policyFile ? 'file' : 'repository';
     const state = await refState.catch(() => null);
     const name = state === null ? null : recordName({ bases: head.bases, ref: head.ref, mode, trustRoot: rootVersion, keepGoing: opts.keepGoing, refState: state });
-    const since = await recorded(opts, name, head);
+    const since = await readRecordOf(opts, name, head);
     // No record: the caches will answer for every commit, read while git still lists them.
     if (!since) {
       opts.readAhead?.();
       opts.pathCache?.readAhead();
     }
     // The whole history unless the record and the commits added since are all there is to it.
+    // What is refused of any history, and its annotated tags.
+    const tagsOfChecked = async (h: History): Promise<TagRef[]> => {
+      refuseTrustRootInside(h, trustRoot);
+      await refuseCutHistory(h, opts.cwd);
+      return tagsOf(new Set(h.commits.map((c) => c.sha)), opts.cwd, opts.started?.tags);
+    };
     let history = since?.history ?? (await reads.history());
-    refuseTrustRootInside(history, trustRoot);
-    await refuseCutHistory(history, opts.cwd);
-    let tags = await tagsOf(new Set(history.commits.map((c) => c.sha)), opts.cwd, opts.started?.tags);
+    let tags = await tagsOfChecked(history);
 
     const ctx: JudgeContext = {
       ref: history.ref,
@@ -620,9 +625,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     if (!resumed && since?.history) {
       // The record cannot stand for the history read from it: the whole history after all.
       history = await reads.history();
-      refuseTrustRootInside(history, trustRoot);
-      await refuseCutHistory(history, opts.cwd);
-      tags = await tagsOf(new Set(history.commits.map((c) => c.sha)), opts.cwd, opts.started?.tags);
+      tags = await tagsOfChecked(history);
     }
     const { judged, checked } = resumed || (await judgeAll(history, rootVersion, root, ctx, opts, catFile, tags));
     const counts = { ...judged.counts };

@@ -61,17 +61,13 @@ const NUMBER = /^(-|\d{1,16})$/;
 
 /**
  * The record as its file's body (after the MACed header): one line of what the commits share, then
- * one line per commit. `kept`: the first commits are those of an earlier record, whose section is
- * written again as it was read (their states keep their numbers: StateTable.from).
+ * one line per commit. `kept`: the section of an earlier record, whose commits come before `r.commits`
+ * and are written again as they were read (their states keep their numbers: StateTable.from).
  */
 export function encodeRecord(r: AuditRecord, kept?: { section: string; count: number }): string {
-  const head = JSON.stringify({ tip: r.tip, versions: r.versions, states: r.states, ruling: r.ruling, adopted: r.adopted, counts: r.counts, commits: r.commits.length });
-  const out = [head];
-  for (let i = kept?.count ?? 0; i < r.commits.length; i++) {
-    const c = r.commits[i];
-    out.push(`${c.sha} ${c.after} ${c.time ?? '-'} ${c.logIndex ?? '-'} ${c.mainline ? 'm' : '-'}\t${c.line}`);
-  }
-  return kept ? `${head}\n${kept.section}${out.slice(1).map((l) => `${l}\n`).join('')}` : `${out.join('\n')}\n`;
+  const head = JSON.stringify({ tip: r.tip, versions: r.versions, states: r.states, ruling: r.ruling, adopted: r.adopted, counts: r.counts, commits: (kept?.count ?? 0) + r.commits.length });
+  const lines = r.commits.map((c) => `${c.sha} ${c.after} ${c.time ?? '-'} ${c.logIndex ?? '-'} ${c.mainline ? 'm' : '-'}\t${c.line}\n`);
+  return `${head}\n${kept?.section ?? ''}${lines.join('')}`;
 }
 
 const isIndexList = (v: unknown, below: number): v is number[] => Array.isArray(v) && v.every((i) => Number.isInteger(i) && i >= 0 && i < below);
