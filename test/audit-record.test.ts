@@ -7,7 +7,8 @@
  * --no-cache's.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -173,6 +174,30 @@ describe('the record of an audit', () => {
 
     h.repo.git('update-ref', 'refs/attestations/commits', c.one);
     assert.ok((await sameAsWhole()).includes(c.one), 'another approval state is another record');
+  });
+
+  test('a record under another record\'s name, a FIFO or a link in its place: not read, every commit judged, no hang', async () => {
+    await audit(true);
+    const byAge = readdirSync(recordDir())
+      .filter((n) => n.startsWith('record-'))
+      .map((n) => ({ n, t: statSync(join(recordDir(), n)).mtimeMs }))
+      .sort((a, b) => b.t - a.t);
+    assert.ok(byAge.length >= 2, 'two audit states left two records');
+    const [active, other] = [join(recordDir(), byAge[0].n), join(recordDir(), byAge[1].n)];
+    // Its MAC holds for its own name only: what it says of another approval state cannot stand for
+    // this one, even with the name in its header changed to this one's.
+    const text = readFileSync(other, 'utf8');
+    const nl = text.indexOf('\n');
+    const header = JSON.parse(text.slice(0, nl)) as { record: string };
+    writeFileSync(active, `${JSON.stringify({ ...header, record: byAge[0].n })}${text.slice(nl)}`);
+    assert.ok((await sameAsWhole()).includes(c.one), 'a record copied under another name');
+    rmSync(active);
+    execFileSync('mkfifo', [active]);
+    assert.ok((await sameAsWhole()).includes(c.one), 'a FIFO');
+    rmSync(active);
+    symlinkSync(other, active);
+    assert.ok((await sameAsWhole()).includes(c.one), 'a link');
+    rmSync(active);
   });
 
   test('grafts give commits other parents under the same IDs: no record is used or written', async () => {
