@@ -163,8 +163,8 @@ async function benchGitVerifyNoNetwork(work: string): Promise<void> {
 }
 
 /**
- * `gitsign verify --json --stdin` over the whole corpus in one process, BENCH_CORPUS_RUNS times (default
- * 5): objects per second from the median wall time, and the CPU time per object (all threads: the main
+ * `gitsign verify --json --stdin` over the whole corpus (its objects in one pack) in one process,
+ * BENCH_CORPUS_RUNS times (default 5): objects per second from the median wall time, and the CPU time per object (all threads: the main
  * one, the verification workers, V8's), which other load on the machine disturbs less.
  */
 async function benchCorpus(work: string): Promise<void> {
@@ -178,6 +178,10 @@ async function benchCorpus(work: string): Promise<void> {
     const out = execFileSync('git', ['hash-object', '-w', '--literally', '-t', type, '--stdin-paths'], { cwd: repo, input: files.join('\n') });
     names.push(...out.toString().split('\n').filter(Boolean));
   }
+  // In one pack, as a clone or `git gc` leaves a repository's objects: loose, every object costs git
+  // an open, a map and an unmap (measured: git cat-file 0.14 s of CPU instead of 0.04 s).
+  execFileSync('git', ['pack-objects', '-q', join(repo, '.git', 'objects', 'pack', 'pack')], { cwd: repo, input: names.join('\n') });
+  execFileSync('git', ['prune-packed'], { cwd: repo });
   const args = ['verify', '--json', '--stdin', '--offline', '--insecure-ignore-tlog', '--insecure-ignore-sct', '--certificate-identity-regexp', '.*', '--certificate-oidc-issuer-regexp', '.*'];
   const env = { ...process.env, HOME: work, XDG_CACHE_HOME: join(work, 'cache') };
   const input = Buffer.from(names.join('\n'));
