@@ -110,8 +110,12 @@ function concurrent(kind: 'commit' | 'tag', args: VerifyArgs): boolean {
   return Boolean(args.stdin) || revs.some((r) => r.includes('..'));
 }
 
-/** Objects being verified at once: enough to keep the thread pool busy while results are printed in order. */
-const IN_FLIGHT = 64;
+/**
+ * Objects being verified at once, and asked of git ahead: enough to keep the thread pool busy while
+ * results are printed in order. Measured on the corpus (2 cores, alternating runs against 64): 16 took
+ * 10% longer; 128 was faster in 21 of 35 pairs, by 1-4% in total, with the same peak memory.
+ */
+const IN_FLIGHT = 128;
 
 export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): Promise<number> {
   const identity = identityFromArgs(args);
@@ -137,7 +141,7 @@ export async function verifyCommand(kind: 'commit' | 'tag', args: VerifyArgs): P
   let count = 0;
   // Results are printed in object order.
   try {
-    for await (const { name, object: obj } of catFile.readAll(objectNames(kind, args))) {
+    for await (const { name, object: obj } of catFile.readAll(objectNames(kind, args), IN_FLIGHT)) {
       count++;
       const display = name.replace(/\^\{commit\}$/, '').replace(/^refs\/tags\//, '');
       // Nothing to verify: no such object, or a lightweight tag (it has no signature of its own).
