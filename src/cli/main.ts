@@ -136,7 +136,7 @@ export async function main(argv: string[]): Promise<number> {
 
 /**
  * Commands that settle with all their work done: once every byte is written (our own writes are
- * synchronous; what went through process.stdout or process.stderr, asynchronous into a pipe on macOS,
+ * synchronous; what went through process.stdout or process.stderr, asynchronous into a pipe on POSIX,
  * must have left), the process ends there, without tearing down its heap and threads first or waiting
  * for a git started ahead whose output was not needed. Measured after `verify --stdin` over the
  * corpus: 25-30 ms.

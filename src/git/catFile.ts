@@ -97,7 +97,8 @@ export class CatFile {
    * Objects for a stream of names, in order, with up to `window` requests in flight: git looks up
    * the next objects while we verify this one instead of waiting for each round trip. Requests are
    * topped up once half the window is answered, not after every answer: each write of names wakes
-   * git, and git then answers them back to back (corpus: 1,850 writes and wake-ups become ~30).
+   * git, which then answers them back to back (corpus, 128 in flight: 91 writes became 22, and the
+   * run 3% shorter).
    */
   async *readAll(names: AsyncIterable<string>, window = 64): AsyncGenerator<{ name: string; object: RawObject | null }> {
     const it = names[Symbol.asyncIterator]();
