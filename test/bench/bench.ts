@@ -165,8 +165,8 @@ async function benchGitVerifyNoNetwork(work: string): Promise<void> {
 /**
  * `gitsign verify --json --stdin` over the whole corpus (its objects in one pack) in one process,
  * BENCH_CORPUS_RUNS times (default 5): objects per second from the median wall time, and the CPU time
- * per object (all threads: the main one, the verification workers, V8's), which other load on the
- * machine disturbs less.
+ * per object (all threads: the main one, libuv's pool that checks the signatures, V8's), which other
+ * load on the machine disturbs less.
  */
 async function benchCorpus(work: string): Promise<void> {
   const repo = join(work, 'repo');
