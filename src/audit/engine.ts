@@ -430,16 +430,19 @@ function commitLines(history: History, judgments: Map<string, Judgment>, governi
   return { lines, made };
 }
 
+/** The paths the commits change and the signatures of the commits and tags: git lists the paths the path cache does not know while the signatures are checked. */
+function pathsAndSignatures(commits: HistoryCommit[], tags: TagRef[], opts: AuditOptions, catFile: CatFile): Promise<[Map<string, string[]>, Map<string, Checked>]> {
+  return bothOrFirstError(
+    changedPaths(commits, opts.cwd, opts.pathCache),
+    checkSignatures([...commits.map((c) => c.sha), ...tags.map((t) => t.sha)], new Set(tags.map((t) => t.sha)), opts, catFile),
+  );
+}
+
 /** Every commit of the range judged by this run: twice when the range adopts a policy (revocations and re-admissions are retroactive). */
 async function judgeAll(history: History, rootVersion: PolicyVersion, root: PolicyState, ctx: JudgeContext, opts: AuditOptions, catFile: CatFile, tags: TagRef[]): Promise<{ judged: Judged; checked: Map<string, Checked> }> {
-  const tagShas = new Set(tags.map((t) => t.sha));
   // The first pass with the trust root's revocations and re-admissions alone (a record that could not be used may have set others).
   Object.assign(ctx, gather([rootVersion]));
-  // git lists the paths of the commits the path cache does not know while the signatures are checked.
-  const [paths, checked] = await bothOrFirstError(
-    changedPaths(history.commits, opts.cwd, opts.pathCache),
-    checkSignatures([...history.commits.map((c) => c.sha), ...tags.map((t) => t.sha)], tagShas, opts, catFile),
-  );
+  const [paths, checked] = await pathsAndSignatures(history.commits, tags, opts, catFile);
   requireChecked(checked, opts.keepGoing);
   let pass = await judgeHistory(history, paths, checked, root, ctx);
   let ruling: PolicyVersion[] = [];
@@ -508,11 +511,7 @@ async function judgeSinceRecord(rec: AuditRecord, history: History, readFromReco
   const ruling = rec.ruling.map((i) => versions[i]);
   Object.assign(ctx, gather([rootVersion, ...ruling]));
 
-  const tagShas = new Set(tags.map((t) => t.sha));
-  const [paths, checked] = await bothOrFirstError(
-    changedPaths(added, opts.cwd, opts.pathCache),
-    checkSignatures([...added.map((c) => c.sha), ...tags.map((t) => t.sha)], tagShas, opts, catFile),
-  );
+  const [paths, checked] = await pathsAndSignatures(added, tags, opts, catFile);
   if (added.some((c) => (paths.get(c.sha) ?? []).some(isPolicyPath))) return null;
   requireChecked(checked, opts.keepGoing);
 
@@ -604,13 +603,13 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       opts.readAhead?.();
       opts.pathCache?.readAhead();
     }
-    // The whole history unless the record and the commits added since are all there is to it.
     // What is refused of any history, and its annotated tags.
     const tagsOfChecked = async (h: History): Promise<TagRef[]> => {
       refuseTrustRootInside(h, trustRoot);
       await refuseCutHistory(h, opts.cwd);
       return tagsOf(new Set(h.commits.map((c) => c.sha)), opts.cwd, opts.started?.tags);
     };
+    // The whole history unless the record and the commits added since are all there is to it.
     let history = since?.history ?? (await reads.history());
     let tags = await tagsOfChecked(history);
 

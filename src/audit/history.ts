@@ -143,7 +143,7 @@ export function readHistory(range: string, explicitRef: string | undefined, cwd?
  * come without their parents: only added commits are judged from theirs.
  */
 export async function historySince(head: HistoryHead, recorded: readonly { sha: string; mainline: boolean }[], recordedTip: string, cwd?: string): Promise<History | null> {
-  const listed = commitsOf(await lines(['rev-list', '--topo-order', '--reverse', '--parents', head.tip, `^${recordedTip}`, ...head.bases.map((b) => `^${b}`), '--'], cwd));
+  const listed = commitsOf(linesOf(await historyListing({ tips: [head.tip], bases: [recordedTip, ...head.bases] }, cwd)));
   let previous = recordedTip;
   for (const c of listed) {
     if (c.parents.length !== 1 || c.parents[0] !== previous) return null;

@@ -51,14 +51,8 @@ export async function loadPolicyAt(commit: string, origin: string, catFile: CatF
 
 /**
  * The version a commit adopted, read again from that commit as the audit read it when the commit
- * adopted it (judge.ts); null when it is no longer there as a valid policy.
+ * adopted it (judge.ts: named by the commit); null when it is no longer there as a valid policy.
  */
-export async function adoptedVersionAt(commit: string, catFile: CatFile, cwd?: string): Promise<PolicyVersion | null> {
-  try {
-    const files = await policyFilesAt(commit, catFile, cwd);
-    if (!files.policy || files.unreadable) return null;
-    return { policy: parsePolicy(files.policy, `${commit}:${POLICY_PATH}`), origin: commit, gitsignTree: files.gitsignTree, source: files.policy };
-  } catch {
-    return null;
-  }
+export function adoptedVersionAt(commit: string, catFile: CatFile, cwd?: string): Promise<PolicyVersion | null> {
+  return loadPolicyAt(commit, commit, catFile, cwd).catch(() => null);
 }

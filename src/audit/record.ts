@@ -45,7 +45,7 @@ export interface RecordKey {
   mode: string;
   trustRoot: PolicyVersion;
   keepGoing: boolean;
-  /** The refs that change judgments without changing commits (replace refs, stored approvals), as git lists them. */
+  /** The refs that change judgments without changing commits (stored approvals: recordState.ts), as git lists them. */
   refState: string;
 }
 
