@@ -17,7 +17,7 @@ import { type AuditReport, runAudit, type VerifierFactory } from '../src/audit/e
 import { verifierFor } from '../src/cli/auditVerifier';
 import { loadConfig } from '../src/config/config';
 import { type VerifySettings, verifySettings } from '../src/verify/settings';
-import { person, SignedHistory } from './helpers/auditHistory';
+import { policyHead, SignedHistory } from './helpers/auditHistory';
 import { sandboxPerFile } from './helpers/signingSandbox';
 import { removeDir } from './sandbox/support';
 
@@ -29,11 +29,7 @@ const CONTEXT = 'c'.repeat(32);
 
 function policyText(h: SignedHistory, serial: number, revokeBob: boolean): string {
   return [
-    'version: 1',
-    `serial: ${serial}`,
-    'principals:',
-    `  alice: ${person(h.issuer, ALICE)}`,
-    `  bob: ${person(h.issuer, BOB)}`,
+    ...policyHead(h.issuer, serial, { alice: ALICE, bob: BOB }),
     'rules:',
     '  - paths: ["**"]',
     '    signers: [alice, bob]',

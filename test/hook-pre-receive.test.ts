@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { person, SignedHistory } from './helpers/auditHistory';
+import { person, policyHead, SignedHistory } from './helpers/auditHistory';
 import { PushServer } from './helpers/pushServer';
 import { sandboxPerFile } from './helpers/signingSandbox';
 
@@ -26,11 +26,7 @@ describe('the pre-receive hook', () => {
 
   const policy = (serial: number, signers: string): string =>
     [
-      'version: 1',
-      `serial: ${serial}`,
-      'principals:',
-      `  alice: ${person(h.issuer, ALICE)}`,
-      `  bob: ${person(h.issuer, BOB)}`,
+      ...policyHead(h.issuer, serial, { alice: ALICE, bob: BOB }),
       'rules:',
       '  - paths: ["**"]',
       `    signers: [${signers}]`,

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { person, SignedHistory } from './helpers/auditHistory';
+import { policyHead, SignedHistory } from './helpers/auditHistory';
 import { BIN } from './helpers/paths';
 import { PushServer } from './helpers/pushServer';
 import { sandboxPerFile } from './helpers/signingSandbox';
@@ -29,11 +29,7 @@ describe('signed pushes and the pushes section', () => {
 
   const policy = (): string =>
     [
-      'version: 1',
-      'serial: 1',
-      'principals:',
-      `  alice: ${person(h.issuer, ALICE)}`,
-      `  bob: ${person(h.issuer, BOB)}`,
+      ...policyHead(h.issuer, 1, { alice: ALICE, bob: BOB }),
       'rules:',
       '  - paths: ["**"]',
       '    signers: [alice, bob]',

@@ -168,3 +168,8 @@ export class SignedHistory {
 export function person(issuer: string, email: string): string {
   return `[{issuer: ${JSON.stringify(issuer)}, subject: ${JSON.stringify(email)}}]`;
 }
+
+/** The first lines of a test policy: its version, its serial, and principals by name, each one sandbox email. */
+export function policyHead(issuer: string, serial: number, people: Record<string, string>): string[] {
+  return ['version: 1', `serial: ${serial}`, 'principals:', ...Object.entries(people).map(([name, email]) => `  ${name}: ${person(issuer, email)}`)];
+}
